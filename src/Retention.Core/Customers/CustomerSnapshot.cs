@@ -1,0 +1,58 @@
+using System.Text.Json.Nodes;
+
+namespace Retention.Core.Customers;
+
+/// <summary>
+/// The customer as a journey sees it: a JSON object with the profile fields of <c>customer.upserted</c>
+/// (customerId, name, phone, email, locale, timeZone, birthday, ownerId, region, consent, attributes, tags,
+/// status, tier). Journeys read it by path, and templates render from it.
+/// </summary>
+public static class CustomerSnapshot
+{
+    public static JsonObject Empty(string customerId) => new() { ["customerId"] = customerId, ["attributes"] = new JsonObject(), ["tags"] = new JsonArray() };
+
+    /// <summary>Merges a partial profile into the snapshot: present fields replace, <c>attributes</c> merge by key.</summary>
+    public static void Merge(JsonObject snapshot, JsonObject changes)
+    {
+        foreach (var (key, value) in changes)
+        {
+            if (key == "attributes" && value is JsonObject attributes)
+            {
+                var target = Attributes(snapshot);
+                foreach (var (name, attribute) in attributes)
+                {
+                    target[name] = attribute?.DeepClone();
+                }
+            }
+            else
+            {
+                snapshot[key] = value?.DeepClone();
+            }
+        }
+    }
+
+    public static JsonObject Attributes(JsonObject snapshot)
+    {
+        if (snapshot["attributes"] is JsonObject existing)
+        {
+            return existing;
+        }
+        var created = new JsonObject();
+        snapshot["attributes"] = created;
+        return created;
+    }
+
+    public static JsonArray Tags(JsonObject snapshot)
+    {
+        if (snapshot["tags"] is JsonArray existing)
+        {
+            return existing;
+        }
+        var created = new JsonArray();
+        snapshot["tags"] = created;
+        return created;
+    }
+
+    public static string? Text(JsonObject snapshot, string field) =>
+        snapshot[field] is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
+}

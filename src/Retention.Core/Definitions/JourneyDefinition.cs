@@ -1,0 +1,83 @@
+using System.Text.Json.Nodes;
+using Retention.Core.Conditions;
+using Retention.Core.Time;
+
+namespace Retention.Core.Definitions;
+
+/// <summary>A journey as published: versioned, immutable data. Steps reference each other by id.</summary>
+public sealed record JourneyDefinition
+{
+    public required string Id { get; init; }
+    public string Name { get; init; } = "";
+    public string Description { get; init; } = "";
+    public int Version { get; init; }
+    public required JourneyTrigger Trigger { get; init; }
+    public EntryRule Entry { get; init; } = new(ReEntryPolicy.Always, null, null);
+    public IReadOnlyList<ExitRule> ExitOn { get; init; } = [];
+    public GoalRule? Goal { get; init; }
+    /// <summary>Share of entrants, 0-100, kept out of the journey to measure lift. Chosen by a stable hash.</summary>
+    public decimal HoldoutPercent { get; init; }
+    /// <summary>How long an event that arrives before its wait is kept for it; null uses the runtime default.</summary>
+    public TimeSpan? EventBufferWindow { get; init; }
+    public required string Start { get; init; }
+    public required IReadOnlyList<Step> Steps { get; init; }
+    public IReadOnlyDictionary<string, MessageTemplate> Templates { get; init; } = new Dictionary<string, MessageTemplate>();
+
+    private Dictionary<string, Step>? _byId;
+
+    public Step? FindStep(string id)
+    {
+        _byId ??= Steps.GroupBy(s => s.Id, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
+        return _byId.GetValueOrDefault(id);
+    }
+
+    /// <summary>Event types some wait-for-event step waits on: only these are buffered when they arrive early.</summary>
+    public IReadOnlySet<string> AwaitedEventTypes =>
+        Steps.OfType<WaitForEventStep>().Select(s => s.Event).ToHashSet(StringComparer.Ordinal);
+}
+
+public abstract record JourneyTrigger;
+
+/// <summary>Starts an instance when a matching event arrives.</summary>
+public sealed record EventTrigger(string Event, Condition? Filter) : JourneyTrigger;
+
+/// <summary>Starts instances on a cron schedule for the customers that match the filter (run by the scheduler).</summary>
+public sealed record ScheduleTrigger(string Cron, string TimeZone, Condition? Customers) : JourneyTrigger;
+
+/// <summary>Starts an instance only through the admin API.</summary>
+public sealed record ApiTrigger : JourneyTrigger;
+
+public enum ReEntryPolicy
+{
+    /// <summary>A customer enters at most once, ever.</summary>
+    Once,
+    /// <summary>Once per value of the entry key (for example per sale).</summary>
+    OncePerKey,
+    /// <summary>Again only after the cooldown has passed since the last entry.</summary>
+    Cooldown,
+    /// <summary>Every trigger enters (each trigger event at most once).</summary>
+    Always,
+}
+
+/// <param name="Key">A value path such as <c>trigger.data.saleId</c>; required for <see cref="ReEntryPolicy.OncePerKey"/>.</param>
+public sealed record EntryRule(ReEntryPolicy Policy, string? Key, JourneyDuration? Cooldown);
+
+/// <summary>An event that ends the instance, for example <c>sale.refunded</c> for the same sale.</summary>
+public sealed record ExitRule(string Event, IReadOnlyDictionary<string, string> Match, Condition? Filter);
+
+/// <summary>The conversion: an event within a window after entry.</summary>
+public sealed record GoalRule(string Event, JourneyDuration Within, Condition? Filter, bool ExitOnGoal);
+
+public enum MessageChannel { Sms, Email }
+
+public enum MessageCategory { Service, Marketing }
+
+/// <summary>A message per channel and locale. SMS has text; email has subject, text and optional HTML.</summary>
+public sealed record MessageTemplate(
+    IReadOnlyDictionary<string, string> Sms,
+    IReadOnlyDictionary<string, EmailContent> Email);
+
+public sealed record EmailContent(string Subject, string Text, string? Html);
+
+/// <summary>Literal JSON values and value paths used by update steps and captures.</summary>
+public sealed record ValueSource(string? Path, JsonNode? Literal);

@@ -1,0 +1,90 @@
+using Retention.Core.Conditions;
+using Retention.Core.Time;
+
+namespace Retention.Core.Definitions;
+
+/// <summary>The closed set of step types. The interpreter switches over them exhaustively.</summary>
+public abstract record Step(string Id)
+{
+    /// <summary>Every step id this step can go to, for reference and reachability checks.</summary>
+    public abstract IEnumerable<string> Successors { get; }
+}
+
+/// <summary>Waits for a duration, until a local time of day, or until a date taken from a customer attribute.</summary>
+public sealed record WaitStep(string Id, WaitUntil Until, string? Next) : Step(Id)
+{
+    public override IEnumerable<string> Successors => Next is null ? [] : [Next];
+}
+
+public abstract record WaitUntil;
+
+/// <summary>A fixed duration. Days, months and years count in the customer's local calendar.</summary>
+public sealed record WaitDuration(JourneyDuration Duration) : WaitUntil;
+
+/// <summary>The next <paramref name="At"/> in the customer's time zone, <paramref name="DaysLater"/> days on (0 = the next one).</summary>
+public sealed record WaitTimeOfDay(TimeOnly At, int DaysLater) : WaitUntil;
+
+/// <summary>A date read from a value path (such as <c>customer.birthday</c>) plus an offset, at a local time.</summary>
+public sealed record WaitDate(string Path, JourneyDuration Offset, TimeOnly At, bool Yearly) : WaitUntil;
+
+public sealed record SendStep(string Id, MessageChannel Channel, string Template, MessageCategory Category, string? Next) : Step(Id)
+{
+    public override IEnumerable<string> Successors => Next is null ? [] : [Next];
+}
+
+/// <summary>Waits for an event correlated with the instance; a timer races it and the loser is cancelled.</summary>
+/// <param name="Match">Event data field to the value path it must equal, e.g. <c>complaintId</c> to <c>trigger.data.complaintId</c>.</param>
+/// <param name="Capture">Context key to the value path stored when the event arrives (e.g. the survey score).</param>
+public sealed record WaitForEventStep(
+    string Id,
+    string Event,
+    IReadOnlyDictionary<string, string> Match,
+    Condition? Filter,
+    JourneyDuration? Timeout,
+    IReadOnlyDictionary<string, string> Capture,
+    string? OnEvent,
+    string? OnTimeout) : Step(Id)
+{
+    public override IEnumerable<string> Successors =>
+        new[] { OnEvent, OnTimeout }.Where(s => s is not null).Select(s => s!);
+}
+
+public sealed record BranchStep(string Id, IReadOnlyList<BranchCase> Cases, string? Otherwise) : Step(Id)
+{
+    public override IEnumerable<string> Successors =>
+        Cases.Select(c => c.Next).Append(Otherwise).Where(s => s is not null).Select(s => s!);
+}
+
+public sealed record BranchCase(Condition When, string Next);
+
+/// <summary>A random split that is stable per customer: the same customer always takes the same path.</summary>
+public sealed record SplitStep(string Id, IReadOnlyList<SplitPath> Paths) : Step(Id)
+{
+    public override IEnumerable<string> Successors => Paths.Select(p => p.Next);
+}
+
+public sealed record SplitPath(decimal Percent, string Next);
+
+/// <summary>A task for staff: the customer's owner (account manager) or a role.</summary>
+public sealed record TaskStep(string Id, string Kind, string Title, TaskAssignee Assignee, JourneyDuration Due, string? Next) : Step(Id)
+{
+    public override IEnumerable<string> Successors => Next is null ? [] : [Next];
+}
+
+public sealed record TaskAssignee(bool Owner, string? Role);
+
+/// <summary>Sets customer attributes and tags.</summary>
+public sealed record UpdateStep(
+    string Id,
+    IReadOnlyDictionary<string, ValueSource> SetAttributes,
+    IReadOnlyList<string> AddTags,
+    IReadOnlyList<string> RemoveTags,
+    string? Next) : Step(Id)
+{
+    public override IEnumerable<string> Successors => Next is null ? [] : [Next];
+}
+
+public sealed record ExitStep(string Id, string Outcome) : Step(Id)
+{
+    public override IEnumerable<string> Successors => [];
+}

@@ -1,0 +1,36 @@
+using System.Text.Json.Nodes;
+
+namespace Retention.Core.Events;
+
+/// <summary>An event about a customer, from a core system (CloudEvent), an inbound SMS, a staff action or the runtime.</summary>
+public sealed record CustomerEvent(string Id, string Source, string Type, DateTimeOffset Time, string CustomerId, JsonObject Data)
+{
+    /// <summary>Source and id together identify an event; a repeat is the same event.</summary>
+    public string Key => $"{Source}|{Id}";
+
+    public JsonObject ToJson() => new()
+    {
+        ["id"] = Id,
+        ["source"] = Source,
+        ["type"] = Type,
+        ["time"] = Time.ToString("O"),
+        ["customerId"] = CustomerId,
+        ["data"] = Data.DeepClone(),
+    };
+}
+
+/// <summary>Event types the runtime itself understands.</summary>
+public static class KnownEventTypes
+{
+    public const string CustomerUpserted = "customer.upserted";
+    public const string TransactionPosted = "transaction.posted";
+    public const string SaleCompleted = "sale.completed";
+    public const string SaleRefunded = "sale.refunded";
+    public const string ComplaintOpened = "complaint.opened";
+    public const string ComplaintResponded = "complaint.responded";
+    public const string ComplaintStatusChanged = "complaint.status_changed";
+    public const string ComplaintResolved = "complaint.resolved";
+    public const string ComplaintReopened = "complaint.reopened";
+    public const string ConsentChanged = "consent.changed";
+    public const string SmsReceived = "sms.received";
+}

@@ -1,0 +1,23 @@
+namespace Retention.Core.Runtime;
+
+/// <param name="DefaultTimeZone">For customers with no (or an unknown) time zone.</param>
+/// <param name="EventBufferWindow">How long an early event is kept for a wait that has not started yet.</param>
+/// <param name="MaxStepsPerInput">A safety stop: no input may run more steps than this without waiting.</param>
+public sealed record InterpreterSettings(
+    TimeZoneInfo DefaultTimeZone,
+    TimeSpan EventBufferWindow,
+    int MaxStepsPerInput = 100,
+    int SeenEventsKept = 100,
+    int BufferedEventsKept = 50)
+{
+    public static InterpreterSettings Default { get; } = new(TimeZoneInfo.Utc, TimeSpan.FromDays(1));
+}
+
+/// <summary>The interpreter's answer: the next state, the effects to carry out, and what to add to the history.</summary>
+/// <param name="Changed">False when the input was stale or a duplicate: nothing to commit.</param>
+public sealed record InterpretResult(
+    JourneyInstanceState State,
+    IReadOnlyList<JourneyCommand> Commands,
+    IReadOnlyList<HistoryEntry> History,
+    bool Changed,
+    string? IgnoredReason = null);

@@ -1,0 +1,54 @@
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+using Retention.Core.Definitions;
+
+namespace Retention.Core.Runtime;
+
+/// <summary>
+/// An effect the interpreter asks for. The runtime commits commands with the state (the outbox) and only then
+/// carries them out, each idempotently, so a replay after a crash never repeats a customer-visible effect.
+/// </summary>
+[JsonPolymorphic(TypeDiscriminatorPropertyName = "kind")]
+[JsonDerivedType(typeof(ScheduleTimer), "timer")]
+[JsonDerivedType(typeof(SendMessage), "send")]
+[JsonDerivedType(typeof(CreateTask), "task")]
+[JsonDerivedType(typeof(UpdateCustomer), "update")]
+public abstract record JourneyCommand;
+
+public sealed record ScheduleTimer(string InstanceId, long Token, DateTimeOffset DueAt) : JourneyCommand;
+
+/// <summary>
+/// One logical message. <see cref="SendKey"/> is (instance, step, occurrence); <see cref="RepeatabilityId"/> and
+/// <see cref="FirstAttemptAt"/> are fixed when the send is committed and reused on every retry.
+/// </summary>
+public sealed record SendMessage(
+    string SendKey,
+    Guid RepeatabilityId,
+    DateTimeOffset FirstAttemptAt,
+    string InstanceId,
+    string JourneyId,
+    int Version,
+    string StepId,
+    string CustomerId,
+    [property: JsonConverter(typeof(JsonStringEnumConverter<MessageChannel>))] MessageChannel Channel,
+    [property: JsonConverter(typeof(JsonStringEnumConverter<MessageCategory>))] MessageCategory Category,
+    string Template,
+    JsonObject Variables) : JourneyCommand;
+
+public sealed record CreateTask(
+    string TaskKey,
+    string InstanceId,
+    string JourneyId,
+    string StepId,
+    string CustomerId,
+    string Kind,
+    string Title,
+    string? AssigneeId,
+    string? Role,
+    DateTimeOffset DueAt) : JourneyCommand;
+
+public sealed record UpdateCustomer(
+    string CustomerId,
+    IReadOnlyDictionary<string, JsonNode?> SetAttributes,
+    IReadOnlyList<string> AddTags,
+    IReadOnlyList<string> RemoveTags) : JourneyCommand;

@@ -1,0 +1,468 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Retention.Core.Conditions;
+using Retention.Core.Customers;
+using Retention.Core.Definitions;
+using Retention.Core.Events;
+using Retention.Core.Time;
+
+namespace Retention.Core.Runtime;
+
+/// <summary>
+/// The pure journey interpreter: (definition, state, input, now) → (state', commands). No I/O, no clock, no
+/// randomness: splits and holdouts come from a stable hash, so a replay or a simulation takes the same path.
+/// </summary>
+public sealed class JourneyInterpreter(InterpreterSettings settings)
+{
+    public InterpreterSettings Settings { get; } = settings;
+
+    public InterpretResult Interpret(JourneyDefinition journey, JourneyInstanceState? current, JourneyInput input, DateTimeOffset now)
+    {
+        if (input is StartInstance start)
+        {
+            return current is null
+                ? new Run(this, journey, NewState(journey, start, now), now).Start(start)
+                : Ignored(current, "the instance already exists");
+        }
+        if (current is null)
+        {
+            throw new InvalidOperationException("Only a start input can create an instance.");
+        }
+        var run = new Run(this, journey, Clone(current), now);
+        return input switch
+        {
+            TimerFired timer => run.OnTimer(timer.Token),
+            EventReceived received => run.OnEvent(received.Event),
+            SuspendInstance suspend => run.OnSuspend(suspend.Reason),
+            ResumeInstance resume => run.OnResume(resume.Reason),
+            TerminateInstance terminate => run.OnTerminate(terminate.Reason),
+            _ => throw new InvalidOperationException($"Unhandled input {input.GetType().Name}."),
+        };
+    }
+
+    private static InterpretResult Ignored(JourneyInstanceState state, string reason) => new(state, [], [], false, reason);
+
+    private static JourneyInstanceState NewState(JourneyDefinition journey, StartInstance start, DateTimeOffset now) => new()
+    {
+        InstanceId = start.InstanceId,
+        JourneyId = journey.Id,
+        Version = journey.Version,
+        CustomerId = start.Trigger.CustomerId,
+        EntryKey = start.EntryKey,
+        Status = InstanceStatus.Pending,
+        Customer = (JsonObject)start.Customer.DeepClone(),
+        Trigger = start.Trigger.ToJson(),
+        StartedAt = now,
+        UpdatedAt = now,
+    };
+
+    private static JourneyInstanceState Clone(JourneyInstanceState state) =>
+        JsonSerializer.Deserialize(JsonSerializer.SerializeToUtf8Bytes(state, CoreJsonContext.Default.JourneyInstanceState), CoreJsonContext.Default.JourneyInstanceState)!;
+
+    /// <summary>One interpretation: collects commands and history while it moves the state on.</summary>
+    private sealed class Run(JourneyInterpreter owner, JourneyDefinition journey, JourneyInstanceState state, DateTimeOffset now)
+    {
+        private readonly List<JourneyCommand> _commands = [];
+        private readonly List<HistoryEntry> _history = [];
+        private readonly InterpreterSettings _settings = owner.Settings;
+
+        private TimeZoneInfo Zone => LocalClock.ResolveZone(CustomerSnapshot.Text(state.Customer, "timeZone"), _settings.DefaultTimeZone);
+
+        private TimeSpan BufferWindow => journey.EventBufferWindow ?? _settings.EventBufferWindow;
+
+        public InterpretResult Start(StartInstance start)
+        {
+            Record("started", null, $"version {journey.Version}, trigger {start.Trigger.Type}");
+            state.SeenEvents.Add(start.Trigger.Key);
+            var awaited = journey.AwaitedEventTypes;
+            foreach (var early in start.RecentEvents.Where(e => e.Key != start.Trigger.Key && awaited.Contains(e.Type) && e.Time >= now - BufferWindow))
+            {
+                state.Buffered.Add(new BufferedEvent(early, now));
+            }
+            var bucket = StableHash.Bucket(journey.Id, state.CustomerId);
+            if (bucket < journey.HoldoutPercent * 100)
+            {
+                state.Holdout = true;
+                Record("holdout", null, "in the holdout group: no steps run");
+                if (journey.Goal is { } goal)
+                {
+                    state.Status = InstanceStatus.Waiting;
+                    SetTimer(goal.Within.AddTo(state.StartedAt, Zone), TimerPurpose.GoalWindow, null);
+                    return Done();
+                }
+                return End(InstanceStatus.Completed, "holdout");
+            }
+            return Continue(journey.Start);
+        }
+
+        public InterpretResult OnTimer(long token)
+        {
+            if (state.Status.IsFinished())
+            {
+                return Ignored(state, "the instance has finished");
+            }
+            if (state.Timer is not { } timer || timer.Token != token)
+            {
+                return Ignored(state, "stale timer");
+            }
+            if (state.Status == InstanceStatus.Suspended)
+            {
+                state.TimerElapsedWhileSuspended = true;
+                Record("timer-held", timer.StepId, "fired while suspended; runs on resume");
+                return Done();
+            }
+            return Fire(timer);
+        }
+
+        private InterpretResult Fire(PendingTimer timer)
+        {
+            state.Timer = null;
+            state.TimerElapsedWhileSuspended = false;
+            switch (timer.Purpose)
+            {
+                case TimerPurpose.Wait:
+                    Record("timer-fired", timer.StepId, $"due {timer.DueAt:O}");
+                    return Continue(Step<WaitStep>(timer.StepId).Next);
+                case TimerPurpose.EventTimeout:
+                    var wait = Step<WaitForEventStep>(timer.StepId);
+                    Record("timed-out", wait.Id, $"no {wait.Event} by {timer.DueAt:O}");
+                    return Continue(wait.OnTimeout);
+                case TimerPurpose.GoalWindow:
+                    return End(InstanceStatus.Completed, "holdout-not-converted");
+                default:
+                    throw new InvalidOperationException($"Unhandled timer purpose {timer.Purpose}.");
+            }
+        }
+
+        public InterpretResult OnEvent(CustomerEvent received)
+        {
+            if (state.Status.IsFinished())
+            {
+                return Ignored(state, "the instance has finished");
+            }
+            if (state.SeenEvents.Contains(received.Key))
+            {
+                return Ignored(state, "duplicate event");
+            }
+            state.SeenEvents.Add(received.Key);
+            if (state.SeenEvents.Count > _settings.SeenEventsKept)
+            {
+                state.SeenEvents.RemoveRange(0, state.SeenEvents.Count - _settings.SeenEventsKept);
+            }
+            if (received.Type == KnownEventTypes.CustomerUpserted)
+            {
+                var profile = (JsonObject)received.Data.DeepClone();
+                profile.Remove("customerId");
+                CustomerSnapshot.Merge(state.Customer, profile);
+            }
+            var scope = Scope(received);
+            if (journey.Goal is { } goal && !state.Converted && received.Type == goal.Event
+                && received.Time <= goal.Within.AddTo(state.StartedAt, Zone) && (goal.Filter?.Evaluate(scope) ?? true))
+            {
+                state.Converted = true;
+                state.ConvertedAt = now;
+                Record("converted", state.CurrentStepId, $"goal {goal.Event}");
+                if (goal.ExitOnGoal || state.Holdout)
+                {
+                    return End(InstanceStatus.Exited, state.Holdout ? "holdout-converted" : "converted");
+                }
+            }
+            foreach (var exit in journey.ExitOn)
+            {
+                if (exit.Event == received.Type && Matches(exit.Match, exit.Filter, received, scope))
+                {
+                    return End(InstanceStatus.Exited, $"exit-on:{received.Type}");
+                }
+            }
+            if (state.Status != InstanceStatus.Suspended && !state.Holdout
+                && state.CurrentStepId is { } stepId && journey.FindStep(stepId) is WaitForEventStep wait
+                && state.Status == InstanceStatus.Waiting && Matches(wait, received))
+            {
+                state.Timer = null; // the event won the race: the timeout is cancelled, and its firing is now stale
+                return Arrived(wait, received);
+            }
+            if (journey.AwaitedEventTypes.Contains(received.Type))
+            {
+                Buffer(received);
+                return Done();
+            }
+            return _history.Count > 0 || received.Type == KnownEventTypes.CustomerUpserted ? Done() : Ignored(state, "not awaited");
+        }
+
+        public InterpretResult OnSuspend(string reason)
+        {
+            if (state.Status.IsFinished() || state.Status == InstanceStatus.Suspended)
+            {
+                return Ignored(state, $"cannot suspend a {state.Status} instance");
+            }
+            state.Status = InstanceStatus.Suspended;
+            Record("suspended", state.CurrentStepId, reason);
+            return Done();
+        }
+
+        public InterpretResult OnResume(string reason)
+        {
+            if (state.Status != InstanceStatus.Suspended)
+            {
+                return Ignored(state, $"cannot resume a {state.Status} instance");
+            }
+            state.Status = InstanceStatus.Waiting;
+            Record("resumed", state.CurrentStepId, reason);
+            if (state.TimerElapsedWhileSuspended && state.Timer is { } timer)
+            {
+                return Fire(timer);
+            }
+            if (state.CurrentStepId is { } stepId && journey.FindStep(stepId) is WaitForEventStep wait && TakeBuffered(wait) is { } early)
+            {
+                state.Timer = null;
+                return Arrived(wait, early);
+            }
+            return Done();
+        }
+
+        public InterpretResult OnTerminate(string reason)
+        {
+            return state.Status.IsFinished()
+                ? Ignored(state, $"the instance is already {state.Status}")
+                : End(InstanceStatus.Terminated, reason);
+        }
+
+        private InterpretResult Arrived(WaitForEventStep wait, CustomerEvent received)
+        {
+            var scope = Scope(received);
+            foreach (var (key, path) in wait.Capture)
+            {
+                state.Context[key] = scope.Resolve(path)?.DeepClone();
+            }
+            Record("event-received", wait.Id, received.Type);
+            return Continue(wait.OnEvent);
+        }
+
+        /// <summary>Runs steps from <paramref name="stepId"/> until a wait or the end, with a loop bound as a safety stop.</summary>
+        private InterpretResult Continue(string? stepId)
+        {
+            state.Status = InstanceStatus.Running;
+            for (var executed = 0; ; executed++)
+            {
+                if (stepId is null)
+                {
+                    return End(InstanceStatus.Completed, "completed");
+                }
+                if (executed >= _settings.MaxStepsPerInput)
+                {
+                    return End(InstanceStatus.Failed, $"more than {_settings.MaxStepsPerInput} steps without a wait");
+                }
+                var step = journey.FindStep(stepId);
+                if (step is null)
+                {
+                    return End(InstanceStatus.Failed, $"unknown step {stepId}");
+                }
+                state.CurrentStepId = step.Id;
+                var occurrence = state.Occurrences[step.Id] = state.Occurrences.GetValueOrDefault(step.Id) + 1;
+                switch (step)
+                {
+                    case WaitStep wait:
+                        if (DueAt(wait) is not { } due)
+                        {
+                            return End(InstanceStatus.Exited, $"no date at {((WaitDate)wait.Until).Path}");
+                        }
+                        if (due <= now)
+                        {
+                            Record("wait-skipped", wait.Id, $"due {due:O} has passed");
+                            stepId = wait.Next;
+                            continue;
+                        }
+                        SetTimer(due, TimerPurpose.Wait, wait.Id);
+                        state.Status = InstanceStatus.Waiting;
+                        Record("waiting", wait.Id, $"until {due:O}");
+                        return Done();
+                    case SendStep send:
+                        var sendKey = $"{state.InstanceId}/{send.Id}/{occurrence}";
+                        _commands.Add(new SendMessage(sendKey, StableHash.Uuid(sendKey), now, state.InstanceId, journey.Id, journey.Version,
+                            send.Id, state.CustomerId, send.Channel, send.Category, send.Template, TemplateVariables()));
+                        Record("send", send.Id, $"{send.Channel.ToString().ToLowerInvariant()} {send.Template} ({send.Category.ToString().ToLowerInvariant()})");
+                        stepId = send.Next;
+                        continue;
+                    case WaitForEventStep awaitEvent:
+                        if (TakeBuffered(awaitEvent) is { } early)
+                        {
+                            return Arrived(awaitEvent, early);
+                        }
+                        state.Timer = null;
+                        if (awaitEvent.Timeout is { } timeout)
+                        {
+                            SetTimer(timeout.AddTo(now, Zone), TimerPurpose.EventTimeout, awaitEvent.Id);
+                        }
+                        state.Status = InstanceStatus.Waiting;
+                        Record("waiting-for-event", awaitEvent.Id, awaitEvent.Timeout is { } t ? $"{awaitEvent.Event} until {t.AddTo(now, Zone):O}" : awaitEvent.Event);
+                        return Done();
+                    case BranchStep branch:
+                        var scope = Scope(null);
+                        var taken = branch.Cases.FirstOrDefault(c => c.When.Evaluate(scope));
+                        stepId = taken?.Next ?? branch.Otherwise;
+                        Record("branch", branch.Id, taken is null ? "otherwise" : $"case {branch.Cases.ToList().IndexOf(taken) + 1}");
+                        continue;
+                    case SplitStep split:
+                        var bucket = StableHash.Bucket(journey.Id, state.CustomerId, split.Id);
+                        var path = PickPath(split, bucket);
+                        Record("split", split.Id, $"path to {path.Next}");
+                        stepId = path.Next;
+                        continue;
+                    case TaskStep task:
+                        var ownerId = task.Assignee.Owner ? CustomerSnapshot.Text(state.Customer, "ownerId") : null;
+                        _commands.Add(new CreateTask($"{state.InstanceId}/{task.Id}/{occurrence}", state.InstanceId, journey.Id, task.Id, state.CustomerId,
+                            task.Kind, task.Title, ownerId, task.Assignee.Owner && ownerId is not null ? null : task.Assignee.Role ?? "unassigned", task.Due.AddTo(now, Zone)));
+                        Record("task", task.Id, $"{task.Kind} for {(ownerId is not null ? "the owner" : task.Assignee.Role ?? "unassigned")}");
+                        stepId = task.Next;
+                        continue;
+                    case UpdateStep update:
+                        ApplyUpdate(update);
+                        stepId = update.Next;
+                        continue;
+                    case ExitStep exit:
+                        return End(InstanceStatus.Completed, exit.Outcome);
+                    default:
+                        throw new InvalidOperationException($"Unhandled step type {step.GetType().Name}.");
+                }
+            }
+        }
+
+        private static SplitPath PickPath(SplitStep split, int bucket)
+        {
+            decimal upTo = 0;
+            foreach (var path in split.Paths)
+            {
+                upTo += path.Percent * 100;
+                if (bucket < upTo)
+                {
+                    return path;
+                }
+            }
+            return split.Paths[^1];
+        }
+
+        private void ApplyUpdate(UpdateStep update)
+        {
+            var scope = Scope(null);
+            var values = update.SetAttributes.ToDictionary(kv => kv.Key, kv => kv.Value.Path is { } p ? scope.Resolve(p)?.DeepClone() : kv.Value.Literal?.DeepClone());
+            var attributes = CustomerSnapshot.Attributes(state.Customer);
+            foreach (var (name, value) in values)
+            {
+                attributes[name] = value?.DeepClone();
+            }
+            var tags = CustomerSnapshot.Tags(state.Customer);
+            foreach (var tag in update.AddTags.Where(t => !tags.Any(x => x?.GetValue<string>() == t)))
+            {
+                tags.Add(tag);
+            }
+            foreach (var existing in tags.Where(x => update.RemoveTags.Contains(x?.GetValue<string>() ?? "")).ToList())
+            {
+                tags.Remove(existing);
+            }
+            _commands.Add(new UpdateCustomer(state.CustomerId, values, update.AddTags, update.RemoveTags));
+            Record("update", update.Id, string.Join(", ", values.Keys.Select(k => $"attributes.{k}").Concat(update.AddTags.Select(t => $"+{t}")).Concat(update.RemoveTags.Select(t => $"-{t}"))));
+        }
+
+        private DateTimeOffset? DueAt(WaitStep wait) => wait.Until switch
+        {
+            WaitDuration d => d.Duration.AddTo(now, Zone),
+            WaitTimeOfDay t => LocalClock.NextTimeOfDay(now, Zone, t.At, t.DaysLater),
+            WaitDate d => DateAt(d),
+            _ => throw new InvalidOperationException($"Unhandled wait {wait.Until.GetType().Name}."),
+        };
+
+        private DateTimeOffset? DateAt(WaitDate wait)
+        {
+            var text = Condition.AsTextOrNull(Scope(null).Resolve(wait.Path));
+            if (text is null || !DateOnly.TryParseExact(text.Length >= 10 ? text[..10] : text, "yyyy-MM-dd", out var date))
+            {
+                return null;
+            }
+            var zone = Zone;
+            if (wait.Yearly)
+            {
+                // The next anniversary whose offset time is still ahead.
+                var anniversary = LocalClock.NextYearly(now - wait.Offset.Approximate, zone, date, wait.At);
+                var due = wait.Offset.AddTo(anniversary, zone);
+                return due > now ? due : wait.Offset.AddTo(LocalClock.NextYearly(anniversary, zone, date, wait.At), zone);
+            }
+            return wait.Offset.AddTo(LocalClock.ToInstant(date.ToDateTime(wait.At), zone), zone);
+        }
+
+        private bool Matches(WaitForEventStep wait, CustomerEvent received) =>
+            received.Type == wait.Event && Matches(wait.Match, wait.Filter, received, Scope(received));
+
+        private static bool Matches(IReadOnlyDictionary<string, string> match, Condition? filter, CustomerEvent received, ValueScope scope) =>
+            match.All(m => received.Data[m.Key] is { } value && Comparison.ValuesEqual(value, scope.Resolve(m.Value)))
+            && (filter?.Evaluate(scope) ?? true);
+
+        private CustomerEvent? TakeBuffered(WaitForEventStep wait)
+        {
+            state.Buffered.RemoveAll(b => b.BufferedAt < now - BufferWindow);
+            var found = state.Buffered.FirstOrDefault(b => Matches(wait, b.Event));
+            if (found is null)
+            {
+                return null;
+            }
+            state.Buffered.Remove(found);
+            Record("buffered-delivered", wait.Id, $"{found.Event.Type} received {found.BufferedAt:O}");
+            return found.Event;
+        }
+
+        private void Buffer(CustomerEvent received)
+        {
+            state.Buffered.RemoveAll(b => b.BufferedAt < now - BufferWindow);
+            state.Buffered.Add(new BufferedEvent(received, now));
+            if (state.Buffered.Count > _settings.BufferedEventsKept)
+            {
+                state.Buffered.RemoveRange(0, state.Buffered.Count - _settings.BufferedEventsKept);
+            }
+            Record("event-buffered", state.CurrentStepId, $"{received.Type} kept for a later wait");
+        }
+
+        private ValueScope Scope(CustomerEvent? received) =>
+            new(state.Customer, state.Trigger, state.Context, received?.ToJson(), JourneyInfo());
+
+        private JsonObject JourneyInfo() => new() { ["id"] = journey.Id, ["name"] = journey.Name, ["version"] = journey.Version, ["instanceId"] = state.InstanceId };
+
+        private JsonObject TemplateVariables() => new()
+        {
+            ["customer"] = state.Customer.DeepClone(),
+            ["trigger"] = state.Trigger.DeepClone(),
+            ["context"] = state.Context.DeepClone(),
+            ["journey"] = JourneyInfo(),
+        };
+
+        private T Step<T>(string? id) where T : Step =>
+            id is not null && journey.FindStep(id) is T step ? step : throw new InvalidOperationException($"Step {id} is not a {typeof(T).Name}.");
+
+        private void SetTimer(DateTimeOffset due, TimerPurpose purpose, string? stepId)
+        {
+            var timer = new PendingTimer(state.NextToken++, due, purpose, stepId);
+            state.Timer = timer;
+            _commands.Add(new ScheduleTimer(state.InstanceId, timer.Token, due));
+        }
+
+        private InterpretResult End(InstanceStatus status, string outcome)
+        {
+            state.Status = status;
+            state.Outcome = outcome;
+            state.Timer = null;
+            state.EndedAt = now;
+            Record(status.ToString().ToLowerInvariant(), state.CurrentStepId, outcome);
+            return Done();
+        }
+
+        private void Record(string kind, string? stepId, string detail)
+        {
+            _history.Add(new HistoryEntry(now, kind, stepId, detail));
+        }
+
+        private InterpretResult Done()
+        {
+            state.UpdatedAt = now;
+            state.HistoryCount += _history.Count;
+            return new InterpretResult(state, _commands, _history, true);
+        }
+    }
+}
