@@ -1,0 +1,24 @@
+using Azure.Data.Tables;
+
+namespace Retention.Storage.Customers;
+
+/// <summary>
+/// Finds the customer behind a key that events carry instead of a customer id: a complaint id, or the phone number
+/// an SMS reply comes from.
+/// </summary>
+public sealed class CorrelationIndex(StorageAccount account)
+{
+    public const string Complaint = "complaint";
+    public const string Phone = "phone";
+
+    private readonly TableClient _table = account.Table("lookups");
+
+    public Task PutAsync(string kind, string key, string customerId, CancellationToken cancellationToken) =>
+        _table.UpsertEntityAsync(new TableEntity(kind, KeyEncoding.Encode(key)) { ["CustomerId"] = customerId }, TableUpdateMode.Replace, cancellationToken);
+
+    public async Task<string?> FindAsync(string kind, string key, CancellationToken cancellationToken)
+    {
+        var response = await _table.GetEntityIfExistsAsync<TableEntity>(kind, KeyEncoding.Encode(key), cancellationToken: cancellationToken);
+        return response.HasValue ? response.Value!.GetString("CustomerId") : null;
+    }
+}

@@ -1,0 +1,45 @@
+using Retention.Core.Conditions;
+using Retention.Core.Customers;
+using Retention.Core.Definitions;
+using Retention.Core.Events;
+using Retention.Core.Ports;
+using Retention.Core.Runtime;
+using Retention.Storage.Instances;
+
+namespace Retention.Storage.Engine;
+
+/// <summary>
+/// Delivers an event to the customer's active instances (waits, exits, goals, early buffering) and starts the
+/// journeys it triggers. Re-running it for the same event changes nothing: instances remember the events they saw
+/// and instance ids are deterministic.
+/// </summary>
+public sealed class EventRouter(CustomerInstanceIndex index, IJourneyCatalog catalog, ICustomerProfiles customers, JourneyEngine engine)
+{
+    public async Task RouteAsync(CustomerEvent received, CancellationToken cancellationToken)
+    {
+        foreach (var entry in await index.ListAsync(received.CustomerId, activeOnly: true, cancellationToken))
+        {
+            await engine.ApplyAsync(entry.InstanceId, new EventReceived(received), cancellationToken);
+        }
+        JsonObjectHolder? profile = null;
+        foreach (var journey in catalog.Active)
+        {
+            if (journey.Trigger is not EventTrigger trigger || trigger.Event != received.Type)
+            {
+                continue;
+            }
+            if (trigger.Filter is { } filter)
+            {
+                profile ??= new JsonObjectHolder(await customers.GetAsync(received.CustomerId, cancellationToken) ?? CustomerSnapshot.Empty(received.CustomerId));
+                var trig = received.ToJson();
+                if (!filter.Evaluate(new ValueScope(profile.Value, trig, [], trig, [])))
+                {
+                    continue;
+                }
+            }
+            await engine.StartAsync(journey, received, cancellationToken);
+        }
+    }
+
+    private sealed record JsonObjectHolder(System.Text.Json.Nodes.JsonObject Value);
+}

@@ -1,0 +1,46 @@
+using Microsoft.Extensions.Logging;
+using Retention.Core.Ports;
+using Retention.Core.Runtime;
+using Retention.Storage.Work;
+
+namespace Retention.Storage.Engine;
+
+/// <summary>
+/// Carries out committed commands. Every effect is idempotent: sends and tasks by their keys, customer updates by
+/// set semantics, timers by their token (a duplicate firing is stale). Timers go last, so a timer that fired proves
+/// the rest of its outbox was carried out.
+/// </summary>
+public sealed class OutboxDispatcher(
+    WorkQueue queue,
+    IMessageSender sender,
+    ITaskSink tasks,
+    ICustomerProfiles customers,
+    RuntimeMetrics metrics,
+    ILogger<OutboxDispatcher> logger)
+{
+    public async Task DispatchAsync(IReadOnlyList<JourneyCommand> commands, CancellationToken cancellationToken)
+    {
+        foreach (var command in commands.OrderBy(c => c is ScheduleTimer ? 1 : 0))
+        {
+            switch (command)
+            {
+                case SendMessage send:
+                    var outcome = await sender.SendAsync(send, cancellationToken);
+                    metrics.MessageDispatched(send.Channel, outcome.Status);
+                    logger.SendDispatched(send.SendKey, send.CustomerId, outcome.Status, outcome.Detail);
+                    break;
+                case CreateTask task:
+                    await tasks.CreateAsync(task, cancellationToken);
+                    break;
+                case UpdateCustomer update:
+                    await customers.ApplyAsync(update, cancellationToken);
+                    break;
+                case ScheduleTimer timer:
+                    await queue.EnqueueAsync(new TimerMessage(timer.InstanceId, timer.Token, timer.DueAt), timer.DueAt, cancellationToken);
+                    break;
+                default:
+                    throw new InvalidOperationException($"Unhandled command {command.GetType().Name}.");
+            }
+        }
+    }
+}

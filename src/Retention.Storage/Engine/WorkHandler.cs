@@ -1,0 +1,97 @@
+using Microsoft.Extensions.Logging;
+using Retention.Core.Ports;
+using Retention.Core.Runtime;
+using Retention.Storage.Work;
+
+namespace Retention.Storage.Engine;
+
+/// <summary>
+/// Processes one work message and settles it: deleted when done, hidden for a retry when it failed, moved to the
+/// poison queue after <see cref="QueueOptions.MaxDequeueCount"/> attempts. The same code serves our poller and
+/// the Functions host's queue trigger.
+/// </summary>
+public sealed class WorkHandler(
+    WorkQueue queue,
+    JourneyEngine engine,
+    EventRouter router,
+    IJourneyCatalog catalog,
+    RuntimeMetrics metrics,
+    TimeProvider time,
+    ILogger<WorkHandler> logger)
+{
+    /// <summary>A timer visible this close to its due time is held in memory rather than hopped again.</summary>
+    private static readonly TimeSpan HoldLimit = TimeSpan.FromSeconds(2);
+
+    public async Task ProcessAsync(ReceivedWork work, CancellationToken cancellationToken)
+    {
+        if (work.Message is null)
+        {
+            await PoisonAsync(work, "the message is not a work message", cancellationToken);
+            return;
+        }
+        try
+        {
+            await HandleAsync(work.Message, cancellationToken);
+            await queue.CompleteAsync(work, cancellationToken);
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+        {
+            if (work.DequeueCount >= queue.Options.MaxDequeueCount)
+            {
+                await PoisonAsync(work, e.GetType().Name, cancellationToken);
+            }
+            else
+            {
+                logger.WorkFailed(e, work.MessageId, work.DequeueCount);
+                await queue.RetryLaterAsync(work, cancellationToken);
+            }
+        }
+    }
+
+    /// <summary>Does the work of one message. Throws when it should be retried.</summary>
+    public async Task HandleAsync(WorkMessage message, CancellationToken cancellationToken)
+    {
+        switch (message)
+        {
+            case TimerMessage timer:
+                var early = timer.DueAt - time.GetUtcNow();
+                if (early > HoldLimit)
+                {
+                    await queue.EnqueueAsync(timer, timer.DueAt, cancellationToken); // a hop of a long wait
+                    return;
+                }
+                if (early > TimeSpan.Zero)
+                {
+                    await Task.Delay(early, time, cancellationToken);
+                }
+                metrics.TimerLateness(time.GetUtcNow() - timer.DueAt);
+                await engine.ApplyAsync(timer.InstanceId, new TimerFired(timer.Token), cancellationToken);
+                break;
+            case RouteEventMessage route:
+                await router.RouteAsync(route.Event, cancellationToken);
+                break;
+            case DeliverEventMessage deliver:
+                await engine.ApplyAsync(deliver.InstanceId, new EventReceived(deliver.Event), cancellationToken);
+                break;
+            case StartJourneyMessage start:
+                var journey = catalog.Active.FirstOrDefault(j => j.Id == start.JourneyId);
+                if (journey is not null)
+                {
+                    await engine.StartAsync(journey, start.Trigger, cancellationToken);
+                }
+                break;
+            case ResumeInstanceMessage resume:
+                await engine.ApplyAsync(resume.InstanceId, new ResumeInstance(resume.Reason), cancellationToken);
+                break;
+            default:
+                throw new InvalidOperationException($"Unhandled work {message.GetType().Name}.");
+        }
+    }
+
+    private async Task PoisonAsync(ReceivedWork work, string reason, CancellationToken cancellationToken)
+    {
+        metrics.Poisoned();
+        logger.WorkPoisoned(work.MessageId, work.DequeueCount, reason);
+        await queue.MoveToPoisonAsync(work, cancellationToken);
+    }
+}

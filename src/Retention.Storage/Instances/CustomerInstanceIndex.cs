@@ -1,0 +1,44 @@
+using Azure.Data.Tables;
+using Retention.Core.Runtime;
+
+namespace Retention.Storage.Instances;
+
+public sealed record CustomerInstanceEntry(string InstanceId, string JourneyId, InstanceStatus Status, DateTimeOffset StartedAt);
+
+/// <summary>
+/// A customer's instances, one partition per customer, so an event is routed with one query instead of a scan.
+/// Written before the instance itself, so routing never misses a committed instance.
+/// </summary>
+public sealed class CustomerInstanceIndex(StorageAccount account)
+{
+    private readonly TableClient _table = account.Table("custinstances");
+
+    public Task AddAsync(JourneyInstanceState state, CancellationToken cancellationToken) => UpsertAsync(state, cancellationToken);
+
+    public Task UpsertAsync(JourneyInstanceState state, CancellationToken cancellationToken) =>
+        _table.UpsertEntityAsync(new TableEntity(KeyEncoding.Encode(state.CustomerId), KeyEncoding.Encode(state.InstanceId))
+        {
+            ["InstanceId"] = state.InstanceId,
+            ["JourneyId"] = state.JourneyId,
+            ["Status"] = state.Status.ToString(),
+            ["StartedAt"] = state.StartedAt,
+        }, TableUpdateMode.Replace, cancellationToken);
+
+    public async Task<IReadOnlyList<CustomerInstanceEntry>> ListAsync(string customerId, bool activeOnly, CancellationToken cancellationToken)
+    {
+        var partition = KeyEncoding.Encode(customerId);
+        var entries = new List<CustomerInstanceEntry>();
+        await foreach (var e in _table.QueryAsync<TableEntity>(e => e.PartitionKey == partition, cancellationToken: cancellationToken))
+        {
+            var status = Enum.Parse<InstanceStatus>(e.GetString("Status") ?? nameof(InstanceStatus.Pending));
+            if (!activeOnly || !status.IsFinished())
+            {
+                entries.Add(new CustomerInstanceEntry(e.GetString("InstanceId") ?? e.RowKey, e.GetString("JourneyId") ?? "", status, e.GetDateTimeOffset("StartedAt") ?? default));
+            }
+        }
+        return entries;
+    }
+
+    public Task RemoveAsync(string customerId, string instanceId, CancellationToken cancellationToken) =>
+        _table.DeleteEntityAsync(KeyEncoding.Encode(customerId), KeyEncoding.Encode(instanceId), cancellationToken: cancellationToken);
+}

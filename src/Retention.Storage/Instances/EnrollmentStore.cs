@@ -1,0 +1,28 @@
+using Azure.Data.Tables;
+using Retention.Core.Runtime;
+
+namespace Retention.Storage.Instances;
+
+/// <summary>When each customer last entered each journey: what the once and cooldown re-entry policies read.</summary>
+public sealed class EnrollmentStore(StorageAccount account)
+{
+    private readonly TableClient _table = account.Table("enrollments");
+
+    public async Task<Enrollment?> GetAsync(string customerId, string journeyId, CancellationToken cancellationToken)
+    {
+        var response = await _table.GetEntityIfExistsAsync<TableEntity>(KeyEncoding.Encode(customerId), journeyId, cancellationToken: cancellationToken);
+        return response.HasValue
+            ? new Enrollment(response.Value!.GetDateTimeOffset("LastEnteredAt") ?? default, response.Value.GetInt32("Entries") ?? 1)
+            : null;
+    }
+
+    public async Task RecordEntryAsync(string customerId, string journeyId, DateTimeOffset enteredAt, CancellationToken cancellationToken)
+    {
+        var previous = await GetAsync(customerId, journeyId, cancellationToken);
+        await _table.UpsertEntityAsync(new TableEntity(KeyEncoding.Encode(customerId), journeyId)
+        {
+            ["LastEnteredAt"] = enteredAt,
+            ["Entries"] = (previous?.Entries ?? 0) + 1,
+        }, TableUpdateMode.Replace, cancellationToken);
+    }
+}
