@@ -8,7 +8,7 @@ namespace Retention.Core.Runtime;
 /// An effect the interpreter asks for. The runtime commits commands with the state (the outbox) and only then
 /// carries them out, each idempotently, so a replay after a crash never repeats a customer-visible effect.
 /// </summary>
-[JsonPolymorphic(TypeDiscriminatorPropertyName = "kind")]
+[JsonPolymorphic(TypeDiscriminatorPropertyName = "command")]
 [JsonDerivedType(typeof(ScheduleTimer), "timer")]
 [JsonDerivedType(typeof(SendMessage), "send")]
 [JsonDerivedType(typeof(CreateTask), "task")]

@@ -25,18 +25,35 @@ public sealed class CustomerProfileStore(StorageAccount account, CorrelationInde
     }
 
     /// <summary>Merges a <c>customer.upserted</c> payload, unless a newer one was applied already.</summary>
-    public async Task<ProfileWrite> UpsertAsync(string customerId, JsonObject changes, DateTimeOffset eventTime, CancellationToken cancellationToken)
+    /// <param name="mergeConsent">A consent change touches one channel and is applied whatever its time.</param>
+    public async Task<ProfileWrite> UpsertAsync(string customerId, JsonObject changes, DateTimeOffset eventTime, CancellationToken cancellationToken, bool mergeConsent = false)
     {
         for (var attempt = 0; ; attempt++)
         {
             var row = await ReadAsync(customerId, cancellationToken);
-            if (row is not null && row.ProfileTime > eventTime)
+            if (row is not null && row.ProfileTime > eventTime && !mergeConsent)
             {
                 return ProfileWrite.Stale;
             }
             var profile = row?.Profile ?? CustomerSnapshot.Empty(customerId);
             var oldPhone = CustomerSnapshot.Text(profile, "phone");
-            CustomerSnapshot.Merge(profile, changes);
+            if (mergeConsent && changes["consent"] is JsonObject consentChanges)
+            {
+                if (profile["consent"] is not JsonObject consent)
+                {
+                    consent = [];
+                    profile["consent"] = consent;
+                }
+                foreach (var (channel, value) in consentChanges)
+                {
+                    consent[channel] = value?.DeepClone();
+                }
+                eventTime = row?.ProfileTime ?? DateTimeOffset.MinValue;
+            }
+            else
+            {
+                CustomerSnapshot.Merge(profile, changes);
+            }
             profile["customerId"] = customerId;
             if (await TryWriteAsync(customerId, profile, eventTime, row?.ETag, cancellationToken))
             {

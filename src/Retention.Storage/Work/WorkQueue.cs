@@ -20,7 +20,7 @@ public sealed class WorkQueue(StorageAccount account, QueueOptions options, Wake
 
     public static string Serialize(WorkMessage message) => JsonSerializer.Serialize(message, WorkJsonContext.Default.WorkMessage);
 
-    public static WorkMessage? TryParse(string text)
+    public static WorkMessage? Deserialize(string text)
     {
         try
         {
@@ -68,7 +68,7 @@ public sealed class WorkQueue(StorageAccount account, QueueOptions options, Wake
         return response.Value.Select(m =>
         {
             var text = m.Body.ToString();
-            return new ReceivedWork(m.MessageId, m.PopReceipt, m.DequeueCount, text, TryParse(text));
+            return new ReceivedWork(m.MessageId, m.PopReceipt, m.DequeueCount, text, Deserialize(text));
         }).ToList();
     }
 

@@ -1,0 +1,223 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Retention.Core.Definitions;
+using Retention.Core.Runtime;
+using Retention.Core.Time;
+
+namespace Retention.Core.Events;
+
+/// <summary>A CloudEvent as accepted from a core system, before the customer it concerns is resolved.</summary>
+public sealed record IncomingEvent(string Id, string Source, string Type, DateTimeOffset? Time, JsonObject Data)
+{
+    public string? CustomerId => Data["customerId"] is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
+}
+
+/// <summary>
+/// Validates CloudEvents 1.0 against the public contract (API.md): the envelope and each known type's data, with
+/// every fault reported at its JSON Pointer (<c>/2/data/phone</c> inside a batch).
+/// </summary>
+public static partial class CloudEventReader
+{
+    public const int MaxBatch = 500;
+
+    private sealed record Field(string Name, FieldKind Kind, bool Required, string[]? Values = null);
+
+    private enum FieldKind { Id, Text, Phone, Email, Locale, TimeZone, Date, Timestamp, Amount, Enum, Object, Consent }
+
+    private static readonly Dictionary<string, Field[]> Contract = new(StringComparer.Ordinal)
+    {
+        [KnownEventTypes.CustomerUpserted] =
+        [
+            new("customerId", FieldKind.Id, true), new("name", FieldKind.Text, false), new("phone", FieldKind.Phone, false),
+            new("email", FieldKind.Email, false), new("locale", FieldKind.Locale, false), new("timeZone", FieldKind.TimeZone, false),
+            new("birthday", FieldKind.Date, false), new("ownerId", FieldKind.Id, false), new("region", FieldKind.Text, false),
+            new("consent", FieldKind.Consent, false), new("attributes", FieldKind.Object, false),
+        ],
+        [KnownEventTypes.TransactionPosted] =
+        [
+            new("customerId", FieldKind.Id, true), new("transactionId", FieldKind.Id, true), new("amount", FieldKind.Amount, true),
+            new("currency", FieldKind.Text, false), new("occurredAt", FieldKind.Timestamp, false), new("productCode", FieldKind.Text, false),
+        ],
+        [KnownEventTypes.SaleCompleted] =
+        [
+            new("customerId", FieldKind.Id, true), new("saleId", FieldKind.Id, true), new("product", FieldKind.Text, false),
+            new("amount", FieldKind.Amount, false), new("currency", FieldKind.Text, false), new("occurredAt", FieldKind.Timestamp, false),
+        ],
+        [KnownEventTypes.SaleRefunded] = [new("customerId", FieldKind.Id, true), new("saleId", FieldKind.Id, true)],
+        [KnownEventTypes.ComplaintOpened] =
+        [
+            new("customerId", FieldKind.Id, true), new("complaintId", FieldKind.Id, true),
+            new("severity", FieldKind.Enum, true, ["critical", "high", "normal", "low"]), new("category", FieldKind.Text, false),
+            new("summary", FieldKind.Text, false), new("ownerId", FieldKind.Id, false),
+        ],
+        [KnownEventTypes.ComplaintResponded] = [new("complaintId", FieldKind.Id, true), new("customerId", FieldKind.Id, false)],
+        [KnownEventTypes.ComplaintStatusChanged] =
+        [
+            new("complaintId", FieldKind.Id, true), new("status", FieldKind.Enum, true, ["pending_customer", "in_progress"]), new("customerId", FieldKind.Id, false),
+        ],
+        [KnownEventTypes.ComplaintResolved] = [new("complaintId", FieldKind.Id, true), new("customerId", FieldKind.Id, false)],
+        [KnownEventTypes.ComplaintReopened] = [new("complaintId", FieldKind.Id, true), new("customerId", FieldKind.Id, false)],
+        [KnownEventTypes.ConsentChanged] =
+        [
+            new("customerId", FieldKind.Id, true), new("channel", FieldKind.Enum, true, ["sms", "email"]),
+            new("status", FieldKind.Enum, true, ["opted-in", "opted-out", "unknown"]),
+        ],
+    };
+
+    private static readonly string[] ConsentValues = ["opted-in", "opted-out", "unknown"];
+
+    [GeneratedRegex(@"^\+[1-9]\d{6,14}$", RegexOptions.CultureInvariant)]
+    private static partial Regex E164();
+
+    [GeneratedRegex(@"^[^@\s""<>]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$", RegexOptions.CultureInvariant)]
+    private static partial Regex Email();
+
+    [GeneratedRegex(@"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$", RegexOptions.CultureInvariant)]
+    private static partial Regex Locale();
+
+    [GeneratedRegex(@"^[a-z][a-z0-9]*(\.[a-z][a-z0-9_]*)+$", RegexOptions.CultureInvariant)]
+    private static partial Regex CustomType();
+
+    public static bool IsKnownType(string type) => Contract.ContainsKey(type);
+
+    /// <summary>Reads one event (<paramref name="pathPrefix"/> "") or a batch element ("/2").</summary>
+    public static IncomingEvent? Read(JsonNode? node, string pathPrefix, List<DefinitionError> errors)
+    {
+        if (node is not JsonObject obj)
+        {
+            errors.Add(new DefinitionError(pathPrefix, "an event must be a JSON object"));
+            return null;
+        }
+        var before = errors.Count;
+        var spec = Text(obj, "specversion", pathPrefix, errors, required: true, max: 10);
+        if (spec is not null && spec != "1.0")
+        {
+            errors.Add(new DefinitionError($"{pathPrefix}/specversion", $"must be \"1.0\", not \"{Clip(spec)}\""));
+        }
+        var id = Text(obj, "id", pathPrefix, errors, required: true, max: 256);
+        var source = Text(obj, "source", pathPrefix, errors, required: true, max: 512);
+        var type = Text(obj, "type", pathPrefix, errors, required: true, max: 128);
+        DateTimeOffset? time = null;
+        if (Text(obj, "time", pathPrefix, errors, required: false, max: 64) is { } timeText)
+        {
+            if (DateTimeOffset.TryParse(timeText, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var parsed) && timeText.Contains('T', StringComparison.Ordinal))
+            {
+                time = parsed;
+            }
+            else
+            {
+                errors.Add(new DefinitionError($"{pathPrefix}/time", "must be an RFC 3339 timestamp such as 2026-11-24T09:30:00Z"));
+            }
+        }
+        if (obj["data"] is not JsonObject data)
+        {
+            errors.Add(new DefinitionError($"{pathPrefix}/data", obj["data"] is null ? "is required" : "must be a JSON object"));
+            return null;
+        }
+        if (type is not null)
+        {
+            if (Contract.TryGetValue(type, out var fields))
+            {
+                foreach (var field in fields)
+                {
+                    Check(data, field, $"{pathPrefix}/data", errors);
+                }
+            }
+            else if (CustomType().IsMatch(type))
+            {
+                Check(data, new Field("customerId", FieldKind.Id, true), $"{pathPrefix}/data", errors);
+            }
+            else
+            {
+                errors.Add(new DefinitionError($"{pathPrefix}/type", $"unknown event type \"{Clip(type)}\"; custom types are dotted lower-case names such as survey.answered"));
+            }
+        }
+        return errors.Count == before ? new IncomingEvent(id!, source!, type!, time, data) : null;
+    }
+
+    private static void Check(JsonObject data, Field field, string path, List<DefinitionError> errors)
+    {
+        var at = $"{path}/{field.Name}";
+        var node = data[field.Name];
+        if (node is null)
+        {
+            if (field.Required)
+            {
+                errors.Add(new DefinitionError(at, "is required"));
+            }
+            return;
+        }
+        string? text = node is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : null;
+        string? problem = field.Kind switch
+        {
+            FieldKind.Id => text is null ? "must be a string" : EntryPolicy.CustomerIdPattern().IsMatch(text) ? null : "must be 1-128 letters, digits or . _ @ : -",
+            FieldKind.Text => text is null ? "must be a string" : text.Length > 2000 ? "is longer than 2000 characters" : HasControl(text) ? "must not contain control characters" : null,
+            FieldKind.Phone => text is null ? "must be a string" : E164().IsMatch(text) ? null : "must be an E.164 phone number such as +8613800138000",
+            FieldKind.Email => text is null ? "must be a string" : text.Length <= 254 && Email().IsMatch(text) ? null : "must be an email address",
+            FieldKind.Locale => text is null ? "must be a string" : Locale().IsMatch(text) ? null : "must be a locale such as zh-CN or en",
+            FieldKind.TimeZone => text is null ? "must be a string" : LocalClock.IsKnownZone(text) && text.Contains('/', StringComparison.Ordinal) || text == "UTC" ? null : "must be an IANA time zone such as Asia/Shanghai",
+            FieldKind.Date => text is null ? "must be a string" : DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out _) ? null : "must be a date as YYYY-MM-DD",
+            FieldKind.Timestamp => text is null ? "must be a string" : DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out _) ? null : "must be an RFC 3339 timestamp",
+            FieldKind.Amount => node is JsonValue n && n.GetValueKind() == JsonValueKind.Number && n.TryGetValue<decimal>(out var amount) && Math.Abs(amount) < 1_000_000_000_000m ? null : "must be a number",
+            FieldKind.Enum => text is not null && field.Values!.Contains(text) ? null : $"must be one of {string.Join(", ", field.Values!)}",
+            FieldKind.Object => node is JsonObject o ? (o.ToJsonString().Length > 16_000 ? "is larger than 16 KB" : null) : "must be a JSON object",
+            FieldKind.Consent => Consent(node, at, errors),
+            _ => null,
+        };
+        if (problem is not null)
+        {
+            errors.Add(new DefinitionError(at, problem));
+        }
+    }
+
+    private static string? Consent(JsonNode node, string at, List<DefinitionError> errors)
+    {
+        if (node is not JsonObject consent)
+        {
+            return "must be an object such as {\"sms\": \"opted-in\", \"email\": \"unknown\"}";
+        }
+        foreach (var (channel, value) in consent)
+        {
+            if (channel is not ("sms" or "email"))
+            {
+                errors.Add(new DefinitionError($"{at}/{channel}", "unknown channel; expected sms or email"));
+            }
+            else if (value is not JsonValue v || !v.TryGetValue<string>(out var s) || !ConsentValues.Contains(s))
+            {
+                errors.Add(new DefinitionError($"{at}/{channel}", "must be opted-in, opted-out or unknown"));
+            }
+        }
+        return null;
+    }
+
+    private static string? Text(JsonObject obj, string name, string path, List<DefinitionError> errors, bool required, int max)
+    {
+        var node = obj[name];
+        if (node is null)
+        {
+            if (required)
+            {
+                errors.Add(new DefinitionError($"{path}/{name}", "is required"));
+            }
+            return null;
+        }
+        if (node is not JsonValue v || v.GetValueKind() != JsonValueKind.String)
+        {
+            errors.Add(new DefinitionError($"{path}/{name}", "must be a string"));
+            return null;
+        }
+        var text = v.GetValue<string>();
+        if (text.Length == 0 || text.Length > max || HasControl(text))
+        {
+            errors.Add(new DefinitionError($"{path}/{name}", $"must be 1-{max} characters with no control characters"));
+            return null;
+        }
+        return text;
+    }
+
+    private static bool HasControl(string text) => text.Any(c => char.IsControl(c) && c is not ('\n' or '\r' or '\t'));
+
+    private static string Clip(string text) => text.Length <= 40 ? text : text[..40] + "…";
+}

@@ -1,0 +1,56 @@
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Retention.Channels.DevOutbox;
+using Retention.Host.Composition;
+using Retention.Host.Security;
+using Retention.Storage.Customers;
+using Retention.Storage.Instances;
+using Retention.Storage.Tasks;
+
+namespace Retention.Host.Admin;
+
+public sealed record TimelineItem(DateTimeOffset At, string Kind, string Summary, string? InstanceId, string? JourneyId, JsonNode? Detail);
+
+/// <summary>Customer profiles and timelines (API.md).</summary>
+public static class CustomersEndpoints
+{
+    public static IEndpointRouteBuilder MapCustomersEndpoints(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/customers").WithTags("Customers");
+        group.MapGet("/{id}", GetAsync).RequireAuthorization(Roles.Viewer).WithSummary("Profile, status, tier and consent");
+        group.MapGet("/{id}/timeline", TimelineAsync).RequireAuthorization(Roles.Viewer).WithSummary("Events, journey steps, messages and tasks in time order");
+        return app;
+    }
+
+    private static async Task<Results<Ok<JsonObject>, ProblemHttpResult>> GetAsync(string id, CustomerProfileStore profiles, CancellationToken cancellationToken) =>
+        await profiles.GetAsync(id, cancellationToken) is { } profile ? TypedResults.Ok(profile) : Problems.NotFound($"No customer {id}.");
+
+    private static async Task<Ok<List<TimelineItem>>> TimelineAsync(
+        string id, CustomerEventLog events, CustomerInstanceIndex index, InstanceStore instances, TaskStore tasks, IServiceProvider services, CancellationToken cancellationToken)
+    {
+        var items = new List<TimelineItem>();
+        foreach (var e in await events.SinceAsync(id, DateTimeOffset.MinValue, 1000, cancellationToken))
+        {
+            items.Add(new TimelineItem(e.Time, "event", e.Type, null, null, e.ToJson()));
+        }
+        foreach (var entry in await index.ListAsync(id, activeOnly: false, cancellationToken))
+        {
+            foreach (var h in await instances.HistoryAsync(entry.InstanceId, 500, cancellationToken))
+            {
+                items.Add(new TimelineItem(h.At, $"step:{h.Kind}", h.Detail, entry.InstanceId, entry.JourneyId, h.StepId is null ? null : JsonValue.Create(h.StepId)));
+            }
+        }
+        if (services.GetService<DevOutboxStore>() is { } outbox)
+        {
+            foreach (var m in await outbox.ListAsync(null, null, id, 1000, cancellationToken))
+            {
+                items.Add(new TimelineItem(m.SentAt, $"message:{m.Channel}", m.Subject ?? m.Body, m.InstanceId, m.JourneyId, JsonValue.Create(m.StepId)));
+            }
+        }
+        foreach (var t in await tasks.ForCustomerAsync(id, cancellationToken))
+        {
+            items.Add(new TimelineItem(t.CreatedAt, $"task:{t.Kind}", t.Title, t.InstanceId, t.JourneyId, JsonValue.Create(t.Status)));
+        }
+        return TypedResults.Ok(items.OrderBy(i => i.At).ToList());
+    }
+}

@@ -1,0 +1,167 @@
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Retention.Core.Definitions;
+using Retention.Core.Events;
+using Retention.Core.Runtime;
+using Retention.Host.Composition;
+using Retention.Host.Security;
+using Retention.Storage.Engine;
+using Retention.Storage.Instances;
+using Retention.Storage.Work;
+
+namespace Retention.Host.Admin;
+
+public sealed record InstanceSummary(string InstanceId, string JourneyId, int Version, string CustomerId, string Status, string? CurrentStep,
+    string? Outcome, DateTimeOffset StartedAt, DateTimeOffset UpdatedAt);
+
+public sealed record PendingTimerView(DateTimeOffset DueAt, string Purpose, string? StepId);
+
+public sealed record InstanceDetail(string InstanceId, string JourneyId, int Version, string CustomerId, string Status, string? CurrentStep,
+    string? WaitingForEvent, PendingTimerView? PendingTimer, string? Outcome, bool Holdout, bool Converted, DateTimeOffset StartedAt,
+    DateTimeOffset UpdatedAt, DateTimeOffset? EndedAt, JsonObject Context, int BufferedEvents, IReadOnlyList<HistoryEntry> History);
+
+public sealed record InstanceList(IReadOnlyList<InstanceSummary> Items, string? ContinuationToken);
+
+public sealed record RaisedEvent(string InstanceId, string EventId);
+
+/// <summary>Instance management (API.md): list, inspect, raise events, terminate, suspend, resume, purge.</summary>
+public static class InstancesEndpoints
+{
+    public static IEndpointRouteBuilder MapInstancesEndpoints(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/instances").WithTags("Instances");
+        group.MapGet("", ListAsync).RequireAuthorization(Roles.Viewer).WithSummary("List instances by customer, journey and status");
+        group.MapGet("/{instanceId}", GetAsync).RequireAuthorization(Roles.Viewer).WithSummary("Status, current step, pending timer or wait, version and history");
+        group.MapPost("/{instanceId}/events/{name}", RaiseEventAsync).RequireAuthorization(Roles.Operator).WithSummary("Raise an event for one instance");
+        group.MapPost("/{instanceId}/terminate", (string instanceId, JourneyEngine engine, HttpContext http, CancellationToken ct) =>
+            ControlAsync(instanceId, new TerminateInstance($"terminated by {http.User.Identity?.Name}"), engine, http, ct)).RequireAuthorization(Roles.Operator);
+        group.MapPost("/{instanceId}/suspend", (string instanceId, JourneyEngine engine, HttpContext http, CancellationToken ct) =>
+            ControlAsync(instanceId, new SuspendInstance($"suspended by {http.User.Identity?.Name}"), engine, http, ct)).RequireAuthorization(Roles.Operator);
+        group.MapPost("/{instanceId}/resume", ResumeAsync).RequireAuthorization(Roles.Operator).WithSummary("Resume; a timer that fell due meanwhile fires");
+        group.MapDelete("/{instanceId}", PurgeAsync).RequireAuthorization(Roles.Operator).WithSummary("Purge a finished instance");
+        return app;
+    }
+
+    private static async Task<Results<Ok<InstanceList>, ProblemHttpResult>> ListAsync(
+        string? customerId, string? journeyId, string? status, int? pageSize, string? continuationToken,
+        InstanceStore instances, CustomerInstanceIndex index, CancellationToken cancellationToken)
+    {
+        InstanceStatus? wanted = null;
+        if (status is not null)
+        {
+            if (!Enum.TryParse<InstanceStatus>(status, ignoreCase: true, out var parsed))
+            {
+                return Problems.Validation([new DefinitionError("/status", $"must be one of {string.Join(", ", Enum.GetNames<InstanceStatus>())}")]);
+            }
+            wanted = parsed;
+        }
+        var size = Math.Clamp(pageSize ?? 100, 1, 1000);
+        if (customerId is not null)
+        {
+            var states = new List<JourneyInstanceState>();
+            foreach (var entry in await index.ListAsync(customerId, activeOnly: false, cancellationToken))
+            {
+                if (await instances.GetAsync(entry.InstanceId, cancellationToken) is { } stored)
+                {
+                    states.Add(stored.State);
+                }
+            }
+            var filtered = states.Where(s => (journeyId is null || s.JourneyId == journeyId) && (wanted is null || s.Status == wanted))
+                .OrderBy(s => s.StartedAt).Select(Summary).ToList();
+            return TypedResults.Ok(new InstanceList(filtered, null));
+        }
+        var page = await instances.QueryAsync(journeyId, wanted, size, continuationToken, cancellationToken);
+        return TypedResults.Ok(new InstanceList(page.Items.Select(Summary).ToList(), page.ContinuationToken));
+    }
+
+    private static async Task<Results<Ok<InstanceDetail>, ProblemHttpResult>> GetAsync(string instanceId, InstanceStore instances, IServiceProvider services, CancellationToken cancellationToken)
+    {
+        if (await instances.GetAsync(instanceId, cancellationToken) is not { } stored)
+        {
+            return Problems.NotFound($"No instance {instanceId}.");
+        }
+        var s = stored.State;
+        var catalog = services.GetRequiredService<Retention.Core.Ports.IJourneyCatalog>();
+        var journey = await catalog.GetAsync(s.JourneyId, s.Version, cancellationToken);
+        var waiting = s.Status == InstanceStatus.Waiting && s.CurrentStepId is { } id && journey?.FindStep(id) is WaitForEventStep w ? w.Event : null;
+        var history = await instances.HistoryAsync(instanceId, 1000, cancellationToken);
+        return TypedResults.Ok(new InstanceDetail(s.InstanceId, s.JourneyId, s.Version, s.CustomerId, s.Status.ToString(), s.CurrentStepId, waiting,
+            s.Timer is { } t ? new PendingTimerView(t.DueAt, t.Purpose.ToString(), t.StepId) : null, s.Outcome, s.Holdout, s.Converted,
+            s.StartedAt, s.UpdatedAt, s.EndedAt, s.Context, s.Buffered.Count, history));
+    }
+
+    private static async Task<Results<Accepted<RaisedEvent>, ProblemHttpResult>> RaiseEventAsync(
+        string instanceId, string name, HttpRequest request, InstanceStore instances, WorkQueue queue, TimeProvider time, CancellationToken cancellationToken)
+    {
+        if (!System.Text.RegularExpressions.Regex.IsMatch(name, "^[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*)*$", System.Text.RegularExpressions.RegexOptions.None, TimeSpan.FromSeconds(1)))
+        {
+            return Problems.Validation([new DefinitionError("/name", "an event name is dotted lower-case words, such as survey.answered")]);
+        }
+        JsonObject data;
+        try
+        {
+            data = request.ContentLength is 0 ? [] : await System.Text.Json.JsonSerializer.DeserializeAsync<JsonObject>(request.Body, cancellationToken: cancellationToken) ?? [];
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            return Problems.Validation([new DefinitionError("", $"the body must be a JSON object ({e.Message})")]);
+        }
+        if (await instances.GetAsync(instanceId, cancellationToken) is not { } stored)
+        {
+            return Problems.NotFound($"No instance {instanceId}.");
+        }
+        var eventId = request.Headers["Idempotency-Key"].FirstOrDefault() ?? Guid.NewGuid().ToString("N");
+        var raised = new CustomerEvent(eventId, "admin", name, time.GetUtcNow(), stored.State.CustomerId, data);
+        await queue.EnqueueAsync(new DeliverEventMessage(instanceId, raised), cancellationToken: cancellationToken);
+        return TypedResults.Accepted((string?)null, new RaisedEvent(instanceId, eventId));
+    }
+
+    private static async Task<Results<Ok<InstanceSummary>, ProblemHttpResult>> ControlAsync(
+        string instanceId, JourneyInput input, JourneyEngine engine, HttpContext http, CancellationToken cancellationToken)
+    {
+        var outcome = await engine.ApplyAsync(instanceId, input, cancellationToken);
+        if (outcome == ApplyResult.NotFound)
+        {
+            return Problems.NotFound($"No instance {instanceId}.");
+        }
+        var state = (await http.RequestServices.GetRequiredService<InstanceStore>().GetAsync(instanceId, cancellationToken))!.State;
+        http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Retention.Admin").InstanceControl(input.GetType().Name, instanceId, http.User.Identity?.Name);
+        return outcome == ApplyResult.Ignored
+            ? Problems.Of(StatusCodes.Status409Conflict, "Conflict", $"The instance is {state.Status}; nothing changed.")
+            : TypedResults.Ok(Summary(state));
+    }
+
+    private static async Task<Results<Accepted<InstanceSummary>, ProblemHttpResult>> ResumeAsync(
+        string instanceId, InstanceStore instances, WorkQueue queue, HttpContext http, CancellationToken cancellationToken)
+    {
+        if (await instances.GetAsync(instanceId, cancellationToken) is not { } stored)
+        {
+            return Problems.NotFound($"No instance {instanceId}.");
+        }
+        if (stored.State.Status != InstanceStatus.Suspended)
+        {
+            return Problems.Of(StatusCodes.Status409Conflict, "Conflict", $"The instance is {stored.State.Status}, not Suspended.");
+        }
+        // Resuming can fire a timer that fell due, so it runs as queued work whose effects are retried until done.
+        await queue.EnqueueAsync(new ResumeInstanceMessage(instanceId, $"resumed by {http.User.Identity?.Name}"), cancellationToken: cancellationToken);
+        return TypedResults.Accepted((string?)null, Summary(stored.State));
+    }
+
+    private static async Task<Results<NoContent, ProblemHttpResult>> PurgeAsync(string instanceId, InstanceStore instances, CustomerInstanceIndex index, CancellationToken cancellationToken)
+    {
+        if (await instances.GetAsync(instanceId, cancellationToken) is not { } stored)
+        {
+            return Problems.NotFound($"No instance {instanceId}.");
+        }
+        if (!stored.State.Status.IsFinished())
+        {
+            return Problems.Of(StatusCodes.Status409Conflict, "Conflict", $"The instance is {stored.State.Status}; only finished instances can be purged. Terminate it first.");
+        }
+        await instances.PurgeAsync(instanceId, cancellationToken);
+        await index.RemoveAsync(stored.State.CustomerId, instanceId, cancellationToken);
+        return TypedResults.NoContent();
+    }
+
+    private static InstanceSummary Summary(JourneyInstanceState s) =>
+        new(s.InstanceId, s.JourneyId, s.Version, s.CustomerId, s.Status.ToString(), s.CurrentStepId, s.Outcome, s.StartedAt, s.UpdatedAt);
+}

@@ -1,0 +1,115 @@
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Retention.Core.Definitions;
+using Retention.Core.Events;
+using Retention.Core.Runtime;
+using Retention.Host.Composition;
+using Retention.Host.Security;
+using Retention.Storage.Journeys;
+using Retention.Storage.Work;
+
+namespace Retention.Host.Admin;
+
+public sealed record JourneySummary(string Id, string Name, int ActiveVersion, bool Paused, DateTimeOffset PublishedAt, string Trigger);
+
+public sealed record JourneyDetail(string Id, string Name, int ActiveVersion, bool Paused, IReadOnlyList<int> Versions, JsonNode? Definition);
+
+public sealed record ValidationReport(bool Valid, string Id, int Steps, IReadOnlyList<string> Templates);
+
+public sealed record StartRequest(string CustomerId, string? Key, JsonObject? Data);
+
+public sealed record StartAccepted(string JourneyId, string CustomerId, string TriggerId);
+
+/// <summary>Journey administration (API.md). Drafts and publishing from the UI build on the same catalog.</summary>
+public static class JourneysEndpoints
+{
+    public static IEndpointRouteBuilder MapJourneysEndpoints(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/journeys").WithTags("Journeys");
+        group.MapGet("", List).RequireAuthorization(Roles.Viewer).WithSummary("Journeys with their active version");
+        group.MapGet("/schema", Schema).AllowAnonymous().WithSummary("The journey definition JSON Schema");
+        group.MapPost("/validate", Validate).RequireAuthorization(Roles.Viewer).WithSummary("Validate a definition without saving it");
+        group.MapGet("/{id}", GetAsync).RequireAuthorization(Roles.Viewer).WithSummary("A journey's published versions and active definition");
+        group.MapPost("/{id}/pause", (string id, JourneyCatalog catalog, CancellationToken ct) => SetPausedAsync(id, true, catalog, ct)).RequireAuthorization(Roles.Publisher);
+        group.MapPost("/{id}/resume", (string id, JourneyCatalog catalog, CancellationToken ct) => SetPausedAsync(id, false, catalog, ct)).RequireAuthorization(Roles.Publisher);
+        group.MapPost("/{id}/start", StartAsync).RequireAuthorization(Roles.Operator).WithSummary("Start a journey with an API trigger for one customer");
+        return app;
+    }
+
+    private static Ok<List<JourneySummary>> List(JourneyCatalog catalog) =>
+        TypedResults.Ok(catalog.Heads.OrderBy(h => h.JourneyId, StringComparer.Ordinal).Select(h =>
+        {
+            var definition = catalog.Active.FirstOrDefault(d => d.Id == h.JourneyId);
+            return new JourneySummary(h.JourneyId, definition?.Name ?? h.JourneyId, h.LatestVersion, h.Paused, h.PublishedAt, Describe(definition?.Trigger));
+        }).ToList());
+
+    private static IResult Schema() =>
+        Results.File(Path.Combine(AppContext.BaseDirectory, "schemas", "journey.schema.json"), "application/schema+json");
+
+    private static async Task<Results<Ok<ValidationReport>, ProblemHttpResult>> Validate(HttpRequest request, JourneyDefinitionReader reader, CancellationToken cancellationToken)
+    {
+        using var body = new StreamReader(request.Body);
+        var read = reader.Read(await body.ReadToEndAsync(cancellationToken));
+        return read.IsValid
+            ? TypedResults.Ok(new ValidationReport(true, read.Definition!.Id, read.Definition.Steps.Count, read.Definition.Templates.Keys.ToList()))
+            : Problems.Validation(read.Errors, "The journey definition is not valid");
+    }
+
+    private static async Task<Results<Ok<JourneyDetail>, ProblemHttpResult>> GetAsync(string id, JourneyCatalog catalog, CancellationToken cancellationToken)
+    {
+        if (catalog.Heads.FirstOrDefault(h => h.JourneyId == id) is not { } head)
+        {
+            return Problems.NotFound($"No journey {id}.");
+        }
+        var json = await catalog.ReadJsonAsync(id, head.LatestVersion, cancellationToken);
+        var definition = await catalog.GetAsync(id, head.LatestVersion, cancellationToken);
+        return TypedResults.Ok(new JourneyDetail(id, definition?.Name ?? id, head.LatestVersion, head.Paused,
+            Enumerable.Range(1, head.LatestVersion).ToList(), json is null ? null : JsonNode.Parse(json)));
+    }
+
+    private static async Task<Results<NoContent, ProblemHttpResult>> SetPausedAsync(string id, bool paused, JourneyCatalog catalog, CancellationToken cancellationToken)
+    {
+        if (catalog.Heads.All(h => h.JourneyId != id))
+        {
+            return Problems.NotFound($"No journey {id}.");
+        }
+        await catalog.SetPausedAsync(id, paused, cancellationToken);
+        return TypedResults.NoContent();
+    }
+
+    private static async Task<Results<Accepted<StartAccepted>, ProblemHttpResult>> StartAsync(
+        string id, StartRequest request, JourneyCatalog catalog, WorkQueue queue, TimeProvider time, CancellationToken cancellationToken)
+    {
+        if (catalog.Active.FirstOrDefault(d => d.Id == id) is not { } journey)
+        {
+            return Problems.NotFound($"No active journey {id}.");
+        }
+        var errors = new List<DefinitionError>();
+        if (journey.Trigger is not ApiTrigger)
+        {
+            errors.Add(new DefinitionError("/trigger", $"journey {id} is not started through the API; its trigger is {Describe(journey.Trigger)}"));
+        }
+        if (request.CustomerId is null || !EntryPolicy.CustomerIdPattern().IsMatch(request.CustomerId))
+        {
+            errors.Add(new DefinitionError("/customerId", "is required: 1-128 letters, digits or . _ @ : -"));
+        }
+        if (errors.Count > 0)
+        {
+            return Problems.Validation(errors);
+        }
+        var triggerId = request.Key ?? Guid.NewGuid().ToString("N");
+        var data = request.Data ?? [];
+        data["customerId"] = request.CustomerId;
+        var trigger = new CustomerEvent(triggerId, "api", "journey.started", time.GetUtcNow(), request.CustomerId!, data);
+        await queue.EnqueueAsync(new StartJourneyMessage(id, trigger), cancellationToken: cancellationToken);
+        return TypedResults.Accepted((string?)null, new StartAccepted(id, request.CustomerId!, triggerId));
+    }
+
+    private static string Describe(JourneyTrigger? trigger) => trigger switch
+    {
+        EventTrigger e => $"event {e.Event}",
+        ScheduleTrigger s => $"schedule {s.Cron} ({s.TimeZone})",
+        ApiTrigger => "api",
+        _ => "unknown",
+    };
+}

@@ -1,0 +1,143 @@
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.Options;
+using OpenTelemetry.Metrics;
+using Retention.Channels.DevOutbox;
+using Retention.Channels.Sending;
+using Retention.Channels.Templates;
+using Retention.Core.Definitions;
+using Retention.Core.Ports;
+using Retention.Core.Runtime;
+using Retention.Core.Time;
+using Retention.Host.Admin;
+using Retention.Host.Dev;
+using Retention.Host.Hosting;
+using Retention.Host.Ingest;
+using Retention.Host.Operations;
+using Retention.Host.Security;
+using Retention.Storage;
+using Retention.Storage.Customers;
+using Retention.Storage.Engine;
+using Retention.Storage.Ingest;
+using Retention.Storage.Instances;
+using Retention.Storage.Journeys;
+using Retention.Storage.Tasks;
+using Retention.Storage.Work;
+
+namespace Retention.Host.Composition;
+
+/// <summary>The composition root: every service and endpoint of the host, wired in one place.</summary>
+public static class RetentionComposition
+{
+    public static WebApplicationBuilder AddRetention(this WebApplicationBuilder builder)
+    {
+        // host.json carries the queue settings in both hosting modes (extensions.queues).
+        builder.Configuration.AddJsonFile(Path.Combine(AppContext.BaseDirectory, "host.json"), optional: true, reloadOnChange: false);
+        var services = builder.Services;
+        services.AddOptions<RetentionOptions>().BindConfiguration(RetentionOptions.Section);
+        services.AddOptions<StorageOptions>().BindConfiguration("Retention:Storage")
+            .PostConfigure<IConfiguration>((o, config) => o.ConnectionString ??= config.GetConnectionString("Storage") ?? config["AzureWebJobsStorage"]);
+        services.AddOptions<QueueOptions>().BindConfiguration("extensions:queues");
+        services.AddProblemDetails();
+        services.AddOpenApi();
+        services.AddSingleton(TimeProvider.System);
+
+        services.AddSingleton(sp => new StorageAccount(sp.GetRequiredService<IOptions<StorageOptions>>().Value));
+        services.AddSingleton(sp => sp.GetRequiredService<IOptions<QueueOptions>>().Value);
+        services.AddSingleton(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<RetentionOptions>>().Value;
+            var zone = LocalClock.ResolveZone(options.DefaultTimeZone, TimeZoneInfo.Utc);
+            return new JourneyInterpreter(new InterpreterSettings(zone, options.EventBufferWindow));
+        });
+        services.AddSingleton<MessageRenderer>();
+        services.AddSingleton(sp => new JourneyDefinitionReader(sp.GetRequiredService<MessageRenderer>()));
+        services.AddSingleton<RuntimeMetrics>();
+        services.AddSingleton<WakeSignal>();
+        services.AddSingleton<WorkQueue>();
+        services.AddSingleton<InstanceStore>();
+        services.AddSingleton<CustomerInstanceIndex>();
+        services.AddSingleton<EnrollmentStore>();
+        services.AddSingleton<CorrelationIndex>();
+        services.AddSingleton<CustomerProfileStore>();
+        services.AddSingleton<ICustomerProfiles>(sp => sp.GetRequiredService<CustomerProfileStore>());
+        services.AddSingleton<CustomerEventLog>();
+        services.AddSingleton<IngestLedger>();
+        services.AddSingleton<EventIngestor>();
+        services.AddSingleton<TaskStore>();
+        services.AddSingleton<ITaskSink>(sp => sp.GetRequiredService<TaskStore>());
+        services.AddSingleton<JourneyCatalog>();
+        services.AddSingleton<IJourneyCatalog>(sp => sp.GetRequiredService<JourneyCatalog>());
+        services.AddSingleton<JourneySeeder>();
+        services.AddSingleton<DevOutboxStore>();
+        services.AddSingleton<IMessageSender, ChannelSender>();
+        services.AddSingleton<OutboxDispatcher>();
+        services.AddSingleton<JourneyEngine>();
+        services.AddSingleton<EventRouter>();
+        services.AddSingleton<WorkHandler>();
+        services.AddSingleton<QueuePoller>();
+
+        services.AddHostedService<RuntimeStartup>();
+        services.AddHostedService<QueuePollerService>();
+        services.AddHostedService<CatalogRefreshService>();
+
+        services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+        services.AddAuthorizationBuilder()
+            .AddPolicy(Roles.Viewer, p => p.RequireRole(Roles.All))
+            .AddPolicy(Roles.Editor, p => p.RequireRole(Roles.Editor, Roles.Publisher))
+            .AddPolicy(Roles.Publisher, p => p.RequireRole(Roles.Publisher))
+            .AddPolicy(Roles.Operator, p => p.RequireRole(Roles.Operator));
+
+        services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter(RuntimeMetrics.MeterName).AddPrometheusExporter());
+        return builder;
+    }
+
+    public static WebApplication MapRetention(this WebApplication app)
+    {
+        RefuseLocalDefaultsOutsideDevelopment(app);
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.MapOpenApi();
+        app.MapPrometheusScrapingEndpoint("/metrics");
+        app.MapHealthEndpoints();
+        app.MapEventsEndpoints();
+        app.MapInstancesEndpoints();
+        app.MapJourneysEndpoints();
+        app.MapCustomersEndpoints();
+        app.MapOperationsEndpoints();
+        if (app.Services.GetRequiredService<IOptions<RetentionOptions>>().Value.Channels.Provider == "dev")
+        {
+            app.MapDevOutboxEndpoints();
+        }
+        return app;
+    }
+
+    /// <summary>The local defaults of API.md are for a developer's machine only; anywhere else they are refused.</summary>
+    private static void RefuseLocalDefaultsOutsideDevelopment(WebApplication app)
+    {
+        if (app.Environment.IsDevelopment())
+        {
+            return;
+        }
+        var options = app.Services.GetRequiredService<IOptions<RetentionOptions>>().Value;
+        var problems = new List<string>();
+        if (options.Admin.Keys.Count == 0)
+        {
+            problems.Add("no admin API keys are configured (Retention:Admin:Keys)");
+        }
+        if (options.Admin.Keys.Any(k => k.Key == "dev-admin-key" || k.Key.Length < 16))
+        {
+            problems.Add("an admin API key is the local default or shorter than 16 characters");
+        }
+        if (options.Webhooks.Sources.Values.SelectMany(s => s.Secrets).Any(s => s == "dev-webhook-secret" || s.Length < 16))
+        {
+            problems.Add("a webhook secret is the local default or shorter than 16 characters");
+        }
+        if (problems.Count > 0)
+        {
+            throw new InvalidOperationException($"Refusing to start in {app.Environment.EnvironmentName}: {string.Join("; ", problems)}. Set real values, or run with ASPNETCORE_ENVIRONMENT=Development for local use.");
+        }
+    }
+}

@@ -1,0 +1,54 @@
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Retention.Channels.DevOutbox;
+using Retention.Core.Definitions;
+using Retention.Core.Events;
+using Retention.Host.Composition;
+using Retention.Storage.Customers;
+using Retention.Storage.Ingest;
+
+namespace Retention.Host.Dev;
+
+public sealed record InboundSms(string? From, string? To, string? Message);
+
+public sealed record InboundAccepted(string CustomerId, string EventId);
+
+/// <summary>The dev outbox (API.md): read what was "sent", and simulate a customer's SMS reply.</summary>
+public static class DevOutboxEndpoints
+{
+    public static IEndpointRouteBuilder MapDevOutboxEndpoints(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/dev").WithTags("Dev outbox").AllowAnonymous();
+        group.MapGet("/outbox", async (string? to, string? channel, string? customerId, DevOutboxStore outbox, CancellationToken ct) =>
+            TypedResults.Ok(await outbox.ListAsync(to, channel, customerId, 10_000, ct))).WithSummary("Messages sent through the dev outbox");
+        group.MapPost("/inbound-sms", InboundAsync).WithSummary("Simulate an SMS reply from a customer");
+        return app;
+    }
+
+    private static async Task<Results<Accepted<InboundAccepted>, ProblemHttpResult>> InboundAsync(
+        InboundSms sms, CorrelationIndex lookups, EventIngestor ingestor, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var errors = new List<DefinitionError>();
+        if (string.IsNullOrWhiteSpace(sms.From))
+        {
+            errors.Add(new DefinitionError("/from", "is required: the customer's phone number"));
+        }
+        if (sms.Message is null || sms.Message.Length is 0 or > 2048)
+        {
+            errors.Add(new DefinitionError("/message", "is required, at most 2048 characters"));
+        }
+        if (errors.Count > 0)
+        {
+            return Problems.Validation(errors);
+        }
+        if (await lookups.FindAsync(CorrelationIndex.Phone, sms.From!, cancellationToken) is not { } customerId)
+        {
+            return Problems.NotFound("No customer has this phone number.");
+        }
+        var now = time.GetUtcNow();
+        var eventId = Retention.Core.Runtime.StableHash.Hex($"{sms.From}|{sms.Message}|{now.UtcTicks}");
+        var data = new JsonObject { ["from"] = sms.From, ["to"] = sms.To, ["message"] = sms.Message!.Trim() };
+        await ingestor.AcceptAsync(new CustomerEvent(eventId, "dev-sms", KnownEventTypes.SmsReceived, now, customerId, data), cancellationToken);
+        return TypedResults.Accepted((string?)null, new InboundAccepted(customerId, eventId));
+    }
+}

@@ -1,0 +1,96 @@
+using System.Text.Json.Nodes;
+using Retention.Core.Definitions;
+using Retention.Core.Events;
+using Retention.Storage.Customers;
+using Retention.Storage.Work;
+
+namespace Retention.Storage.Ingest;
+
+public sealed record IngestResult(int Accepted, int Duplicates, IReadOnlyList<DefinitionError> Errors)
+{
+    public bool IsValid => Errors.Count == 0;
+}
+
+/// <summary>
+/// Accepts validated events: resolves each one's customer, stores profiles and the event log, and queues the event
+/// for routing. All events of a request are resolved before anything is written, so a bad batch changes nothing.
+/// The write order makes a crash safe: the ledger entry that marks an event as seen is written last, so a retried
+/// webhook re-applies whatever was interrupted, and every step is idempotent.
+/// </summary>
+public sealed class EventIngestor(
+    IngestLedger ledger,
+    CustomerProfileStore profiles,
+    CorrelationIndex lookups,
+    CustomerEventLog log,
+    WorkQueue queue,
+    TimeProvider time)
+{
+    public async Task<IngestResult> IngestAsync(IReadOnlyList<IncomingEvent> incoming, string pathPrefixFormat, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var errors = new List<DefinitionError>();
+        var fresh = new List<CustomerEvent>();
+        var seenInRequest = new HashSet<string>(StringComparer.Ordinal);
+        var complaintsInRequest = new Dictionary<string, string>(StringComparer.Ordinal);
+        var duplicates = 0;
+        for (var i = 0; i < incoming.Count; i++)
+        {
+            var e = incoming[i];
+            var path = string.Format(System.Globalization.CultureInfo.InvariantCulture, pathPrefixFormat, i);
+            if (!seenInRequest.Add($"{e.Source}|{e.Id}") || await ledger.SeenAsync(e.Source, e.Id, cancellationToken))
+            {
+                duplicates++;
+                continue;
+            }
+            var customerId = e.CustomerId;
+            var complaintId = e.Data["complaintId"]?.GetValue<string>();
+            if (customerId is null && complaintId is not null)
+            {
+                customerId = complaintsInRequest.GetValueOrDefault(complaintId)
+                    ?? await lookups.FindAsync(CorrelationIndex.Complaint, complaintId, cancellationToken);
+            }
+            if (customerId is null)
+            {
+                errors.Add(new DefinitionError($"{path}/data/complaintId", "unknown complaint: send complaint.opened first, or include customerId"));
+                continue;
+            }
+            if (e.Type == KnownEventTypes.ComplaintOpened && complaintId is not null)
+            {
+                complaintsInRequest[complaintId] = customerId;
+            }
+            fresh.Add(new CustomerEvent(e.Id, e.Source, e.Type, e.Time ?? now, customerId, e.Data));
+        }
+        if (errors.Count > 0)
+        {
+            return new IngestResult(0, 0, errors);
+        }
+        foreach (var e in fresh)
+        {
+            await AcceptAsync(e, cancellationToken);
+        }
+        return new IngestResult(fresh.Count, duplicates, []);
+    }
+
+    /// <summary>Accepts one event whose customer is known: from a webhook, an inbound SMS or the admin API.</summary>
+    public async Task AcceptAsync(CustomerEvent e, CancellationToken cancellationToken)
+    {
+        switch (e.Type)
+        {
+            case KnownEventTypes.CustomerUpserted:
+                var changes = (JsonObject)e.Data.DeepClone();
+                changes.Remove("customerId");
+                await profiles.UpsertAsync(e.CustomerId, changes, e.Time, cancellationToken);
+                break;
+            case KnownEventTypes.ConsentChanged:
+                var consent = new JsonObject { [e.Data["channel"]!.GetValue<string>()] = e.Data["status"]!.GetValue<string>() };
+                await profiles.UpsertAsync(e.CustomerId, new JsonObject { ["consent"] = consent }, e.Time, cancellationToken, mergeConsent: true);
+                break;
+            case KnownEventTypes.ComplaintOpened:
+                await lookups.PutAsync(CorrelationIndex.Complaint, e.Data["complaintId"]!.GetValue<string>(), e.CustomerId, cancellationToken);
+                break;
+        }
+        await log.AppendAsync(e, cancellationToken);
+        await queue.EnqueueAsync(new RouteEventMessage(e), cancellationToken: cancellationToken);
+        await ledger.RecordAsync(e.Source, e.Id, e.Type, time.GetUtcNow(), cancellationToken);
+    }
+}
