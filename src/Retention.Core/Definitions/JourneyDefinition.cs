@@ -23,12 +23,17 @@ public sealed record JourneyDefinition
     public required IReadOnlyList<Step> Steps { get; init; }
     public IReadOnlyDictionary<string, MessageTemplate> Templates { get; init; } = new Dictionary<string, MessageTemplate>();
 
-    private Dictionary<string, Step>? _byId;
+    // Keyed on the list it indexes: a `with` copy that replaces Steps must not reuse the old index.
+    private (IReadOnlyList<Step> Steps, Dictionary<string, Step> ById)? _index;
 
     public Step? FindStep(string id)
     {
-        _byId ??= Steps.GroupBy(s => s.Id, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
-        return _byId.GetValueOrDefault(id);
+        if (_index is not { } index || !ReferenceEquals(index.Steps, Steps))
+        {
+            index = (Steps, Steps.GroupBy(s => s.Id, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal));
+            _index = index;
+        }
+        return index.ById.GetValueOrDefault(id);
     }
 
     /// <summary>Event types some wait-for-event step waits on: only these are buffered when they arrive early.</summary>

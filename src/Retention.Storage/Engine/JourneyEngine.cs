@@ -122,9 +122,11 @@ public sealed class JourneyEngine(
     private async Task AfterCommitAsync(StoredInstance committed, InstanceStatus before, InterpretResult result, CancellationToken cancellationToken)
     {
         metrics.StepsExecuted(result.History.Count);
+        CheckpointProbe.Reached(CheckpointStage.AfterCommit);
         if (committed.Outbox.Count > 0)
         {
             await dispatcher.DispatchAsync(committed.Outbox, cancellationToken);
+            CheckpointProbe.Reached(CheckpointStage.AfterDispatch);
             await instances.ClearOutboxAsync(committed, cancellationToken);
         }
         if (committed.State.Status != before && (committed.State.Status.IsFinished() || before == InstanceStatus.Pending || before == InstanceStatus.Suspended || committed.State.Status == InstanceStatus.Suspended))

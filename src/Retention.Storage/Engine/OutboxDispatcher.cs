@@ -28,6 +28,7 @@ public sealed class OutboxDispatcher(
                     var outcome = await sender.SendAsync(send, cancellationToken);
                     metrics.MessageDispatched(send.Channel, outcome.Status);
                     logger.SendDispatched(send.SendKey, send.CustomerId, outcome.Status, outcome.Detail);
+                    CheckpointProbe.Reached(CheckpointStage.AfterSend);
                     break;
                 case CreateTask task:
                     await tasks.CreateAsync(task, cancellationToken);

@@ -5,6 +5,8 @@ using Retention.Storage.Work;
 
 namespace Retention.Storage.Engine;
 
+public enum WorkOutcome { Done, Hopped, Retrying, Poisoned }
+
 /// <summary>
 /// Processes one work message and settles it: deleted when done, hidden for a retry when it failed, moved to the
 /// poison queue after <see cref="QueueOptions.MaxDequeueCount"/> attempts. The same code serves our poller and
@@ -19,46 +21,44 @@ public sealed class WorkHandler(
     TimeProvider time,
     ILogger<WorkHandler> logger)
 {
-    /// <summary>A timer visible this close to its due time is held in memory rather than hopped again.</summary>
-    private static readonly TimeSpan HoldLimit = TimeSpan.FromSeconds(2);
-
-    public async Task ProcessAsync(ReceivedWork work, CancellationToken cancellationToken)
+    public async Task<WorkOutcome> ProcessAsync(ReceivedWork work, CancellationToken cancellationToken)
     {
         if (work.Message is null)
         {
             await PoisonAsync(work, "the message is not a work message", cancellationToken);
-            return;
+            return WorkOutcome.Poisoned;
         }
         try
         {
-            await HandleAsync(work.Message, cancellationToken);
+            var outcome = await HandleAsync(work.Message, cancellationToken);
+            CheckpointProbe.Reached(CheckpointStage.BeforeMessageDelete);
             await queue.CompleteAsync(work, cancellationToken);
+            return outcome;
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
             if (work.DequeueCount >= queue.Options.MaxDequeueCount)
             {
                 await PoisonAsync(work, e.GetType().Name, cancellationToken);
+                return WorkOutcome.Poisoned;
             }
-            else
-            {
-                logger.WorkFailed(e, work.MessageId, work.DequeueCount);
-                await queue.RetryLaterAsync(work, cancellationToken);
-            }
+            logger.WorkFailed(e, work.MessageId, work.DequeueCount);
+            await queue.RetryLaterAsync(work, cancellationToken);
+            return WorkOutcome.Retrying;
         }
     }
 
     /// <summary>Does the work of one message. Throws when it should be retried.</summary>
-    public async Task HandleAsync(WorkMessage message, CancellationToken cancellationToken)
+    public async Task<WorkOutcome> HandleAsync(WorkMessage message, CancellationToken cancellationToken)
     {
         switch (message)
         {
             case TimerMessage timer:
                 var early = timer.DueAt - time.GetUtcNow();
-                if (early > HoldLimit)
+                if (early > queue.Options.TimerHoldLimit)
                 {
                     await queue.EnqueueAsync(timer, timer.DueAt, cancellationToken); // a hop of a long wait
-                    return;
+                    return WorkOutcome.Hopped;
                 }
                 if (early > TimeSpan.Zero)
                 {
@@ -86,6 +86,7 @@ public sealed class WorkHandler(
             default:
                 throw new InvalidOperationException($"Unhandled work {message.GetType().Name}.");
         }
+        return WorkOutcome.Done;
     }
 
     private async Task PoisonAsync(ReceivedWork work, string reason, CancellationToken cancellationToken)

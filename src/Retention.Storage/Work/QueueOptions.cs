@@ -22,4 +22,7 @@ public sealed class QueueOptions
     /// hop: the message is re-enqueued until it is due.
     /// </summary>
     public TimeSpan MaxTimerHop { get; set; } = TimeSpan.FromDays(6);
+
+    /// <summary>A timer received this close to its due time is held in memory until due rather than hopped again.</summary>
+    public TimeSpan TimerHoldLimit { get; set; } = TimeSpan.FromSeconds(2);
 }

@@ -56,10 +56,9 @@ public sealed class QueuePoller(WorkQueue queue, WorkHandler handler, WakeSignal
     }
 
     /// <summary>Receives and processes one batch; what tests and the benchmark use to drive the queue step by step.</summary>
-    public async Task<int> DrainOnceAsync(CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<WorkOutcome>> DrainOnceAsync(CancellationToken cancellationToken)
     {
         var batch = await queue.ReceiveAsync(queue.Options.BatchSize, cancellationToken);
-        await Task.WhenAll(batch.Select(w => handler.ProcessAsync(w, cancellationToken)));
-        return batch.Count;
+        return await Task.WhenAll(batch.Select(w => handler.ProcessAsync(w, cancellationToken)));
     }
 }
