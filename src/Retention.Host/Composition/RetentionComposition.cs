@@ -30,8 +30,14 @@ public static class RetentionComposition
 {
     public static WebApplicationBuilder AddRetention(this WebApplicationBuilder builder)
     {
-        // host.json carries the queue settings in both hosting modes (extensions.queues).
-        builder.Configuration.AddJsonFile(Path.Combine(AppContext.BaseDirectory, "host.json"), optional: true, reloadOnChange: false);
+        // host.json carries the queue settings in both hosting modes (extensions.queues); it is the lowest-precedence
+        // source, so appsettings, environment variables and the command line can still override it.
+        builder.Configuration.Sources.Insert(0, new Microsoft.Extensions.Configuration.Json.JsonConfigurationSource
+        {
+            Path = "host.json",
+            Optional = true,
+            FileProvider = new Microsoft.Extensions.FileProviders.PhysicalFileProvider(AppContext.BaseDirectory),
+        });
         var services = builder.Services;
         services.AddOptions<RetentionOptions>().BindConfiguration(RetentionOptions.Section);
         services.AddOptions<StorageOptions>().BindConfiguration("Retention:Storage")
