@@ -1,3 +1,5 @@
+using Azure.Core;
+using Azure.Core.Pipeline;
 using Azure.Data.Tables;
 using Azure.Storage.Blobs;
 using Azure.Storage.Queues;
@@ -21,13 +23,23 @@ public sealed class StorageAccount
 {
     public const string WorkQueueName = "journey-work";
 
-    public StorageAccount(StorageOptions options)
+    /// <param name="observer">An extra pipeline policy on every client, e.g. to count storage round trips.</param>
+    public StorageAccount(StorageOptions options, HttpPipelinePolicy? observer = null)
     {
         var connection = options.ConnectionString ?? StorageOptions.DevelopmentConnectionString;
         Prefix = options.Prefix.ToLowerInvariant();
-        Tables = new TableServiceClient(connection);
-        Queues = new QueueServiceClient(connection, new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 });
-        Blobs = new BlobServiceClient(connection);
+        var tableOptions = new TableClientOptions();
+        var queueOptions = new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 };
+        var blobOptions = new BlobClientOptions();
+        if (observer is not null)
+        {
+            tableOptions.AddPolicy(observer, HttpPipelinePosition.PerRetry);
+            queueOptions.AddPolicy(observer, HttpPipelinePosition.PerRetry);
+            blobOptions.AddPolicy(observer, HttpPipelinePosition.PerRetry);
+        }
+        Tables = new TableServiceClient(connection, tableOptions);
+        Queues = new QueueServiceClient(connection, queueOptions);
+        Blobs = new BlobServiceClient(connection, blobOptions);
     }
 
     public string Prefix { get; }

@@ -131,3 +131,16 @@ public class JourneyDefinitionReaderRead
         public string? Check(string template) => "bad";
     }
 }
+
+public class JourneyDefinitionReaderHostileInput
+{
+    [Theory]
+    [InlineData("""{ "id": "j", "version": 1e10, "trigger": { "type": "api" }, "start": "a", "steps": [ { "id": "a", "type": "wait", "until": { "time": "10:00", "daysLater": 1e12 } } ] }""")]
+    [InlineData("""{ "id": "j", "trigger": { "type": "api" }, "start": "a", "steps": [ { "id": "a", "type": "wait", "duration": "PT300000000H" } ] }""")]
+    public void ReportsErrorsInsteadOfThrowing(string json)
+    {
+        var read = new JourneyDefinitionReader().Read(json);
+        Assert.False(read.IsValid);
+        Assert.NotEmpty(read.Errors);
+    }
+}

@@ -73,3 +73,13 @@ public class LocalClockToInstant
         Assert.Equal(new DateTime(2028, 2, 29, 9, 0, 0), TimeZoneInfo.ConvertTime(leap, shanghai).DateTime);
     }
 }
+
+public class JourneyDurationHostileInput
+{
+    [Theory]
+    [InlineData("P١D")]
+    [InlineData("PT300000000H")]
+    [InlineData("P30000Y")]
+    [InlineData("P99999999999999999999D")]
+    public void IsRejectedWithoutThrowing(string text) => Assert.False(JourneyDuration.TryParse(text, out _));
+}

@@ -11,7 +11,7 @@ namespace Retention.Channels.Sending;
 /// Carries out a committed send: looks up the template of the instance's pinned journey version, picks the
 /// address, applies consent, renders, and hands the message to the provider under its send key.
 /// </summary>
-public sealed class ChannelSender(IJourneyCatalog catalog, MessageRenderer renderer, DevOutboxStore outbox, TimeProvider time) : IMessageSender
+public sealed class ChannelSender(IJourneyCatalog catalog, ICustomerProfiles profiles, MessageRenderer renderer, DevOutboxStore outbox, TimeProvider time) : IMessageSender
 {
     public async Task<SendOutcome> SendAsync(SendMessage message, CancellationToken cancellationToken)
     {
@@ -28,9 +28,14 @@ public sealed class ChannelSender(IJourneyCatalog catalog, MessageRenderer rende
         {
             return new SendOutcome(SendStatus.Suppressed, null, $"the customer has no {(message.Channel == MessageChannel.Sms ? "phone" : "email")}");
         }
-        if (message.Category == MessageCategory.Marketing && customer["consent"]?[channel]?.GetValue<string>() == "opted-out")
+        if (message.Category == MessageCategory.Marketing)
         {
-            return new SendOutcome(SendStatus.Suppressed, null, $"opted out of marketing {channel}");
+            // Consent is read live, not from the instance's copy: an opt-out counts from the moment it arrives.
+            var current = await profiles.GetAsync(message.CustomerId, cancellationToken);
+            if ((current?["consent"] as System.Text.Json.Nodes.JsonObject)?[channel]?.GetValue<string>() == "opted-out")
+            {
+                return new SendOutcome(SendStatus.Suppressed, null, $"opted out of marketing {channel}");
+            }
         }
         var rendered = renderer.Render(template, message.Channel, message.Variables);
         var stored = await outbox.AddAsync(new OutboxMessage(message.SendKey, channel, to, rendered.Body, rendered.Subject, message.JourneyId,

@@ -75,7 +75,7 @@ public sealed class MessageRenderer : ITemplateChecker
         JsonValue value => value.GetValueKind() switch
         {
             JsonValueKind.String => value.GetValue<string>(),
-            JsonValueKind.Number => value.GetValue<decimal>(),
+            JsonValueKind.Number => Retention.Core.Conditions.JsonNumbers.TryGetDecimal(value, out var number) ? number : null,
             JsonValueKind.True => true,
             JsonValueKind.False => false,
             _ => null,

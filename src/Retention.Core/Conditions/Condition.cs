@@ -97,7 +97,7 @@ public sealed record Comparison(string Path, ComparisonOperator Op, JsonNode? Va
         }
         return value.GetValueKind() switch
         {
-            JsonValueKind.Number => value.GetValue<decimal>(),
+            JsonValueKind.Number => JsonNumbers.TryGetDecimal(value, out var number) ? number : null,
             JsonValueKind.String when decimal.TryParse(value.GetValue<string>().Trim(), NumberStyles.Number, CultureInfo.InvariantCulture, out var parsed) => parsed,
             _ => null,
         };

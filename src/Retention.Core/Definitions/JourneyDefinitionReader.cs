@@ -74,7 +74,7 @@ public sealed class JourneyDefinitionReader(ITemplateChecker? templates = null)
                 Id = id ?? "",
                 Name = OptionalString(obj, "", "name") ?? id ?? "",
                 Description = OptionalString(obj, "", "description") ?? "",
-                Version = (int)(OptionalNumber(obj, "", "version") ?? 0),
+                Version = (int)Math.Clamp(OptionalNumber(obj, "", "version") ?? 0, 0, int.MaxValue),
                 Trigger = Trigger(obj["trigger"], "/trigger") ?? new ApiTrigger(),
                 Entry = Entry(obj["entry"], "/entry"),
                 ExitOn = List(obj, "", "exitOn", ExitRule),
@@ -244,7 +244,8 @@ public sealed class JourneyDefinitionReader(ITemplateChecker? templates = null)
                     {
                         Error(Pointer(path, "duration"), "must be longer than zero");
                     }
-                    return duration is null ? null : new WaitStep(id, new WaitDuration(duration.Value), next);
+                    // A bad duration is reported above; the step stays in, so its references are still checked.
+                    return new WaitStep(id, new WaitDuration(duration ?? JourneyDuration.Zero), next);
                 case "until":
                     var untilPath = Pointer(path, "until");
                     if (obj["until"] is not JsonObject until)
@@ -254,11 +255,13 @@ public sealed class JourneyDefinitionReader(ITemplateChecker? templates = null)
                     }
                     Unknown(until, untilPath, "time", "daysLater");
                     var at = RequiredTime(until, untilPath, "time");
-                    var days = (int)(OptionalNumber(until, untilPath, "daysLater") ?? 0);
-                    if (days is < 0 or > 3660)
+                    var daysLater = OptionalNumber(until, untilPath, "daysLater") ?? 0;
+                    if (daysLater is < 0 or > 3660 || daysLater != decimal.Truncate(daysLater))
                     {
-                        Error(Pointer(untilPath, "daysLater"), "must be between 0 and 3660");
+                        Error(Pointer(untilPath, "daysLater"), "must be a whole number of days between 0 and 3660");
+                        daysLater = 0;
                     }
+                    var days = (int)daysLater;
                     return at is null ? null : new WaitStep(id, new WaitTimeOfDay(at.Value, days), next);
                 default:
                     var datePath = Pointer(path, "untilDate");
@@ -662,11 +665,11 @@ public sealed class JourneyDefinitionReader(ITemplateChecker? templates = null)
             {
                 return null;
             }
-            if (node is JsonValue v && v.GetValueKind() == JsonValueKind.Number && v.TryGetValue<decimal>(out var d))
+            if (JsonNumbers.TryGetDecimal(node, out var d) && Math.Abs(d) <= 1_000_000_000m)
             {
                 return d;
             }
-            Error(Pointer(path, key), "must be a number");
+            Error(Pointer(path, key), "must be a number between -10^9 and 10^9");
             return null;
         }
 

@@ -160,7 +160,7 @@ public static partial class CloudEventReader
             FieldKind.TimeZone => text is null ? "must be a string" : LocalClock.IsKnownZone(text) && text.Contains('/', StringComparison.Ordinal) || text == "UTC" ? null : "must be an IANA time zone such as Asia/Shanghai",
             FieldKind.Date => text is null ? "must be a string" : DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out _) ? null : "must be a date as YYYY-MM-DD",
             FieldKind.Timestamp => text is null ? "must be a string" : DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out _) ? null : "must be an RFC 3339 timestamp",
-            FieldKind.Amount => node is JsonValue n && n.GetValueKind() == JsonValueKind.Number && n.TryGetValue<decimal>(out var amount) && Math.Abs(amount) < 1_000_000_000_000m ? null : "must be a number",
+            FieldKind.Amount => Conditions.JsonNumbers.TryGetDecimal(node, out var amount) && Math.Abs(amount) < 1_000_000_000_000m ? null : "must be a number below 10^12",
             FieldKind.Enum => text is not null && field.Values!.Contains(text) ? null : $"must be one of {string.Join(", ", field.Values!)}",
             FieldKind.Object => node is JsonObject o ? (o.ToJsonString().Length > 16_000 ? "is larger than 16 KB" : null) : "must be a JSON object",
             FieldKind.Consent => Consent(node, at, errors),

@@ -77,7 +77,7 @@ public sealed class JourneyInterpreter(InterpreterSettings settings)
             var awaited = journey.AwaitedEventTypes;
             foreach (var early in start.RecentEvents.Where(e => e.Key != start.Trigger.Key && awaited.Contains(e.Type) && e.Time >= now - BufferWindow))
             {
-                state.Buffered.Add(new BufferedEvent(early, now));
+                state.Buffered.Add(new BufferedEvent(early, early.Time < now ? early.Time : now));
             }
             var bucket = StableHash.Bucket(journey.Id, state.CustomerId);
             if (bucket < journey.HoldoutPercent * 100)

@@ -15,9 +15,9 @@ public readonly partial record struct JourneyDuration(int Years, int Months, int
     public bool IsZero => Years == 0 && Months == 0 && Days == 0 && Time == TimeSpan.Zero;
 
     /// <summary>An upper bound of the length, for ordering and limits (a month counts 31 days).</summary>
-    public TimeSpan Approximate => TimeSpan.FromDays((Years * 366) + (Months * 31) + Days) + Time;
+    public TimeSpan Approximate => TimeSpan.FromDays((Years * 366.0) + (Months * 31.0) + Days) + Time;
 
-    [GeneratedRegex(@"^P(?!$)(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?=\d)(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^P(?!$)(?:([0-9]{1,5})Y)?(?:([0-9]{1,5})M)?(?:([0-9]{1,5})W)?(?:([0-9]{1,6})D)?(?:T(?=[0-9])(?:([0-9]{1,7})H)?(?:([0-9]{1,9})M)?(?:([0-9]{1,10}(?:\.[0-9]{1,7})?)S)?)?$", RegexOptions.CultureInvariant)]
     private static partial Regex Iso8601();
 
     public static bool TryParse(string? text, out JourneyDuration duration)
@@ -41,7 +41,7 @@ public readonly partial record struct JourneyDuration(int Years, int Months, int
             duration = new JourneyDuration(Part(1), Part(2), days, time);
             return duration.Approximate <= TimeSpan.FromDays(366 * 10);
         }
-        catch (OverflowException)
+        catch (Exception e) when (e is OverflowException or ArgumentOutOfRangeException or FormatException)
         {
             return false;
         }

@@ -47,7 +47,7 @@ public static class RetentionComposition
         services.AddOpenApi();
         services.AddSingleton(TimeProvider.System);
 
-        services.AddSingleton(sp => new StorageAccount(sp.GetRequiredService<IOptions<StorageOptions>>().Value));
+        services.AddSingleton(sp => new StorageAccount(sp.GetRequiredService<IOptions<StorageOptions>>().Value, sp.GetService<Azure.Core.Pipeline.HttpPipelinePolicy>()));
         services.AddSingleton(sp => sp.GetRequiredService<IOptions<QueueOptions>>().Value);
         services.AddSingleton(sp =>
         {
