@@ -353,3 +353,24 @@ public class EntryPolicyDecide
         Assert.NotEqual(a.InstanceId, next.InstanceId);
     }
 }
+
+public class JourneyInterpreterStart
+{
+    private readonly JourneyInterpreter _interpreter = new(InterpreterSettings.Default);
+
+    [Fact]
+    public void ExitsAtOnceWhenItsExitEventOvertookTheTrigger()
+    {
+        var journey = Journey("""{ "id": "a", "type": "wait", "duration": "P1D" }""",
+            extra: """ "exitOn": [ { "event": "sale.refunded", "match": { "saleId": "trigger.data.saleId" } } ] """);
+        var refundOfAnotherSale = Event("sale.refunded", new JsonObject { ["saleId"] = "S9" }, at: Monday.AddSeconds(1));
+        var refund = Event("sale.refunded", new JsonObject { ["saleId"] = "S1" }, at: Monday.AddSeconds(1));
+
+        var unaffected = _interpreter.Interpret(journey, null, Start(journey, recent: [refundOfAnotherSale]), Monday.AddSeconds(2));
+        var exited = _interpreter.Interpret(journey, null, Start(journey, recent: [refundOfAnotherSale, refund]), Monday.AddSeconds(2));
+
+        Assert.Equal(InstanceStatus.Waiting, unaffected.State.Status);
+        Assert.Equal((InstanceStatus.Exited, "exit-on:sale.refunded"), (exited.State.Status, exited.State.Outcome));
+        Assert.Empty(exited.Commands);
+    }
+}

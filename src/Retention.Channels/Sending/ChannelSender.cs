@@ -1,4 +1,7 @@
-using Retention.Channels.DevOutbox;
+using System.Text.Json.Nodes;
+using Retention.Channels.Messages;
+using Retention.Channels.Policies;
+using Retention.Channels.Providers;
 using Retention.Channels.Templates;
 using Retention.Core.Customers;
 using Retention.Core.Definitions;
@@ -8,38 +11,115 @@ using Retention.Core.Runtime;
 namespace Retention.Channels.Sending;
 
 /// <summary>
-/// Carries out a committed send: looks up the template of the instance's pinned journey version, picks the
-/// address, applies consent, renders, and hands the message to the provider under its send key.
+/// Carries out a committed send: the contact policies decide (send, defer until, or suppress because), a frequency
+/// cap is reserved, the template of the instance's pinned journey version is rendered, and the provider is called
+/// under the send's repeatability id. Every decision is recorded in the message log, which also makes a repeated
+/// call for a settled message a no-op.
 /// </summary>
-public sealed class ChannelSender(IJourneyCatalog catalog, ICustomerProfiles profiles, MessageRenderer renderer, DevOutboxStore outbox, TimeProvider time) : IMessageSender
+public sealed class ChannelSender(
+    IJourneyCatalog catalog,
+    ICustomerProfiles profiles,
+    MessageRenderer renderer,
+    ContactPolicy policy,
+    ContactLedger ledger,
+    MessageLog log,
+    ISmsProvider sms,
+    IEmailProvider email,
+    TimeProvider time) : IMessageSender
 {
     public async Task<SendOutcome> SendAsync(SendMessage message, CancellationToken cancellationToken)
     {
+        var existing = await log.GetAsync(message.CustomerId, message.SendKey, cancellationToken);
+        if (existing is not null && MessageStatus.IsSettled(existing.Status))
+        {
+            return new SendOutcome(SendStatus.Duplicate, existing.ProviderMessageId, existing.Status);
+        }
+        var now = time.GetUtcNow();
+        // Marketing reads the live profile, so an opt-out counts from the moment it arrives; service messages use the
+        // instance's copy, which customer.upserted events keep current, and save a read per send.
+        var snapshot = message.Variables["customer"] as JsonObject ?? [];
+        var customer = message.Category == MessageCategory.Marketing
+            ? await profiles.GetAsync(message.CustomerId, cancellationToken) ?? snapshot
+            : snapshot;
+        if (ContactPolicy.Address(customer, message.Channel) is null && message.Fallback is { } fallbackChannel
+            && ContactPolicy.Address(customer, fallbackChannel) is not null)
+        {
+            await log.RecordAsync(message, existing, MessageStatus.Suppressed, $"no {ContactPolicy.Name(message.Channel)} address; sent by {ContactPolicy.Name(fallbackChannel)}", cancellationToken: cancellationToken);
+            return await SendAsync(message.AsFallback(), cancellationToken);
+        }
+        switch (policy.Evaluate(message, customer, now))
+        {
+            case Suppress suppress:
+                await log.RecordAsync(message, existing, MessageStatus.Suppressed, suppress.Reason, cancellationToken: cancellationToken);
+                return new SendOutcome(SendStatus.Suppressed, null, suppress.Reason);
+            case Defer defer:
+                await log.RecordAsync(message, existing, MessageStatus.Deferred, defer.Reason, defer.Until, cancellationToken: cancellationToken);
+                return new SendOutcome(SendStatus.Deferred, null, defer.Reason, defer.Until);
+            case Allow allow:
+                return await DeliverAsync(message, existing, allow, customer, now, cancellationToken);
+            default:
+                throw new InvalidOperationException("Unhandled contact decision.");
+        }
+    }
+
+    private async Task<SendOutcome> DeliverAsync(SendMessage message, MessageRecord? existing, Allow allow, JsonObject customer, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var attempts = existing?.Attempts ?? 0;
+        var category = ContactPolicy.Name(message.Category);
+        if (policy.CapFor(message.Category) is { } cap
+            && await ledger.TryReserveAsync(message.CustomerId, category, message.SendKey, cap, now, cancellationToken) is { } allowedAt)
+        {
+            if (allowedAt > policy.ExpiresAt(message))
+            {
+                var reason = $"frequency cap of {cap.Count} {category} messages per {cap.Window.TotalDays:0.#} days; expired before the cap allowed it";
+                await log.RecordAsync(message, existing, MessageStatus.Suppressed, reason, cancellationToken: cancellationToken);
+                return new SendOutcome(SendStatus.Suppressed, null, reason);
+            }
+            var capped = $"frequency cap of {cap.Count} {category} messages per {cap.Window.TotalDays:0.#} days";
+            await log.RecordAsync(message, existing, MessageStatus.Deferred, capped, allowedAt, cancellationToken: cancellationToken);
+            return new SendOutcome(SendStatus.Deferred, null, capped, allowedAt);
+        }
         var journey = await catalog.GetAsync(message.JourneyId, message.Version, cancellationToken)
             ?? throw new InvalidOperationException($"Journey {message.JourneyId} v{message.Version} is missing.");
         if (!journey.Templates.TryGetValue(message.Template, out var template))
         {
+            await log.RecordAsync(message, existing, MessageStatus.Failed, $"no template {message.Template}", cancellationToken: cancellationToken);
             return new SendOutcome(SendStatus.Failed, null, $"no template {message.Template}");
         }
-        var customer = message.Variables["customer"] as System.Text.Json.Nodes.JsonObject ?? [];
-        var channel = message.Channel == MessageChannel.Sms ? "sms" : "email";
-        var to = CustomerSnapshot.Text(customer, message.Channel == MessageChannel.Sms ? "phone" : "email");
-        if (string.IsNullOrWhiteSpace(to))
+        var variables = (JsonObject)message.Variables.DeepClone();
+        variables["customer"] = customer.DeepClone();
+        var rendered = renderer.Render(template, allow.Channel, variables);
+        var tag = $"{message.JourneyId}/{message.InstanceId}/{message.StepId}";
+        var result = allow.Channel == MessageChannel.Sms
+            ? await sms.SendAsync(new SmsRequest(message.SendKey, allow.To, rendered.Body, message.RepeatabilityId, message.FirstAttemptAt, tag), cancellationToken)
+            : await email.SendAsync(new EmailRequest(message.SendKey, allow.To, CustomerSnapshot.Text(customer, "name"), rendered.Subject ?? "", rendered.Body,
+                rendered.Html, message.RepeatabilityId, tag), cancellationToken);
+        switch (result)
         {
-            return new SendOutcome(SendStatus.Suppressed, null, $"the customer has no {(message.Channel == MessageChannel.Sms ? "phone" : "email")}");
+            case ProviderAccepted accepted:
+                await log.RecordAsync(message, existing, MessageStatus.Sent, null, providerMessageId: accepted.MessageId, attempts: attempts + 1, cancellationToken: cancellationToken);
+                return new SendOutcome(SendStatus.Sent, accepted.MessageId, null);
+            case ProviderRejected rejected:
+                await ledger.ReleaseAsync(message.CustomerId, category, message.SendKey, cancellationToken);
+                await log.RecordAsync(message, existing, MessageStatus.Failed, rejected.Reason, attempts: attempts + 1, cancellationToken: cancellationToken);
+                if (message.Fallback is not null)
+                {
+                    return await SendAsync(message.AsFallback(), cancellationToken);
+                }
+                return new SendOutcome(SendStatus.Failed, null, rejected.Reason);
+            case ProviderUnavailable unavailable:
+                await ledger.ReleaseAsync(message.CustomerId, category, message.SendKey, cancellationToken);
+                if (attempts + 1 >= policy.Options.MaxAttempts)
+                {
+                    await log.RecordAsync(message, existing, MessageStatus.Failed, $"gave up after {attempts + 1} attempts: {unavailable.Reason}", attempts: attempts + 1, cancellationToken: cancellationToken);
+                    return new SendOutcome(SendStatus.Failed, null, unavailable.Reason);
+                }
+                var backoff = unavailable.RetryAfter ?? TimeSpan.FromTicks(Math.Min(policy.Options.RetryMax.Ticks, policy.Options.RetryBase.Ticks << Math.Min(attempts, 20)));
+                var retryAt = now + backoff;
+                await log.RecordAsync(message, existing, MessageStatus.Deferred, $"provider unavailable: {unavailable.Reason}", retryAt, attempts: attempts + 1, cancellationToken: cancellationToken);
+                return new SendOutcome(SendStatus.Deferred, null, unavailable.Reason, retryAt);
+            default:
+                throw new InvalidOperationException("Unhandled provider result.");
         }
-        if (message.Category == MessageCategory.Marketing)
-        {
-            // Consent is read live, not from the instance's copy: an opt-out counts from the moment it arrives.
-            var current = await profiles.GetAsync(message.CustomerId, cancellationToken);
-            if ((current?["consent"] as System.Text.Json.Nodes.JsonObject)?[channel]?.GetValue<string>() == "opted-out")
-            {
-                return new SendOutcome(SendStatus.Suppressed, null, $"opted out of marketing {channel}");
-            }
-        }
-        var rendered = renderer.Render(template, message.Channel, message.Variables);
-        var stored = await outbox.AddAsync(new OutboxMessage(message.SendKey, channel, to, rendered.Body, rendered.Subject, message.JourneyId,
-            message.InstanceId, message.StepId, message.CustomerId, time.GetUtcNow()), cancellationToken);
-        return new SendOutcome(stored ? SendStatus.Sent : SendStatus.Duplicate, message.RepeatabilityId.ToString(), null);
     }
 }

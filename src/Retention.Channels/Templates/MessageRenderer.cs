@@ -17,8 +17,44 @@ public sealed class MessageRenderer : ITemplateChecker
 {
     private static readonly FluidParser Parser = new();
     private readonly TemplateOptions _options = new() { CultureInfo = CultureInfo.InvariantCulture };
+    private readonly TemplateOptions _strict = new() { CultureInfo = CultureInfo.InvariantCulture, StrictVariables = true, StrictFilters = true };
 
-    public string? Check(string template) => Parser.TryParse(template, out _, out var error) ? null : $"template syntax: {error}";
+    /// <summary>The profile fields a template may name (customer.upserted, plus what the runtime adds).</summary>
+    public static readonly string[] CustomerFields =
+        ["customerId", "name", "phone", "email", "locale", "timeZone", "birthday", "ownerId", "region", "status", "tier", "attributes", "consent", "tags"];
+
+    /// <summary>
+    /// Checks a template at validation time, so a typo fails the publish rather than a send: the syntax, unknown
+    /// filters, and variables outside customer (its known fields), trigger, context and journey.
+    /// </summary>
+    public string? Check(string template)
+    {
+        if (!Parser.TryParse(template, out var parsed, out var error))
+        {
+            return $"template syntax: {error}";
+        }
+        var context = new TemplateContext(_strict);
+        var customer = CustomerFields.ToDictionary(f => f, object? (f) => f switch
+        {
+            "attributes" => PermissiveValue.Instance,
+            "consent" => new Dictionary<string, object?> { ["sms"] = "opted-in", ["email"] = "opted-in" },
+            "tags" => new List<object?> { "x" },
+            _ => "x",
+        });
+        context.SetValue("customer", customer);
+        context.SetValue("trigger", PermissiveValue.Instance);
+        context.SetValue("context", PermissiveValue.Instance);
+        context.SetValue("journey", new Dictionary<string, object?> { ["id"] = "x", ["name"] = "x", ["version"] = 1, ["instanceId"] = "x" });
+        try
+        {
+            parsed.Render(context);
+            return null;
+        }
+        catch (Exception e) when (e is InvalidOperationException or ParseException or ArgumentException)
+        {
+            return $"template: {e.Message}";
+        }
+    }
 
     public RenderedMessage Render(MessageTemplate template, MessageChannel channel, JsonObject variables)
     {

@@ -134,12 +134,21 @@ public sealed class JourneyDefinitionReader(ITemplateChecker? templates = null)
                     Unknown(obj, path, "id", "type", "duration", "until", "untilDate", "next");
                     return Wait(obj, path, id);
                 case "send":
-                    Unknown(obj, path, "id", "type", "channel", "template", "category", "next");
+                    Unknown(obj, path, "id", "type", "channel", "template", "category", "next", "fallback", "expiresAfter");
+                    var channel = Enum<MessageChannel>(obj, path, "channel", required: true) ?? MessageChannel.Sms;
+                    var fallback = Enum<MessageChannel>(obj, path, "fallback", required: false);
+                    if (fallback == channel)
+                    {
+                        Error(Pointer(path, "fallback"), "must be the other channel");
+                        fallback = null;
+                    }
                     return new SendStep(id,
-                        Enum<MessageChannel>(obj, path, "channel", required: true) ?? MessageChannel.Sms,
+                        channel,
                         RequiredString(obj, path, "template") ?? "",
                         Enum<MessageCategory>(obj, path, "category", required: true) ?? MessageCategory.Service,
-                        OptionalString(obj, path, "next"));
+                        OptionalString(obj, path, "next"),
+                        fallback,
+                        OptionalDuration(obj, path, "expiresAfter"));
                 case "waitForEvent":
                     Unknown(obj, path, "id", "type", "event", "match", "filter", "timeout", "capture", "onEvent", "onTimeout");
                     var timeout = OptionalDuration(obj, path, "timeout");
@@ -788,9 +797,15 @@ public sealed class JourneyDefinitionReader(ITemplateChecker? templates = null)
                         {
                             Error(StepPath(step.Id) + "/template", $"no template named '{send.Template}' in /templates");
                         }
-                        else if (send.Channel == MessageChannel.Sms ? template.Sms.Count == 0 : template.Email.Count == 0)
+                        else
                         {
-                            Error(StepPath(step.Id) + "/template", $"template '{send.Template}' has no {(send.Channel == MessageChannel.Sms ? "sms" : "email")} content");
+                            foreach (var channel in send.Fallback is { } other ? new[] { send.Channel, other } : [send.Channel])
+                            {
+                                if (channel == MessageChannel.Sms ? template.Sms.Count == 0 : template.Email.Count == 0)
+                                {
+                                    Error(StepPath(step.Id) + "/template", $"template '{send.Template}' has no {(channel == MessageChannel.Sms ? "sms" : "email")} content");
+                                }
+                            }
                         }
                         break;
                     case SplitStep split when split.Paths.Count > 0 && split.Paths.Sum(p => p.Percent) != 100:

@@ -27,7 +27,10 @@ public sealed record WaitTimeOfDay(TimeOnly At, int DaysLater) : WaitUntil;
 /// <summary>A date read from a value path (such as <c>customer.birthday</c>) plus an offset, at a local time.</summary>
 public sealed record WaitDate(string Path, JourneyDuration Offset, TimeOnly At, bool Yearly) : WaitUntil;
 
-public sealed record SendStep(string Id, MessageChannel Channel, string Template, MessageCategory Category, string? Next) : Step(Id)
+/// <param name="Fallback">The other channel, used when this one cannot reach the customer (no address, a failed delivery).</param>
+/// <param name="ExpiresAfter">A message held back by a frequency cap or quiet hours is dropped once this much older.</param>
+public sealed record SendStep(string Id, MessageChannel Channel, string Template, MessageCategory Category, string? Next,
+    MessageChannel? Fallback = null, JourneyDuration? ExpiresAfter = null) : Step(Id)
 {
     public override IEnumerable<string> Successors => Next is null ? [] : [Next];
 }

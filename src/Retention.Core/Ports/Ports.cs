@@ -13,15 +13,17 @@ public interface IJourneyCatalog
     ValueTask<JourneyDefinition?> GetAsync(string journeyId, int version, CancellationToken cancellationToken);
 }
 
-public enum SendStatus { Sent, Duplicate, Suppressed, Failed }
+public enum SendStatus { Sent, Duplicate, Deferred, Suppressed, Failed }
 
-/// <param name="Detail">Why it was suppressed or failed; never the recipient's address.</param>
-public sealed record SendOutcome(SendStatus Status, string? ProviderMessageId, string? Detail);
+/// <param name="Detail">Why it was deferred, suppressed or failed; never the recipient's address.</param>
+/// <param name="DeferredUntil">For <see cref="SendStatus.Deferred"/>: when to try again.</param>
+public sealed record SendOutcome(SendStatus Status, string? ProviderMessageId, string? Detail, DateTimeOffset? DeferredUntil = null);
 
 /// <summary>
 /// Carries out a committed send: renders it, applies the contact policies and hands it to the channel's provider.
 /// Must be idempotent on <see cref="SendMessage.SendKey"/>: the runtime may call it again after a crash.
-/// Throws on a transient failure, so the work is retried.
+/// A message that may not go out yet (quiet hours, a frequency cap, a throttled provider) comes back
+/// <see cref="SendStatus.Deferred"/>, and the runtime retries it durably at that time.
 /// </summary>
 public interface IMessageSender
 {

@@ -33,7 +33,19 @@ public sealed record SendMessage(
     [property: JsonConverter(typeof(JsonStringEnumConverter<MessageChannel>))] MessageChannel Channel,
     [property: JsonConverter(typeof(JsonStringEnumConverter<MessageCategory>))] MessageCategory Category,
     string Template,
-    JsonObject Variables) : JourneyCommand;
+    JsonObject Variables,
+    [property: JsonConverter(typeof(JsonStringEnumConverter<MessageChannel>))] MessageChannel? Fallback = null,
+    DateTimeOffset? ExpiresAt = null) : JourneyCommand
+{
+    /// <summary>The same logical message on the step's fallback channel: its own key, so it is sent at most once too.</summary>
+    public SendMessage AsFallback() => this with
+    {
+        SendKey = SendKey + "/fallback",
+        RepeatabilityId = StableHash.Uuid(SendKey + "/fallback"),
+        Channel = Fallback ?? throw new InvalidOperationException("The step has no fallback channel."),
+        Fallback = null,
+    };
+}
 
 public sealed record CreateTask(
     string TaskKey,

@@ -79,6 +79,15 @@ public sealed class JourneyInterpreter(InterpreterSettings settings)
             {
                 state.Buffered.Add(new BufferedEvent(early, early.Time < now ? early.Time : now));
             }
+            // An exit event that overtook the trigger (a refund routed before its sale's start) still ends the instance.
+            foreach (var early in start.RecentEvents.Where(e => e.Key != start.Trigger.Key && e.Time >= start.Trigger.Time))
+            {
+                if (journey.ExitOn.FirstOrDefault(x => x.Event == early.Type && Matches(x.Match, x.Filter, early, Scope(early))) is not null)
+                {
+                    state.SeenEvents.Add(early.Key);
+                    return End(InstanceStatus.Exited, $"exit-on:{early.Type}");
+                }
+            }
             var bucket = StableHash.Bucket(journey.Id, state.CustomerId);
             if (bucket < journey.HoldoutPercent * 100)
             {
@@ -279,7 +288,8 @@ public sealed class JourneyInterpreter(InterpreterSettings settings)
                     case SendStep send:
                         var sendKey = $"{state.InstanceId}/{send.Id}/{occurrence}";
                         _commands.Add(new SendMessage(sendKey, StableHash.Uuid(sendKey), now, state.InstanceId, journey.Id, journey.Version,
-                            send.Id, state.CustomerId, send.Channel, send.Category, send.Template, TemplateVariables()));
+                            send.Id, state.CustomerId, send.Channel, send.Category, send.Template, TemplateVariables(), send.Fallback,
+                            send.ExpiresAfter?.AddTo(now, Zone)));
                         Record("send", send.Id, $"{send.Channel.ToString().ToLowerInvariant()} {send.Template} ({send.Category.ToString().ToLowerInvariant()})");
                         stepId = send.Next;
                         continue;

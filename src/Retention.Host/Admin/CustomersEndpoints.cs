@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Retention.Channels.DevOutbox;
+using Retention.Channels.Messages;
 using Retention.Host.Composition;
 using Retention.Host.Security;
 using Retention.Storage.Customers;
@@ -26,7 +26,7 @@ public static class CustomersEndpoints
         await profiles.GetAsync(id, cancellationToken) is { } profile ? TypedResults.Ok(profile) : Problems.NotFound($"No customer {id}.");
 
     private static async Task<Ok<List<TimelineItem>>> TimelineAsync(
-        string id, CustomerEventLog events, CustomerInstanceIndex index, InstanceStore instances, TaskStore tasks, IServiceProvider services, CancellationToken cancellationToken)
+        string id, CustomerEventLog events, CustomerInstanceIndex index, InstanceStore instances, TaskStore tasks, MessageLog messages, CancellationToken cancellationToken)
     {
         var items = new List<TimelineItem>();
         foreach (var e in await events.SinceAsync(id, DateTimeOffset.MinValue, 1000, cancellationToken))
@@ -40,12 +40,18 @@ public static class CustomersEndpoints
                 items.Add(new TimelineItem(h.At, $"step:{h.Kind}", h.Detail, entry.InstanceId, entry.JourneyId, h.StepId is null ? null : JsonValue.Create(h.StepId)));
             }
         }
-        if (services.GetService<DevOutboxStore>() is { } outbox)
+        foreach (var m in await messages.ForCustomerAsync(id, cancellationToken))
         {
-            foreach (var m in await outbox.ListAsync(null, null, id, 1000, cancellationToken))
+            var summary = m.Status switch
             {
-                items.Add(new TimelineItem(m.SentAt, $"message:{m.Channel}", m.Subject ?? m.Body, m.InstanceId, m.JourneyId, JsonValue.Create(m.StepId)));
-            }
+                MessageStatus.Deferred => $"{m.Status} until {m.DeferredUntil:O}: {m.Reason}",
+                MessageStatus.Suppressed or MessageStatus.Failed or MessageStatus.Undelivered => $"{m.Status}: {m.Reason}",
+                _ => m.Status,
+            };
+            items.Add(new TimelineItem(m.UpdatedAt, $"message:{m.Channel}", summary, m.InstanceId, m.JourneyId, new JsonObject
+            {
+                ["sendKey"] = m.SendKey, ["stepId"] = m.StepId, ["status"] = m.Status, ["category"] = m.Category, ["reason"] = m.Reason,
+            }));
         }
         foreach (var t in await tasks.ForCustomerAsync(id, cancellationToken))
         {

@@ -20,6 +20,13 @@ public sealed record StartRequest(string CustomerId, string? Key, JsonObject? Da
 
 public sealed record StartAccepted(string JourneyId, string CustomerId, string TriggerId);
 
+/// <param name="Customer">A profile to render for; or name a stored customer by <paramref name="CustomerId"/>.</param>
+public sealed record PreviewRequest(string? CustomerId, JsonObject? Customer, string? Channel, JsonObject? Trigger, JsonObject? Context);
+
+public sealed record SegmentInfo(string Encoding, int Units, int Segments);
+
+public sealed record PreviewResponse(string Channel, string Locale, string Body, string? Subject, string? Html, SegmentInfo? Sms);
+
 /// <summary>Journey administration (API.md). Drafts and publishing from the UI build on the same catalog.</summary>
 public static class JourneysEndpoints
 {
@@ -33,6 +40,8 @@ public static class JourneysEndpoints
         group.MapPost("/{id}/pause", (string id, JourneyCatalog catalog, CancellationToken ct) => SetPausedAsync(id, true, catalog, ct)).RequireAuthorization(Roles.Publisher);
         group.MapPost("/{id}/resume", (string id, JourneyCatalog catalog, CancellationToken ct) => SetPausedAsync(id, false, catalog, ct)).RequireAuthorization(Roles.Publisher);
         group.MapPost("/{id}/start", StartAsync).RequireAuthorization(Roles.Operator).WithSummary("Start a journey with an API trigger for one customer");
+        group.MapPost("/{id}/templates/{name}/preview", PreviewAsync).RequireAuthorization(Roles.Viewer)
+            .WithSummary("Render a template of the active version for a customer, with its SMS segment count");
         return app;
     }
 
@@ -103,6 +112,55 @@ public static class JourneysEndpoints
         var trigger = new CustomerEvent(triggerId, "api", "journey.started", time.GetUtcNow(), request.CustomerId!, data);
         await queue.EnqueueAsync(new StartJourneyMessage(id, trigger), cancellationToken: cancellationToken);
         return TypedResults.Accepted((string?)null, new StartAccepted(id, request.CustomerId!, triggerId));
+    }
+
+    private static async Task<Results<Ok<PreviewResponse>, ProblemHttpResult>> PreviewAsync(
+        string id, string name, PreviewRequest request, JourneyCatalog catalog, Retention.Storage.Customers.CustomerProfileStore profiles,
+        Retention.Channels.Templates.MessageRenderer renderer, CancellationToken cancellationToken)
+    {
+        if (catalog.Active.FirstOrDefault(d => d.Id == id) is not { } journey)
+        {
+            return Problems.NotFound($"No active journey {id}.");
+        }
+        if (!journey.Templates.TryGetValue(name, out var template))
+        {
+            return Problems.NotFound($"Journey {id} has no template {name}.");
+        }
+        var channel = request.Channel switch
+        {
+            null => template.Sms.Count > 0 ? MessageChannel.Sms : MessageChannel.Email,
+            "sms" => MessageChannel.Sms,
+            "email" => MessageChannel.Email,
+            _ => (MessageChannel?)null,
+        };
+        if (channel is null || (channel == MessageChannel.Sms ? template.Sms.Count : template.Email.Count) == 0)
+        {
+            return Problems.Validation([new DefinitionError("/channel", $"template {name} has content for {string.Join(" and ", new[] { template.Sms.Count > 0 ? "sms" : null, template.Email.Count > 0 ? "email" : null }.Where(c => c is not null))}")]);
+        }
+        var customer = request.Customer;
+        if (customer is null && request.CustomerId is not null)
+        {
+            customer = await profiles.GetAsync(request.CustomerId, cancellationToken);
+            if (customer is null)
+            {
+                return Problems.NotFound($"No customer {request.CustomerId}.");
+            }
+        }
+        var variables = new JsonObject
+        {
+            ["customer"] = customer?.DeepClone() ?? new JsonObject(),
+            ["trigger"] = request.Trigger?.DeepClone() ?? new JsonObject(),
+            ["context"] = request.Context?.DeepClone() ?? new JsonObject(),
+            ["journey"] = new JsonObject { ["id"] = journey.Id, ["name"] = journey.Name, ["version"] = journey.Version, ["instanceId"] = "preview" },
+        };
+        var rendered = renderer.Render(template, channel.Value, variables);
+        SegmentInfo? segments = null;
+        if (channel == MessageChannel.Sms)
+        {
+            var count = Retention.Channels.Sms.SmsSegments.Count(rendered.Body);
+            segments = new SegmentInfo(count.Encoding.ToString(), count.Units, count.Segments);
+        }
+        return TypedResults.Ok(new PreviewResponse(channel == MessageChannel.Sms ? "sms" : "email", rendered.Locale, rendered.Body, rendered.Subject, rendered.Html, segments));
     }
 
     private static string Describe(JourneyTrigger? trigger) => trigger switch

@@ -25,6 +25,8 @@ public sealed class RetentionOptions
 
     public ChannelOptions Channels { get; set; } = new();
 
+    public EventGridOptions EventGrid { get; set; } = new();
+
     public string ResolveJourneysPath() =>
         JourneysPath is { Length: > 0 } path ? Path.GetFullPath(path) : Path.Combine(AppContext.BaseDirectory, "config", "journeys");
 }
@@ -56,6 +58,21 @@ public sealed class AdminKey
 
 public sealed class ChannelOptions
 {
-    /// <summary><c>dev</c>: the dev outbox (local default).</summary>
-    public string Provider { get; set; } = "dev";
+    public ChannelProviderChoice Sms { get; set; } = new();
+    public ChannelProviderChoice Email { get; set; } = new();
+
+    /// <summary>The dev outbox endpoints exist while either channel goes to the dev outbox.</summary>
+    public bool UsesDevOutbox => Sms.Provider is null or "dev" || Email.Provider is null or "dev";
+}
+
+public sealed class ChannelProviderChoice
+{
+    /// <summary><c>dev</c> (the dev outbox, the local default), <c>acs</c>, or for email also <c>smtp</c>.</summary>
+    public string? Provider { get; set; } = "dev";
+}
+
+public sealed class EventGridOptions
+{
+    /// <summary>The key Event Grid subscriptions send as <c>?key=</c>; the endpoint refuses everything while it is empty.</summary>
+    public string Key { get; set; } = "";
 }

@@ -1,17 +1,14 @@
-using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Retention.Channels.DevOutbox;
+using Retention.Channels.Inbound;
 using Retention.Core.Definitions;
-using Retention.Core.Events;
 using Retention.Host.Composition;
-using Retention.Storage.Customers;
-using Retention.Storage.Ingest;
 
 namespace Retention.Host.Dev;
 
 public sealed record InboundSms(string? From, string? To, string? Message);
 
-public sealed record InboundAccepted(string CustomerId, string EventId);
+public sealed record InboundAccepted(string CustomerId, string MessageId, string Result);
 
 /// <summary>The dev outbox (API.md): read what was "sent", and simulate a customer's SMS reply.</summary>
 public static class DevOutboxEndpoints
@@ -26,7 +23,7 @@ public static class DevOutboxEndpoints
     }
 
     private static async Task<Results<Accepted<InboundAccepted>, ProblemHttpResult>> InboundAsync(
-        InboundSms sms, CorrelationIndex lookups, EventIngestor ingestor, TimeProvider time, CancellationToken cancellationToken)
+        InboundSms sms, InboundSmsHandler inbound, TimeProvider time, CancellationToken cancellationToken)
     {
         var errors = new List<DefinitionError>();
         if (string.IsNullOrWhiteSpace(sms.From))
@@ -41,14 +38,11 @@ public static class DevOutboxEndpoints
         {
             return Problems.Validation(errors);
         }
-        if (await lookups.FindAsync(CorrelationIndex.Phone, sms.From!, cancellationToken) is not { } customerId)
-        {
-            return Problems.NotFound("No customer has this phone number.");
-        }
         var now = time.GetUtcNow();
-        var eventId = Retention.Core.Runtime.StableHash.Hex($"{sms.From}|{sms.Message}|{now.UtcTicks}");
-        var data = new JsonObject { ["from"] = sms.From, ["to"] = sms.To, ["message"] = sms.Message!.Trim() };
-        await ingestor.AcceptAsync(new CustomerEvent(eventId, "dev-sms", KnownEventTypes.SmsReceived, now, customerId, data), cancellationToken);
-        return TypedResults.Accepted((string?)null, new InboundAccepted(customerId, eventId));
+        var messageId = Retention.Core.Runtime.StableHash.Hex($"{sms.From}|{sms.Message}|{now.UtcTicks}");
+        var (result, customerId) = await inbound.HandleAsync(messageId, sms.From!, sms.To, sms.Message!, now, cancellationToken);
+        return result == InboundSmsResult.UnknownSender
+            ? Problems.NotFound("No customer has this phone number.")
+            : TypedResults.Accepted((string?)null, new InboundAccepted(customerId!, messageId, result.ToString()));
     }
 }

@@ -13,13 +13,21 @@ namespace Retention.Storage.Engine;
 /// journeys it triggers. Re-running it for the same event changes nothing: instances remember the events they saw
 /// and instance ids are deterministic.
 /// </summary>
-public sealed class EventRouter(CustomerInstanceIndex index, IJourneyCatalog catalog, ICustomerProfiles customers, JourneyEngine engine)
+public sealed class EventRouter(CustomerInstanceIndex index, IJourneyCatalog catalog, ICustomerProfiles customers, JourneyEngine engine, TimeProvider time)
 {
+    /// <summary>How long an indexed instance may take to be created before its index row counts as an orphan.</summary>
+    private static readonly TimeSpan StartGrace = TimeSpan.FromMinutes(2);
+
     public async Task RouteAsync(CustomerEvent received, CancellationToken cancellationToken)
     {
         foreach (var entry in await index.ListAsync(received.CustomerId, activeOnly: true, cancellationToken))
         {
-            await engine.ApplyAsync(entry.InstanceId, new EventReceived(received), cancellationToken);
+            var applied = await engine.ApplyAsync(entry.InstanceId, new EventReceived(received), cancellationToken);
+            if (applied == ApplyResult.NotFound && entry.StartedAt > time.GetUtcNow() - StartGrace)
+            {
+                // Being created right now, after it read the event log: retry, so the event reaches it.
+                throw new InstanceStartingException(entry.InstanceId);
+            }
         }
         JsonObjectHolder? profile = null;
         foreach (var journey in catalog.Active)
@@ -43,3 +51,6 @@ public sealed class EventRouter(CustomerInstanceIndex index, IJourneyCatalog cat
 
     private sealed record JsonObjectHolder(System.Text.Json.Nodes.JsonObject Value);
 }
+
+/// <summary>An event met an instance that is still being created; the routing is retried shortly.</summary>
+public sealed class InstanceStartingException(string instanceId) : Exception($"Instance {instanceId} is being created; the event will be routed again.");

@@ -97,13 +97,15 @@ public sealed class JourneyEngine(
             await FlushOutboxAsync(existing, cancellationToken);
             return new AlreadyStarted(enter.InstanceId);
         }
+        // Index first, then read the event log: an event logged after this read is routed to the indexed instance,
+        // and one logged before it is in what the start reads. Either way the instance sees it.
+        await index.AddPendingAsync(trigger.CustomerId, enter.InstanceId, journey.Id, now, cancellationToken);
         var profile = await customers.GetAsync(trigger.CustomerId, cancellationToken) ?? CustomerSnapshot.Empty(trigger.CustomerId);
         var window = journey.EventBufferWindow ?? interpreter.Settings.EventBufferWindow;
-        var recent = journey.AwaitedEventTypes.Count > 0
+        var recent = journey.AwaitedEventTypes.Count > 0 || journey.ExitOn.Count > 0
             ? await events.SinceAsync(trigger.CustomerId, now - window, 200, cancellationToken)
             : [];
         var result = interpreter.Interpret(journey, null, new StartInstance(enter.InstanceId, enter.EntryKey, trigger, profile, recent), now);
-        await index.AddAsync(result.State, cancellationToken); // before the instance: routing must never miss it
         var committed = await instances.CommitAsync(null, result, cancellationToken);
         if (committed is null)
         {

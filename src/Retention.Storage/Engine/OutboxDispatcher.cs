@@ -18,6 +18,23 @@ public sealed class OutboxDispatcher(
     RuntimeMetrics metrics,
     ILogger<OutboxDispatcher> logger)
 {
+    /// <summary>
+    /// Sends one message; one that may not go out yet is re-queued, hidden until it may. A crash before the re-queue
+    /// leaves the outbox (or the deferred message) in place, so the send is decided again, never lost.
+    /// </summary>
+    public async Task<SendOutcome> SendAsync(SendMessage send, CancellationToken cancellationToken)
+    {
+        var outcome = await sender.SendAsync(send, cancellationToken);
+        metrics.MessageDispatched(send.Channel, outcome.Status);
+        logger.SendDispatched(send.SendKey, send.CustomerId, outcome.Status, outcome.Detail);
+        CheckpointProbe.Reached(CheckpointStage.AfterSend);
+        if (outcome is { Status: SendStatus.Deferred, DeferredUntil: { } until })
+        {
+            await queue.EnqueueAsync(new DeferredSendMessage(send, until), until, cancellationToken);
+        }
+        return outcome;
+    }
+
     public async Task DispatchAsync(IReadOnlyList<JourneyCommand> commands, CancellationToken cancellationToken)
     {
         foreach (var command in commands.OrderBy(c => c is ScheduleTimer ? 1 : 0))
@@ -25,10 +42,7 @@ public sealed class OutboxDispatcher(
             switch (command)
             {
                 case SendMessage send:
-                    var outcome = await sender.SendAsync(send, cancellationToken);
-                    metrics.MessageDispatched(send.Channel, outcome.Status);
-                    logger.SendDispatched(send.SendKey, send.CustomerId, outcome.Status, outcome.Detail);
-                    CheckpointProbe.Reached(CheckpointStage.AfterSend);
+                    await SendAsync(send, cancellationToken);
                     break;
                 case CreateTask task:
                     await tasks.CreateAsync(task, cancellationToken);

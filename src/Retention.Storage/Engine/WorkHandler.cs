@@ -16,6 +16,7 @@ public sealed class WorkHandler(
     WorkQueue queue,
     JourneyEngine engine,
     EventRouter router,
+    OutboxDispatcher dispatcher,
     IJourneyCatalog catalog,
     RuntimeMetrics metrics,
     TimeProvider time,
@@ -43,7 +44,8 @@ public sealed class WorkHandler(
                 return WorkOutcome.Poisoned;
             }
             logger.WorkFailed(e, work.MessageId, work.DequeueCount);
-            await queue.RetryLaterAsync(work, cancellationToken);
+            // An instance mid-creation is ready in milliseconds: no need to wait out the full visibility timeout.
+            await queue.RetryLaterAsync(work, cancellationToken, e is InstanceStartingException ? TimeSpan.FromSeconds(1) : null);
             return WorkOutcome.Retrying;
         }
     }
@@ -79,6 +81,14 @@ public sealed class WorkHandler(
                 {
                     await engine.StartAsync(journey, start.Trigger, cancellationToken);
                 }
+                break;
+            case DeferredSendMessage deferred:
+                if (deferred.NotBefore - time.GetUtcNow() > queue.Options.TimerHoldLimit)
+                {
+                    await queue.EnqueueAsync(deferred, deferred.NotBefore, cancellationToken); // a hop of a long deferral
+                    return WorkOutcome.Hopped;
+                }
+                await dispatcher.SendAsync(deferred.Send, cancellationToken);
                 break;
             case ResumeInstanceMessage resume:
                 await engine.ApplyAsync(resume.InstanceId, new ResumeInstance(resume.Reason), cancellationToken);

@@ -13,7 +13,15 @@ public sealed class CustomerInstanceIndex(StorageAccount account)
 {
     private readonly TableClient _table = account.Table("custinstances");
 
-    public Task AddAsync(JourneyInstanceState state, CancellationToken cancellationToken) => UpsertAsync(state, cancellationToken);
+    /// <summary>Registers an instance about to be created, before anything else is read for it.</summary>
+    public Task AddPendingAsync(string customerId, string instanceId, string journeyId, DateTimeOffset startedAt, CancellationToken cancellationToken) =>
+        _table.UpsertEntityAsync(new TableEntity(KeyEncoding.Encode(customerId), KeyEncoding.Encode(instanceId))
+        {
+            ["InstanceId"] = instanceId,
+            ["JourneyId"] = journeyId,
+            ["Status"] = nameof(InstanceStatus.Pending),
+            ["StartedAt"] = startedAt,
+        }, TableUpdateMode.Replace, cancellationToken);
 
     public Task UpsertAsync(JourneyInstanceState state, CancellationToken cancellationToken) =>
         _table.UpsertEntityAsync(new TableEntity(KeyEncoding.Encode(state.CustomerId), KeyEncoding.Encode(state.InstanceId))

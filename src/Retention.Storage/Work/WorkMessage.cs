@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Retention.Core.Events;
+using Retention.Core.Runtime;
 
 namespace Retention.Storage.Work;
 
@@ -11,6 +12,7 @@ namespace Retention.Storage.Work;
 [JsonDerivedType(typeof(DeliverEventMessage), "deliver")]
 [JsonDerivedType(typeof(StartJourneyMessage), "start")]
 [JsonDerivedType(typeof(ResumeInstanceMessage), "resume")]
+[JsonDerivedType(typeof(DeferredSendMessage), "deferred-send")]
 public abstract record WorkMessage;
 
 /// <summary>A durable timer. The token makes a firing for a timer that was since cancelled or replaced stale.</summary>
@@ -26,6 +28,9 @@ public sealed record DeliverEventMessage(string InstanceId, CustomerEvent Event)
 public sealed record StartJourneyMessage(string JourneyId, CustomerEvent Trigger) : WorkMessage;
 
 public sealed record ResumeInstanceMessage(string InstanceId, string Reason) : WorkMessage;
+
+/// <summary>A committed send that quiet hours, a frequency cap or a throttled provider held back, due again at <paramref name="NotBefore"/>.</summary>
+public sealed record DeferredSendMessage(SendMessage Send, DateTimeOffset NotBefore) : WorkMessage;
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(WorkMessage))]

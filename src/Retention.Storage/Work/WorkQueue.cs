@@ -84,12 +84,12 @@ public sealed class WorkQueue(StorageAccount account, QueueOptions options, Wake
         }
     }
 
-    /// <summary>Hides a failed message for the configured visibility timeout before its next attempt.</summary>
-    public async Task RetryLaterAsync(ReceivedWork work, CancellationToken cancellationToken)
+    /// <summary>Hides a failed message before its next attempt: for the configured visibility timeout unless told otherwise.</summary>
+    public async Task RetryLaterAsync(ReceivedWork work, CancellationToken cancellationToken, TimeSpan? after = null)
     {
         try
         {
-            await _queue.UpdateMessageAsync(work.MessageId, work.PopReceipt, visibilityTimeout: options.VisibilityTimeout, cancellationToken: cancellationToken);
+            await _queue.UpdateMessageAsync(work.MessageId, work.PopReceipt, visibilityTimeout: after ?? options.VisibilityTimeout, cancellationToken: cancellationToken);
         }
         catch (RequestFailedException e) when (e.Status == 404)
         {

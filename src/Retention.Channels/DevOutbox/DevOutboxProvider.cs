@@ -1,0 +1,27 @@
+using Retention.Channels.Providers;
+using Retention.Core.Runtime;
+
+namespace Retention.Channels.DevOutbox;
+
+/// <summary>The local SMS and email provider: messages land in the dev outbox, readable at <c>/api/dev/outbox</c>.</summary>
+public sealed class DevOutboxProvider(DevOutboxStore outbox, TimeProvider time) : ISmsProvider, IEmailProvider
+{
+    public string Name => "dev";
+
+    public Task<ProviderResult> SendAsync(SmsRequest request, CancellationToken cancellationToken) =>
+        StoreAsync(request.SendKey, "sms", request.To, request.Body, null, request.Tag, cancellationToken);
+
+    public Task<ProviderResult> SendAsync(EmailRequest request, CancellationToken cancellationToken) =>
+        StoreAsync(request.SendKey, "email", request.To, request.Text, request.Subject, request.Tag, cancellationToken);
+
+    private async Task<ProviderResult> StoreAsync(string sendKey, string channel, string to, string body, string? subject, string? tag, CancellationToken cancellationToken)
+    {
+        var parts = (tag ?? "").Split('/');
+        var instanceId = parts.Length > 1 ? parts[1] : "";
+        var customerId = instanceId.Split(':') is { Length: > 1 } ids ? ids[1] : "";
+        // Stored under the send key: a retried send finds it there and is the same message, not a second one.
+        await outbox.AddAsync(new OutboxMessage(sendKey, channel, to, body, subject, parts[0], instanceId, parts.Length > 2 ? parts[2] : "",
+            customerId, time.GetUtcNow()), cancellationToken);
+        return new ProviderAccepted("dev-" + StableHash.Hex(sendKey));
+    }
+}

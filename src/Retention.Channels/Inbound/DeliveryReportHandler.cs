@@ -1,0 +1,43 @@
+using System.Text.Json.Nodes;
+using Retention.Channels.Messages;
+using Retention.Core.Events;
+using Retention.Storage.Ingest;
+using Retention.Storage.Work;
+
+namespace Retention.Channels.Inbound;
+
+/// <summary>
+/// A provider's delivery report: updates the message's status; on a failed delivery, sends by the step's fallback
+/// channel (durably, through the work queue) and raises <c>message.failed</c> so journeys can branch on it.
+/// </summary>
+public sealed class DeliveryReportHandler(MessageLog log, WorkQueue queue, EventIngestor ingestor, TimeProvider time)
+{
+    public const string MessageFailed = "message.failed";
+    public const string MessageDelivered = "message.delivered";
+
+    /// <returns>false when no message has this provider id.</returns>
+    public async Task<bool> HandleAsync(string providerMessageId, bool delivered, string? detail, CancellationToken cancellationToken)
+    {
+        var record = await log.ReportAsync(providerMessageId, delivered ? MessageStatus.Delivered : MessageStatus.Undelivered, detail, cancellationToken);
+        if (record is null)
+        {
+            return false;
+        }
+        if (!delivered && record.Send is { Fallback: not null } send)
+        {
+            await queue.EnqueueAsync(new DeferredSendMessage(send.AsFallback(), time.GetUtcNow()), cancellationToken: cancellationToken);
+        }
+        var type = delivered ? MessageDelivered : MessageFailed;
+        await ingestor.AcceptAsync(new CustomerEvent($"{type}-{providerMessageId}", "delivery-report", type, time.GetUtcNow(), record.CustomerId, new JsonObject
+        {
+            ["customerId"] = record.CustomerId,
+            ["sendKey"] = record.SendKey,
+            ["instanceId"] = record.InstanceId,
+            ["journeyId"] = record.JourneyId,
+            ["stepId"] = record.StepId,
+            ["channel"] = record.Channel,
+            ["detail"] = detail,
+        }), cancellationToken);
+        return true;
+    }
+}

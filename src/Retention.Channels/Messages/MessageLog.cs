@@ -1,0 +1,121 @@
+using System.Text.Json;
+using Azure;
+using Azure.Data.Tables;
+using Retention.Core.Runtime;
+using Retention.Storage;
+
+namespace Retention.Channels.Messages;
+
+/// <summary>Where a message stands: every decision the contact policies and providers made about it.</summary>
+public static class MessageStatus
+{
+    public const string Deferred = "deferred";
+    public const string Suppressed = "suppressed";
+    public const string Sent = "sent";
+    public const string Failed = "failed";
+    public const string Delivered = "delivered";
+    public const string Undelivered = "undelivered";
+
+    /// <summary>A message in one of these states is settled: sending it again would be a duplicate.</summary>
+    public static bool IsSettled(string status) => status is Suppressed or Sent or Failed or Delivered or Undelivered;
+}
+
+public sealed record MessageRecord(
+    string CustomerId, string SendKey, string Channel, string Category, string Status, string? Reason, DateTimeOffset? DeferredUntil,
+    string? ProviderMessageId, string JourneyId, string InstanceId, string StepId, int Attempts, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt,
+    SendMessage? Send);
+
+/// <summary>
+/// One row per logical message, per customer: its status (sent, deferred until, suppressed because, delivered…),
+/// the timeline's source for messages, and the record that makes a repeated send a no-op.
+/// </summary>
+public sealed class MessageLog(StorageAccount account, TimeProvider time)
+{
+    public const string ProviderMessageKind = "message";
+
+    private readonly TableClient _table = account.Table("messages");
+    private readonly TableClient _lookups = account.Table("lookups");
+
+    public async Task<MessageRecord?> GetAsync(string customerId, string sendKey, CancellationToken cancellationToken)
+    {
+        var response = await _table.GetEntityIfExistsAsync<TableEntity>(KeyEncoding.Encode(customerId), KeyEncoding.Encode(sendKey), cancellationToken: cancellationToken);
+        return response.HasValue ? ToRecord(response.Value!) : null;
+    }
+
+    /// <param name="existing">The record as the caller read it, so recording costs one write.</param>
+    public async Task RecordAsync(SendMessage send, MessageRecord? existing, string status, string? reason, DateTimeOffset? deferredUntil = null,
+        string? providerMessageId = null, int? attempts = null, CancellationToken cancellationToken = default)
+    {
+        var now = time.GetUtcNow();
+        await _table.UpsertEntityAsync(new TableEntity(KeyEncoding.Encode(send.CustomerId), KeyEncoding.Encode(send.SendKey))
+        {
+            ["SendKey"] = send.SendKey,
+            ["CustomerId"] = send.CustomerId,
+            ["Channel"] = send.Channel.ToString().ToLowerInvariant(),
+            ["Category"] = send.Category.ToString().ToLowerInvariant(),
+            ["Status"] = status,
+            ["Reason"] = reason,
+            ["DeferredUntil"] = deferredUntil,
+            ["ProviderMessageId"] = providerMessageId ?? existing?.ProviderMessageId,
+            ["JourneyId"] = send.JourneyId,
+            ["InstanceId"] = send.InstanceId,
+            ["StepId"] = send.StepId,
+            ["Attempts"] = attempts ?? existing?.Attempts ?? 0,
+            ["CreatedAt"] = existing?.CreatedAt ?? now,
+            ["UpdatedAt"] = now,
+            ["Send"] = JsonSerializer.Serialize<JourneyCommand>(send, CoreJsonContext.Default.JourneyCommand),
+        }, TableUpdateMode.Replace, cancellationToken);
+        if (providerMessageId is not null)
+        {
+            await _lookups.UpsertEntityAsync(new TableEntity(ProviderMessageKind, KeyEncoding.Encode(providerMessageId))
+            {
+                ["CustomerId"] = send.CustomerId,
+                ["SendKey"] = send.SendKey,
+            }, TableUpdateMode.Replace, cancellationToken);
+        }
+    }
+
+    /// <summary>A delivery report's status change, found by the provider's message id.</summary>
+    public async Task<MessageRecord?> ReportAsync(string providerMessageId, string status, string? reason, CancellationToken cancellationToken)
+    {
+        var lookup = await _lookups.GetEntityIfExistsAsync<TableEntity>(ProviderMessageKind, KeyEncoding.Encode(providerMessageId), cancellationToken: cancellationToken);
+        if (!lookup.HasValue)
+        {
+            return null;
+        }
+        var customerId = lookup.Value!.GetString("CustomerId")!;
+        var sendKey = lookup.Value.GetString("SendKey")!;
+        try
+        {
+            await _table.UpdateEntityAsync(new TableEntity(KeyEncoding.Encode(customerId), KeyEncoding.Encode(sendKey))
+            {
+                ["Status"] = status,
+                ["Reason"] = reason,
+                ["UpdatedAt"] = time.GetUtcNow(),
+            }, ETag.All, TableUpdateMode.Merge, cancellationToken);
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            return null;
+        }
+        return await GetAsync(customerId, sendKey, cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<MessageRecord>> ForCustomerAsync(string customerId, CancellationToken cancellationToken)
+    {
+        var partition = KeyEncoding.Encode(customerId);
+        var records = new List<MessageRecord>();
+        await foreach (var e in _table.QueryAsync<TableEntity>(e => e.PartitionKey == partition, cancellationToken: cancellationToken))
+        {
+            records.Add(ToRecord(e));
+        }
+        return records;
+    }
+
+    private static MessageRecord ToRecord(TableEntity e) => new(
+        e.GetString("CustomerId") ?? "", e.GetString("SendKey") ?? "", e.GetString("Channel") ?? "", e.GetString("Category") ?? "",
+        e.GetString("Status") ?? "", e.GetString("Reason"), e.GetDateTimeOffset("DeferredUntil"), e.GetString("ProviderMessageId"),
+        e.GetString("JourneyId") ?? "", e.GetString("InstanceId") ?? "", e.GetString("StepId") ?? "", e.GetInt32("Attempts") ?? 0,
+        e.GetDateTimeOffset("CreatedAt") ?? default, e.GetDateTimeOffset("UpdatedAt") ?? default,
+        e.GetString("Send") is { Length: > 0 } json ? JsonSerializer.Deserialize(json, CoreJsonContext.Default.JourneyCommand) as SendMessage : null);
+}

@@ -1,0 +1,40 @@
+namespace Retention.Channels.Policies;
+
+/// <summary>The <c>Retention:Contact</c> section: the rules of good conduct applied to every send.</summary>
+public sealed class ContactPolicyOptions
+{
+    /// <summary>Quiet hours per category, in the customer's local time. Marketing defaults to 21:00-08:00; service has none.</summary>
+    public Dictionary<string, QuietHours> QuietHours { get; set; } = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["marketing"] = new() { Start = "21:00", End = "08:00" },
+    };
+
+    /// <summary>Frequency caps per category, across all journeys. Marketing defaults to 2 per 7 days.</summary>
+    public Dictionary<string, FrequencyCap> FrequencyCaps { get; set; } = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["marketing"] = new() { Count = 2, Window = TimeSpan.FromDays(7) },
+    };
+
+    /// <summary>Whether marketing may go to customers whose consent is "unknown" (never to "opted-out").</summary>
+    public bool MarketingToUnknownConsent { get; set; }
+
+    /// <summary>A held-back message with no expiry of its own is dropped once this much older than its first attempt.</summary>
+    public TimeSpan DefaultExpiry { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>Back-off after a provider failure with no Retry-After: doubles per attempt up to the maximum.</summary>
+    public TimeSpan RetryBase { get; set; } = TimeSpan.FromSeconds(5);
+    public TimeSpan RetryMax { get; set; } = TimeSpan.FromHours(1);
+    public int MaxAttempts { get; set; } = 12;
+}
+
+public sealed class QuietHours
+{
+    public string Start { get; set; } = "21:00";
+    public string End { get; set; } = "08:00";
+}
+
+public sealed class FrequencyCap
+{
+    public int Count { get; set; }
+    public TimeSpan Window { get; set; }
+}
