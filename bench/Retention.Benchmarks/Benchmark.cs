@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Runtime;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -45,6 +46,7 @@ public sealed class Benchmark(BenchOptions options)
         Console.WriteLine($"Flags: --instances {options.Instances} --waiting {options.Waiting} --start-concurrency {options.StartConcurrency} " +
             $"--waiting-concurrency {options.WaitingConcurrency} --idle-timers {options.IdleTimers} --load-seconds {options.LoadSeconds} " +
             $"--load-fraction {options.LoadFraction} --idle-seconds {options.IdleSeconds} --azurite-port {options.AzuritePort}{(options.AzuriteOnDisk ? " --azurite-disk" : "")}");
+        Console.WriteLine($"Load average at start: {LoadAverage()} (other processes on this machine skew every figure; Azurite is single-threaded)");
         var total = Stopwatch.StartNew();
         using var azurite = await PrivateAzurite.StartAsync(options.AzuritePort, options.AzuriteOnDisk);
         _azurite = azurite;
@@ -89,16 +91,17 @@ public sealed class Benchmark(BenchOptions options)
         Header($"1. Timer-driven steps per second ({n} instances of {Journeys.Timers}: wait PT2S → sms → wait PT2S → sms → exit)");
         var profiles = _host.Get<CustomerProfileStore>();
         var watch = Stopwatch.StartNew();
-        await Parallel.ForEachAsync(Enumerable.Range(0, n), Parallel(options.StartConcurrency, cancellationToken), async (i, ct) =>
+        await Parallel.ForEachAsync(Enumerable.Range(0, n), InParallel(options.StartConcurrency, cancellationToken), async (i, ct) =>
             await profiles.UpsertAsync(CustomerId(i), Profile(i), DateTimeOffset.UtcNow, ct));
         Console.WriteLine($"  {n} customer profiles upserted in {watch.Elapsed.TotalSeconds:0.0} s (not measured)");
 
         var journey = Journey(Journeys.Timers);
         var before = _counter.Snapshot();
         var stepsBefore = _probe.Steps;
+        var startCpu = Cpu();
         watch.Restart();
         var started = 0;
-        await Parallel.ForEachAsync(Enumerable.Range(0, n), Parallel(options.StartConcurrency, cancellationToken), async (i, ct) =>
+        await Parallel.ForEachAsync(Enumerable.Range(0, n), InParallel(options.StartConcurrency, cancellationToken), async (i, ct) =>
         {
             if (await _engine.StartAsync(journey, Trigger(CustomerId(i), $"p1-{i}"), ct) is Started)
             {
@@ -111,7 +114,7 @@ public sealed class Benchmark(BenchOptions options)
         _requestsPerStart = (double)startRequests.Total / n;
         Console.WriteLine($"  {started} instances started through JourneyEngine.StartAsync ({options.StartConcurrency} in flight, poller not running yet) " +
             $"in {startElapsed.TotalSeconds:0.0} s = {n / startElapsed.TotalSeconds:0} starts/s");
-        Console.WriteLine($"  start: {_requestsPerStart:0.00} storage requests per start ({startRequests.Breakdown(n)}); {startSteps} steps written");
+        Console.WriteLine($"  start: {_requestsPerStart:0.00} storage requests per start ({startRequests.Breakdown(n)}); {startSteps} steps written; {CpuSince(startCpu, startElapsed)}");
 
         // Every first timer is due 2 s after its start: wait until the last one is due, so the poller meets a backlog.
         await Task.Delay(TimeSpan.FromSeconds(2.2), cancellationToken);
@@ -121,6 +124,7 @@ public sealed class Benchmark(BenchOptions options)
         stepsBefore = _probe.Steps;
         var timersBefore = _probe.TimersApplied;
         var ignoredBefore = _probe.TimersIgnored;
+        var cpu = Cpu();
         watch.Restart();
         var pollerTask = Task.Run(() => poller.RunAsync(TimeProvider.System, pollerToken), CancellationToken.None);
         var expected = 2L * n;
@@ -143,7 +147,7 @@ public sealed class Benchmark(BenchOptions options)
             $"(10th-90th percentile steady rate {steady:0.0} transitions/s = {steady * 3:0} steps/s)");
         Console.WriteLine($"  timer lateness under this backlog: p50 {Stats.Percentile(lateness, 50):0.000} s, p99 {Stats.Percentile(lateness, 99):0.000} s (not a target: the backlog is deliberate)");
         Console.WriteLine($"  storage requests: {requests.Total} = {requests.Total / elapsed.TotalSeconds:0} req/s; per timer transition: {requests.Breakdown(applied)}");
-        Console.WriteLine($"  conflicts {_probe.Conflicts}, poisoned {_probe.Poisoned}");
+        Console.WriteLine($"  {CpuSince(cpu, elapsed)}; conflicts {_probe.Conflicts}, poisoned {_probe.Poisoned}");
 
         var perStepTimers = (double)requests.Total / Math.Max(steps, 1);
         var perStepAll = (double)(requests.Total + startRequests.Total) / Math.Max(steps + startSteps, 1);
@@ -180,18 +184,25 @@ public sealed class Benchmark(BenchOptions options)
         var n = options.Instances;
         Header("2. The same storage operations in a bare loop, without the engine (the limit)");
         var (template, outboxChars) = await TemplateEntityAsync(cancellationToken);
-        var bare = new BareLoop(_azurite.ConnectionString, _counter, template, outboxChars);
+        // A fresh Azurite of its own: Azurite's LokiJS updates and deletes scan whole collections, so the loop must not
+        // inherit phase 1's rows and pay for them; it starts from the same near-empty state phase 1 did.
+        using var azurite = await PrivateAzurite.StartAsync(options.AzuritePort + 3, options.AzuriteOnDisk);
+        Console.WriteLine($"  on a second, fresh Azurite (pid {azurite.ProcessId}, ports {azurite.BlobPort}-{azurite.TablePort})");
+        var counter = new RequestCounter(azurite.BlobPort);
+        var bare = new BareLoop(azurite.ConnectionString, counter, template, outboxChars);
         await bare.PrepareAsync(n, options.StartConcurrency, cancellationToken);
-        var before = _counter.Snapshot();
+        var before = counter.Snapshot();
+        var cpu = Cpu(azurite);
         var result = await bare.RunAsync(n, cancellationToken);
-        var requests = _counter.Snapshot().Minus(before);
+        var cpuText = CpuSince(cpu, result.Elapsed, azurite);
+        var requests = counter.Snapshot().Minus(before);
         var rate = result.Transitions / result.Elapsed.TotalSeconds;
         var steady = Stats.SteadyRate(result.Stamps);
         var ratio = _engineTransitionsPerSecond / rate;
         Console.WriteLine($"  per transition: receive (16 per call) → point read → batch (UpdateReplace If-Match + 3 history rows, as the engine writes) → " +
             $"dev outbox insert → queue put (visibility 0, first of two) → merge clearing Outbox → queue delete; entities copied from a real state row, outbox {outboxChars} chars");
         Console.WriteLine($"  {result.Transitions} transitions in {result.Elapsed.TotalSeconds:0.0} s = {rate:0.0} transitions/s (steady {steady:0.0}) = {rate * 3:0} step-equivalents/s");
-        Console.WriteLine($"  storage requests per transition: {(double)requests.Total / result.Transitions:0.00} ({requests.Breakdown(result.Transitions)})");
+        Console.WriteLine($"  storage requests per transition: {(double)requests.Total / result.Transitions:0.00} ({requests.Breakdown(result.Transitions)}); {cpuText}");
         Console.WriteLine($"  engine/bare = {_engineTransitionsPerSecond:0.0} / {rate:0.0} = {ratio:0.00}");
         _summary.Add(("2. engine / bare storage loop", $"{ratio:0.00} ({_engineTransitionsPerSecond:0.0} vs {rate:0.0} transitions/s)", ">= 0.5", Met(ratio >= 0.5)));
     }
@@ -239,6 +250,7 @@ public sealed class Benchmark(BenchOptions options)
         _probe.Collect();
         var timersBefore = _probe.TimersApplied;
         var spacing = TimeSpan.FromSeconds(10.0 / count);
+        var ids = new List<string>(count);
         var t0 = Stopwatch.GetTimestamp();
         for (var i = 0; i < count; i++)
         {
@@ -247,7 +259,10 @@ public sealed class Benchmark(BenchOptions options)
             {
                 await Task.Delay(wait, cancellationToken);
             }
-            await _engine.StartAsync(journey, Trigger(CustomerId(i % Math.Max(options.Instances, 1)), $"idle-{i}"), cancellationToken);
+            if (await _engine.StartAsync(journey, Trigger(CustomerId(i % Math.Max(options.Instances, 1)), $"idle-{i}"), cancellationToken) is Started s)
+            {
+                ids.Add(s.InstanceId);
+            }
         }
         var done = await WaitForAsync(() => _probe.TimersApplied - timersBefore >= count, TimeSpan.FromSeconds(60), 50, cancellationToken);
         var (lateness, _) = _probe.Collect();
@@ -255,6 +270,7 @@ public sealed class Benchmark(BenchOptions options)
         var p99 = Stats.Percentile(lateness, 99);
         Console.WriteLine($"  {lateness.Length} timers{(done ? "" : " (TIMED OUT waiting for the rest)")}: lateness p50 {p50:0.000} s, p99 {p99:0.000} s, max {lateness.DefaultIfEmpty(double.NaN).Max():0.000} s");
         Console.WriteLine("  lateness = retention_timer_lateness: handling time (after any in-memory hold) minus the timer's due time");
+        await HistoryLatenessAsync(ids, cancellationToken);
         _summary.Add(("4a. timer lateness p99 at idle", $"p99 {p99:0.000} s (p50 {p50:0.000} s)", "<= 1 s", Met(p99 <= 1)));
     }
 
@@ -273,6 +289,7 @@ public sealed class Benchmark(BenchOptions options)
         var before = _counter.Snapshot();
         using var gate = new SemaphoreSlim(64);
         var starts = new List<Task>(count);
+        var ids = new System.Collections.Concurrent.ConcurrentQueue<string>();
         var behind = TimeSpan.Zero;
         var t0 = Stopwatch.GetTimestamp();
         for (var i = 0; i < count; i++)
@@ -293,7 +310,10 @@ public sealed class Benchmark(BenchOptions options)
             {
                 try
                 {
-                    await _engine.StartAsync(journey, Trigger(customer, sale), cancellationToken);
+                    if (await _engine.StartAsync(journey, Trigger(customer, sale), cancellationToken) is Started s)
+                    {
+                        ids.Enqueue(s.InstanceId);
+                    }
                 }
                 finally
                 {
@@ -313,7 +333,31 @@ public sealed class Benchmark(BenchOptions options)
         Console.WriteLine($"  starts issued over {loadElapsed.TotalSeconds:0.0} s (at most {behind.TotalMilliseconds:0} ms behind schedule); " +
             $"{loadSteps / loadElapsed.TotalSeconds:0} steps/s and {loadRequests.Total / loadElapsed.TotalSeconds:0} req/s while starting; all done after {drained.TotalSeconds:0.0} s{(done ? "" : " (TIMED OUT)")}");
         Console.WriteLine($"  {lateness.Length} timers: lateness p50 {p50:0.000} s, p99 {p99:0.000} s, max {lateness.DefaultIfEmpty(double.NaN).Max():0.000} s");
+        await HistoryLatenessAsync([.. ids], cancellationToken);
         _summary.Add(($"4b. timer lateness p99 at {options.LoadFraction:P0} load", $"p99 {p99:0.000} s (p50 {p50:0.000} s)", "(report)", "-"));
+    }
+
+    /// <summary>
+    /// The same lateness read back from history: a timer-fired row's <c>At</c> (when the engine interpreted the firing,
+    /// after reading the instance) minus the due time in its detail (<c>due ISO-time</c>). Read after the window.
+    /// </summary>
+    private async Task HistoryLatenessAsync(IReadOnlyList<string> instanceIds, CancellationToken cancellationToken)
+    {
+        var store = _host.Get<InstanceStore>();
+        var samples = new System.Collections.Concurrent.ConcurrentBag<double>();
+        await Parallel.ForEachAsync(instanceIds, InParallel(16, cancellationToken), async (id, ct) =>
+        {
+            foreach (var entry in await store.HistoryAsync(id, 100, ct))
+            {
+                if (entry.Kind == "timer-fired" && entry.Detail.StartsWith("due ", StringComparison.Ordinal)
+                    && DateTimeOffset.TryParse(entry.Detail[4..], CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var due))
+                {
+                    samples.Add((entry.At - due).TotalSeconds);
+                }
+            }
+        });
+        var all = samples.ToArray();
+        Console.WriteLine($"  from history (timer-fired At minus due, {all.Length} rows): p50 {Stats.Percentile(all, 50):0.000} s, p99 {Stats.Percentile(all, 99):0.000} s, max {all.DefaultIfEmpty(double.NaN).Max():0.000} s");
     }
 
     // ---------------------------------------------------------------- phase 5
@@ -333,9 +377,9 @@ public sealed class Benchmark(BenchOptions options)
         var before = _counter.Snapshot();
         var next = -1;
         var created = 0;
+        var lastTicks = 0L;
+        var cpu = Cpu();
         var watch = Stopwatch.StartNew();
-        var lastProgress = watch.Elapsed;
-        using var progressLock = new SemaphoreSlim(1);
         var workers = Enumerable.Range(0, options.WaitingConcurrency).Select(_ => Task.Run(async () =>
         {
             while (true)
@@ -350,13 +394,16 @@ public sealed class Benchmark(BenchOptions options)
                 if (made % 10_000 == 0)
                 {
                     var now = watch.Elapsed;
-                    Console.WriteLine($"  {made,7} created after {now.TotalSeconds,6:0.0} s ({made / now.TotalSeconds:0} starts/s), RSS {Mb(Environment.WorkingSet)} MB");
+                    var previous = Interlocked.Exchange(ref lastTicks, now.Ticks);
+                    Console.WriteLine($"  {made,7} created after {now.TotalSeconds,6:0.0} s ({made / now.TotalSeconds:0} starts/s overall, " +
+                        $"{10_000 / (now - TimeSpan.FromTicks(previous)).TotalSeconds:0}/s for the last 10k), RSS {Mb(Environment.WorkingSet)} MB");
                 }
             }
         }, CancellationToken.None)).ToArray();
         await Task.WhenAll(workers);
         var elapsed = watch.Elapsed;
         var requests = _counter.Snapshot().Minus(before);
+        Console.WriteLine($"  {CpuSince(cpu, elapsed)}");
         var after = ResidentAfterFullGc();
         Console.WriteLine($"  {n} instances created in {elapsed.TotalSeconds:0.0} s ({n / elapsed.TotalSeconds:0} starts/s, {options.WaitingConcurrency} in flight); " +
             $"{(double)requests.Total / n:0.00} requests per start ({requests.Breakdown(n)})");
@@ -378,9 +425,21 @@ public sealed class Benchmark(BenchOptions options)
 
     // ---------------------------------------------------------------- helpers
 
+    private (TimeSpan Host, TimeSpan Azurite) Cpu(PrivateAzurite? azurite = null)
+    {
+        using var self = Process.GetCurrentProcess();
+        return (self.TotalProcessorTime, (azurite ?? _azurite).CpuTime());
+    }
+
+    private string CpuSince((TimeSpan Host, TimeSpan Azurite) start, TimeSpan elapsed, PrivateAzurite? which = null)
+    {
+        var (host, azurite) = Cpu(which);
+        return $"CPU: host {(host - start.Host).TotalSeconds / elapsed.TotalSeconds:P0} of one core, Azurite {(azurite - start.Azurite).TotalSeconds / elapsed.TotalSeconds:P0} of one core (of {Environment.ProcessorCount})";
+    }
+
     private void PrintSummary(TimeSpan elapsed)
     {
-        Header($"Summary (run took {elapsed.TotalMinutes:0.0} min)");
+        Header($"Summary (run took {elapsed.TotalMinutes:0.0} min; load average now {LoadAverage()})");
         var w1 = Math.Max(6, _summary.Max(r => r.Figure.Length));
         var w2 = Math.Max(5, _summary.Max(r => r.Value.Length));
         var w3 = Math.Max(6, _summary.Max(r => r.Target.Length));
@@ -411,7 +470,7 @@ public sealed class Benchmark(BenchOptions options)
         new(Guid.NewGuid().ToString("N"), "bench", "bench.start", DateTimeOffset.UtcNow, customerId,
             new JsonObject { ["customerId"] = customerId, ["saleId"] = saleId, ["product"] = "Fund A" });
 
-    private static ParallelOptions Parallel(int degree, CancellationToken cancellationToken) =>
+    private static ParallelOptions InParallel(int degree, CancellationToken cancellationToken) =>
         new() { MaxDegreeOfParallelism = degree, CancellationToken = cancellationToken };
 
     private static async Task<bool> WaitForAsync(Func<bool> condition, TimeSpan timeout, int pollMs, CancellationToken cancellationToken)
@@ -439,6 +498,18 @@ public sealed class Benchmark(BenchOptions options)
         return (Environment.WorkingSet, GC.GetGCMemoryInfo().HeapSizeBytes);
     }
 
+    private static string LoadAverage()
+    {
+        try
+        {
+            return string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
+        }
+        catch (IOException)
+        {
+            return "?";
+        }
+    }
+
     private static string Mb(long bytes) => $"{bytes / (1024.0 * 1024.0):0}";
 
     private static string Met(bool met) => met ? "met" : "NOT MET";
@@ -446,6 +517,6 @@ public sealed class Benchmark(BenchOptions options)
     private static void Header(string title)
     {
         Console.WriteLine();
-        Console.WriteLine(title);
+        Console.WriteLine($"{title}   [{DateTimeOffset.UtcNow:HH:mm:ss}, load {LoadAverage()}]");
     }
 }

@@ -33,16 +33,14 @@ public sealed class PrivateAzurite : IDisposable
         var folder = Path.Combine(Path.GetTempPath(), "retention-bench-azurite-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(folder);
         var script = Path.Combine(RepoPaths.Root, "node_modules", "azurite", "dist", "src", "azurite.js");
-        var info = new ProcessStartInfo("node") { RedirectStandardOutput = true, RedirectStandardError = true };
+        // In memory, Azurite refuses --location; it runs in the temporary folder instead.
+        var info = new ProcessStartInfo("node") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = folder };
         var args = new List<string>
         {
             "--max-old-space-size=8192", script, "--silent", "--skipApiVersionCheck", "--loose", "--disableTelemetry",
-            "--location", folder, "--blobPort", $"{basePort}", "--queuePort", $"{basePort + 1}", "--tablePort", $"{basePort + 2}",
+            "--blobPort", $"{basePort}", "--queuePort", $"{basePort + 1}", "--tablePort", $"{basePort + 2}",
         };
-        if (!onDisk)
-        {
-            args.Add("--inMemoryPersistence");
-        }
+        args.AddRange(onDisk ? ["--location", folder] : ["--inMemoryPersistence"]);
         foreach (var arg in args)
         {
             info.ArgumentList.Add(arg);
@@ -61,9 +59,15 @@ public sealed class PrivateAzurite : IDisposable
         var azurite = new PrivateAzurite(process, basePort, folder);
         try
         {
-            await AzuriteProcess.WaitForPortAsync(basePort + 2, TimeSpan.FromSeconds(30));
-            await AzuriteProcess.WaitForPortAsync(basePort + 1, TimeSpan.FromSeconds(30));
-            await AzuriteProcess.WaitForPortAsync(basePort, TimeSpan.FromSeconds(30));
+            foreach (var port in new[] { basePort + 2, basePort + 1, basePort })
+            {
+                var ready = AzuriteProcess.WaitForPortAsync(port, TimeSpan.FromSeconds(30));
+                if (await Task.WhenAny(ready, process.WaitForExitAsync()) != ready)
+                {
+                    throw new InvalidOperationException($"Azurite exited with code {process.ExitCode} before listening on {port}.");
+                }
+                await ready;
+            }
         }
         catch
         {
@@ -71,6 +75,13 @@ public sealed class PrivateAzurite : IDisposable
             throw;
         }
         return azurite;
+    }
+
+    /// <summary>CPU time Azurite has used so far.</summary>
+    public TimeSpan CpuTime()
+    {
+        _process.Refresh();
+        return _process.TotalProcessorTime;
     }
 
     /// <summary>Azurite's resident memory, from /proc (Linux only; null elsewhere).</summary>

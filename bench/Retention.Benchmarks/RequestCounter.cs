@@ -104,11 +104,13 @@ public sealed class RequestCounter(int blobPort) : HttpPipelineSynchronousPolicy
 /// <summary>Request counts at one moment; subtract two to get a phase's requests.</summary>
 public sealed class RequestSnapshot(long[] counts)
 {
-    public long Total => counts.Sum();
+    private readonly long[] _counts = counts;
 
-    public long this[StorageOp op] => counts[(int)op];
+    public long Total => _counts.Sum();
 
-    public RequestSnapshot Minus(RequestSnapshot earlier) => new(counts.Select((c, i) => c - earlier.counts[i]).ToArray());
+    public long this[StorageOp op] => _counts[(int)op];
+
+    public RequestSnapshot Minus(RequestSnapshot earlier) => new(_counts.Select((c, i) => c - earlier._counts[i]).ToArray());
 
     /// <summary>"table batch 1.00, queue put 0.50, ..." per unit, largest first.</summary>
     public string Breakdown(double per, int top = 14) =>

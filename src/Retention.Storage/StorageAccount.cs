@@ -1,6 +1,7 @@
 using Azure.Core;
 using Azure.Core.Pipeline;
 using Azure.Data.Tables;
+using Azure.Identity;
 using Azure.Storage.Blobs;
 using Azure.Storage.Queues;
 
@@ -14,8 +15,35 @@ public sealed class StorageOptions
 
     public string? ConnectionString { get; set; }
 
+    /// <summary>
+    /// The account name, for managed identity in Azure's public cloud: the endpoints are
+    /// <c>https://&lt;name&gt;.{table,queue,blob}.core.windows.net</c>. Used only when no connection string is set.
+    /// </summary>
+    public string? AccountName { get; set; }
+
+    /// <summary>Explicit service endpoints for managed identity (other clouds, private endpoints); each overrides the one derived from <see cref="AccountName"/>.</summary>
+    public Uri? TableEndpoint { get; set; }
+
+    public Uri? QueueEndpoint { get; set; }
+
+    public Uri? BlobEndpoint { get; set; }
+
     /// <summary>Prefixes every table, queue and container name, so tests and tenants can share one account.</summary>
     public string Prefix { get; set; } = "";
+
+    /// <summary>True when the account is reached with a token credential (managed identity) rather than a connection string.</summary>
+    public bool UsesIdentity =>
+        ConnectionString is not { Length: > 0 } && (AccountName is { Length: > 0 } || TableEndpoint is not null || QueueEndpoint is not null || BlobEndpoint is not null);
+
+    /// <summary>The service endpoints for identity-based access; throws when one can be neither read nor derived.</summary>
+    public (Uri Table, Uri Queue, Uri Blob) IdentityEndpoints()
+    {
+        Uri Derive(Uri? configured, string service, string key) =>
+            configured ?? (AccountName is { Length: > 0 } name
+                ? new Uri($"https://{name}.{service}.core.windows.net/")
+                : throw new InvalidOperationException($"Retention:Storage:{key} is not set and there is no Retention:Storage:AccountName to derive it from."));
+        return (Derive(TableEndpoint, "table", nameof(TableEndpoint)), Derive(QueueEndpoint, "queue", nameof(QueueEndpoint)), Derive(BlobEndpoint, "blob", nameof(BlobEndpoint)));
+    }
 }
 
 /// <summary>The tables, queues and containers Retention uses, created once at start.</summary>
@@ -23,10 +51,19 @@ public sealed class StorageAccount
 {
     public const string WorkQueueName = "journey-work";
 
+    /// <summary>Where a queue's messages go after <c>maxDequeueCount</c> failed attempts: the Functions host's convention, which our poller follows.</summary>
+    public const string PoisonQueueSuffix = "-poison";
+
+    /// <summary>Every queue whose messages the runtime processes; each needs a queue-triggered function in Functions mode.</summary>
+    public static readonly string[] WorkQueueNames = [WorkQueueName];
+
     /// <param name="observer">An extra pipeline policy on every client, e.g. to count storage round trips.</param>
-    public StorageAccount(StorageOptions options, HttpPipelinePolicy? observer = null)
+    /// <param name="credential">
+    /// The token credential for identity-based access (<see cref="StorageOptions.UsesIdentity"/>); defaults to
+    /// <see cref="DefaultAzureCredential"/>, which is the managed identity in Azure.
+    /// </param>
+    public StorageAccount(StorageOptions options, HttpPipelinePolicy? observer = null, TokenCredential? credential = null)
     {
-        var connection = options.ConnectionString ?? StorageOptions.DevelopmentConnectionString;
         Prefix = options.Prefix.ToLowerInvariant();
         var tableOptions = new TableClientOptions();
         var queueOptions = new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 };
@@ -37,9 +74,21 @@ public sealed class StorageAccount
             queueOptions.AddPolicy(observer, HttpPipelinePosition.PerRetry);
             blobOptions.AddPolicy(observer, HttpPipelinePosition.PerRetry);
         }
-        Tables = new TableServiceClient(connection, tableOptions);
-        Queues = new QueueServiceClient(connection, queueOptions);
-        Blobs = new BlobServiceClient(connection, blobOptions);
+        if (options.UsesIdentity)
+        {
+            var (table, queue, blob) = options.IdentityEndpoints();
+            credential ??= new DefaultAzureCredential();
+            Tables = new TableServiceClient(table, credential, tableOptions);
+            Queues = new QueueServiceClient(queue, credential, queueOptions);
+            Blobs = new BlobServiceClient(blob, credential, blobOptions);
+        }
+        else
+        {
+            var connection = options.ConnectionString is { Length: > 0 } configured ? configured : StorageOptions.DevelopmentConnectionString;
+            Tables = new TableServiceClient(connection, tableOptions);
+            Queues = new QueueServiceClient(connection, queueOptions);
+            Blobs = new BlobServiceClient(connection, blobOptions);
+        }
     }
 
     public string Prefix { get; }
@@ -54,13 +103,16 @@ public sealed class StorageAccount
     public BlobContainerClient Container(string name) => Blobs.GetBlobContainerClient(Prefix + name);
 
     public static readonly string[] TableNames =
-        ["instances", "custinstances", "enrollments", "customers", "customerevents", "lookups", "ingested", "journeys", "tasks", "devoutbox"];
+        ["instances", "custinstances", "enrollments", "customers", "customerevents", "lookups", "ingested", "journeys", "tasks", "devoutbox", "messages", "contacts"];
 
     public async Task EnsureCreatedAsync(CancellationToken cancellationToken)
     {
         await Task.WhenAll(TableNames.Select(t => Table(t).CreateIfNotExistsAsync(cancellationToken)));
-        await Queue(WorkQueueName).CreateIfNotExistsAsync(cancellationToken: cancellationToken);
-        await Queue(WorkQueueName + "-poison").CreateIfNotExistsAsync(cancellationToken: cancellationToken);
+        foreach (var queue in WorkQueueNames)
+        {
+            await Queue(queue).CreateIfNotExistsAsync(cancellationToken: cancellationToken);
+            await Queue(queue + PoisonQueueSuffix).CreateIfNotExistsAsync(cancellationToken: cancellationToken);
+        }
         await Container("journeys").CreateIfNotExistsAsync(cancellationToken: cancellationToken);
     }
 

@@ -66,21 +66,6 @@ public sealed class ContactLedger(StorageAccount account)
     private async Task<bool> TryWriteAsync(string customerId, string category, List<Contact> contacts, ETag? etag, CancellationToken cancellationToken)
     {
         var entity = new TableEntity(KeyEncoding.Encode(customerId), category) { ["Contacts"] = JsonSerializer.Serialize(contacts, JsonSerializerOptions.Web) };
-        try
-        {
-            if (etag is { } match)
-            {
-                await _table.UpdateEntityAsync(entity, match, TableUpdateMode.Replace, cancellationToken);
-            }
-            else
-            {
-                await _table.AddEntityAsync(entity, cancellationToken);
-            }
-            return true;
-        }
-        catch (RequestFailedException e) when (e.Status is 409 or 412)
-        {
-            return false;
-        }
+        return await _table.TryWriteAsync(entity, etag, cancellationToken);
     }
 }

@@ -50,7 +50,7 @@ public sealed class MessageRenderer : ITemplateChecker
             parsed.Render(context);
             return null;
         }
-        catch (Exception e) when (e is InvalidOperationException or ParseException or ArgumentException)
+        catch (Exception e) when (e is FluidException or InvalidOperationException or ParseException or ArgumentException or NotSupportedException)
         {
             return $"template: {e.Message}";
         }

@@ -1,7 +1,12 @@
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Retention.Channels.DevOutbox;
+using Retention.Channels.Inbound;
+using Retention.Channels.Messages;
+using Retention.Channels.Policies;
+using Retention.Channels.Providers;
 using Retention.Channels.Sending;
 using Retention.Channels.Templates;
 using Retention.Core.Definitions;
@@ -10,6 +15,7 @@ using Retention.Core.Runtime;
 using Retention.Core.Time;
 using Retention.Host.Admin;
 using Retention.Host.Dev;
+using Retention.Host.Functions;
 using Retention.Host.Hosting;
 using Retention.Host.Ingest;
 using Retention.Host.Operations;
@@ -75,7 +81,18 @@ public static class RetentionComposition
         services.AddSingleton<IJourneyCatalog>(sp => sp.GetRequiredService<JourneyCatalog>());
         services.AddSingleton<JourneySeeder>();
         services.AddSingleton<DevOutboxStore>();
+        services.AddOptions<ContactPolicyOptions>().BindConfiguration("Retention:Contact");
+        services.AddSingleton(sp => new ContactPolicy(sp.GetRequiredService<IOptions<ContactPolicyOptions>>().Value,
+            sp.GetRequiredService<JourneyInterpreter>().Settings.DefaultTimeZone));
+        services.AddSingleton<ContactLedger>();
+        services.AddSingleton<MessageLog>();
+        services.AddSingleton<DevOutboxProvider>();
+        services.AddChannelProviders(builder.Configuration); // acs / smtp when configured; otherwise the dev outbox below
+        services.TryAddSingleton<ISmsProvider>(sp => sp.GetRequiredService<DevOutboxProvider>());
+        services.TryAddSingleton<IEmailProvider>(sp => sp.GetRequiredService<DevOutboxProvider>());
         services.AddSingleton<IMessageSender, ChannelSender>();
+        services.AddSingleton<InboundSmsHandler>();
+        services.AddSingleton<DeliveryReportHandler>();
         services.AddSingleton<OutboxDispatcher>();
         services.AddSingleton<JourneyEngine>();
         services.AddSingleton<EventRouter>();
@@ -95,6 +112,7 @@ public static class RetentionComposition
             .AddPolicy(Roles.Operator, p => p.RequireRole(Roles.Operator));
 
         services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter(RuntimeMetrics.MeterName).AddPrometheusExporter());
+        builder.AddFunctionsCustomHandler();
         return builder;
     }
 
@@ -109,14 +127,16 @@ public static class RetentionComposition
         app.MapPrometheusScrapingEndpoint("/metrics");
         app.MapHealthEndpoints();
         app.MapEventsEndpoints();
+        app.MapEventGridEndpoints();
         app.MapInstancesEndpoints();
         app.MapJourneysEndpoints();
         app.MapCustomersEndpoints();
         app.MapOperationsEndpoints();
-        if (app.Services.GetRequiredService<IOptions<RetentionOptions>>().Value.Channels.Provider == "dev")
+        if (app.Services.GetRequiredService<IOptions<RetentionOptions>>().Value.Channels.UsesDevOutbox)
         {
             app.MapDevOutboxEndpoints();
         }
+        app.MapFunctionsEndpoints();
         return app;
     }
 
@@ -140,6 +160,10 @@ public static class RetentionComposition
         if (options.Webhooks.Sources.Values.SelectMany(s => s.Secrets).Any(s => s == "dev-webhook-secret" || s.Length < 16))
         {
             problems.Add("a webhook secret is the local default or shorter than 16 characters");
+        }
+        if (options.EventGrid.Key == "dev-eventgrid-key")
+        {
+            problems.Add("the Event Grid key is the local default");
         }
         if (problems.Count > 0)
         {

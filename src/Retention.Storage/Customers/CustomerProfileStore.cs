@@ -126,21 +126,6 @@ public sealed class CustomerProfileStore(StorageAccount account, CorrelationInde
             ["Status"] = CustomerSnapshot.Text(profile, "status"),
             ["Tier"] = CustomerSnapshot.Text(profile, "tier"),
         };
-        try
-        {
-            if (etag is { } match)
-            {
-                await _table.UpdateEntityAsync(entity, match, TableUpdateMode.Replace, cancellationToken);
-            }
-            else
-            {
-                await _table.AddEntityAsync(entity, cancellationToken);
-            }
-            return true;
-        }
-        catch (RequestFailedException e) when (e.Status is 409 or 412)
-        {
-            return false;
-        }
+        return await _table.TryWriteAsync(entity, etag, cancellationToken);
     }
 }

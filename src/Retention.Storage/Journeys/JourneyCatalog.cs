@@ -88,25 +88,14 @@ public sealed class JourneyCatalog(StorageAccount account, JourneyDefinitionRead
                 ["PublishedAt"] = time.GetUtcNow(),
                 ["Name"] = definition.Name,
             };
-            try
+            if (await _table.TryWriteAsync(row, head.ETag, cancellationToken))
             {
-                if (head.ETag is { } etag)
-                {
-                    await _table.UpdateEntityAsync(row, etag, TableUpdateMode.Replace, cancellationToken);
-                }
-                else
-                {
-                    await _table.AddEntityAsync(row, cancellationToken);
-                }
                 _versions[(definition.Id, version)] = definition with { Version = version };
                 logger.JourneyPublished(definition.Id, version);
                 await RefreshAsync(cancellationToken);
                 return new PublishResult(version, true);
             }
-            catch (RequestFailedException e) when (e.Status is 409 or 412)
-            {
-                // Another replica published first; look again.
-            }
+            // Another replica published first; look again.
         }
         throw new InvalidOperationException($"Journey {definition.Id} is being published concurrently; try again.");
     }

@@ -1,0 +1,84 @@
+using System.Net;
+using System.Text.Json;
+using Retention.Channels.Providers;
+
+namespace Retention.Channels.Acs;
+
+/// <summary>What the SMS and email providers share about reading ACS replies: transient codes, Retry-After, error text.</summary>
+internal static class AcsHttpResponses
+{
+    /// <summary>429, 408 and 5xx are worth trying again later; other 4xx will fail the same way every time.</summary>
+    public static bool IsTransient(int statusCode) =>
+        statusCode is (int)HttpStatusCode.TooManyRequests or (int)HttpStatusCode.RequestTimeout || statusCode >= 500;
+
+    /// <summary>
+    /// The delay the service asked for: <c>retry-after-ms</c> / <c>x-ms-retry-after-ms</c> (Azure's precise form), else
+    /// <c>Retry-After</c> in seconds or as an HTTP date; null when none is given.
+    /// </summary>
+    public static TimeSpan? RetryAfter(HttpResponseMessage response, TimeProvider time)
+    {
+        foreach (var name in (string[])["retry-after-ms", "x-ms-retry-after-ms"])
+        {
+            if (response.Headers.TryGetValues(name, out var values)
+                && double.TryParse(values.FirstOrDefault(), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var milliseconds)
+                && milliseconds >= 0)
+            {
+                return TimeSpan.FromMilliseconds(milliseconds);
+            }
+        }
+        var retryAfter = response.Headers.RetryAfter;
+        if (retryAfter?.Delta is { } delta)
+        {
+            return delta < TimeSpan.Zero ? TimeSpan.Zero : delta;
+        }
+        if (retryAfter?.Date is { } date)
+        {
+            var wait = date - time.GetUtcNow();
+            return wait < TimeSpan.Zero ? TimeSpan.Zero : wait;
+        }
+        return null;
+    }
+
+    /// <summary>The <c>error.message</c> of an ACS error body, or null when the body is not one.</summary>
+    public static async Task<string?> ReadErrorMessageAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var body = await response.Content.ReadAsByteArrayAsync(cancellationToken);
+            if (body.Length == 0)
+            {
+                return null;
+            }
+            var error = JsonSerializer.Deserialize(body, AcsJsonContext.Default.AcsErrorResponse)?.Error;
+            return error is null ? null : string.Join(": ", new[] { error.Code, error.Message }.Where(part => !string.IsNullOrWhiteSpace(part)));
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Removes the recipient's address from text the service wrote, so reasons can be stored and shown safely.</summary>
+    public static string Redact(string text, params string?[] addresses)
+    {
+        foreach (var address in addresses)
+        {
+            if (!string.IsNullOrEmpty(address))
+            {
+                text = text.Replace(address, "<recipient>", StringComparison.OrdinalIgnoreCase);
+            }
+        }
+        return text;
+    }
+
+    /// <summary>The result for a reply that is not a success, with the service's own words when it gave some.</summary>
+    public static async Task<ProviderResult> FailureAsync(HttpResponseMessage response, string what, string recipient, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var status = (int)response.StatusCode;
+        var message = await ReadErrorMessageAsync(response, cancellationToken);
+        var reason = message is null ? $"{what} returned {status}" : $"{what} returned {status}: {Redact(message, recipient)}";
+        return IsTransient(status)
+            ? new ProviderUnavailable(reason, RetryAfter(response, time))
+            : new ProviderRejected(reason);
+    }
+}

@@ -1,0 +1,106 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Retention.Channels.Acs;
+using Retention.Channels.Smtp;
+
+namespace Retention.Channels.Providers;
+
+public static class ChannelProvidersRegistration
+{
+    /// <summary>
+    /// Registers the <see cref="ISmsProvider"/> and <see cref="IEmailProvider"/> that configuration selects with
+    /// <c>Retention:Channels:Sms:Provider</c> (dev | acs) and <c>Retention:Channels:Email:Provider</c> (dev | acs | smtp).
+    /// For <c>dev</c> or no value nothing is registered here: the dev outbox provider is registered by the host.
+    /// The selected provider's settings are validated when the host starts.
+    /// </summary>
+    public static IServiceCollection AddChannelProviders(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.TryAddSingleton(TimeProvider.System);
+
+        var smsProvider = configuration[$"{SmsChannelOptions.Section}:Provider"];
+        switch (Normalise(smsProvider))
+        {
+            case "" or "dev":
+                break;
+            case "acs":
+                AddAcsSms(services, configuration);
+                break;
+            default:
+                throw new InvalidOperationException($"{SmsChannelOptions.Section}:Provider is '{smsProvider}'; it must be dev or acs.");
+        }
+
+        var emailProvider = configuration[$"{EmailChannelOptions.Section}:Provider"];
+        switch (Normalise(emailProvider))
+        {
+            case "" or "dev":
+                break;
+            case "acs":
+                AddAcsEmail(services, configuration);
+                break;
+            case "smtp":
+                AddSmtpEmail(services, configuration);
+                break;
+            default:
+                throw new InvalidOperationException($"{EmailChannelOptions.Section}:Provider is '{emailProvider}'; it must be dev, acs or smtp.");
+        }
+        return services;
+    }
+
+    private static string Normalise(string? provider) => (provider ?? "").Trim().ToLowerInvariant();
+
+    private static void AddAcsSms(IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<AcsSmsOptions>().Bind(configuration.GetSection(AcsSmsOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<AcsSmsOptions>, AcsSmsOptionsValidation>();
+        AddAcsHttpClient(services, AcsSmsProvider.HttpClientName,
+            static sp =>
+            {
+                var options = sp.GetRequiredService<IOptions<AcsSmsOptions>>().Value;
+                return (options.ConnectionString, options.RequestTimeout);
+            });
+        services.AddSingleton<AcsSmsProvider>();
+        services.AddSingleton<ISmsProvider>(sp => sp.GetRequiredService<AcsSmsProvider>());
+    }
+
+    private static void AddAcsEmail(IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<AcsEmailOptions>().Bind(configuration.GetSection(AcsEmailOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<AcsEmailOptions>, AcsEmailOptionsValidation>();
+        AddAcsHttpClient(services, AcsEmailProvider.HttpClientName,
+            static sp =>
+            {
+                var options = sp.GetRequiredService<IOptions<AcsEmailOptions>>().Value;
+                return (options.ConnectionString, options.RequestTimeout);
+            });
+        // The concrete type too: the delivery-status poller calls GetStatusAsync.
+        services.AddSingleton<AcsEmailProvider>();
+        services.AddSingleton<IEmailProvider>(sp => sp.GetRequiredService<AcsEmailProvider>());
+    }
+
+    private static void AddSmtpEmail(IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<SmtpEmailOptions>().Bind(configuration.GetSection(SmtpEmailOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<SmtpEmailOptions>, SmtpEmailOptionsValidation>();
+        services.AddSingleton<SmtpEmailProvider>();
+        services.AddSingleton<IEmailProvider>(sp => sp.GetRequiredService<SmtpEmailProvider>());
+    }
+
+    /// <summary>
+    /// A named client per ACS resource: the endpoint as base address and a signing handler with that resource's key.
+    /// The providers create a client per send from the factory, so they can be singletons and handlers still rotate.
+    /// No retry handler: a transient failure goes back to the caller, which defers durably.
+    /// </summary>
+    private static void AddAcsHttpClient(IServiceCollection services, string name, Func<IServiceProvider, (string? ConnectionString, TimeSpan Timeout)> settings)
+    {
+        services.AddHttpClient(name, (sp, client) =>
+            {
+                var (connectionString, timeout) = settings(sp);
+                client.BaseAddress = AcsConnectionString.Parse(connectionString).Endpoint;
+                client.Timeout = timeout;
+            })
+            .AddHttpMessageHandler(sp => new AcsSigningHandler(
+                new AcsRequestSigner(AcsConnectionString.Parse(settings(sp).ConnectionString).AccessKey, sp.GetRequiredService<TimeProvider>())));
+    }
+}
