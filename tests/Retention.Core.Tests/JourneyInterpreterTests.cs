@@ -374,3 +374,56 @@ public class JourneyInterpreterStart
         Assert.Empty(exited.Commands);
     }
 }
+
+public class JourneyInterpreterBusinessTime
+{
+    private static readonly Calendars.BusinessCalendar China = Calendars.CalendarReader.Read(File.ReadAllText(Path.Combine(
+        AppContext.BaseDirectory, "..", "..", "..", "..", "..", "config", "calendars", "cn-mainland.json"))).Calendar!;
+
+    private static readonly Calendars.BusinessCalendar MonFri = Calendars.CalendarReader.Read(File.ReadAllText(Path.Combine(
+        AppContext.BaseDirectory, "..", "..", "..", "..", "..", "config", "calendars", "mon-fri.json"))).Calendar!;
+
+    private readonly JourneyInterpreter _interpreter = new(new InterpreterSettings(TimeZoneInfo.Utc, TimeSpan.FromDays(1))
+    {
+        Calendars = new Dictionary<string, Calendars.BusinessCalendar> { ["cn-mainland"] = China, ["mon-fri"] = MonFri },
+        RegionCalendars = new Dictionary<string, string> { ["east"] = "cn-mainland" },
+        DefaultCalendar = "mon-fri",
+    });
+
+    [Fact]
+    public void WaitsInWorkingHoursOfTheCustomersRegionsCalendar()
+    {
+        var journey = Journey("""{ "id": "a", "type": "wait", "businessTime": "PT4H", "next": "b" }, { "id": "b", "type": "exit" }""");
+        var friday16Cst = new DateTimeOffset(2026, 3, 6, 8, 0, 0, TimeSpan.Zero);
+        var east = Customer();
+        east["region"] = "east";
+        var inChina = _interpreter.Interpret(journey, null, Start(journey, east), friday16Cst);
+        Assert.Equal(new DateTimeOffset(2026, 3, 9, 3, 0, 0, TimeSpan.Zero), Assert.Single(inChina.Commands.OfType<ScheduleTimer>()).DueAt); // Monday 11:00 CST
+        var elsewhere = _interpreter.Interpret(journey, null, Start(journey), friday16Cst);
+        Assert.Equal(new DateTimeOffset(2026, 3, 6, 13, 0, 0, TimeSpan.Zero), Assert.Single(elsewhere.Commands.OfType<ScheduleTimer>()).DueAt); // mon-fri: counting starts at 09:00 UTC
+    }
+
+    [Fact]
+    public void TimesOutAWaitForEventInBusinessTimeOverAHoliday()
+    {
+        var journey = Journey("""
+            { "id": "a", "type": "waitForEvent", "event": "complaint.responded", "businessTimeout": "PT8H", "calendar": "cn-mainland", "onTimeout": "b" },
+            { "id": "b", "type": "exit" }
+            """);
+        var beforeNationalDay = new DateTimeOffset(2026, 9, 30, 9, 0, 0, TimeSpan.Zero); // 17:00 CST, Wednesday 30 Sep
+        var started = _interpreter.Interpret(journey, null, Start(journey), beforeNationalDay);
+        // One hour on 30 Sep, then 1-7 Oct off, Thursday 8 Oct, and 7 hours on Thursday 8 Oct: 16:00 CST.
+        Assert.Equal(new DateTimeOffset(2026, 10, 8, 8, 0, 0, TimeSpan.Zero), Assert.Single(started.Commands.OfType<ScheduleTimer>()).DueAt);
+    }
+
+    [Fact]
+    public void RejectsAnUnknownCalendarAndCalendarDaysInBusinessTime()
+    {
+        var reader = new JourneyDefinitionReader(calendars: new HashSet<string> { "cn-mainland" });
+        var errors = reader.Read("""
+            { "id": "j", "trigger": { "type": "api" }, "start": "a", "steps": [
+              { "id": "a", "type": "wait", "businessTime": "P2D", "calendar": "mars", "next": "b" }, { "id": "b", "type": "exit" } ] }
+            """).Errors;
+        Assert.Equal(["/steps/0/businessTime", "/steps/0/calendar"], errors.Select(e => e.Path).Order());
+    }
+}

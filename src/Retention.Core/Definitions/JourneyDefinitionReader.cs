@@ -12,7 +12,8 @@ namespace Retention.Core.Definitions;
 /// Reads a journey definition from JSON and validates it whole: it reports every fault it finds, each with the
 /// JSON Pointer of the offending value, rather than stopping at the first.
 /// </summary>
-public sealed class JourneyDefinitionReader(ITemplateChecker? templates = null)
+/// <param name="calendars">The business calendar ids that exist; when given, a step naming another is an error.</param>
+public sealed class JourneyDefinitionReader(ITemplateChecker? templates = null, IReadOnlySet<string>? calendars = null)
 {
     public const int MaxSteps = 500;
 
@@ -33,7 +34,7 @@ public sealed class JourneyDefinitionReader(ITemplateChecker? templates = null)
     public DefinitionReadResult Read(JsonNode? root)
     {
         var errors = new List<DefinitionError>();
-        var definition = new Parse(errors, templates).Journey(root);
+        var definition = new Parse(errors, templates, calendars).Journey(root);
         if (definition is not null)
         {
             new Semantics(errors).Check(definition, (JsonObject)root!);
@@ -46,8 +47,18 @@ public sealed class JourneyDefinitionReader(ITemplateChecker? templates = null)
     private static string Pointer(string parent, int index) => $"{parent}/{index}";
 
     /// <summary>Shape: types, required fields and value formats.</summary>
-    private sealed class Parse(List<DefinitionError> errors, ITemplateChecker? templates)
+    private sealed class Parse(List<DefinitionError> errors, ITemplateChecker? templates, IReadOnlySet<string>? calendars)
     {
+        private string? CalendarRef(JsonObject obj, string path)
+        {
+            var id = OptionalString(obj, path, "calendar");
+            if (id is not null && calendars is not null && !calendars.Contains(id))
+            {
+                Error(Pointer(path, "calendar"), $"unknown business calendar '{id}'; known: {string.Join(", ", calendars.Order(StringComparer.Ordinal))}");
+            }
+            return id;
+        }
+
         private void Error(string path, string message) => errors.Add(new DefinitionError(path, message));
 
         public JourneyDefinition? Journey(JsonNode? root)
@@ -131,7 +142,7 @@ public sealed class JourneyDefinitionReader(ITemplateChecker? templates = null)
             switch (type)
             {
                 case "wait":
-                    Unknown(obj, path, "id", "type", "duration", "until", "untilDate", "next");
+                    Unknown(obj, path, "id", "type", "duration", "businessTime", "calendar", "until", "untilDate", "next");
                     return Wait(obj, path, id);
                 case "send":
                     Unknown(obj, path, "id", "type", "channel", "template", "category", "next", "fallback", "expiresAfter");
@@ -150,12 +161,23 @@ public sealed class JourneyDefinitionReader(ITemplateChecker? templates = null)
                         fallback,
                         OptionalDuration(obj, path, "expiresAfter"));
                 case "waitForEvent":
-                    Unknown(obj, path, "id", "type", "event", "match", "filter", "timeout", "capture", "onEvent", "onTimeout");
-                    var timeout = OptionalDuration(obj, path, "timeout");
+                    Unknown(obj, path, "id", "type", "event", "match", "filter", "timeout", "businessTimeout", "calendar", "capture", "onEvent", "onTimeout");
+                    if (obj["timeout"] is not null && obj["businessTimeout"] is not null)
+                    {
+                        Error(Pointer(path, "businessTimeout"), "give either timeout or businessTimeout, not both");
+                    }
+                    var inBusinessTime = obj["businessTimeout"] is not null;
+                    var timeoutKey = inBusinessTime ? "businessTimeout" : "timeout";
+                    var timeout = OptionalDuration(obj, path, timeoutKey);
                     if (timeout is { IsZero: true })
                     {
-                        Error(Pointer(path, "timeout"), "must be longer than zero");
+                        Error(Pointer(path, timeoutKey), "must be longer than zero");
                     }
+                    if (inBusinessTime && timeout is { Years: not 0 } or { Months: not 0 } or { Days: not 0 })
+                    {
+                        Error(Pointer(path, "businessTimeout"), "counts working hours: use hours and minutes, such as PT8H");
+                    }
+                    var timeoutCalendar = CalendarRef(obj, path);
                     return new WaitForEventStep(id,
                         RequiredString(obj, path, "event") ?? "",
                         PathMap(obj["match"], Pointer(path, "match")),
@@ -163,7 +185,9 @@ public sealed class JourneyDefinitionReader(ITemplateChecker? templates = null)
                         timeout,
                         PathMap(obj["capture"], Pointer(path, "capture")),
                         OptionalString(obj, path, "onEvent"),
-                        OptionalString(obj, path, "onTimeout"));
+                        OptionalString(obj, path, "onTimeout"),
+                        inBusinessTime,
+                        timeoutCalendar);
                 case "branch":
                     Unknown(obj, path, "id", "type", "cases", "otherwise");
                     return new BranchStep(id, List(obj, path, "cases", (n, p) =>
@@ -239,14 +263,29 @@ public sealed class JourneyDefinitionReader(ITemplateChecker? templates = null)
         private WaitStep? Wait(JsonObject obj, string path, string id)
         {
             var next = OptionalString(obj, path, "next");
-            var forms = new[] { "duration", "until", "untilDate" }.Where(f => obj[f] is not null).ToList();
+            var forms = new[] { "duration", "businessTime", "until", "untilDate" }.Where(f => obj[f] is not null).ToList();
             if (forms.Count != 1)
             {
-                Error(path, "a wait step needs exactly one of 'duration', 'until' or 'untilDate'");
+                Error(path, "a wait step needs exactly one of 'duration', 'businessTime', 'until' or 'untilDate'");
                 return null;
+            }
+            if (forms[0] != "businessTime" && obj["calendar"] is not null)
+            {
+                Error(Pointer(path, "calendar"), "applies only to businessTime waits");
             }
             switch (forms[0])
             {
+                case "businessTime":
+                    var business = RequiredDuration(obj, path, "businessTime");
+                    if (business is { IsZero: true })
+                    {
+                        Error(Pointer(path, "businessTime"), "must be longer than zero");
+                    }
+                    if (business is { Years: not 0 } or { Months: not 0 } or { Days: not 0 })
+                    {
+                        Error(Pointer(path, "businessTime"), "counts working hours: use hours and minutes, such as PT4H (a working day is as long as its calendar says)");
+                    }
+                    return new WaitStep(id, new WaitBusinessTime(business ?? JourneyDuration.Zero, CalendarRef(obj, path)), next);
                 case "duration":
                     var duration = RequiredDuration(obj, path, "duration");
                     if (duration is { IsZero: true })

@@ -24,6 +24,9 @@ public sealed record WaitDuration(JourneyDuration Duration) : WaitUntil;
 /// <summary>The next <paramref name="At"/> in the customer's time zone, <paramref name="DaysLater"/> days on (0 = the next one).</summary>
 public sealed record WaitTimeOfDay(TimeOnly At, int DaysLater) : WaitUntil;
 
+/// <summary>Working time in a business calendar (by id; null picks the customer's region's calendar, then the default).</summary>
+public sealed record WaitBusinessTime(JourneyDuration Duration, string? Calendar) : WaitUntil;
+
 /// <summary>A date read from a value path (such as <c>customer.birthday</c>) plus an offset, at a local time.</summary>
 public sealed record WaitDate(string Path, JourneyDuration Offset, TimeOnly At, bool Yearly) : WaitUntil;
 
@@ -46,7 +49,9 @@ public sealed record WaitForEventStep(
     JourneyDuration? Timeout,
     IReadOnlyDictionary<string, string> Capture,
     string? OnEvent,
-    string? OnTimeout) : Step(Id)
+    string? OnTimeout,
+    bool TimeoutInBusinessTime = false,
+    string? Calendar = null) : Step(Id)
 {
     public override IEnumerable<string> Successors =>
         new[] { OnEvent, OnTimeout }.Where(s => s is not null).Select(s => s!);

@@ -11,6 +11,14 @@ public sealed record InterpreterSettings(
     int BufferedEventsKept = 50)
 {
     public static InterpreterSettings Default { get; } = new(TimeZoneInfo.Utc, TimeSpan.FromDays(1));
+
+    /// <summary>Business calendars by id, for business-time waits and SLA clocks.</summary>
+    public IReadOnlyDictionary<string, Calendars.BusinessCalendar> Calendars { get; init; } = new Dictionary<string, Calendars.BusinessCalendar>();
+
+    /// <summary>The calendar of each customer region; <see cref="DefaultCalendar"/> for the rest.</summary>
+    public IReadOnlyDictionary<string, string> RegionCalendars { get; init; } = new Dictionary<string, string>();
+
+    public string? DefaultCalendar { get; init; }
 }
 
 /// <summary>The interpreter's answer: the next state, the effects to carry out, and what to add to the history.</summary>

@@ -301,10 +301,15 @@ public sealed class JourneyInterpreter(InterpreterSettings settings)
                         state.Timer = null;
                         if (awaitEvent.Timeout is { } timeout)
                         {
-                            SetTimer(timeout.AddTo(now, Zone), TimerPurpose.EventTimeout, awaitEvent.Id);
+                            var until = awaitEvent.TimeoutInBusinessTime ? AddBusinessTime(timeout, awaitEvent.Calendar) : timeout.AddTo(now, Zone);
+                            SetTimer(until, TimerPurpose.EventTimeout, awaitEvent.Id);
+                            Record("waiting-for-event", awaitEvent.Id, $"{awaitEvent.Event} until {until:O}");
+                        }
+                        else
+                        {
+                            Record("waiting-for-event", awaitEvent.Id, awaitEvent.Event);
                         }
                         state.Status = InstanceStatus.Waiting;
-                        Record("waiting-for-event", awaitEvent.Id, awaitEvent.Timeout is { } t ? $"{awaitEvent.Event} until {t.AddTo(now, Zone):O}" : awaitEvent.Event);
                         return Done();
                     case BranchStep branch:
                         var scope = Scope(null);
@@ -373,9 +378,23 @@ public sealed class JourneyInterpreter(InterpreterSettings settings)
             Record("update", update.Id, string.Join(", ", values.Keys.Select(k => $"attributes.{k}").Concat(update.AddTags.Select(t => $"+{t}")).Concat(update.RemoveTags.Select(t => $"-{t}"))));
         }
 
+        /// <summary>Working hours in the step's calendar, else the customer's region's, else the default one.</summary>
+        private DateTimeOffset AddBusinessTime(JourneyDuration duration, string? calendarId)
+        {
+            var id = calendarId
+                ?? (CustomerSnapshot.Text(state.Customer, "region") is { } region && _settings.RegionCalendars.TryGetValue(region, out var byRegion) ? byRegion : null)
+                ?? _settings.DefaultCalendar;
+            if (id is null || !_settings.Calendars.TryGetValue(id, out var calendar))
+            {
+                throw new InvalidOperationException($"No business calendar '{id ?? "(none configured)"}' for journey {journey.Id}.");
+            }
+            return calendar.Add(now, duration.Time);
+        }
+
         private DateTimeOffset? DueAt(WaitStep wait) => wait.Until switch
         {
             WaitDuration d => d.Duration.AddTo(now, Zone),
+            WaitBusinessTime b => AddBusinessTime(b.Duration, b.Calendar),
             WaitTimeOfDay t => LocalClock.NextTimeOfDay(now, Zone, t.At, t.DaysLater),
             WaitDate d => DateAt(d),
             _ => throw new InvalidOperationException($"Unhandled wait {wait.Until.GetType().Name}."),

@@ -55,14 +55,21 @@ public static class RetentionComposition
 
         services.AddSingleton(sp => new StorageAccount(sp.GetRequiredService<IOptions<StorageOptions>>().Value, sp.GetService<Azure.Core.Pipeline.HttpPipelinePolicy>()));
         services.AddSingleton(sp => sp.GetRequiredService<IOptions<QueueOptions>>().Value);
+        services.AddSingleton(sp => BusinessCalendars.Load(sp.GetRequiredService<IOptions<RetentionOptions>>().Value.Calendars));
         services.AddSingleton(sp =>
         {
             var options = sp.GetRequiredService<IOptions<RetentionOptions>>().Value;
             var zone = LocalClock.ResolveZone(options.DefaultTimeZone, TimeZoneInfo.Utc);
-            return new JourneyInterpreter(new InterpreterSettings(zone, options.EventBufferWindow));
+            return new JourneyInterpreter(new InterpreterSettings(zone, options.EventBufferWindow)
+            {
+                Calendars = sp.GetRequiredService<BusinessCalendars>().ById,
+                RegionCalendars = options.Calendars.Regions,
+                DefaultCalendar = options.Calendars.Default,
+            });
         });
         services.AddSingleton<MessageRenderer>();
-        services.AddSingleton(sp => new JourneyDefinitionReader(sp.GetRequiredService<MessageRenderer>()));
+        services.AddSingleton(sp => new JourneyDefinitionReader(sp.GetRequiredService<MessageRenderer>(),
+            sp.GetRequiredService<BusinessCalendars>().ById.Keys.ToHashSet(StringComparer.Ordinal)));
         services.AddSingleton<RuntimeMetrics>();
         services.AddSingleton<WakeSignal>();
         services.AddSingleton<WorkQueue>();

@@ -27,8 +27,25 @@ public sealed class RetentionOptions
 
     public EventGridOptions EventGrid { get; set; } = new();
 
+    public CalendarOptions Calendars { get; set; } = new();
+
     public string ResolveJourneysPath() =>
         JourneysPath is { Length: > 0 } path ? Path.GetFullPath(path) : Path.Combine(AppContext.BaseDirectory, "config", "journeys");
+}
+
+public sealed class CalendarOptions
+{
+    /// <summary>The folder of business calendar files; defaults to the shipped <c>config/calendars</c>.</summary>
+    public string? Path { get; set; }
+
+    /// <summary>The calendar for customers whose region has none of its own.</summary>
+    public string Default { get; set; } = "cn-mainland";
+
+    /// <summary>Customer region to calendar id.</summary>
+    public Dictionary<string, string> Regions { get; set; } = [];
+
+    public string ResolvePath() =>
+        Path is { Length: > 0 } path ? System.IO.Path.GetFullPath(path) : System.IO.Path.Combine(AppContext.BaseDirectory, "config", "calendars");
 }
 
 public sealed class WebhookOptions
