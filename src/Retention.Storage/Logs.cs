@@ -40,6 +40,12 @@ public static partial class Logs
     [LoggerMessage(EventId = 1030, Level = LogLevel.Information, Message = "Published journey {JourneyId} v{Version}")]
     public static partial void JourneyPublished(this ILogger logger, string journeyId, int version);
 
+    [LoggerMessage(EventId = 1040, Level = LogLevel.Information, Message = "Schedule {Schedule} claimed its occurrence due {Occurrence}")]
+    public static partial void ScheduleOccurrenceClaimed(this ILogger logger, string schedule, DateTimeOffset occurrence);
+
+    [LoggerMessage(EventId = 1041, Level = LogLevel.Warning, Message = "A scheduler tick failed; trying again shortly")]
+    public static partial void SchedulerTickFailed(this ILogger logger, Exception exception);
+
     [LoggerMessage(EventId = 1031, Level = LogLevel.Warning, Message = "Refreshing the journey catalog failed")]
     public static partial void CatalogRefreshFailed(this ILogger logger, Exception exception);
 }

@@ -103,7 +103,7 @@ public sealed class StorageAccount
     public BlobContainerClient Container(string name) => Blobs.GetBlobContainerClient(Prefix + name);
 
     public static readonly string[] TableNames =
-        ["instances", "custinstances", "enrollments", "customers", "customerevents", "lookups", "ingested", "journeys", "tasks", "devoutbox", "messages", "contacts"];
+        ["instances", "custinstances", "enrollments", "customers", "customerevents", "lookups", "ingested", "journeys", "tasks", "devoutbox", "messages", "contacts", "schedules"];
 
     public async Task EnsureCreatedAsync(CancellationToken cancellationToken)
     {

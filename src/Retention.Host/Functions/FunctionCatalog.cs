@@ -66,6 +66,10 @@ public static class FunctionCatalog
         // Refreshes the catalog of the instance it runs on; every instance also refreshes on use (CatalogFreshness).
         new TimerFunction("CatalogRefresh", "0 */5 * * * *", (services, _, cancellationToken) =>
             services.GetRequiredService<CatalogFreshness>().RefreshNowAsync(cancellationToken)),
+
+        // Claims and queues due cron occurrences (once across instances); every 5 minutes, so an idle app can still scale to zero.
+        new TimerFunction("ScheduleTick", "0 */5 * * * *", async (services, _, cancellationToken) =>
+            await services.GetRequiredService<Retention.Storage.Scheduling.Scheduler>().TickAsync(cancellationToken)),
     ];
 
     public static FunctionDefinition? Find(string name) =>

@@ -41,7 +41,7 @@ public static class FunctionsHosting
         services.PostConfigure<RetentionOptions>(o => o.RunPollers = false);
         // The host's queue trigger replaces our poller, and CatalogFreshness the per-process refresh loop.
         foreach (var loop in services.Where(d => d.ServiceType == typeof(IHostedService) &&
-                     (d.ImplementationType == typeof(QueuePollerService) || d.ImplementationType == typeof(CatalogRefreshService))).ToList())
+                     (d.ImplementationType == typeof(QueuePollerService) || d.ImplementationType == typeof(CatalogRefreshService) || d.ImplementationType == typeof(SchedulerService))).ToList())
         {
             services.Remove(loop);
         }

@@ -24,3 +24,32 @@ public sealed class CatalogRefreshService(JourneyCatalog catalog, IOptions<Reten
         }
     }
 }
+
+/// <summary>Ticks the cron scheduler in standalone mode, sleeping until the next occurrence (at most a minute).</summary>
+public sealed class SchedulerService(Retention.Storage.Scheduling.Scheduler scheduler, IOptions<RetentionOptions> options, TimeProvider time, ILogger<SchedulerService> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!options.Value.RunPollers)
+        {
+            return;
+        }
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var wait = TimeSpan.FromMinutes(1);
+            try
+            {
+                if (await scheduler.TickAsync(stoppingToken) is { } next && next - time.GetUtcNow() < wait)
+                {
+                    wait = next - time.GetUtcNow();
+                }
+            }
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+            {
+                Retention.Storage.Logs.SchedulerTickFailed(logger, e);
+                wait = TimeSpan.FromSeconds(10);
+            }
+            await Task.Delay(wait > TimeSpan.Zero ? wait : TimeSpan.Zero, time, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+    }
+}

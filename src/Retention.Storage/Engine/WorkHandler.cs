@@ -17,6 +17,7 @@ public sealed class WorkHandler(
     JourneyEngine engine,
     EventRouter router,
     OutboxDispatcher dispatcher,
+    Scheduling.ScheduledJourneyStarter scheduledStarts,
     IJourneyCatalog catalog,
     RuntimeMetrics metrics,
     TimeProvider time,
@@ -89,6 +90,9 @@ public sealed class WorkHandler(
                     return WorkOutcome.Hopped;
                 }
                 await dispatcher.SendAsync(deferred.Send, cancellationToken);
+                break;
+            case ScheduledRunMessage scheduled:
+                await scheduledStarts.RunAsync(scheduled, cancellationToken);
                 break;
             case ResumeInstanceMessage resume:
                 await engine.ApplyAsync(resume.InstanceId, new ResumeInstance(resume.Reason), cancellationToken);

@@ -13,6 +13,7 @@ namespace Retention.Storage.Work;
 [JsonDerivedType(typeof(StartJourneyMessage), "start")]
 [JsonDerivedType(typeof(ResumeInstanceMessage), "resume")]
 [JsonDerivedType(typeof(DeferredSendMessage), "deferred-send")]
+[JsonDerivedType(typeof(ScheduledRunMessage), "scheduled-run")]
 public abstract record WorkMessage;
 
 /// <summary>A durable timer. The token makes a firing for a timer that was since cancelled or replaced stale.</summary>
@@ -28,6 +29,9 @@ public sealed record DeliverEventMessage(string InstanceId, CustomerEvent Event)
 public sealed record StartJourneyMessage(string JourneyId, CustomerEvent Trigger) : WorkMessage;
 
 public sealed record ResumeInstanceMessage(string InstanceId, string Reason) : WorkMessage;
+
+/// <summary>One claimed occurrence of a schedule-triggered journey: select its customers and start them.</summary>
+public sealed record ScheduledRunMessage(string JourneyId, DateTimeOffset Occurrence) : WorkMessage;
 
 /// <summary>A committed send that quiet hours, a frequency cap or a throttled provider held back, due again at <paramref name="NotBefore"/>.</summary>
 public sealed record DeferredSendMessage(SendMessage Send, DateTimeOffset NotBefore) : WorkMessage;

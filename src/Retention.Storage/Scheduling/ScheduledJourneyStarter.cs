@@ -1,0 +1,43 @@
+using System.Text.Json.Nodes;
+using Azure.Data.Tables;
+using Retention.Core.Conditions;
+using Retention.Core.Definitions;
+using Retention.Core.Events;
+using Retention.Core.Ports;
+using Retention.Storage.Work;
+
+namespace Retention.Storage.Scheduling;
+
+/// <summary>
+/// One occurrence of a schedule-triggered journey: every customer the trigger's filter selects is queued to start
+/// it. The trigger event's id is (journey, occurrence), so a repeated run starts nobody twice.
+/// </summary>
+public sealed class ScheduledJourneyStarter(StorageAccount account, IJourneyCatalog catalog, WorkQueue queue)
+{
+    private readonly TableClient _customers = account.Table("customers");
+
+    public async Task<int> RunAsync(ScheduledRunMessage run, CancellationToken cancellationToken)
+    {
+        if (catalog.Active.FirstOrDefault(j => j.Id == run.JourneyId) is not { Trigger: ScheduleTrigger trigger })
+        {
+            return 0;
+        }
+        var started = 0;
+        var occurrence = run.Occurrence.ToString("O");
+        await foreach (var row in _customers.QueryAsync<TableEntity>(select: ["PartitionKey", "Profile"], cancellationToken: cancellationToken))
+        {
+            if (JsonNode.Parse(row.GetString("Profile") ?? "{}") is not JsonObject profile || profile["customerId"]?.GetValue<string>() is not { } customerId)
+            {
+                continue;
+            }
+            var data = new JsonObject { ["customerId"] = customerId, ["occurrence"] = occurrence };
+            var triggerEvent = new CustomerEvent($"{run.JourneyId}@{occurrence}", "schedule", "schedule.fired", run.Occurrence, customerId, data);
+            if (trigger.Customers?.Evaluate(new ValueScope(profile, triggerEvent.ToJson(), [], null, [])) ?? true)
+            {
+                await queue.EnqueueAsync(new StartJourneyMessage(run.JourneyId, triggerEvent), cancellationToken: cancellationToken);
+                started++;
+            }
+        }
+        return started;
+    }
+}

@@ -1,0 +1,47 @@
+using Microsoft.Extensions.Logging;
+using Retention.Core.Definitions;
+using Retention.Core.Ports;
+using Retention.Core.Scheduling;
+using Retention.Core.Time;
+using Retention.Storage.Work;
+
+namespace Retention.Storage.Scheduling;
+
+/// <summary>
+/// Runs cron schedules: journeys with a schedule trigger (each its own schedule). Every tick claims the due
+/// occurrence of each schedule in the ledger and queues its work, so an occurrence runs once across replicas, and
+/// occurrences missed while the service was down run once, not once each.
+/// </summary>
+public sealed class Scheduler(IJourneyCatalog catalog, ScheduleLedger ledger, WorkQueue queue, TimeProvider time, ILogger<Scheduler> logger)
+{
+    /// <summary>How far back a schedule that never ran looks for a due occurrence.</summary>
+    public static readonly TimeSpan FirstRunLookback = TimeSpan.FromDays(1);
+
+    public IEnumerable<(CronSchedule Schedule, JourneyDefinition Journey)> Schedules() =>
+        catalog.Active.Where(j => j.Trigger is ScheduleTrigger).Select(j =>
+        {
+            var trigger = (ScheduleTrigger)j.Trigger;
+            return (new CronSchedule($"journey:{j.Id}", trigger.Cron, LocalClock.ResolveZone(trigger.TimeZone, TimeZoneInfo.Utc)), j);
+        });
+
+    /// <summary>Claims and queues every due occurrence. Returns when the next one falls due, for the caller's sleep.</summary>
+    public async Task<DateTimeOffset?> TickAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        DateTimeOffset? next = null;
+        foreach (var (schedule, journey) in Schedules())
+        {
+            var last = await ledger.LastRunAsync(schedule.Name, cancellationToken);
+            if (schedule.DueOccurrence(last, now, FirstRunLookback) is { } due && await ledger.TryClaimAsync(schedule.Name, due, cancellationToken))
+            {
+                logger.ScheduleOccurrenceClaimed(schedule.Name, due);
+                await queue.EnqueueAsync(new ScheduledRunMessage(journey.Id, due), cancellationToken: cancellationToken);
+            }
+            if (schedule.NextAfter(now) is { } upcoming && (next is null || upcoming < next))
+            {
+                next = upcoming;
+            }
+        }
+        return next;
+    }
+}
