@@ -36,6 +36,16 @@ public sealed class JourneyTemplates : IDisposable
     }
 
     [Fact]
+    public async Task ValidationShowsTheSegmentCountOfEverySmsText()
+    {
+        var response = await _host.Admin().PostAsync("/api/journeys/validate", new StringContent(Greeting));
+        var report = await response.Content.ReadFromJsonAsync<JsonObject>();
+        var sms = report!["sms"]!.AsArray().ToDictionary(t => t!["locale"]!.GetValue<string>(), t => (t!["encoding"]!.GetValue<string>(), t["segments"]!.GetValue<int>()));
+        Assert.Equal(("Gsm7", 1), sms["en"]);
+        Assert.Equal(("Ucs2", 1), sms["zh-CN"]);
+    }
+
+    [Fact]
     public async Task PreviewRendersForAStoredCustomerInTheirLocaleWithSegments()
     {
         await _host.CreateClient().PostAsync(Webhooks.Customer("V1", locale: "zh-CN", name: "王芳"), _host.Now);

@@ -14,7 +14,10 @@ public sealed record JourneySummary(string Id, string Name, int ActiveVersion, b
 
 public sealed record JourneyDetail(string Id, string Name, int ActiveVersion, bool Paused, IReadOnlyList<int> Versions, JsonNode? Definition);
 
-public sealed record ValidationReport(bool Valid, string Id, int Steps, IReadOnlyList<string> Templates);
+/// <param name="Sms">Each SMS text's segment count as written (variables count as their template text until rendered; preview renders).</param>
+public sealed record ValidationReport(bool Valid, string Id, int Steps, IReadOnlyList<string> Templates, IReadOnlyList<TemplateSegments> Sms);
+
+public sealed record TemplateSegments(string Template, string Locale, string Encoding, int Units, int Segments);
 
 public sealed record StartRequest(string CustomerId, string? Key, JsonObject? Data);
 
@@ -60,7 +63,12 @@ public static class JourneysEndpoints
         using var body = new StreamReader(request.Body);
         var read = reader.Read(await body.ReadToEndAsync(cancellationToken));
         return read.IsValid
-            ? TypedResults.Ok(new ValidationReport(true, read.Definition!.Id, read.Definition.Steps.Count, read.Definition.Templates.Keys.ToList()))
+            ? TypedResults.Ok(new ValidationReport(true, read.Definition!.Id, read.Definition.Steps.Count, read.Definition.Templates.Keys.ToList(),
+                read.Definition.Templates.SelectMany(t => t.Value.Sms.Select(sms =>
+                {
+                    var count = Retention.Channels.Sms.SmsSegments.Count(sms.Value);
+                    return new TemplateSegments(t.Key, sms.Key, count.Encoding.ToString(), count.Units, count.Segments);
+                })).ToList()))
             : Problems.Validation(read.Errors, "The journey definition is not valid");
     }
 

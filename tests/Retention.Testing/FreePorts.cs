@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace Retention.Channels.Tests;
+namespace Retention.Testing;
 
 public static class FreePorts
 {

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Net.Sockets;
 using System.Text.Json.Nodes;
 
-namespace Retention.Channels.Tests;
+namespace Retention.Testing;
 
 /// <summary>maildev from the repository's node_modules (package.json), on free loopback ports with a private mail folder.</summary>
 public sealed class MaildevProcess : IAsyncDisposable
@@ -25,10 +25,10 @@ public sealed class MaildevProcess : IAsyncDisposable
 
     public static async Task<MaildevProcess> StartAsync()
     {
-        var package = Path.Combine(RepositoryRoot.Path, "node_modules", "maildev", "package.json");
+        var package = Path.Combine(RepoPaths.Root, "node_modules", "maildev", "package.json");
         if (!File.Exists(package))
         {
-            throw new InvalidOperationException($"maildev is not installed: run `npm ci` in {RepositoryRoot.Path} (./retention test does).");
+            throw new InvalidOperationException($"maildev is not installed: run `npm ci` in {RepoPaths.Root} (./retention test does).");
         }
         // The script comes from the package's own "bin" entry, so an upgrade that moves it still works.
         var script = JsonNode.Parse(await File.ReadAllTextAsync(package))!["bin"]!["maildev"]!.GetValue<string>();
@@ -37,7 +37,7 @@ public sealed class MaildevProcess : IAsyncDisposable
         var mailFolder = Path.Combine(Path.GetTempPath(), "retention-maildev-" + Guid.NewGuid().ToString("N"));
         var info = new ProcessStartInfo("node")
         {
-            WorkingDirectory = RepositoryRoot.Path,
+            WorkingDirectory = RepoPaths.Root,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
@@ -123,23 +123,5 @@ public sealed class MaildevProcess : IAsyncDisposable
         catch (DirectoryNotFoundException)
         {
         }
-    }
-}
-
-public static class RepositoryRoot
-{
-    /// <summary>The folder holding Retention.sln, found above the test binaries.</summary>
-    public static string Path { get; } = Find();
-
-    private static string Find()
-    {
-        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
-        {
-            if (File.Exists(System.IO.Path.Combine(folder.FullName, "Retention.sln")))
-            {
-                return folder.FullName;
-            }
-        }
-        throw new InvalidOperationException("Retention.sln not found above the test binaries.");
     }
 }
