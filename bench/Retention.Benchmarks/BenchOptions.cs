@@ -9,6 +9,7 @@ public sealed class BenchOptions
     public int Waiting { get; private set; } = 100_000;
     public int StartConcurrency { get; private set; } = 32;
     public int WaitingConcurrency { get; private set; } = 48;
+    public double WaitingMinutes { get; private set; }
     public int IdleTimers { get; private set; } = 100;
     public int LoadSeconds { get; private set; } = 20;
     public int IdleSeconds { get; private set; } = 30;
@@ -31,6 +32,7 @@ public sealed class BenchOptions
                 case "--waiting": options.Waiting = NextInt(); break;
                 case "--start-concurrency": options.StartConcurrency = NextInt(); break;
                 case "--waiting-concurrency": options.WaitingConcurrency = NextInt(); break;
+                case "--waiting-minutes": options.WaitingMinutes = double.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--idle-timers": options.IdleTimers = NextInt(); break;
                 case "--load-seconds": options.LoadSeconds = NextInt(); break;
                 case "--idle-seconds": options.IdleSeconds = NextInt(); break;
@@ -54,6 +56,7 @@ public sealed class BenchOptions
           --waiting N              event-waiting instances for the RSS figure (default 100000; 0 skips)
           --start-concurrency N    StartAsync calls in flight when creating phase-1 instances (default 32)
           --waiting-concurrency N  StartAsync calls in flight when creating waiting instances (default 48)
+          --waiting-minutes M      stop creating waiting instances after M minutes and measure with those (default: no limit)
           --idle-timers N          timers for the idle lateness figure (default 100)
           --load-seconds N         how long instances are started at the steady load rate (default 20)
           --load-fraction F        the load as a fraction of the phase-1 capacity (default 0.8)

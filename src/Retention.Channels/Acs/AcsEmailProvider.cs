@@ -64,21 +64,11 @@ public sealed class AcsEmailProvider(IHttpClientFactory httpClients, IOptions<Ac
         var operationId = request.OperationId.ToString("D");
         message.Headers.Add(OperationIdHeader, operationId);
 
-        HttpResponseMessage response;
-        try
+        var (sent, failure) = await AcsHttpResponses.SendAsync(httpClients.CreateClient(HttpClientName), message, logger, Name, request.SendKey,
+            _options.RequestTimeout, cancellationToken);
+        if (sent is not { } response)
         {
-            response = await httpClients.CreateClient(HttpClientName).SendAsync(message, cancellationToken);
-        }
-        catch (HttpRequestException exception)
-        {
-            logger.ProviderUnreachable(Name, request.SendKey, exception.HttpRequestError.ToString());
-            return new ProviderUnavailable($"ACS could not be reached ({exception.HttpRequestError})", null);
-        }
-        catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            // HttpClient.Timeout: the email may have been taken; the same Operation-Id next time makes that harmless.
-            logger.ProviderUnreachable(Name, request.SendKey, "timeout");
-            return new ProviderUnavailable($"ACS did not answer within {_options.RequestTimeout}", null);
+            return failure!;
         }
 
         using (response)

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using Microsoft.Extensions.Logging;
 using Retention.Channels.Providers;
 
 namespace Retention.Channels.Acs;
@@ -7,6 +8,30 @@ namespace Retention.Channels.Acs;
 /// <summary>What the SMS and email providers share about reading ACS replies: transient codes, Retry-After, error text.</summary>
 internal static class AcsHttpResponses
 {
+    /// <summary>
+    /// Sends one request; a transport failure or a timeout becomes <see cref="ProviderUnavailable"/>. Either way the
+    /// message may have arrived: the caller's repeatability id (SMS) or Operation-Id (email) makes the retry harmless.
+    /// </summary>
+    public static async Task<(HttpResponseMessage? Response, ProviderUnavailable? Failure)> SendAsync(
+        HttpClient client, HttpRequestMessage message, ILogger logger, string provider, string sendKey, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return (await client.SendAsync(message, cancellationToken), null);
+        }
+        catch (HttpRequestException exception)
+        {
+            logger.ProviderUnreachable(provider, sendKey, exception.HttpRequestError.ToString());
+            return (null, new ProviderUnavailable($"ACS could not be reached ({exception.HttpRequestError})", null));
+        }
+        catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // HttpClient.Timeout, not our caller giving up.
+            logger.ProviderUnreachable(provider, sendKey, "timeout");
+            return (null, new ProviderUnavailable($"ACS did not answer within {timeout}", null));
+        }
+    }
+
     /// <summary>429, 408 and 5xx are worth trying again later; other 4xx will fail the same way every time.</summary>
     public static bool IsTransient(int statusCode) =>
         statusCode is (int)HttpStatusCode.TooManyRequests or (int)HttpStatusCode.RequestTimeout || statusCode >= 500;

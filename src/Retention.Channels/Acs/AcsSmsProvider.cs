@@ -48,21 +48,11 @@ public sealed class AcsSmsProvider(IHttpClientFactory httpClients, IOptions<AcsS
             Content = new ByteArrayContent(body) { Headers = { ContentType = Json } },
         };
 
-        HttpResponseMessage response;
-        try
+        var (sent, failure) = await AcsHttpResponses.SendAsync(httpClients.CreateClient(HttpClientName), message, logger, Name, request.SendKey,
+            _options.RequestTimeout, cancellationToken);
+        if (sent is not { } response)
         {
-            response = await httpClients.CreateClient(HttpClientName).SendAsync(message, cancellationToken);
-        }
-        catch (HttpRequestException exception)
-        {
-            logger.ProviderUnreachable(Name, request.SendKey, exception.HttpRequestError.ToString());
-            return new ProviderUnavailable($"ACS could not be reached ({exception.HttpRequestError})", null);
-        }
-        catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            // HttpClient.Timeout, not our caller giving up: the send may or may not have arrived; repeatability covers both.
-            logger.ProviderUnreachable(Name, request.SendKey, "timeout");
-            return new ProviderUnavailable($"ACS did not answer within {_options.RequestTimeout}", null);
+            return failure!;
         }
 
         using (response)
