@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using PhoneNumbers;
 using Retention.Core.Definitions;
 using Retention.Core.Runtime;
 using Retention.Core.Time;
@@ -68,9 +69,6 @@ public static partial class CloudEventReader
 
     private static readonly string[] ConsentValues = ["opted-in", "opted-out", "unknown"];
 
-    [GeneratedRegex(@"^\+[1-9]\d{6,14}$", RegexOptions.CultureInvariant)]
-    private static partial Regex E164();
-
     [GeneratedRegex(@"^[^@\s""<>]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$", RegexOptions.CultureInvariant)]
     private static partial Regex Email();
 
@@ -81,6 +79,44 @@ public static partial class CloudEventReader
     private static partial Regex CustomType();
 
     public static bool IsKnownType(string type) => Contract.ContainsKey(type);
+
+    /// <summary>
+    /// False when any string or property name in the tree is broken UTF-16 (a lone surrogate written as a JSON escape
+    /// such as <c>\ud800</c>), which System.Text.Json refuses to read as a string and storage could not keep.
+    /// </summary>
+    public static bool IsWellFormedText(JsonNode? node)
+    {
+        try
+        {
+            return node switch
+            {
+                JsonObject obj => obj.All(p => !HasBrokenSurrogate(p.Key) && IsWellFormedText(p.Value)),
+                JsonArray array => array.All(IsWellFormedText),
+                JsonValue value when value.GetValueKind() == JsonValueKind.String => !HasBrokenSurrogate(value.GetValue<string>()),
+                _ => true,
+            };
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
+    }
+
+    private static bool HasBrokenSurrogate(string text)
+    {
+        for (var i = 0; i < text.Length; i++)
+        {
+            if (char.IsHighSurrogate(text[i]) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
+            {
+                i++;
+            }
+            else if (char.IsSurrogate(text[i]))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
 
     /// <summary>Reads one event (<paramref name="pathPrefix"/> "") or a batch element ("/2").</summary>
     public static IncomingEvent? Read(JsonNode? node, string pathPrefix, List<DefinitionError> errors)
@@ -154,7 +190,7 @@ public static partial class CloudEventReader
         {
             FieldKind.Id => text is null ? "must be a string" : EntryPolicy.CustomerIdPattern().IsMatch(text) ? null : "must be 1-128 letters, digits or . _ @ : -",
             FieldKind.Text => text is null ? "must be a string" : text.Length > 2000 ? "is longer than 2000 characters" : HasControl(text) ? "must not contain control characters" : null,
-            FieldKind.Phone => text is null ? "must be a string" : E164().IsMatch(text) ? null : "must be an E.164 phone number such as +8613800138000",
+            FieldKind.Phone => text is null ? "must be a string" : PhoneProblem(text),
             FieldKind.Email => text is null ? "must be a string" : text.Length <= 254 && Email().IsMatch(text) ? null : "must be an email address",
             FieldKind.Locale => text is null ? "must be a string" : Locale().IsMatch(text) ? null : "must be a locale such as zh-CN or en",
             FieldKind.TimeZone => text is null ? "must be a string" : LocalClock.IsKnownZone(text) && text.Contains('/', StringComparison.Ordinal) || text == "UTC" ? null : "must be an IANA time zone such as Asia/Shanghai",
@@ -171,6 +207,43 @@ public static partial class CloudEventReader
             errors.Add(new DefinitionError(at, problem));
         }
     }
+
+    /// <summary>E.164 checked by libphonenumber: the number must be written exactly as E.164 and be a valid number of its country.</summary>
+    private static string? PhoneProblem(string text)
+    {
+        const string Example = "such as +8613800138000 (China) or +14255550123 (US)";
+        if (text.Length is < 3 or > 16 || text[0] != '+' || text.AsSpan(1).ContainsAnyExceptInRange('0', '9'))
+        {
+            return $"must be an E.164 phone number: '+', the country code and the national number, digits only with no spaces or punctuation, {Example}";
+        }
+        PhoneNumber number;
+        try
+        {
+            number = Phones.Parse(text, null);
+        }
+        catch (NumberParseException e)
+        {
+            return e.ErrorType switch
+            {
+                ErrorType.INVALID_COUNTRY_CODE => $"does not start with a known country calling code after '+'; write it as E.164, {Example}",
+                ErrorType.TOO_SHORT_NSN or ErrorType.TOO_SHORT_AFTER_IDD => $"is too short: the national number after the country code is missing digits, {Example}",
+                ErrorType.TOO_LONG => $"is too long for an E.164 number (at most 15 digits), {Example}",
+                _ => $"is not a phone number that can be read as E.164, {Example}",
+            };
+        }
+        var region = Phones.GetRegionCodeForCountryCode(number.CountryCode);
+        return Phones.IsPossibleNumberWithReason(number) switch
+        {
+            PhoneNumberUtil.ValidationResult.TOO_SHORT => $"is too short for country code +{number.CountryCode} ({region}); check the national number is complete",
+            PhoneNumberUtil.ValidationResult.TOO_LONG => $"is too long for country code +{number.CountryCode} ({region}); check for extra digits or a national trunk prefix such as 0",
+            PhoneNumberUtil.ValidationResult.INVALID_COUNTRY_CODE => $"does not start with a known country calling code after '+', {Example}",
+            _ when !Phones.IsValidNumber(number) => $"is not a valid number for country code +{number.CountryCode} ({region}): no such number range; check the digits, and that a trunk prefix such as 0 is left out",
+            _ when Phones.Format(number, PhoneNumberFormat.E164) != text => $"must be written in canonical E.164 form ({Phones.Format(number, PhoneNumberFormat.E164).Length} characters); drop any national trunk prefix such as 0",
+            _ => null,
+        };
+    }
+
+    private static readonly PhoneNumberUtil Phones = PhoneNumberUtil.GetInstance();
 
     private static string? Consent(JsonNode node, string at, List<DefinitionError> errors)
     {
@@ -217,7 +290,27 @@ public static partial class CloudEventReader
         return text;
     }
 
-    private static bool HasControl(string text) => text.Any(c => char.IsControl(c) && c is not ('\n' or '\r' or '\t'));
+    /// <summary>Control characters other than line breaks and tabs, or broken UTF-16 (a lone surrogate from a JSON escape).</summary>
+    private static bool HasControl(string text)
+    {
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            if (char.IsControl(c) && c is not ('\n' or '\r' or '\t'))
+            {
+                return true;
+            }
+            if (char.IsHighSurrogate(c) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
+            {
+                i++;
+            }
+            else if (char.IsSurrogate(c))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
 
     private static string Clip(string text) => text.Length <= 40 ? text : text[..40] + "…";
 }

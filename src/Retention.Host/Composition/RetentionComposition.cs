@@ -26,6 +26,7 @@ using Retention.Storage.Engine;
 using Retention.Storage.Ingest;
 using Retention.Storage.Instances;
 using Retention.Storage.Journeys;
+using Retention.Storage.Scheduling;
 using Retention.Storage.Tasks;
 using Retention.Storage.Work;
 
@@ -82,6 +83,10 @@ public static class RetentionComposition
         services.AddSingleton<CustomerEventLog>();
         services.AddSingleton<IngestLedger>();
         services.AddSingleton<EventIngestor>();
+        services.AddSingleton<SeenSignatureStore>();
+        services.AddSingleton<WebhookRateLimiter>();
+        services.AddSingleton<IngestMetrics>();
+        services.AddSingleton<AuditLog>();
         services.AddSingleton<TaskStore>();
         services.AddSingleton<ITaskSink>(sp => sp.GetRequiredService<TaskStore>());
         services.AddSingleton<JourneyCatalog>();
@@ -105,10 +110,14 @@ public static class RetentionComposition
         services.AddSingleton<EventRouter>();
         services.AddSingleton<WorkHandler>();
         services.AddSingleton<QueuePoller>();
+        services.AddSingleton<ScheduleLedger>();
+        services.AddSingleton<ScheduledJourneyStarter>();
+        services.AddSingleton<Scheduler>();
 
         services.AddHostedService<RuntimeStartup>();
         services.AddHostedService<QueuePollerService>();
         services.AddHostedService<CatalogRefreshService>();
+        services.AddHostedService<SchedulerService>();
 
         services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
@@ -118,7 +127,7 @@ public static class RetentionComposition
             .AddPolicy(Roles.Publisher, p => p.RequireRole(Roles.Publisher))
             .AddPolicy(Roles.Operator, p => p.RequireRole(Roles.Operator));
 
-        services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter(RuntimeMetrics.MeterName).AddPrometheusExporter());
+        services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter(RuntimeMetrics.MeterName, IngestMetrics.MeterName).AddPrometheusExporter());
         builder.AddFunctionsCustomHandler();
         return builder;
     }
@@ -130,6 +139,7 @@ public static class RetentionComposition
         app.UseStatusCodePages();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseMiddleware<AdminAuditMiddleware>();
         app.MapOpenApi();
         app.MapPrometheusScrapingEndpoint("/metrics");
         app.MapHealthEndpoints();
@@ -138,7 +148,9 @@ public static class RetentionComposition
         app.MapInstancesEndpoints();
         app.MapJourneysEndpoints();
         app.MapCustomersEndpoints();
+        app.MapTasksEndpoints();
         app.MapOperationsEndpoints();
+        app.MapAuditEndpoints();
         if (app.Services.GetRequiredService<IOptions<RetentionOptions>>().Value.Channels.UsesDevOutbox)
         {
             app.MapDevOutboxEndpoints();

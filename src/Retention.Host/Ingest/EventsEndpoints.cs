@@ -1,5 +1,7 @@
+using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Unicode;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Retention.Core.Definitions;
@@ -27,6 +29,8 @@ public static class EventsEndpoints
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .AllowAnonymous();
         return app;
     }
@@ -34,6 +38,9 @@ public static class EventsEndpoints
     private static async Task<Results<Accepted<IngestResponse>, ProblemHttpResult>> IngestAsync(
         HttpRequest request,
         EventIngestor ingestor,
+        SeenSignatureStore seenSignatures,
+        WebhookRateLimiter rateLimiter,
+        IngestMetrics metrics,
         IOptionsMonitor<RetentionOptions> options,
         TimeProvider time,
         ILoggerFactory loggers,
@@ -41,17 +48,33 @@ public static class EventsEndpoints
     {
         var logger = loggers.CreateLogger("Retention.Ingest");
         var webhooks = options.CurrentValue.Webhooks;
+        ProblemHttpResult Reject(string reason, string? source, string logged, ProblemHttpResult problem)
+        {
+            metrics.Rejected(reason);
+            logger.EventsRejected(source, logged);
+            return problem;
+        }
+        var mediaType = request.ContentType is { } contentType ? contentType.Split(';', 2)[0].Trim() : "";
+        var batch = mediaType.Equals(BatchContentType, StringComparison.OrdinalIgnoreCase);
+        if (!batch && !mediaType.Equals(SingleContentType, StringComparison.OrdinalIgnoreCase) && !mediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase))
+        {
+            return Reject("unsupported_media_type", null, "unsupported content type", Problems.Of(StatusCodes.Status415UnsupportedMediaType, "Unsupported media type",
+                $"Send one event as {SingleContentType} or a batch as {BatchContentType}."));
+        }
         var body = await ReadBodyAsync(request, webhooks.MaxBodyBytes, cancellationToken);
         if (body is null)
         {
-            return Problems.Of(StatusCodes.Status413PayloadTooLarge, "Payload too large", $"The body is over the {webhooks.MaxBodyBytes} byte limit.");
+            return Reject("too_large", null, "body too large", Problems.Of(StatusCodes.Status413PayloadTooLarge, "Payload too large", $"The body is over the {webhooks.MaxBodyBytes} byte limit."));
         }
         var signature = request.Headers[WebhookSignature.Header].ToString();
         if (signature.Length == 0)
         {
-            return Problems.Of(StatusCodes.Status401Unauthorized, "Unauthorized", $"The {WebhookSignature.Header} header is missing.");
+            return Reject("unsigned", null, "signature missing", Problems.Of(StatusCodes.Status401Unauthorized, "Unauthorized", $"The {WebhookSignature.Header} header is missing."));
         }
-        var batch = request.ContentType?.StartsWith(BatchContentType, StringComparison.OrdinalIgnoreCase) ?? false;
+        if (!Utf8.IsValid(body))
+        {
+            return Reject("invalid", null, "body is not UTF-8", Problems.Validation([new DefinitionError("", "the body is not valid UTF-8")]));
+        }
         JsonNode? root;
         try
         {
@@ -59,27 +82,45 @@ public static class EventsEndpoints
         }
         catch (JsonException e)
         {
-            return Problems.Validation([new DefinitionError("", $"the body is not valid JSON ({e.Message})")]);
+            return Reject("invalid", null, "body is not JSON", Problems.Validation([new DefinitionError("", $"the body is not valid JSON ({e.Message})")]));
+        }
+        if (!CloudEventReader.IsWellFormedText(root))
+        {
+            return Reject("invalid", null, "broken Unicode", Problems.Validation([new DefinitionError("", "the body holds a broken Unicode escape (a lone surrogate such as \\ud800); send well-formed UTF-16 in every string")]));
         }
         var nodes = batch ? (root as JsonArray)?.ToList() : [root];
         if (nodes is null)
         {
-            return Problems.Validation([new DefinitionError("", "a batch must be a JSON array of CloudEvents")]);
+            return Reject("invalid", null, "batch is not an array", Problems.Validation([new DefinitionError("", "a batch must be a JSON array of CloudEvents")]));
         }
         if (nodes.Count is 0 or > CloudEventReader.MaxBatch)
         {
-            return Problems.Validation([new DefinitionError("", $"a batch holds 1 to {CloudEventReader.MaxBatch} events; this one has {nodes.Count}")]);
+            return Reject("invalid", null, "batch size", Problems.Validation([new DefinitionError("", $"a batch holds 1 to {CloudEventReader.MaxBatch} events; this one has {nodes.Count}")]));
         }
         var source = (nodes[0] as JsonObject)?["source"] is JsonValue s && s.TryGetValue<string>(out var text) ? text : null;
         if (source is null || !webhooks.Sources.TryGetValue(source, out var known))
         {
-            logger.EventsRejected(null, "unknown source");
-            return Problems.Of(StatusCodes.Status401Unauthorized, "Unauthorized", "The event source is not registered for webhooks.");
+            return Reject("unknown_source", null, "unknown source", Problems.Of(StatusCodes.Status401Unauthorized, "Unauthorized", "The event source is not registered for webhooks."));
         }
-        if (WebhookSignature.Verify(signature, known.Secrets, body, time.GetUtcNow(), webhooks.TimestampTolerance) is { } failure)
+        var now = time.GetUtcNow();
+        var failure = WebhookSignature.Verify(signature, known.Secrets, body, now, webhooks.TimestampTolerance, out var matched);
+        if (failure is not null || matched is null)
         {
-            logger.EventsRejected(source, failure);
-            return Problems.Of(StatusCodes.Status401Unauthorized, "Unauthorized", failure);
+            failure ??= "the signature does not match";
+            return Reject("bad_signature", source, failure, Problems.Of(StatusCodes.Status401Unauthorized, "Unauthorized", failure));
+        }
+        if (rateLimiter.TryAcquire(source, nodes.Count) is { } retryAfter)
+        {
+            var seconds = (int)Math.Max(1, Math.Ceiling(retryAfter.TotalSeconds));
+            request.HttpContext.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+            return Reject("rate_limited", source, "rate limited", Problems.Of(StatusCodes.Status429TooManyRequests, "Too many requests",
+                $"Source {source} is over its rate limit of {rateLimiter.PerSecondFor(source)} events per second; retry after {seconds} s."));
+        }
+        var expiresAt = DateTimeOffset.FromUnixTimeSeconds(matched.Timestamp) + webhooks.TimestampTolerance;
+        if (!await seenSignatures.TryRecordAsync(source, matched.Timestamp, matched.Hmac, expiresAt, cancellationToken))
+        {
+            return Reject("replayed", source, "signature replayed", Problems.Of(StatusCodes.Status401Unauthorized, "Unauthorized",
+                "This signature was already used; sign every delivery, including a retry, with a fresh timestamp."));
         }
         var errors = new List<DefinitionError>();
         var events = new List<IncomingEvent>();
@@ -97,14 +138,18 @@ public static class EventsEndpoints
         }
         if (errors.Count > 0)
         {
-            logger.EventsRejected(source, $"{errors.Count} validation errors");
-            return Problems.Validation(errors, "The events are not valid; none were accepted");
+            return Reject("invalid", source, $"{errors.Count} validation errors", Problems.Validation(errors, "The events are not valid; none were accepted"));
         }
         var result = await ingestor.IngestAsync(events, batch ? "/{0}" : "", cancellationToken);
         if (!result.IsValid)
         {
-            return Problems.Validation(result.Errors, "The events are not valid; none were accepted");
+            return Reject("invalid", source, $"{result.Errors.Count} validation errors", Problems.Validation(result.Errors, "The events are not valid; none were accepted"));
         }
+        foreach (var type in result.AcceptedTypes ?? [])
+        {
+            metrics.Ingested(CloudEventReader.IsKnownType(type) ? type : "custom");
+        }
+        metrics.Duplicates(result.Duplicates);
         logger.EventsIngested(source, result.Accepted, result.Duplicates);
         return TypedResults.Accepted((string?)null, new IngestResponse(result.Accepted, result.Duplicates));
     }

@@ -22,8 +22,14 @@ public static class WebhookSignature
     }
 
     /// <returns>null when valid, otherwise why not (without revealing anything secret).</returns>
-    public static string? Verify(string? header, IReadOnlyList<string> secrets, ReadOnlySpan<byte> body, DateTimeOffset now, TimeSpan tolerance)
+    public static string? Verify(string? header, IReadOnlyList<string> secrets, ReadOnlySpan<byte> body, DateTimeOffset now, TimeSpan tolerance) =>
+        Verify(header, secrets, body, now, tolerance, out _);
+
+    /// <param name="matched">When valid, the timestamp and the hex signature that matched: what replay protection remembers.</param>
+    /// <returns>null when valid, otherwise why not (without revealing anything secret).</returns>
+    public static string? Verify(string? header, IReadOnlyList<string> secrets, ReadOnlySpan<byte> body, DateTimeOffset now, TimeSpan tolerance, out MatchedSignature? matched)
     {
+        matched = null;
         if (string.IsNullOrEmpty(header))
         {
             return $"the {Header} header is missing";
@@ -64,11 +70,18 @@ public static class WebhookSignature
         foreach (var secret in secrets)
         {
             var expected = Convert.FromHexString(Sign(secret, ts, body).Split("v1=")[1]);
-            if (candidates.Any(c => CryptographicOperations.FixedTimeEquals(c, expected)))
+            foreach (var candidate in candidates)
             {
-                return null;
+                if (CryptographicOperations.FixedTimeEquals(candidate, expected))
+                {
+                    matched = new MatchedSignature(ts, Convert.ToHexStringLower(candidate));
+                    return null;
+                }
             }
         }
         return "the signature does not match";
     }
 }
+
+/// <summary>A verified signature: its timestamp (unix seconds) and its lower-case hex HMAC.</summary>
+public sealed record MatchedSignature(long Timestamp, string Hmac);

@@ -20,15 +20,8 @@ public sealed class EventRouter(CustomerInstanceIndex index, IJourneyCatalog cat
 
     public async Task RouteAsync(CustomerEvent received, CancellationToken cancellationToken)
     {
-        foreach (var entry in await index.ListAsync(received.CustomerId, activeOnly: true, cancellationToken))
-        {
-            var applied = await engine.ApplyAsync(entry.InstanceId, new EventReceived(received), cancellationToken);
-            if (applied == ApplyResult.NotFound && entry.StartedAt > time.GetUtcNow() - StartGrace)
-            {
-                // Being created right now, after it read the event log: retry, so the event reaches it.
-                throw new InstanceStartingException(entry.InstanceId);
-            }
-        }
+        // Starts first: an instance this very event starts (perhaps half-started before a crash) is then committed
+        // when the delivery loop below meets it in the index, and ignores the event as its own trigger.
         JsonObjectHolder? profile = null;
         foreach (var journey in catalog.Active)
         {
@@ -46,6 +39,15 @@ public sealed class EventRouter(CustomerInstanceIndex index, IJourneyCatalog cat
                 }
             }
             await engine.StartAsync(journey, received, cancellationToken);
+        }
+        foreach (var entry in await index.ListAsync(received.CustomerId, activeOnly: true, cancellationToken))
+        {
+            var applied = await engine.ApplyAsync(entry.InstanceId, new EventReceived(received), cancellationToken);
+            if (applied == ApplyResult.NotFound && entry.StartedAt > time.GetUtcNow() - StartGrace)
+            {
+                // Another event's start is creating it right now, after it read the event log: retry, so this event reaches it.
+                throw new InstanceStartingException(entry.InstanceId);
+            }
         }
     }
 

@@ -6,7 +6,7 @@ using Retention.Storage.Work;
 
 namespace Retention.Storage.Ingest;
 
-public sealed record IngestResult(int Accepted, int Duplicates, IReadOnlyList<DefinitionError> Errors)
+public sealed record IngestResult(int Accepted, int Duplicates, IReadOnlyList<DefinitionError> Errors, IReadOnlyList<string>? AcceptedTypes = null)
 {
     public bool IsValid => Errors.Count == 0;
 }
@@ -43,7 +43,7 @@ public sealed class EventIngestor(
                 continue;
             }
             var customerId = e.CustomerId;
-            var complaintId = e.Data["complaintId"]?.GetValue<string>();
+            var complaintId = e.Data["complaintId"] is JsonValue complaintValue && complaintValue.TryGetValue<string>(out var complaintText) ? complaintText : null;
             if (customerId is null && complaintId is not null)
             {
                 customerId = complaintsInRequest.GetValueOrDefault(complaintId)
@@ -68,7 +68,7 @@ public sealed class EventIngestor(
         {
             await AcceptAsync(e, cancellationToken);
         }
-        return new IngestResult(fresh.Count, duplicates, []);
+        return new IngestResult(fresh.Count, duplicates, [], [.. fresh.Select(e => e.Type)]);
     }
 
     /// <summary>Accepts one event whose customer is known: from a webhook, an inbound SMS or the admin API.</summary>

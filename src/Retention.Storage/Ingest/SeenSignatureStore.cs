@@ -1,0 +1,67 @@
+using Azure;
+using Azure.Data.Tables;
+
+namespace Retention.Storage.Ingest;
+
+/// <summary>
+/// The webhook signatures already accepted, so a captured request cannot be replayed while its timestamp is still
+/// inside the tolerance window. Durable in a table, so every replica sees every signature; an entry is needed only
+/// until its timestamp leaves the window (after that the timestamp check rejects it anyway), so expired entries are
+/// purged now and then.
+/// </summary>
+public sealed class SeenSignatureStore(StorageAccount account, TimeProvider time)
+{
+    private static readonly TimeSpan PurgeInterval = TimeSpan.FromMinutes(5);
+
+    private readonly TableClient _table = account.Table("seensignatures");
+    private volatile bool _created;
+    private long _nextPurgeTicks;
+
+    /// <summary>Records the signature; false when it was seen before (a replay).</summary>
+    public async Task<bool> TryRecordAsync(string source, long timestamp, string signature, DateTimeOffset expiresAt, CancellationToken cancellationToken)
+    {
+        await EnsureCreatedAsync(cancellationToken);
+        var entity = new TableEntity(KeyEncoding.Encode(source), $"{timestamp:D12}-{signature}") { ["ExpiresAt"] = expiresAt };
+        bool recorded;
+        try
+        {
+            await _table.AddEntityAsync(entity, cancellationToken);
+            recorded = true;
+        }
+        catch (RequestFailedException e) when (e.Status == 409)
+        {
+            recorded = false;
+        }
+        await PurgeExpiredIfDueAsync(cancellationToken);
+        return recorded;
+    }
+
+    private async Task EnsureCreatedAsync(CancellationToken cancellationToken)
+    {
+        if (!_created)
+        {
+            await _table.CreateIfNotExistsAsync(cancellationToken);
+            _created = true;
+        }
+    }
+
+    private async Task PurgeExpiredIfDueAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var due = Interlocked.Read(ref _nextPurgeTicks);
+        if (now.UtcTicks < due || Interlocked.CompareExchange(ref _nextPurgeTicks, now.Add(PurgeInterval).UtcTicks, due) != due)
+        {
+            return;
+        }
+        var expired = _table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"ExpiresAt lt {now}"), maxPerPage: 100, select: ["PartitionKey", "RowKey"], cancellationToken: cancellationToken);
+        var purged = 0;
+        await foreach (var entity in expired)
+        {
+            await _table.DeleteEntityAsync(entity.PartitionKey, entity.RowKey, ETag.All, cancellationToken);
+            if (++purged >= 1000)
+            {
+                break;
+            }
+        }
+    }
+}

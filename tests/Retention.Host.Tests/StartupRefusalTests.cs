@@ -1,0 +1,43 @@
+using Microsoft.AspNetCore.Hosting;
+using Retention.Testing;
+
+namespace Retention.Host.Tests;
+
+/// <summary>Outside Development the host refuses the local default keys and secrets of API.md, and says why.</summary>
+public sealed class StartupOutsideDevelopment
+{
+    [Fact]
+    public void RefusesTheLocalDefaultKeysAndSecretsAndSaysWhy()
+    {
+        using var host = new RetentionFactory(virtualTime: true, [], new()
+        {
+            ["Retention:Admin:Keys:0:Name"] = "local admin",
+            ["Retention:Admin:Keys:0:Key"] = "dev-admin-key",
+            ["Retention:Admin:Keys:0:Roles:0"] = "viewer",
+            ["Retention:Webhooks:Sources:demo:Secrets:0"] = "dev-webhook-secret",
+            ["Retention:EventGrid:Key"] = "dev-eventgrid-key",
+        });
+        using var production = host.WithWebHostBuilder(b => b.UseEnvironment("Production"));
+        var refusal = Assert.Throws<InvalidOperationException>(() => production.CreateClient());
+        Assert.Contains("Refusing to start in Production", refusal.Message, StringComparison.Ordinal);
+        Assert.Contains("admin API key is the local default", refusal.Message, StringComparison.Ordinal);
+        Assert.Contains("webhook secret is the local default", refusal.Message, StringComparison.Ordinal);
+        Assert.Contains("Event Grid key is the local default", refusal.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void StartsInProductionWithRealKeysAndSecrets()
+    {
+        using var host = new RetentionFactory(virtualTime: true, [], new()
+        {
+            ["Retention:Admin:Keys:0:Name"] = "ops",
+            ["Retention:Admin:Keys:0:Key"] = "a-long-production-admin-key-0123",
+            ["Retention:Admin:Keys:0:Roles:0"] = "viewer",
+            ["Retention:Webhooks:Sources:core:Secrets:0"] = "a-long-production-webhook-secret",
+            ["Retention:EventGrid:Key"] = "a-long-production-eventgrid-key",
+        });
+        using var production = host.WithWebHostBuilder(b => b.UseEnvironment("Production"));
+        using var client = production.CreateClient();
+        Assert.NotNull(client);
+    }
+}
