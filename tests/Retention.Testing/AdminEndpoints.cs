@@ -1,0 +1,20 @@
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Retention.Testing;
+
+/// <summary>Every admin endpoint the host maps: all of /api/ except webhooks, the dev outbox and the public schema.</summary>
+public static class AdminEndpoints
+{
+    public static IReadOnlyList<RouteEndpoint> Of(IServiceProvider services)
+    {
+        var endpoints = services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
+            .Where(e => e.RoutePattern.RawText!.StartsWith("/api/", StringComparison.Ordinal)
+                && !e.RoutePattern.RawText.StartsWith("/api/events", StringComparison.Ordinal)
+                && !e.RoutePattern.RawText.StartsWith("/api/dev", StringComparison.Ordinal)
+                && e.RoutePattern.RawText != "/api/journeys/schema")
+            .ToList();
+        Xunit.Assert.True(endpoints.Count >= 15, $"found only {endpoints.Count} admin endpoints");
+        return endpoints;
+    }
+}
