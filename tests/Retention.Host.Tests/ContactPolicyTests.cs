@@ -140,6 +140,8 @@ public sealed class ContactPoliciesOnEverySend : IDisposable
 
         var outbox = await OutboxAsync("D1");
         Assert.Equal(["sms", "email"], outbox.Select(m => m["channel"]!.GetValue<string>()).ToList());
+        await SaleAsync("D1", "S2"); // the undelivered SMS freed its cap slot: the email and this one fit in 2 per week
+        Assert.Equal(3, (await OutboxAsync("D1")).Count);
         Assert.Contains(await MessagesAsync("D1"), m => m.Status == MessageStatus.Undelivered && m.Reason == "No route to destination");
     }
 

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Retention.Channels.Messages;
+using Retention.Channels.Policies;
 using Retention.Core.Events;
 using Retention.Storage.Ingest;
 using Retention.Storage.Work;
@@ -10,7 +11,7 @@ namespace Retention.Channels.Inbound;
 /// A provider's delivery report: updates the message's status; on a failed delivery, sends by the step's fallback
 /// channel (durably, through the work queue) and raises <c>message.failed</c> so journeys can branch on it.
 /// </summary>
-public sealed class DeliveryReportHandler(MessageLog log, WorkQueue queue, EventIngestor ingestor, TimeProvider time)
+public sealed class DeliveryReportHandler(MessageLog log, ContactLedger ledger, WorkQueue queue, EventIngestor ingestor, TimeProvider time)
 {
     public const string MessageFailed = "message.failed";
     public const string MessageDelivered = "message.delivered";
@@ -22,6 +23,11 @@ public sealed class DeliveryReportHandler(MessageLog log, WorkQueue queue, Event
         if (record is null)
         {
             return false;
+        }
+        if (!delivered)
+        {
+            // A message that never arrived does not count against the customer's frequency cap.
+            await ledger.ReleaseAsync(record.CustomerId, record.Category, record.SendKey, cancellationToken);
         }
         if (!delivered && record.Send is { Fallback: not null } send)
         {
