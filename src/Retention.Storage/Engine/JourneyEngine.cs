@@ -113,7 +113,7 @@ public sealed class JourneyEngine(
         }
         if (journey.Entry.Policy is ReEntryPolicy.Once or ReEntryPolicy.Cooldown)
         {
-            await enrollments.RecordEntryAsync(trigger.CustomerId, journey.Id, now, cancellationToken);
+            await enrollments.RecordEntryAsync(trigger.CustomerId, journey.Id, now, enrollment, cancellationToken);
         }
         logger.InstanceStarted(enter.InstanceId, journey.Id, journey.Version, trigger.CustomerId);
         await AfterCommitAsync(committed, InstanceStatus.Pending, result, cancellationToken);

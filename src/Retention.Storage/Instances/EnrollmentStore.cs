@@ -16,9 +16,9 @@ public sealed class EnrollmentStore(StorageAccount account)
             : null;
     }
 
-    public async Task RecordEntryAsync(string customerId, string journeyId, DateTimeOffset enteredAt, CancellationToken cancellationToken)
+    /// <param name="previous">The enrollment the entry decision was made on, so recording costs no second read.</param>
+    public async Task RecordEntryAsync(string customerId, string journeyId, DateTimeOffset enteredAt, Enrollment? previous, CancellationToken cancellationToken)
     {
-        var previous = await GetAsync(customerId, journeyId, cancellationToken);
         await _table.UpsertEntityAsync(new TableEntity(KeyEncoding.Encode(customerId), journeyId)
         {
             ["LastEnteredAt"] = enteredAt,
