@@ -72,6 +72,21 @@ public sealed class BusinessCalendar
         throw new InvalidOperationException($"Calendar {Id} has no working time within {MaxDays} days.");
     }
 
+    /// <summary>The close of business on the <paramref name="days"/>th working day after the local date of <paramref name="from"/>: "within 2 business days".</summary>
+    public DateTimeOffset EndOfWorkingDays(DateTimeOffset from, int days)
+    {
+        var date = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(from, Zone).DateTime);
+        for (var day = 0; day < MaxDays; day++)
+        {
+            date = date.AddDays(1);
+            if (Intervals(date).Select(i => i.End).DefaultIfEmpty().Max() is var close && close != default && --days <= 0)
+            {
+                return close;
+            }
+        }
+        throw new InvalidOperationException($"Calendar {Id} has no working day within {MaxDays} days.");
+    }
+
     /// <summary>Working time between two instants.</summary>
     public TimeSpan Between(DateTimeOffset from, DateTimeOffset to)
     {

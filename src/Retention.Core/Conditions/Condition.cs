@@ -36,29 +36,33 @@ public sealed record NotCondition(Condition Inner) : Condition
 
 public enum ComparisonOperator { Eq, Ne, In, NotIn, Gt, Gte, Lt, Lte, Exists, Contains }
 
-/// <summary>Compares the value at <see cref="Path"/> with a literal. Numbers compare numerically, the rest as text.</summary>
-public sealed record Comparison(string Path, ComparisonOperator Op, JsonNode? Value) : Condition
+/// <summary>
+/// Compares the value at <see cref="Path"/> with a literal, or with the value at <see cref="ValuePath"/> (another sale than
+/// the trigger's). Numbers compare numerically, the rest as text.
+/// </summary>
+public sealed record Comparison(string Path, ComparisonOperator Op, JsonNode? Value, string? ValuePath = null) : Condition
 {
-    public override IEnumerable<string> Paths => [Path];
+    public override IEnumerable<string> Paths => ValuePath is null ? [Path] : [Path, ValuePath];
 
     public override bool Evaluate(ValueScope scope)
     {
         var actual = scope.Resolve(Path);
+        var expected = ValuePath is null ? Value : scope.Resolve(ValuePath);
         return Op switch
         {
-            ComparisonOperator.Exists => (actual is not null) == (Value is null || Value.GetValueKind() != JsonValueKind.False),
-            ComparisonOperator.Eq => ValuesEqual(actual, Value),
-            ComparisonOperator.Ne => !ValuesEqual(actual, Value),
-            ComparisonOperator.In => Value is JsonArray options && options.Any(o => ValuesEqual(actual, o)),
-            ComparisonOperator.NotIn => Value is not JsonArray list || !list.Any(o => ValuesEqual(actual, o)),
-            ComparisonOperator.Gt => Compare(actual, Value) is > 0,
-            ComparisonOperator.Gte => Compare(actual, Value) is >= 0,
-            ComparisonOperator.Lt => Compare(actual, Value) is < 0,
-            ComparisonOperator.Lte => Compare(actual, Value) is <= 0,
+            ComparisonOperator.Exists => (actual is not null) == (expected is null || expected.GetValueKind() != JsonValueKind.False),
+            ComparisonOperator.Eq => ValuesEqual(actual, expected),
+            ComparisonOperator.Ne => !ValuesEqual(actual, expected),
+            ComparisonOperator.In => expected is JsonArray options && options.Any(o => ValuesEqual(actual, o)),
+            ComparisonOperator.NotIn => expected is not JsonArray list || !list.Any(o => ValuesEqual(actual, o)),
+            ComparisonOperator.Gt => Compare(actual, expected) is > 0,
+            ComparisonOperator.Gte => Compare(actual, expected) is >= 0,
+            ComparisonOperator.Lt => Compare(actual, expected) is < 0,
+            ComparisonOperator.Lte => Compare(actual, expected) is <= 0,
             ComparisonOperator.Contains => actual switch
             {
-                JsonArray items => items.Any(i => ValuesEqual(i, Value)),
-                JsonValue text when text.GetValueKind() == JsonValueKind.String && AsText(Value) is { } needle =>
+                JsonArray items => items.Any(i => ValuesEqual(i, expected)),
+                JsonValue text when text.GetValueKind() == JsonValueKind.String && AsText(expected) is { } needle =>
                     text.GetValue<string>().Contains(needle, StringComparison.OrdinalIgnoreCase),
                 _ => false,
             },

@@ -13,7 +13,7 @@ public sealed record JourneyDefinition
     public int Version { get; init; }
     public required JourneyTrigger Trigger { get; init; }
     public EntryRule Entry { get; init; } = new(ReEntryPolicy.Always, null, null);
-    public IReadOnlyList<ExitRule> ExitOn { get; init; } = [];
+    public IReadOnlyList<EventRule> ExitOn { get; init; } = [];
     public GoalRule? Goal { get; init; }
     /// <summary>Share of entrants, 0-100, kept out of the journey to measure lift. Chosen by a stable hash.</summary>
     public decimal HoldoutPercent { get; init; }
@@ -22,6 +22,8 @@ public sealed record JourneyDefinition
     public required string Start { get; init; }
     public required IReadOnlyList<Step> Steps { get; init; }
     public IReadOnlyDictionary<string, MessageTemplate> Templates { get; init; } = new Dictionary<string, MessageTemplate>();
+    /// <summary>SLA clocks by name: targets in business time that pause and resume on events.</summary>
+    public IReadOnlyDictionary<string, ClockDefinition> Clocks { get; init; } = new Dictionary<string, ClockDefinition>();
 
     // Keyed on the list it indexes: a `with` copy that replaces Steps must not reuse the old index.
     private (IReadOnlyList<Step> Steps, Dictionary<string, Step> ById)? _index;
@@ -47,7 +49,25 @@ public abstract record JourneyTrigger;
 public sealed record EventTrigger(string Event, Condition? Filter) : JourneyTrigger;
 
 /// <summary>Starts instances on a cron schedule for the customers that match the filter (run by the scheduler).</summary>
-public sealed record ScheduleTrigger(string Cron, string TimeZone, Condition? Customers) : JourneyTrigger;
+public sealed record ScheduleTrigger(string Cron, string TimeZone, Condition? Customers) : JourneyTrigger
+{
+    /// <summary>
+    /// When not empty, only occurrences on these local dates start anyone, and the trigger carries the date's occasion
+    /// (<c>trigger.data.occasion</c>): holiday greetings on lunar dates no cron expression can name.
+    /// </summary>
+    public IReadOnlyDictionary<DateOnly, string> Dates { get; init; } = new Dictionary<DateOnly, string>();
+
+    /// <summary>The occasion of an occurrence, "" when the schedule has no dates, null when its date is not listed.</summary>
+    public string? OccasionOf(DateTimeOffset occurrence)
+    {
+        if (Dates.Count == 0)
+        {
+            return "";
+        }
+        var local = TimeZoneInfo.ConvertTime(occurrence, Time.LocalClock.ResolveZone(TimeZone, TimeZoneInfo.Utc));
+        return Dates.GetValueOrDefault(DateOnly.FromDateTime(local.DateTime));
+    }
+}
 
 /// <summary>Starts an instance only through the admin API.</summary>
 public sealed record ApiTrigger : JourneyTrigger;
@@ -67,8 +87,21 @@ public enum ReEntryPolicy
 /// <param name="Key">A value path such as <c>trigger.data.saleId</c>; required for <see cref="ReEntryPolicy.OncePerKey"/>.</param>
 public sealed record EntryRule(ReEntryPolicy Policy, string? Key, JourneyDuration? Cooldown);
 
-/// <summary>An event that ends the instance, for example <c>sale.refunded</c> for the same sale.</summary>
-public sealed record ExitRule(string Event, IReadOnlyDictionary<string, string> Match, Condition? Filter);
+/// <summary>An event correlated with the instance: one that ends it (<c>sale.refunded</c> for the same sale), or pauses or resumes a clock.</summary>
+public sealed record EventRule(string Event, IReadOnlyDictionary<string, string> Match, Condition? Filter);
+
+/// <summary>
+/// An SLA clock: a target counted in a business calendar's working time, started and stopped by clock steps, paused
+/// and resumed by correlated events (a complaint waiting on the customer pauses it), so waits can race its thresholds.
+/// </summary>
+/// <param name="Calendar">A business calendar id; null uses the customer's region's calendar, then the default.</param>
+public sealed record ClockDefinition(string Name, ClockTarget Target, string? Calendar, IReadOnlyList<EventRule> PauseOn, IReadOnlyList<EventRule> ResumeOn);
+
+/// <summary>A fixed working-time target, or one chosen by a value (such as the complaint's severity) with a default.</summary>
+public sealed record ClockTarget(string? Path, IReadOnlyDictionary<string, JourneyDuration> Cases, JourneyDuration? Default)
+{
+    public static ClockTarget Fixed(JourneyDuration duration) => new(null, new Dictionary<string, JourneyDuration>(), duration);
+}
 
 /// <summary>The conversion: an event within a window after entry.</summary>
 public sealed record GoalRule(string Event, JourneyDuration Within, Condition? Filter, bool ExitOnGoal);

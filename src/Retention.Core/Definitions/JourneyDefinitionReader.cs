@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Cronos;
 using Retention.Core.Conditions;
+using Retention.Core.Events;
 using Retention.Core.Runtime;
 using Retention.Core.Time;
 
@@ -68,7 +69,7 @@ public sealed class JourneyDefinitionReader(ITemplateChecker? templates = null, 
                 Error("", "the definition must be a JSON object");
                 return null;
             }
-            Unknown(obj, "", "$schema", "id", "name", "description", "version", "trigger", "entry", "exitOn", "goal", "holdoutPercent", "eventBufferWindow", "start", "steps", "templates");
+            Unknown(obj, "", "$schema", "id", "name", "description", "version", "trigger", "entry", "exitOn", "goal", "holdoutPercent", "eventBufferWindow", "start", "steps", "templates", "clocks");
             var id = RequiredString(obj, "", "id");
             if (id is not null && !EntryPolicy.JourneyIdPattern().IsMatch(id))
             {
@@ -88,13 +89,14 @@ public sealed class JourneyDefinitionReader(ITemplateChecker? templates = null, 
                 Version = (int)Math.Clamp(OptionalNumber(obj, "", "version") ?? 0, 0, int.MaxValue),
                 Trigger = Trigger(obj["trigger"], "/trigger") ?? new ApiTrigger(),
                 Entry = Entry(obj["entry"], "/entry"),
-                ExitOn = List(obj, "", "exitOn", ExitRule),
+                ExitOn = List(obj, "", "exitOn", EventRule),
                 Goal = obj["goal"] is null ? null : Goal(obj["goal"], "/goal"),
                 HoldoutPercent = holdout,
                 EventBufferWindow = OptionalDuration(obj, "", "eventBufferWindow")?.Approximate,
                 Start = RequiredString(obj, "", "start") ?? "",
                 Steps = steps,
                 Templates = Templates(obj["templates"], "/templates"),
+                Clocks = Clocks(obj["clocks"], "/clocks"),
             };
             return definition;
         }
@@ -161,10 +163,10 @@ public sealed class JourneyDefinitionReader(ITemplateChecker? templates = null, 
                         fallback,
                         OptionalDuration(obj, path, "expiresAfter"));
                 case "waitForEvent":
-                    Unknown(obj, path, "id", "type", "event", "match", "filter", "timeout", "businessTimeout", "calendar", "capture", "onEvent", "onTimeout");
-                    if (obj["timeout"] is not null && obj["businessTimeout"] is not null)
+                    Unknown(obj, path, "id", "type", "event", "match", "filter", "timeout", "businessTimeout", "deadline", "calendar", "capture", "onEvent", "onTimeout");
+                    if (new[] { "timeout", "businessTimeout", "deadline" }.Count(k => obj[k] is not null) > 1)
                     {
-                        Error(Pointer(path, "businessTimeout"), "give either timeout or businessTimeout, not both");
+                        Error(path, "give one of timeout, businessTimeout or deadline, not more");
                     }
                     var inBusinessTime = obj["businessTimeout"] is not null;
                     var timeoutKey = inBusinessTime ? "businessTimeout" : "timeout";
@@ -187,7 +189,14 @@ public sealed class JourneyDefinitionReader(ITemplateChecker? templates = null, 
                         OptionalString(obj, path, "onEvent"),
                         OptionalString(obj, path, "onTimeout"),
                         inBusinessTime,
-                        timeoutCalendar);
+                        timeoutCalendar,
+                        obj["deadline"] is { } deadline ? Deadline(deadline, Pointer(path, "deadline")) : null);
+                case "clock":
+                    Unknown(obj, path, "id", "type", "clock", "action", "next");
+                    return new ClockStep(id,
+                        RequiredString(obj, path, "clock") ?? "",
+                        Enum<ClockAction>(obj, path, "action", required: true) ?? ClockAction.Start,
+                        OptionalString(obj, path, "next"));
                 case "branch":
                     Unknown(obj, path, "id", "type", "cases", "otherwise");
                     return new BranchStep(id, List(obj, path, "cases", (n, p) =>
@@ -221,41 +230,53 @@ public sealed class JourneyDefinitionReader(ITemplateChecker? templates = null, 
                         return percent is null || next is null ? null : new SplitPath(percent.Value, next);
                     }, required: true));
                 case "task":
-                    Unknown(obj, path, "id", "type", "kind", "title", "assignee", "due", "next");
+                    Unknown(obj, path, "id", "type", "kind", "title", "assignee", "due", "dueBusinessDays", "next");
+                    var businessDays = OptionalNumber(obj, path, "dueBusinessDays");
+                    if (businessDays is not null && (businessDays is < 1 or > 60 || businessDays != Math.Floor(businessDays.Value)))
+                    {
+                        Error(Pointer(path, "dueBusinessDays"), "must be a whole number of working days from 1 to 60");
+                    }
+                    if (businessDays is not null && obj["due"] is not null)
+                    {
+                        Error(path, "give either due or dueBusinessDays, not both");
+                    }
                     return new TaskStep(id,
                         RequiredString(obj, path, "kind") ?? "",
                         RequiredString(obj, path, "title") ?? "",
                         Assignee(obj["assignee"], Pointer(path, "assignee")),
-                        RequiredDuration(obj, path, "due") ?? JourneyDuration.Zero,
-                        OptionalString(obj, path, "next"));
+                        (businessDays is null ? RequiredDuration(obj, path, "due") : null) ?? JourneyDuration.Zero,
+                        OptionalString(obj, path, "next"),
+                        businessDays is null ? null : (int)businessDays.Value);
                 case "update":
-                    Unknown(obj, path, "id", "type", "set", "addTags", "removeTags", "next");
-                    var set = new Dictionary<string, ValueSource>(StringComparer.Ordinal);
-                    if (obj["set"] is JsonObject setObj)
+                    Unknown(obj, path, "id", "type", "set", "add", "addTags", "removeTags", "next");
+                    var set = ValueMap(obj, path, "set");
+                    var sums = ValueMap(obj, path, "add");
+                    foreach (var (name, source) in sums.Where(kv => kv.Value.Literal is not null && !JsonNumbers.TryGetDecimal(kv.Value.Literal, out _)))
                     {
-                        foreach (var (name, value) in setObj)
-                        {
-                            set[name] = ValueSourceOf(value, Pointer(Pointer(path, "set"), name));
-                        }
-                    }
-                    else if (obj["set"] is not null)
-                    {
-                        Error(Pointer(path, "set"), "must be an object of attribute names to values");
+                        Error(Pointer(Pointer(path, "add"), name), "must be a number or a {\"path\": …} to one");
                     }
                     var add = StringList(obj, path, "addTags");
                     var remove = StringList(obj, path, "removeTags");
-                    if (set.Count == 0 && add.Count == 0 && remove.Count == 0)
+                    if (set.Count == 0 && sums.Count == 0 && add.Count == 0 && remove.Count == 0)
                     {
-                        Error(path, "an update step must set an attribute or change a tag");
+                        Error(path, "an update step must set or add to an attribute, or change a tag");
                     }
-                    return new UpdateStep(id, set, add, remove, OptionalString(obj, path, "next"));
+                    return new UpdateStep(id, set, add, remove, OptionalString(obj, path, "next"), sums);
+                case "emit":
+                    Unknown(obj, path, "id", "type", "event", "customer", "data", "next");
+                    var emitted = RequiredString(obj, path, "event");
+                    if (emitted is not null && !CloudEventReader.IsCustomType(emitted))
+                    {
+                        Error(Pointer(path, "event"), "must be a custom event type such as referral.paid (lower-case, dotted) that core systems do not send");
+                    }
+                    return new EmitStep(id, emitted ?? "", ValuePath(obj, path, "customer") ?? "", ValueMap(obj, path, "data"), OptionalString(obj, path, "next"));
                 case "exit":
                     Unknown(obj, path, "id", "type", "outcome");
                     return new ExitStep(id, OptionalString(obj, path, "outcome") ?? "completed");
                 case null:
                     return null;
                 default:
-                    Error(Pointer(path, "type"), $"unknown step type '{type}'; expected wait, send, waitForEvent, branch, split, task, update or exit");
+                    Error(Pointer(path, "type"), $"unknown step type '{type}'; expected wait, send, waitForEvent, clock, branch, split, task, update, emit or exit");
                     return null;
             }
         }
@@ -341,7 +362,7 @@ public sealed class JourneyDefinitionReader(ITemplateChecker? templates = null, 
                     Unknown(obj, path, "type", "event", "filter");
                     return new EventTrigger(RequiredString(obj, path, "event") ?? "", OptionalCondition(obj, path, "filter"));
                 case "schedule":
-                    Unknown(obj, path, "type", "cron", "timeZone", "customers");
+                    Unknown(obj, path, "type", "cron", "timeZone", "customers", "dates");
                     var cron = RequiredString(obj, path, "cron");
                     if (cron is not null && !IsCron(cron))
                     {
@@ -352,7 +373,31 @@ public sealed class JourneyDefinitionReader(ITemplateChecker? templates = null, 
                     {
                         Error(Pointer(path, "timeZone"), $"'{zone}' is not an IANA time zone");
                     }
-                    return new ScheduleTrigger(cron ?? "", zone, OptionalCondition(obj, path, "customers"));
+                    var dates = new Dictionary<DateOnly, string>();
+                    if (obj["dates"] is JsonObject byDate)
+                    {
+                        foreach (var (text, occasion) in byDate)
+                        {
+                            var datePath = Pointer(Pointer(path, "dates"), text);
+                            if (!DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date))
+                            {
+                                Error(datePath, $"'{text}' is not a date (YYYY-MM-DD)");
+                            }
+                            else if (occasion is not JsonValue v || !v.TryGetValue<string>(out var name) || !EntryPolicy.JourneyIdPattern().IsMatch(name))
+                            {
+                                Error(datePath, "must name the occasion in lower-case letters, digits and hyphens, such as spring-festival");
+                            }
+                            else
+                            {
+                                dates[date] = name;
+                            }
+                        }
+                    }
+                    else if (obj["dates"] is not null)
+                    {
+                        Error(Pointer(path, "dates"), "must be an object of dates (YYYY-MM-DD) to occasion names");
+                    }
+                    return new ScheduleTrigger(cron ?? "", zone, OptionalCondition(obj, path, "customers")) { Dates = dates };
                 case "api":
                     Unknown(obj, path, "type");
                     return new ApiTrigger();
@@ -403,7 +448,7 @@ public sealed class JourneyDefinitionReader(ITemplateChecker? templates = null, 
             return new EntryRule(policy, key, cooldown);
         }
 
-        private ExitRule? ExitRule(JsonNode? node, string path)
+        private EventRule? EventRule(JsonNode? node, string path)
         {
             if (node is not JsonObject obj)
             {
@@ -412,7 +457,109 @@ public sealed class JourneyDefinitionReader(ITemplateChecker? templates = null, 
             }
             Unknown(obj, path, "event", "match", "filter");
             var type = RequiredString(obj, path, "event");
-            return type is null ? null : new ExitRule(type, PathMap(obj["match"], Pointer(path, "match")), OptionalCondition(obj, path, "filter"));
+            return type is null ? null : new EventRule(type, PathMap(obj["match"], Pointer(path, "match")), OptionalCondition(obj, path, "filter"));
+        }
+
+        private Dictionary<string, ClockDefinition> Clocks(JsonNode? node, string path)
+        {
+            var clocks = new Dictionary<string, ClockDefinition>(StringComparer.Ordinal);
+            if (node is null)
+            {
+                return clocks;
+            }
+            if (node is not JsonObject obj)
+            {
+                Error(path, "must be an object of clock names to clocks");
+                return clocks;
+            }
+            foreach (var (name, value) in obj)
+            {
+                var clockPath = Pointer(path, name);
+                if (!EntryPolicy.JourneyIdPattern().IsMatch(name))
+                {
+                    Error(clockPath, "a clock name must be lower-case letters, digits and hyphens");
+                }
+                if (value is not JsonObject clock)
+                {
+                    Error(clockPath, "must be an object such as {\"target\": \"PT8H\", \"pauseOn\": […], \"resumeOn\": […]}");
+                    continue;
+                }
+                Unknown(clock, clockPath, "target", "calendar", "pauseOn", "resumeOn");
+                if (ClockTargetOf(clock["target"], Pointer(clockPath, "target")) is { } target)
+                {
+                    clocks[name] = new ClockDefinition(name, target, CalendarRef(clock, clockPath),
+                        List(clock, clockPath, "pauseOn", EventRule), List(clock, clockPath, "resumeOn", EventRule));
+                }
+            }
+            return clocks;
+        }
+
+        private ClockTarget? ClockTargetOf(JsonNode? node, string path)
+        {
+            switch (node)
+            {
+                case null:
+                    Error(path, "is required: a working-time duration such as \"PT8H\", or {\"path\": …, \"cases\": {…}, \"default\": …}");
+                    return null;
+                case JsonValue:
+                    return WorkingTime(node, path) is { } fixedTarget ? ClockTarget.Fixed(fixedTarget) : null;
+                case JsonObject obj:
+                    Unknown(obj, path, "path", "cases", "default");
+                    var valuePath = ValuePath(obj, path, "path");
+                    var cases = new Dictionary<string, JourneyDuration>(StringComparer.Ordinal);
+                    if (obj["cases"] is JsonObject byValue)
+                    {
+                        foreach (var (value, duration) in byValue)
+                        {
+                            if (WorkingTime(duration, Pointer(Pointer(path, "cases"), value)) is { } target)
+                            {
+                                cases[value] = target;
+                            }
+                        }
+                    }
+                    else
+                    {
+                        Error(Pointer(path, "cases"), "is required: an object of values to working-time durations");
+                    }
+                    var fallback = obj["default"] is { } d ? WorkingTime(d, Pointer(path, "default")) : null;
+                    return new ClockTarget(valuePath, cases, fallback);
+                default:
+                    Error(path, "must be a duration or an object with path, cases and default");
+                    return null;
+            }
+        }
+
+        /// <summary>A clock counts working hours, so its durations have hours and minutes only.</summary>
+        private JourneyDuration? WorkingTime(JsonNode? node, string path)
+        {
+            if (node is not JsonValue value || !value.TryGetValue<string>(out var text) || !JourneyDuration.TryParse(text, out var duration))
+            {
+                Error(path, "must be an ISO 8601 duration of working time such as PT8H");
+                return null;
+            }
+            if (duration is { Years: not 0 } or { Months: not 0 } or { Days: not 0 } || duration.IsZero)
+            {
+                Error(path, "counts working hours: use hours and minutes longer than zero, such as PT8H");
+                return null;
+            }
+            return duration;
+        }
+
+        private ClockDeadline? Deadline(JsonNode node, string path)
+        {
+            if (node is not JsonObject obj)
+            {
+                Error(path, "must be an object such as {\"clock\": \"resolution\", \"percent\": 75}");
+                return null;
+            }
+            Unknown(obj, path, "clock", "percent");
+            var clock = RequiredString(obj, path, "clock");
+            var percent = OptionalNumber(obj, path, "percent") ?? 100;
+            if (percent is <= 0 or > 1000)
+            {
+                Error(Pointer(path, "percent"), "must be more than 0 and at most 1000 (percent of the clock's target)");
+            }
+            return clock is null ? null : new ClockDeadline(clock, percent);
         }
 
         private GoalRule? Goal(JsonNode? node, string path)
@@ -432,17 +579,18 @@ public sealed class JourneyDefinitionReader(ITemplateChecker? templates = null, 
         {
             if (node is not JsonObject obj)
             {
-                Error(path, "is required: {\"owner\": true} for the account manager, or {\"role\": \"supervisor\"}");
+                Error(path, "is required: {\"owner\": true} for the account manager, {\"role\": \"supervisor\"}, or {\"path\": \"trigger.data.ownerId\"}");
                 return new TaskAssignee(true, null);
             }
-            Unknown(obj, path, "owner", "role");
+            Unknown(obj, path, "owner", "role", "path");
             var owner = OptionalBool(obj, path, "owner") ?? false;
             var role = OptionalString(obj, path, "role");
-            if (!owner && role is null)
+            var valuePath = obj["path"] is null ? null : ValuePath(obj, path, "path");
+            if (!owner && role is null && valuePath is null)
             {
-                Error(path, "needs \"owner\": true or a \"role\"");
+                Error(path, "needs a \"path\", \"owner\": true or a \"role\"");
             }
-            return new TaskAssignee(owner, role);
+            return new TaskAssignee(owner, role, valuePath);
         }
 
         private Dictionary<string, MessageTemplate> Templates(JsonNode? node, string path)
@@ -552,19 +700,28 @@ public sealed class JourneyDefinitionReader(ITemplateChecker? templates = null, 
                 var inner = Condition(obj["not"], Pointer(path, "not"));
                 return inner is null ? null : new NotCondition(inner);
             }
-            Unknown(obj, path, "path", "op", "value");
+            Unknown(obj, path, "path", "op", "value", "valuePath");
             var valuePath = ValuePath(obj, path, "path");
             var op = Enum<ComparisonOperator>(obj, path, "op", required: true);
             var value = obj["value"]?.DeepClone();
-            if (op is ComparisonOperator.In or ComparisonOperator.NotIn && value is not JsonArray)
+            var otherPath = obj["valuePath"] is null ? null : ValuePath(obj, path, "valuePath");
+            if (obj["value"] is not null && obj["valuePath"] is not null)
+            {
+                Error(path, "give either value or valuePath, not both");
+            }
+            else if (obj["valuePath"] is not null && op is ComparisonOperator.In or ComparisonOperator.NotIn or ComparisonOperator.Exists)
+            {
+                Error(Pointer(path, "valuePath"), $"cannot be used with '{Camel(op.Value.ToString())}'");
+            }
+            else if (obj["valuePath"] is null && op is ComparisonOperator.In or ComparisonOperator.NotIn && value is not JsonArray)
             {
                 Error(Pointer(path, "value"), $"must be an array for '{Camel(op.Value.ToString())}'");
             }
-            else if (op is not (ComparisonOperator.Exists or null) && obj["value"] is null)
+            else if (op is not (ComparisonOperator.Exists or null) && obj["value"] is null && obj["valuePath"] is null)
             {
                 Error(Pointer(path, "value"), "is required");
             }
-            return valuePath is null || op is null ? null : new Comparison(valuePath, op.Value, value);
+            return valuePath is null || op is null ? null : new Comparison(valuePath, op.Value, value, otherPath);
         }
 
         private Condition? OptionalCondition(JsonObject obj, string path, string key) =>
@@ -590,6 +747,23 @@ public sealed class JourneyDefinitionReader(ITemplateChecker? templates = null, 
                 }
             }
             return result;
+        }
+
+        private Dictionary<string, ValueSource> ValueMap(JsonObject obj, string path, string key)
+        {
+            var map = new Dictionary<string, ValueSource>(StringComparer.Ordinal);
+            if (obj[key] is JsonObject values)
+            {
+                foreach (var (name, value) in values)
+                {
+                    map[name] = ValueSourceOf(value, Pointer(Pointer(path, key), name));
+                }
+            }
+            else if (obj[key] is not null)
+            {
+                Error(Pointer(path, key), "must be an object of names to values");
+            }
+            return map;
         }
 
         private ValueSource ValueSourceOf(JsonNode? node, string path)
@@ -847,6 +1021,15 @@ public sealed class JourneyDefinitionReader(ITemplateChecker? templates = null, 
                             }
                         }
                         break;
+                    case ClockStep clock when !journey.Clocks.ContainsKey(clock.Clock):
+                        Error(StepPath(step.Id) + "/clock", UnknownClock(journey, clock.Clock));
+                        break;
+                    case WaitForEventStep { Deadline: { } deadline } when !journey.Clocks.ContainsKey(deadline.Clock):
+                        Error(StepPath(step.Id) + "/deadline/clock", UnknownClock(journey, deadline.Clock));
+                        break;
+                    case WaitForEventStep { Deadline: not null, OnTimeout: null }:
+                        Error(StepPath(step.Id) + "/onTimeout", "is required with a deadline: the step the clock threshold leads to");
+                        break;
                     case SplitStep split when split.Paths.Count > 0 && split.Paths.Sum(p => p.Percent) != 100:
                         Error(StepPath(step.Id) + "/paths", $"percentages add up to {split.Paths.Sum(p => p.Percent)}; they must add up to 100");
                         break;
@@ -860,15 +1043,20 @@ public sealed class JourneyDefinitionReader(ITemplateChecker? templates = null, 
             LoopsWithoutWait(journey, StepPath);
         }
 
+        private static string UnknownClock(JourneyDefinition journey, string name) =>
+            $"no clock named '{name}' in /clocks" + (journey.Clocks.Count > 0 ? $"; defined: {string.Join(", ", journey.Clocks.Keys.Order(StringComparer.Ordinal))}" : "");
+
         private static IEnumerable<(string Field, string Target)> References(Step step) => step switch
         {
             WaitStep w => Maybe("/next", w.Next),
             SendStep s => Maybe("/next", s.Next),
             WaitForEventStep e => Maybe("/onEvent", e.OnEvent).Concat(Maybe("/onTimeout", e.OnTimeout)),
+            ClockStep c => Maybe("/next", c.Next),
             BranchStep b => b.Cases.Select((c, i) => ($"/cases/{i}/next", c.Next)).Concat(Maybe("/otherwise", b.Otherwise)),
             SplitStep s => s.Paths.Select((p, i) => ($"/paths/{i}/next", p.Next)),
             TaskStep t => Maybe("/next", t.Next),
             UpdateStep u => Maybe("/next", u.Next),
+            EmitStep e => Maybe("/next", e.Next),
             ExitStep => [],
             _ => throw new InvalidOperationException($"Unhandled step type {step.GetType().Name}."),
         };

@@ -51,10 +51,22 @@ public sealed record WaitForEventStep(
     string? OnEvent,
     string? OnTimeout,
     bool TimeoutInBusinessTime = false,
-    string? Calendar = null) : Step(Id)
+    string? Calendar = null,
+    ClockDeadline? Deadline = null) : Step(Id)
 {
     public override IEnumerable<string> Successors =>
         new[] { OnEvent, OnTimeout }.Where(s => s is not null).Select(s => s!);
+}
+
+/// <summary>A timeout at the moment an SLA clock reaches <paramref name="Percent"/> of its target; it moves when the clock pauses or resumes.</summary>
+public sealed record ClockDeadline(string Clock, decimal Percent);
+
+public enum ClockAction { Start, Stop, Resume }
+
+/// <summary>Starts an SLA clock, stops it (the target is met) or resumes a stopped one from where it stopped (a reopened complaint).</summary>
+public sealed record ClockStep(string Id, string Clock, ClockAction Action, string? Next) : Step(Id)
+{
+    public override IEnumerable<string> Successors => Next is null ? [] : [Next];
 }
 
 public sealed record BranchStep(string Id, IReadOnlyList<BranchCase> Cases, string? Otherwise) : Step(Id)
@@ -73,21 +85,35 @@ public sealed record SplitStep(string Id, IReadOnlyList<SplitPath> Paths) : Step
 
 public sealed record SplitPath(decimal Percent, string Next);
 
-/// <summary>A task for staff: the customer's owner (account manager) or a role.</summary>
-public sealed record TaskStep(string Id, string Kind, string Title, TaskAssignee Assignee, JourneyDuration Due, string? Next) : Step(Id)
+/// <summary>A task for staff: a person named by a value path, the customer's owner (account manager) or a role.</summary>
+/// <param name="DueBusinessDays">When set, the task is due at the close of that many working days later (region's business calendar), instead of <paramref name="Due"/>.</param>
+public sealed record TaskStep(string Id, string Kind, string Title, TaskAssignee Assignee, JourneyDuration Due, string? Next, int? DueBusinessDays = null) : Step(Id)
 {
     public override IEnumerable<string> Successors => Next is null ? [] : [Next];
 }
 
-public sealed record TaskAssignee(bool Owner, string? Role);
+/// <param name="Path">A value path naming the assignee, such as the complaint's <c>trigger.data.ownerId</c>; when absent, the owner or role applies.</param>
+/// <param name="Role">A role such as <c>supervisor</c>, resolved to a person per customer region from configuration, else left to the role's inbox.</param>
+public sealed record TaskAssignee(bool Owner, string? Role, string? Path = null);
 
-/// <summary>Sets customer attributes and tags.</summary>
+/// <summary>Sets customer attributes and tags, and adds to numeric attributes (a voucher balance).</summary>
+/// <param name="AddToAttributes">Numbers added to attributes; applied once per step occurrence, however often the update is retried.</param>
 public sealed record UpdateStep(
     string Id,
     IReadOnlyDictionary<string, ValueSource> SetAttributes,
     IReadOnlyList<string> AddTags,
     IReadOnlyList<string> RemoveTags,
-    string? Next) : Step(Id)
+    string? Next,
+    IReadOnlyDictionary<string, ValueSource>? AddToAttributes = null) : Step(Id)
+{
+    public override IEnumerable<string> Successors => Next is null ? [] : [Next];
+}
+
+/// <summary>
+/// Raises an event for a customer named by a value path (a referred customer's payment announced to their referrer).
+/// The event id is (instance, step, occurrence), so a retried emit is one event.
+/// </summary>
+public sealed record EmitStep(string Id, string Event, string Customer, IReadOnlyDictionary<string, ValueSource> Data, string? Next) : Step(Id)
 {
     public override IEnumerable<string> Successors => Next is null ? [] : [Next];
 }

@@ -80,6 +80,9 @@ public static partial class CloudEventReader
 
     public static bool IsKnownType(string type) => Contract.ContainsKey(type);
 
+    /// <summary>A custom event type (not one of the contract's): journeys may wait for and emit these.</summary>
+    public static bool IsCustomType(string type) => !IsKnownType(type) && CustomType().IsMatch(type);
+
     /// <summary>
     /// False when any string or property name in the tree is broken UTF-16 (a lone surrogate written as a JSON escape
     /// such as <c>\ud800</c>), which System.Text.Json refuses to read as a string and storage could not keep.

@@ -33,4 +33,7 @@ public static class KnownEventTypes
     public const string ComplaintReopened = "complaint.reopened";
     public const string ConsentChanged = "consent.changed";
     public const string SmsReceived = "sms.received";
+    /// <summary>Raised by the customer pyramid's recomputation: <c>{customerId, from, to}</c>.</summary>
+    public const string CustomerStatusChanged = "customer.status_changed";
+    public const string CustomerTierChanged = "customer.tier_changed";
 }

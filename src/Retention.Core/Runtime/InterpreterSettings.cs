@@ -19,6 +19,19 @@ public sealed record InterpreterSettings(
     public IReadOnlyDictionary<string, string> RegionCalendars { get; init; } = new Dictionary<string, string>();
 
     public string? DefaultCalendar { get; init; }
+
+    /// <summary>Who holds each escalation role (supervisor, manager…) in each region.</summary>
+    public StaffDirectory Staff { get; init; } = StaffDirectory.Empty;
+}
+
+/// <summary>Role holders by region, with defaults for regions not listed: a task for a role goes to that person.</summary>
+public sealed record StaffDirectory(IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> Regions, IReadOnlyDictionary<string, string> Default)
+{
+    public static StaffDirectory Empty { get; } = new(new Dictionary<string, IReadOnlyDictionary<string, string>>(), new Dictionary<string, string>());
+
+    public string? Resolve(string? region, string role) =>
+        region is not null && Regions.TryGetValue(region, out var roles) && roles.TryGetValue(role, out var holder) ? holder
+        : Default.GetValueOrDefault(role);
 }
 
 /// <summary>The interpreter's answer: the next state, the effects to carry out, and what to add to the history.</summary>

@@ -13,6 +13,7 @@ namespace Retention.Core.Runtime;
 [JsonDerivedType(typeof(SendMessage), "send")]
 [JsonDerivedType(typeof(CreateTask), "task")]
 [JsonDerivedType(typeof(UpdateCustomer), "update")]
+[JsonDerivedType(typeof(EmitEvent), "emit")]
 public abstract record JourneyCommand;
 
 public sealed record ScheduleTimer(string InstanceId, long Token, DateTimeOffset DueAt) : JourneyCommand;
@@ -59,8 +60,14 @@ public sealed record CreateTask(
     string? Role,
     DateTimeOffset DueAt) : JourneyCommand;
 
+/// <param name="UpdateKey">(instance, step, occurrence): additions are applied once under this key.</param>
 public sealed record UpdateCustomer(
     string CustomerId,
     IReadOnlyDictionary<string, JsonNode?> SetAttributes,
     IReadOnlyList<string> AddTags,
-    IReadOnlyList<string> RemoveTags) : JourneyCommand;
+    IReadOnlyList<string> RemoveTags,
+    IReadOnlyDictionary<string, decimal>? AddToAttributes = null,
+    string? UpdateKey = null) : JourneyCommand;
+
+/// <summary>An event for another (or the same) customer, routed like an ingested one; its id makes a retry a duplicate.</summary>
+public sealed record EmitEvent(string EventId, string Type, string CustomerId, DateTimeOffset Time, JsonObject Data) : JourneyCommand;

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
+using Retention.Core.Calendars;
 using Retention.Core.Events;
 
 namespace Retention.Core.Runtime;
@@ -21,6 +22,13 @@ public sealed record PendingTimer(long Token, DateTimeOffset DueAt, TimerPurpose
 
 public sealed record BufferedEvent(CustomerEvent Event, DateTimeOffset BufferedAt);
 
+/// <summary>A started SLA clock: paused by events (waiting on the customer), stopped by a clock step (the target met).</summary>
+/// <param name="Calendar">The business calendar chosen at start, so a later region change does not move the target.</param>
+public sealed record ClockState(SlaClock Clock, string Calendar, DateTimeOffset StartedAt, bool Stopped)
+{
+    public string Status => Stopped ? "stopped" : Clock.IsRunning ? "running" : "paused";
+}
+
 /// <summary>A journey instance's durable state. The interpreter never mutates the copy it is given.</summary>
 public sealed class JourneyInstanceState
 {
@@ -38,6 +46,7 @@ public sealed class JourneyInstanceState
     public JsonObject Trigger { get; set; } = [];
     public JsonObject Context { get; set; } = [];
     public List<BufferedEvent> Buffered { get; set; } = [];
+    public Dictionary<string, ClockState> Clocks { get; set; } = [];
     /// <summary>Keys of the most recent events applied, so a redelivered event changes nothing.</summary>
     public List<string> SeenEvents { get; set; } = [];
     /// <summary>How many times each step has run: part of each send's idempotency key.</summary>

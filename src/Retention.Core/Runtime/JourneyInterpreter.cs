@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Retention.Core.Calendars;
 using Retention.Core.Conditions;
 using Retention.Core.Customers;
 using Retention.Core.Definitions;
@@ -134,13 +135,23 @@ public sealed class JourneyInterpreter(InterpreterSettings settings)
                     return Continue(Step<WaitStep>(timer.StepId).Next);
                 case TimerPurpose.EventTimeout:
                     var wait = Step<WaitForEventStep>(timer.StepId);
-                    Record("timed-out", wait.Id, $"no {wait.Event} by {timer.DueAt:O}");
-                    return Continue(wait.OnTimeout);
+                    return TimedOut(wait, timer.DueAt);
                 case TimerPurpose.GoalWindow:
                     return End(InstanceStatus.Completed, "holdout-not-converted");
                 default:
                     throw new InvalidOperationException($"Unhandled timer purpose {timer.Purpose}.");
             }
+        }
+
+        private InterpretResult TimedOut(WaitForEventStep wait, DateTimeOffset dueAt)
+        {
+            Record("timed-out", wait.Id, $"no {wait.Event} by {dueAt:O}");
+            if (wait.Deadline is { } deadline)
+            {
+                // Warnings before the target and breaches at or after it are counted apart (metrics and SLA reports).
+                Record(deadline.Percent < 100 ? "sla-warning" : "sla-breach", wait.Id, $"{deadline.Clock} reached {deadline.Percent}% of its target");
+            }
+            return Continue(wait.OnTimeout);
         }
 
         public InterpretResult OnEvent(CustomerEvent received)
@@ -163,7 +174,14 @@ public sealed class JourneyInterpreter(InterpreterSettings settings)
                 var profile = (JsonObject)received.Data.DeepClone();
                 profile.Remove("customerId");
                 CustomerSnapshot.Merge(state.Customer, profile);
+                FollowChangedDate();
             }
+            var segmentChanged = SegmentField(received.Type);
+            if (segmentChanged is not null && received.Data["to"] is JsonValue to)
+            {
+                state.Customer[segmentChanged] = to.DeepClone();
+            }
+            PauseOrResumeClocks(received);
             var scope = Scope(received);
             if (journey.Goal is { } goal && !state.Converted && received.Type == goal.Event
                 && received.Time <= goal.Within.AddTo(state.StartedAt, Zone) && (goal.Filter?.Evaluate(scope) ?? true))
@@ -195,7 +213,66 @@ public sealed class JourneyInterpreter(InterpreterSettings settings)
                 Buffer(received);
                 return Done();
             }
-            return _history.Count > 0 || received.Type == KnownEventTypes.CustomerUpserted ? Done() : Ignored(state, "not awaited");
+            return _history.Count > 0 || received.Type == KnownEventTypes.CustomerUpserted || segmentChanged is not null ? Done() : Ignored(state, "not awaited");
+        }
+
+        /// <summary>A wait for a profile date (a birthday) moves when the profile's date changes.</summary>
+        private void FollowChangedDate()
+        {
+            if (state.Status == InstanceStatus.Waiting && state.Timer is { Purpose: TimerPurpose.Wait } timer
+                && journey.FindStep(timer.StepId ?? "") is WaitStep { Until: WaitDate } wait && DueAt(wait) is { } due && due != timer.DueAt && due > now)
+            {
+                SetTimer(due, TimerPurpose.Wait, wait.Id);
+                Record("wait-moved", wait.Id, $"the date changed: now until {due:O}");
+            }
+        }
+
+        /// <summary>The pyramid's recomputation announces status and tier changes; the instance's copy of the profile follows them.</summary>
+        private static string? SegmentField(string eventType) => eventType switch
+        {
+            KnownEventTypes.CustomerStatusChanged => "status",
+            KnownEventTypes.CustomerTierChanged => "tier",
+            _ => null,
+        };
+
+        private void PauseOrResumeClocks(CustomerEvent received)
+        {
+            foreach (var (name, clock) in state.Clocks.Where(c => !c.Value.Stopped).ToList())
+            {
+                var definition = journey.Clocks.GetValueOrDefault(name);
+                if (definition is null)
+                {
+                    continue;
+                }
+                bool Hits(IReadOnlyList<EventRule> rules) => rules.Any(r => r.Event == received.Type && Matches(r.Match, r.Filter, received, Scope(received)));
+                if (clock.Clock.IsRunning && Hits(definition.PauseOn))
+                {
+                    state.Clocks[name] = clock with { Clock = clock.Clock.Pause(now, CalendarOf(clock)) };
+                    Record("clock-paused", state.CurrentStepId, $"{name} at {Elapsed(name)} on {received.Type}");
+                    RearmDeadline(name);
+                }
+                else if (!clock.Clock.IsRunning && Hits(definition.ResumeOn))
+                {
+                    state.Clocks[name] = clock with { Clock = clock.Clock.Resume(now) };
+                    Record("clock-resumed", state.CurrentStepId, $"{name} from {Elapsed(name)} on {received.Type}");
+                    RearmDeadline(name);
+                }
+            }
+        }
+
+        /// <summary>A wait racing this clock's threshold moves with it: no timer while paused, a new one (new token) on resume.</summary>
+        private void RearmDeadline(string clock)
+        {
+            if (state.Status is InstanceStatus.Waiting or InstanceStatus.Suspended && !state.Holdout
+                && state.CurrentStepId is { } stepId && journey.FindStep(stepId) is WaitForEventStep { Deadline: { } deadline } wait && deadline.Clock == clock)
+            {
+                state.Timer = null;
+                state.TimerElapsedWhileSuspended = false;
+                if (ThresholdAt(deadline) is { } due)
+                {
+                    SetTimer(due, TimerPurpose.EventTimeout, wait.Id);
+                }
+            }
         }
 
         public InterpretResult OnSuspend(string reason)
@@ -299,7 +376,25 @@ public sealed class JourneyInterpreter(InterpreterSettings settings)
                             return Arrived(awaitEvent, early);
                         }
                         state.Timer = null;
-                        if (awaitEvent.Timeout is { } timeout)
+                        if (awaitEvent.Deadline is { } deadline)
+                        {
+                            if (!state.Clocks.ContainsKey(deadline.Clock))
+                            {
+                                return End(InstanceStatus.Failed, $"clock {deadline.Clock} was never started");
+                            }
+                            var threshold = ThresholdAt(deadline);
+                            if (threshold <= now)
+                            {
+                                return TimedOut(awaitEvent, threshold.Value);
+                            }
+                            if (threshold is { } at)
+                            {
+                                SetTimer(at, TimerPurpose.EventTimeout, awaitEvent.Id);
+                            }
+                            Record("waiting-for-event", awaitEvent.Id, $"{awaitEvent.Event} until {deadline.Clock} reaches {deadline.Percent}%"
+                                + (threshold is { } t ? $" at {t:O}" : " (clock paused)"));
+                        }
+                        else if (awaitEvent.Timeout is { } timeout)
                         {
                             var until = awaitEvent.TimeoutInBusinessTime ? AddBusinessTime(timeout, awaitEvent.Calendar) : timeout.AddTo(now, Zone);
                             SetTimer(until, TimerPurpose.EventTimeout, awaitEvent.Id);
@@ -311,6 +406,10 @@ public sealed class JourneyInterpreter(InterpreterSettings settings)
                         }
                         state.Status = InstanceStatus.Waiting;
                         return Done();
+                    case ClockStep clockStep:
+                        RunClockStep(clockStep);
+                        stepId = clockStep.Next;
+                        continue;
                     case BranchStep branch:
                         var scope = Scope(null);
                         var taken = branch.Cases.FirstOrDefault(c => c.When.Evaluate(scope));
@@ -324,15 +423,20 @@ public sealed class JourneyInterpreter(InterpreterSettings settings)
                         stepId = path.Next;
                         continue;
                     case TaskStep task:
-                        var ownerId = task.Assignee.Owner ? CustomerSnapshot.Text(state.Customer, "ownerId") : null;
+                        var (assigneeId, role, whom) = Assign(task.Assignee);
                         _commands.Add(new CreateTask($"{state.InstanceId}/{task.Id}/{occurrence}", state.InstanceId, journey.Id, task.Id, state.CustomerId,
-                            task.Kind, task.Title, ownerId, task.Assignee.Owner && ownerId is not null ? null : task.Assignee.Role ?? "unassigned", task.Due.AddTo(now, Zone)));
-                        Record("task", task.Id, $"{task.Kind} for {(ownerId is not null ? "the owner" : task.Assignee.Role ?? "unassigned")}");
+                            task.Kind, task.Title, assigneeId, role,
+                            task.DueBusinessDays is { } days ? CalendarFor(null).EndOfWorkingDays(now, days) : task.Due.AddTo(now, Zone)));
+                        Record("task", task.Id, $"{task.Kind} for {whom}");
                         stepId = task.Next;
                         continue;
                     case UpdateStep update:
-                        ApplyUpdate(update);
+                        ApplyUpdate(update, occurrence);
                         stepId = update.Next;
+                        continue;
+                    case EmitStep emit:
+                        Emit(emit, occurrence);
+                        stepId = emit.Next;
                         continue;
                     case ExitStep exit:
                         return End(InstanceStatus.Completed, exit.Outcome);
@@ -341,6 +445,74 @@ public sealed class JourneyInterpreter(InterpreterSettings settings)
                 }
             }
         }
+
+        /// <summary>The named person, else the customer's owner, else the role's holder in the customer's region, else the role's inbox.</summary>
+        private (string? AssigneeId, string? Role, string Whom) Assign(TaskAssignee assignee)
+        {
+            if (assignee.Path is { } path && Condition.AsTextOrNull(Scope(null).Resolve(path)) is { Length: > 0 } named)
+            {
+                return (named, assignee.Role, path);
+            }
+            if (assignee.Owner && CustomerSnapshot.Text(state.Customer, "ownerId") is { Length: > 0 } ownerId)
+            {
+                return (ownerId, null, "the owner");
+            }
+            var role = assignee.Role ?? "unassigned";
+            var holder = assignee.Role is null ? null : _settings.Staff.Resolve(CustomerSnapshot.Text(state.Customer, "region"), assignee.Role);
+            return (holder, role, holder is null ? $"the {role} inbox" : $"the {role}");
+        }
+
+        private void RunClockStep(ClockStep step)
+        {
+            var existing = state.Clocks.GetValueOrDefault(step.Clock);
+            switch (step.Action)
+            {
+                case ClockAction.Start:
+                    var definition = journey.Clocks[step.Clock];
+                    var calendar = CalendarFor(definition.Calendar);
+                    var target = TargetOf(definition.Target);
+                    state.Clocks[step.Clock] = new ClockState(SlaClock.StartAt(target, now), calendar.Id, now, Stopped: false);
+                    Record("clock-started", step.Id, $"{step.Clock}: target {target.TotalHours:0.##} working hours in {calendar.Id}");
+                    break;
+                case ClockAction.Stop when existing is { Stopped: false }:
+                    state.Clocks[step.Clock] = existing with { Clock = existing.Clock.Pause(now, CalendarOf(existing)), Stopped = true };
+                    Record("clock-stopped", step.Id, $"{step.Clock} at {Elapsed(step.Clock)}{(existing.Clock.IsBreached(now, CalendarOf(existing)) ? ", after its target" : ", within target")}");
+                    break;
+                case ClockAction.Resume when existing is { Stopped: true }:
+                    state.Clocks[step.Clock] = existing with { Clock = existing.Clock.Resume(now), Stopped = false };
+                    Record("clock-resumed", step.Id, $"{step.Clock} from {Elapsed(step.Clock)}");
+                    break;
+                default:
+                    Record("clock-unchanged", step.Id, $"{step.Clock} is {existing?.Status ?? "not started"}; {step.Action.ToString().ToLowerInvariant()} does nothing");
+                    break;
+            }
+        }
+
+        private TimeSpan TargetOf(ClockTarget target)
+        {
+            if (target.Path is { } path && Condition.AsTextOrNull(Scope(null).Resolve(path)) is { } value && target.Cases.TryGetValue(value, out var chosen))
+            {
+                return chosen.Time;
+            }
+            return (target.Default ?? throw new InvalidOperationException($"No clock target for this value and no default in journey {journey.Id}.")).Time;
+        }
+
+        /// <summary>When the clock reaches the deadline's share of its target; null while it is paused.</summary>
+        private DateTimeOffset? ThresholdAt(ClockDeadline deadline)
+        {
+            var clock = state.Clocks[deadline.Clock];
+            return clock.Stopped ? null : clock.Clock.ReachesAt((double)deadline.Percent / 100, now, CalendarOf(clock));
+        }
+
+        private string Elapsed(string clock)
+        {
+            var c = state.Clocks[clock];
+            return $"{c.Clock.Elapsed(now, CalendarOf(c)).TotalHours:0.##}h of {c.Clock.Target.TotalHours:0.##}h";
+        }
+
+        private BusinessCalendar CalendarOf(ClockState clock) =>
+            _settings.Calendars.TryGetValue(clock.Calendar, out var calendar) ? calendar
+            : throw new InvalidOperationException($"No business calendar '{clock.Calendar}' for journey {journey.Id}.");
 
         private static SplitPath PickPath(SplitStep split, int bucket)
         {
@@ -356,14 +528,40 @@ public sealed class JourneyInterpreter(InterpreterSettings settings)
             return split.Paths[^1];
         }
 
-        private void ApplyUpdate(UpdateStep update)
+        private void Emit(EmitStep emit, int occurrence)
         {
             var scope = Scope(null);
-            var values = update.SetAttributes.ToDictionary(kv => kv.Key, kv => kv.Value.Path is { } p ? scope.Resolve(p)?.DeepClone() : kv.Value.Literal?.DeepClone());
+            if (Condition.AsTextOrNull(scope.Resolve(emit.Customer)) is not { Length: > 0 } customerId)
+            {
+                Record("emit-skipped", emit.Id, $"no customer at {emit.Customer}");
+                return;
+            }
+            var data = new JsonObject { ["customerId"] = customerId };
+            foreach (var (name, source) in emit.Data)
+            {
+                data[name] = Resolve(source, scope);
+            }
+            _commands.Add(new EmitEvent($"{state.InstanceId}/{emit.Id}/{occurrence}", emit.Event, customerId, now, data));
+            Record("emit", emit.Id, $"{emit.Event} for {(customerId == state.CustomerId ? "this customer" : "another customer")}");
+        }
+
+        private static JsonNode? Resolve(ValueSource source, ValueScope scope) =>
+            source.Path is { } path ? scope.Resolve(path)?.DeepClone() : source.Literal?.DeepClone();
+
+        private void ApplyUpdate(UpdateStep update, int occurrence)
+        {
+            var scope = Scope(null);
+            var values = update.SetAttributes.ToDictionary(kv => kv.Key, kv => Resolve(kv.Value, scope));
+            var sums = (update.AddToAttributes ?? new Dictionary<string, ValueSource>())
+                .ToDictionary(kv => kv.Key, kv => JsonNumbers.TryGetDecimal(Resolve(kv.Value, scope), out var n) ? n : 0m);
             var attributes = CustomerSnapshot.Attributes(state.Customer);
             foreach (var (name, value) in values)
             {
                 attributes[name] = value?.DeepClone();
+            }
+            foreach (var (name, amount) in sums)
+            {
+                attributes[name] = (JsonNumbers.TryGetDecimal(attributes[name], out var before) ? before : 0m) + amount;
             }
             var tags = CustomerSnapshot.Tags(state.Customer);
             foreach (var tag in update.AddTags.Where(t => !tags.Any(x => x?.GetValue<string>() == t)))
@@ -374,21 +572,22 @@ public sealed class JourneyInterpreter(InterpreterSettings settings)
             {
                 tags.Remove(existing);
             }
-            _commands.Add(new UpdateCustomer(state.CustomerId, values, update.AddTags, update.RemoveTags));
-            Record("update", update.Id, string.Join(", ", values.Keys.Select(k => $"attributes.{k}").Concat(update.AddTags.Select(t => $"+{t}")).Concat(update.RemoveTags.Select(t => $"-{t}"))));
+            _commands.Add(new UpdateCustomer(state.CustomerId, values, update.AddTags, update.RemoveTags, sums, $"{state.InstanceId}/{update.Id}/{occurrence}"));
+            Record("update", update.Id, string.Join(", ", values.Keys.Select(k => $"attributes.{k}")
+                .Concat(sums.Select(kv => $"attributes.{kv.Key} += {kv.Value}"))
+                .Concat(update.AddTags.Select(t => $"+{t}")).Concat(update.RemoveTags.Select(t => $"-{t}"))));
         }
 
         /// <summary>Working hours in the step's calendar, else the customer's region's, else the default one.</summary>
-        private DateTimeOffset AddBusinessTime(JourneyDuration duration, string? calendarId)
+        private DateTimeOffset AddBusinessTime(JourneyDuration duration, string? calendarId) => CalendarFor(calendarId).Add(now, duration.Time);
+
+        private BusinessCalendar CalendarFor(string? calendarId)
         {
             var id = calendarId
                 ?? (CustomerSnapshot.Text(state.Customer, "region") is { } region && _settings.RegionCalendars.TryGetValue(region, out var byRegion) ? byRegion : null)
                 ?? _settings.DefaultCalendar;
-            if (id is null || !_settings.Calendars.TryGetValue(id, out var calendar))
-            {
-                throw new InvalidOperationException($"No business calendar '{id ?? "(none configured)"}' for journey {journey.Id}.");
-            }
-            return calendar.Add(now, duration.Time);
+            return id is not null && _settings.Calendars.TryGetValue(id, out var calendar) ? calendar
+                : throw new InvalidOperationException($"No business calendar '{id ?? "(none configured)"}' for journey {journey.Id}.");
         }
 
         private DateTimeOffset? DueAt(WaitStep wait) => wait.Until switch
@@ -452,7 +651,34 @@ public sealed class JourneyInterpreter(InterpreterSettings settings)
         private ValueScope Scope(CustomerEvent? received) =>
             new(state.Customer, state.Trigger, state.Context, received?.ToJson(), JourneyInfo());
 
-        private JsonObject JourneyInfo() => new() { ["id"] = journey.Id, ["name"] = journey.Name, ["version"] = journey.Version, ["instanceId"] = state.InstanceId };
+        private JsonObject JourneyInfo() => new()
+        {
+            ["id"] = journey.Id,
+            ["name"] = journey.Name,
+            ["version"] = journey.Version,
+            ["instanceId"] = state.InstanceId,
+            ["clocks"] = ClockValues(),
+        };
+
+        /// <summary><c>journey.clocks.resolution.elapsedPercent</c> and friends, so a branch can pick up where a reopened clock stands.</summary>
+        private JsonObject ClockValues()
+        {
+            var clocks = new JsonObject();
+            foreach (var (name, clock) in state.Clocks)
+            {
+                var calendar = CalendarOf(clock);
+                var elapsed = clock.Clock.Elapsed(now, calendar);
+                clocks[name] = new JsonObject
+                {
+                    ["status"] = clock.Status,
+                    ["elapsedMinutes"] = Math.Round(elapsed.TotalMinutes, 2),
+                    ["targetMinutes"] = Math.Round(clock.Clock.Target.TotalMinutes, 2),
+                    ["elapsedPercent"] = Math.Round(100 * elapsed.TotalMinutes / clock.Clock.Target.TotalMinutes, 2),
+                    ["breached"] = elapsed >= clock.Clock.Target,
+                };
+            }
+            return clocks;
+        }
 
         private JsonObject TemplateVariables() => new()
         {

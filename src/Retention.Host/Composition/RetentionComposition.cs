@@ -66,6 +66,7 @@ public static class RetentionComposition
                 Calendars = sp.GetRequiredService<BusinessCalendars>().ById,
                 RegionCalendars = options.Calendars.Regions,
                 DefaultCalendar = options.Calendars.Default,
+                Staff = options.Staff.ToDirectory(),
             });
         });
         services.AddSingleton<MessageRenderer>();

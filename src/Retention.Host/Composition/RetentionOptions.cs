@@ -1,3 +1,5 @@
+using Retention.Core.Runtime;
+
 namespace Retention.Host.Composition;
 
 /// <summary>The <c>Retention</c> configuration section.</summary>
@@ -29,6 +31,8 @@ public sealed class RetentionOptions
 
     public CalendarOptions Calendars { get; set; } = new();
 
+    public StaffOptions Staff { get; set; } = new();
+
     public string ResolveJourneysPath() =>
         JourneysPath is { Length: > 0 } path ? Path.GetFullPath(path) : Path.Combine(AppContext.BaseDirectory, "config", "journeys");
 }
@@ -46,6 +50,19 @@ public sealed class CalendarOptions
 
     public string ResolvePath() =>
         Path is { Length: > 0 } path ? System.IO.Path.GetFullPath(path) : System.IO.Path.Combine(AppContext.BaseDirectory, "config", "calendars");
+}
+
+/// <summary>Who holds the escalation roles (supervisor, manager…) that journey tasks name, by customer region.</summary>
+public sealed class StaffOptions
+{
+    /// <summary>Role to staff id for regions not listed under <see cref="Regions"/>.</summary>
+    public Dictionary<string, string> Default { get; set; } = [];
+
+    /// <summary>Region to (role to staff id).</summary>
+    public Dictionary<string, Dictionary<string, string>> Regions { get; set; } = [];
+
+    public StaffDirectory ToDirectory() => new(
+        Regions.ToDictionary(r => r.Key, r => (IReadOnlyDictionary<string, string>)r.Value, StringComparer.Ordinal), Default);
 }
 
 public sealed class WebhookOptions

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Azure;
 using Azure.Data.Tables;
+using Retention.Core.Conditions;
 using Retention.Core.Customers;
 using Retention.Core.Ports;
 using Retention.Core.Runtime;
@@ -71,9 +72,14 @@ public sealed class CustomerProfileStore(StorageAccount account, CorrelationInde
         }
     }
 
-    /// <summary>An update step's attribute and tag changes, merged under the ETag.</summary>
+    /// <summary>
+    /// An update step's changes, merged under the ETag. Additions (a voucher balance) are not idempotent by nature, so
+    /// the profile write and a marker row for the update key commit in one transaction: a retried update finds its
+    /// marker and changes nothing.
+    /// </summary>
     public async Task ApplyAsync(UpdateCustomer update, CancellationToken cancellationToken)
     {
+        var additions = update.AddToAttributes ?? new Dictionary<string, decimal>();
         for (var attempt = 0; ; attempt++)
         {
             var row = await ReadAsync(update.CustomerId, cancellationToken);
@@ -82,6 +88,10 @@ public sealed class CustomerProfileStore(StorageAccount account, CorrelationInde
             foreach (var (name, value) in update.SetAttributes)
             {
                 attributes[name] = value?.DeepClone();
+            }
+            foreach (var (name, amount) in additions)
+            {
+                attributes[name] = (JsonNumbers.TryGetDecimal(attributes[name], out var before) ? before : 0m) + amount;
             }
             var tags = CustomerSnapshot.Tags(profile);
             foreach (var tag in update.AddTags.Where(t => !tags.Any(x => x?.GetValue<string>() == t)))
@@ -92,7 +102,10 @@ public sealed class CustomerProfileStore(StorageAccount account, CorrelationInde
             {
                 tags.Remove(existing);
             }
-            if (await TryWriteAsync(update.CustomerId, profile, row?.ProfileTime ?? DateTimeOffset.MinValue, row?.ETag, cancellationToken))
+            var written = additions.Count > 0 && update.UpdateKey is { } key
+                ? await TryWriteOnceAsync(update.CustomerId, key, profile, row, cancellationToken)
+                : await TryWriteAsync(update.CustomerId, profile, row?.ProfileTime ?? DateTimeOffset.MinValue, row?.ETag, cancellationToken);
+            if (written)
             {
                 return;
             }
@@ -100,6 +113,30 @@ public sealed class CustomerProfileStore(StorageAccount account, CorrelationInde
             {
                 throw new InvalidOperationException($"Customer {update.CustomerId} kept changing concurrently.");
             }
+        }
+    }
+
+    /// <summary>True when written now or already applied under <paramref name="updateKey"/>; false on a concurrent change (retry).</summary>
+    private async Task<bool> TryWriteOnceAsync(string customerId, string updateKey, JsonObject profile, ProfileRowData? row, CancellationToken cancellationToken)
+    {
+        var partition = KeyEncoding.Encode(customerId);
+        var marker = new TableEntity(partition, "applied-" + KeyEncoding.Encode(updateKey));
+        var entity = ProfileEntity(customerId, profile, row?.ProfileTime ?? DateTimeOffset.MinValue);
+        TableTransactionAction[] actions = row is null
+            ? [new(TableTransactionActionType.Add, marker), new(TableTransactionActionType.Add, entity)]
+            : [new(TableTransactionActionType.Add, marker), new(TableTransactionActionType.UpdateReplace, entity, row.ETag)];
+        try
+        {
+            await _table.SubmitTransactionAsync(actions, cancellationToken);
+            return true;
+        }
+        catch (TableTransactionFailedException e) when (e.FailedTransactionActionIndex == 0 && e.Status == 409)
+        {
+            return true;
+        }
+        catch (TableTransactionFailedException e) when (e.Status is 409 or 412)
+        {
+            return false;
         }
     }
 
@@ -119,13 +156,15 @@ public sealed class CustomerProfileStore(StorageAccount account, CorrelationInde
 
     private async Task<bool> TryWriteAsync(string customerId, JsonObject profile, DateTimeOffset profileTime, ETag? etag, CancellationToken cancellationToken)
     {
-        var entity = new TableEntity(KeyEncoding.Encode(customerId), ProfileRow)
+        return await _table.TryWriteAsync(ProfileEntity(customerId, profile, profileTime), etag, cancellationToken);
+    }
+
+    private static TableEntity ProfileEntity(string customerId, JsonObject profile, DateTimeOffset profileTime) =>
+        new(KeyEncoding.Encode(customerId), ProfileRow)
         {
             ["Profile"] = profile.ToJsonString(),
             ["ProfileTime"] = profileTime < new DateTimeOffset(1601, 1, 2, 0, 0, 0, TimeSpan.Zero) ? new DateTimeOffset(1601, 1, 2, 0, 0, 0, TimeSpan.Zero) : profileTime,
             ["Status"] = CustomerSnapshot.Text(profile, "status"),
             ["Tier"] = CustomerSnapshot.Text(profile, "tier"),
         };
-        return await _table.TryWriteAsync(entity, etag, cancellationToken);
-    }
 }

@@ -1,13 +1,15 @@
 using Microsoft.Extensions.Logging;
 using Retention.Core.Ports;
+using Retention.Core.Events;
 using Retention.Core.Runtime;
+using Retention.Storage.Ingest;
 using Retention.Storage.Work;
 
 namespace Retention.Storage.Engine;
 
 /// <summary>
 /// Carries out committed commands. Every effect is idempotent: sends and tasks by their keys, customer updates by
-/// set semantics, timers by their token (a duplicate firing is stale). Timers go last, so a timer that fired proves
+/// set semantics and additions by their update key, emitted events by their id, timers by their token (a duplicate firing is stale). Timers go last, so a timer that fired proves
 /// the rest of its outbox was carried out.
 /// </summary>
 public sealed class OutboxDispatcher(
@@ -15,6 +17,7 @@ public sealed class OutboxDispatcher(
     IMessageSender sender,
     ITaskSink tasks,
     ICustomerProfiles customers,
+    EventIngestor events,
     RuntimeMetrics metrics,
     ILogger<OutboxDispatcher> logger)
 {
@@ -35,6 +38,9 @@ public sealed class OutboxDispatcher(
         return outcome;
     }
 
+    /// <summary>The CloudEvent source of events journeys emit; with the (instance, step, occurrence) id it makes a retry a duplicate.</summary>
+    public const string EmittedSource = "retention/journeys";
+
     public async Task DispatchAsync(IReadOnlyList<JourneyCommand> commands, CancellationToken cancellationToken)
     {
         foreach (var command in commands.OrderBy(c => c is ScheduleTimer ? 1 : 0))
@@ -49,6 +55,9 @@ public sealed class OutboxDispatcher(
                     break;
                 case UpdateCustomer update:
                     await customers.ApplyAsync(update, cancellationToken);
+                    break;
+                case EmitEvent emit:
+                    await events.AcceptAsync(new CustomerEvent(emit.EventId, EmittedSource, emit.Type, emit.Time, emit.CustomerId, emit.Data), cancellationToken);
                     break;
                 case ScheduleTimer timer:
                     await queue.EnqueueAsync(new TimerMessage(timer.InstanceId, timer.Token, timer.DueAt), timer.DueAt, cancellationToken);

@@ -4,6 +4,7 @@ using Retention.Core.Conditions;
 using Retention.Core.Definitions;
 using Retention.Core.Events;
 using Retention.Core.Ports;
+using Retention.Core.Time;
 using Retention.Storage.Work;
 
 namespace Retention.Storage.Scheduling;
@@ -22,6 +23,10 @@ public sealed class ScheduledJourneyStarter(StorageAccount account, IJourneyCata
         {
             return 0;
         }
+        if (trigger.OccasionOf(run.Occurrence) is not { } occasion)
+        {
+            return 0; // not one of the schedule's dates
+        }
         var started = 0;
         var occurrence = run.Occurrence.ToString("O");
         await foreach (var row in _customers.QueryAsync<TableEntity>(select: ["PartitionKey", "Profile"], cancellationToken: cancellationToken))
@@ -31,6 +36,11 @@ public sealed class ScheduledJourneyStarter(StorageAccount account, IJourneyCata
                 continue;
             }
             var data = new JsonObject { ["customerId"] = customerId, ["occurrence"] = occurrence };
+            if (occasion.Length > 0)
+            {
+                data["occasion"] = occasion;
+                data["date"] = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(run.Occurrence, LocalClock.ResolveZone(trigger.TimeZone, TimeZoneInfo.Utc)).DateTime).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+            }
             var triggerEvent = new CustomerEvent($"{run.JourneyId}@{occurrence}", "schedule", "schedule.fired", run.Occurrence, customerId, data);
             if (trigger.Customers?.Evaluate(new ValueScope(profile, triggerEvent.ToJson(), [], null, [])) ?? true)
             {
