@@ -72,6 +72,25 @@ public sealed class CustomerProfileStore(StorageAccount account, CorrelationInde
         }
     }
 
+    /// <summary>Sets one top-level profile field (a pyramid status or tier), whatever the profile's event time.</summary>
+    public async Task SetAsync(string customerId, string field, JsonNode? value, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var row = await ReadAsync(customerId, cancellationToken);
+            var profile = row?.Profile ?? CustomerSnapshot.Empty(customerId);
+            profile[field] = value?.DeepClone();
+            if (await TryWriteAsync(customerId, profile, row?.ProfileTime ?? DateTimeOffset.MinValue, row?.ETag, cancellationToken))
+            {
+                return;
+            }
+            if (attempt > 20)
+            {
+                throw new InvalidOperationException($"Customer {customerId} kept changing concurrently.");
+            }
+        }
+    }
+
     /// <summary>
     /// An update step's changes, merged under the ETag. Additions (a voucher balance) are not idempotent by nature, so
     /// the profile write and a marker row for the update key commit in one transaction: a retried update finds its

@@ -85,6 +85,10 @@ public sealed class EventIngestor(
                 var consent = new JsonObject { [e.Data["channel"]!.GetValue<string>()] = e.Data["status"]!.GetValue<string>() };
                 await profiles.UpsertAsync(e.CustomerId, new JsonObject { ["consent"] = consent }, e.Time, cancellationToken, mergeConsent: true);
                 break;
+            case KnownEventTypes.CustomerStatusChanged or KnownEventTypes.CustomerTierChanged when e.Data["to"] is JsonValue to:
+                // The profile carries the segment, so a journey this event starts already sees it.
+                await profiles.SetAsync(e.CustomerId, e.Type == KnownEventTypes.CustomerStatusChanged ? "status" : "tier", to.DeepClone(), cancellationToken);
+                break;
             case KnownEventTypes.ComplaintOpened:
                 await lookups.PutAsync(CorrelationIndex.Complaint, e.Data["complaintId"]!.GetValue<string>(), e.CustomerId, cancellationToken);
                 break;
