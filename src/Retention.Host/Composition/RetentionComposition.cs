@@ -149,6 +149,7 @@ public static class RetentionComposition
         app.MapInstancesEndpoints();
         app.MapJourneysEndpoints();
         app.MapCustomersEndpoints();
+        app.MapComplaintsEndpoints();
         app.MapTasksEndpoints();
         app.MapOperationsEndpoints();
         app.MapAuditEndpoints();

@@ -123,7 +123,7 @@ public sealed class JourneyEngine(
 
     private async Task AfterCommitAsync(StoredInstance committed, InstanceStatus before, InterpretResult result, CancellationToken cancellationToken)
     {
-        metrics.StepsExecuted(result.History.Count);
+        metrics.StepsExecuted(result.History);
         CheckpointProbe.Reached(CheckpointStage.AfterCommit);
         if (committed.Outbox.Count > 0)
         {

@@ -15,6 +15,7 @@ public sealed class RuntimeMetrics : IDisposable
     private readonly Counter<long> _messages;
     private readonly Counter<long> _poison;
     private readonly Counter<long> _conflicts;
+    private readonly Counter<long> _sla;
     private readonly Histogram<double> _lateness;
 
     public RuntimeMetrics()
@@ -24,13 +25,24 @@ public sealed class RuntimeMetrics : IDisposable
         _messages = _meter.CreateCounter<long>("retention_messages", description: "Messages dispatched, by channel and status");
         _poison = _meter.CreateCounter<long>("retention_poison_messages", description: "Work messages moved to the poison queue");
         _conflicts = _meter.CreateCounter<long>("retention_commit_conflicts", description: "ETag conflicts retried");
+        _sla = _meter.CreateCounter<long>("retention_sla_thresholds", description: "SLA clock thresholds reached: warnings before a target, breaches at or after it");
         _lateness = _meter.CreateHistogram<double>("retention_timer_lateness", unit: "s", description: "How late timers fired",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60] });
     }
 
     public void InputApplied(string kind, bool changed) => _inputs.Add(1, new("kind", kind), new("result", changed ? "applied" : "ignored"));
 
-    public void StepsExecuted(int count) => _steps.Add(count);
+    public void StepsExecuted(IReadOnlyList<Retention.Core.Runtime.HistoryEntry> history)
+    {
+        _steps.Add(history.Count);
+        foreach (var entry in history)
+        {
+            if (entry.Kind is "sla-warning" or "sla-breach")
+            {
+                _sla.Add(1, new KeyValuePair<string, object?>("kind", entry.Kind == "sla-warning" ? "warning" : "breach"));
+            }
+        }
+    }
 
     public void MessageDispatched(MessageChannel channel, SendStatus status) =>
         _messages.Add(1, new("channel", channel.ToString().ToLowerInvariant()), new("status", status.ToString().ToLowerInvariant()));

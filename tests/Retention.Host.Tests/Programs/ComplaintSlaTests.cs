@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Retention.Storage.Tasks;
 using Retention.Testing;
@@ -73,7 +74,9 @@ public sealed class ComplaintSlaJourneys : IDisposable
         await ComplaintEventAsync("complaint.status_changed", "CP2", "pending_customer"); // 2 of 8 working hours used
         await _host.AdvanceToAsync(Shanghai(3, 3, 10));
         Assert.Empty(await _host.TasksAsync("K2"));                                       // no warning while paused
+        Assert.Equal(("paused", 120.0, (DateTimeOffset?)null), await ResolutionClockOnTheBoardAsync("CP2"));
         await ComplaintEventAsync("complaint.status_changed", "CP2", "in_progress");
+        Assert.Equal(("running", 120.0, (DateTimeOffset?)Shanghai(3, 3, 16)), await ResolutionClockOnTheBoardAsync("CP2"));
 
         await _host.AdvanceToAsync(Shanghai(3, 3, 15));
         await ComplaintEventAsync("complaint.resolved", "CP2");                             // stopped at 7 of 8 hours
@@ -92,6 +95,14 @@ public sealed class ComplaintSlaJourneys : IDisposable
             (await _host.MessagesAsync("K2")).Select(m => (m.StepId, m.SentAt)));
         var firstResponse = (await _host.InstancesAsync("K2")).Single(i => i["journeyId"]!.GetValue<string>() == "complaint-first-response");
         Assert.Equal(("Completed", "responded"), (firstResponse["status"]!.GetValue<string>(), firstResponse["outcome"]!.GetValue<string>()));
+    }
+
+    private async Task<(string Status, double ElapsedMinutes, DateTimeOffset? DueAt)> ResolutionClockOnTheBoardAsync(string complaintId)
+    {
+        var board = await _host.Admin.GetFromJsonAsync<JsonArray>("/api/complaints");
+        var complaint = Assert.Single(board!, c => c!["complaintId"]!.GetValue<string>() == complaintId)!;
+        var clock = Assert.Single(complaint["clocks"]!.AsArray(), c => c!["name"]!.GetValue<string>() == "resolution")!;
+        return (clock["status"]!.GetValue<string>(), clock["elapsedMinutes"]!.GetValue<double>(), clock["dueAt"]?.GetValue<DateTimeOffset>());
     }
 
     [Fact]
