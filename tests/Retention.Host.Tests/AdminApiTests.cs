@@ -41,7 +41,7 @@ public sealed class AdminApi : IDisposable
         foreach (var endpoint in endpoints)
         {
             var method = endpoint.Metadata.GetMetadata<HttpMethodMetadata>()!.HttpMethods[0];
-            var path = endpoint.RoutePattern.RawText!.Replace("{instanceId}", "x", StringComparison.Ordinal).Replace("{id}", "x", StringComparison.Ordinal).Replace("{name}", "y", StringComparison.Ordinal);
+            var path = AdminEndpoints.SamplePath(endpoint);
             var response = await client.SendAsync(new HttpRequestMessage(new HttpMethod(method), path));
             Assert.True(response.StatusCode == HttpStatusCode.Unauthorized, $"{method} {path} answered {response.StatusCode} without a key");
         }

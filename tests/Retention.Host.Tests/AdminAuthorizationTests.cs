@@ -58,7 +58,7 @@ public sealed class AdminEndpointAuthorization : IDisposable
                 accepted.UnionWith(roles!.AllowedRoles);
             }
             var withoutThem = Roles.All.Where(r => !accepted.Contains(r));
-            var path = route.Replace("{instanceId}", "x", StringComparison.Ordinal).Replace("{id}", "x", StringComparison.Ordinal).Replace("{name}", "y", StringComparison.Ordinal);
+            var path = AdminEndpoints.SamplePath(endpoint);
             using var request = new HttpRequestMessage(new HttpMethod(method), path);
             request.Headers.Add(ApiKeyAuthenticationHandler.Header, KeyFor(withoutThem));
             var response = await client.SendAsync(request);
@@ -68,5 +68,9 @@ public sealed class AdminEndpointAuthorization : IDisposable
             checkedEndpoints.Add($"{method} {route}");
         }
         Assert.Contains("POST /api/journeys/{id}/pause", checkedEndpoints);
+        Assert.Contains("POST /api/journeys/{id}/publish", checkedEndpoints);
+        Assert.Contains("PUT /api/journeys/{id}/draft", checkedEndpoints);
+        Assert.Contains("POST /api/journeys/{id}/simulate", checkedEndpoints);
+        Assert.Contains("GET /api/journeys/{id}/versions/{version:int}", checkedEndpoints);
     }
 }

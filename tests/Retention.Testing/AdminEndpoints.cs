@@ -17,4 +17,11 @@ public static class AdminEndpoints
         Xunit.Assert.True(endpoints.Count >= 15, $"found only {endpoints.Count} admin endpoints");
         return endpoints;
     }
+
+    /// <summary>A path that reaches <paramref name="endpoint"/>: each route parameter filled with a value its constraint accepts.</summary>
+    public static string SamplePath(RouteEndpoint endpoint) => endpoint.RoutePattern.RawText!
+        .Replace("{instanceId}", "x", StringComparison.Ordinal)
+        .Replace("{id}", "x", StringComparison.Ordinal)
+        .Replace("{name}", "y", StringComparison.Ordinal)
+        .Replace("{version:int}", "1", StringComparison.Ordinal);
 }

@@ -37,9 +37,14 @@ public sealed class JourneyInterpreter(InterpreterSettings settings)
             SuspendInstance suspend => run.OnSuspend(suspend.Reason),
             ResumeInstance resume => run.OnResume(resume.Reason),
             TerminateInstance terminate => run.OnTerminate(terminate.Reason),
+            MigrateInstance migrate => JourneyMigration.Migrate(this, journey, current, migrate, now),
             _ => throw new InvalidOperationException($"Unhandled input {input.GetType().Name}."),
         };
     }
+
+    /// <summary>Runs <paramref name="journey"/> from <paramref name="stepId"/> for an instance migrated onto it; its old timer becomes stale.</summary>
+    public InterpretResult Reenter(JourneyDefinition journey, JourneyInstanceState current, string stepId, string note, DateTimeOffset now) =>
+        new Run(this, journey, Clone(current), now).Reenter(stepId, note);
 
     private static InterpretResult Ignored(JourneyInstanceState state, string reason) => new(state, [], [], false, reason);
 
@@ -304,6 +309,14 @@ public sealed class JourneyInterpreter(InterpreterSettings settings)
                 return Arrived(wait, early);
             }
             return Done();
+        }
+
+        public InterpretResult Reenter(string stepId, string note)
+        {
+            state.Timer = null;
+            state.TimerElapsedWhileSuspended = false;
+            Record("migrated", stepId, note);
+            return Continue(stepId);
         }
 
         public InterpretResult OnTerminate(string reason)

@@ -54,6 +54,9 @@ public sealed class AdminAuditMiddleware(RequestDelegate next)
             return; // refused before it was attributable to a key: nothing changed
         }
         var after = instanceId is null ? null : await InstanceStatusAsync(instances, instanceId, CancellationToken.None);
+        var (reportedBefore, reportedAfter) = AuditDetails.Of(context);
+        before ??= reportedBefore;
+        after ??= reportedAfter;
         try
         {
             await audit.RecordAsync(actor, context.Request.Method, route, context.Request.Path, targetId, context.Response.StatusCode, before, after, CancellationToken.None);

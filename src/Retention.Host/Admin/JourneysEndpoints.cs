@@ -10,9 +10,14 @@ using Retention.Storage.Work;
 
 namespace Retention.Host.Admin;
 
-public sealed record JourneySummary(string Id, string Name, int ActiveVersion, bool Paused, DateTimeOffset PublishedAt, string Trigger);
+/// <param name="ActiveVersion">0 for a journey that has only a draft.</param>
+public sealed record JourneySummary(string Id, string Name, int ActiveVersion, bool Paused, DateTimeOffset? PublishedAt, string Trigger,
+    bool HasDraft, DateTimeOffset? DraftSavedAt, JourneyCountsView Counts);
 
-public sealed record JourneyDetail(string Id, string Name, int ActiveVersion, bool Paused, IReadOnlyList<int> Versions, JsonNode? Definition);
+public sealed record JourneyDraftView(JsonNode? Definition, DateTimeOffset SavedAt, string SavedBy);
+
+public sealed record JourneyDetail(string Id, string Name, int ActiveVersion, bool Paused, IReadOnlyList<JourneyVersionInfo> Versions, JsonNode? Definition,
+    JourneyDraftView? Draft);
 
 /// <param name="Sms">Each SMS text's segment count as written (variables count as their template text until rendered; preview renders).</param>
 public sealed record ValidationReport(bool Valid, string Id, int Steps, IReadOnlyList<string> Templates, IReadOnlyList<TemplateSegments> Sms);
@@ -30,8 +35,8 @@ public sealed record SegmentInfo(string Encoding, int Units, int Segments);
 
 public sealed record PreviewResponse(string Channel, string Locale, string Body, string? Subject, string? Html, SegmentInfo? Sms);
 
-/// <summary>Journey administration (API.md). Drafts and publishing from the UI build on the same catalog.</summary>
-public static class JourneysEndpoints
+/// <summary>Journey administration (API.md): the catalog here; drafts, publishing and simulation in JourneysEndpoints.Lifecycle.cs.</summary>
+public static partial class JourneysEndpoints
 {
     public static IEndpointRouteBuilder MapJourneysEndpoints(this IEndpointRouteBuilder app)
     {
@@ -39,21 +44,39 @@ public static class JourneysEndpoints
         group.MapGet("", List).RequireAuthorization(Roles.Viewer).WithSummary("Journeys with their active version");
         group.MapGet("/schema", Schema).AllowAnonymous().WithSummary("The journey definition JSON Schema");
         group.MapPost("/validate", Validate).RequireAuthorization(Roles.Viewer).WithSummary("Validate a definition without saving it");
-        group.MapGet("/{id}", GetAsync).RequireAuthorization(Roles.Viewer).WithSummary("A journey's published versions and active definition");
+        group.MapGet("/{id}", GetAsync).RequireAuthorization(Roles.Viewer).WithSummary("A journey's published versions, active definition and draft");
         group.MapPost("/{id}/pause", (string id, JourneyCatalog catalog, CancellationToken ct) => SetPausedAsync(id, true, catalog, ct)).RequireAuthorization(Roles.Publisher);
         group.MapPost("/{id}/resume", (string id, JourneyCatalog catalog, CancellationToken ct) => SetPausedAsync(id, false, catalog, ct)).RequireAuthorization(Roles.Publisher);
         group.MapPost("/{id}/start", StartAsync).RequireAuthorization(Roles.Operator).WithSummary("Start a journey with an API trigger for one customer");
         group.MapPost("/{id}/templates/{name}/preview", PreviewAsync).RequireAuthorization(Roles.Viewer)
             .WithSummary("Render a template of the active version for a customer, with its SMS segment count");
+        MapLifecycle(group);
         return app;
     }
 
-    private static Ok<List<JourneySummary>> List(JourneyCatalog catalog) =>
-        TypedResults.Ok(catalog.Heads.OrderBy(h => h.JourneyId, StringComparer.Ordinal).Select(h =>
+    private static async Task<Ok<List<JourneySummary>>> List(JourneyCatalog catalog, JourneyDrafts drafts, JourneyCounts counts, CancellationToken cancellationToken)
+    {
+        var draftInfo = (await drafts.ListAsync(cancellationToken)).ToDictionary(d => d.JourneyId, StringComparer.Ordinal);
+        var allCounts = await counts.GetAsync(cancellationToken);
+        var list = new List<JourneySummary>();
+        foreach (var h in catalog.Heads)
         {
-            var definition = catalog.Active.FirstOrDefault(d => d.Id == h.JourneyId);
-            return new JourneySummary(h.JourneyId, definition?.Name ?? h.JourneyId, h.LatestVersion, h.Paused, h.PublishedAt, Describe(definition?.Trigger));
-        }).ToList());
+            var definition = catalog.Active.FirstOrDefault(d => d.Id == h.JourneyId)
+                ?? await catalog.GetAsync(h.JourneyId, h.LatestVersion, cancellationToken); // a paused journey is not active
+            var draft = draftInfo.GetValueOrDefault(h.JourneyId);
+            list.Add(new JourneySummary(h.JourneyId, definition?.Name ?? h.JourneyId, h.LatestVersion, h.Paused, h.PublishedAt, Describe(definition?.Trigger),
+                draft is not null, draft?.SavedAt, allCounts.GetValueOrDefault(h.JourneyId) ?? JourneyCountsView.None));
+        }
+        foreach (var draft in draftInfo.Values.Where(d => catalog.Heads.All(h => h.JourneyId != d.JourneyId)))
+        {
+            // A new journey that has only a draft: its name and trigger come from the draft.
+            var json = await drafts.GetAsync(draft.JourneyId, cancellationToken);
+            var definition = json is null ? null : Reader.Read(json.Json).Definition;
+            list.Add(new JourneySummary(draft.JourneyId, definition?.Name ?? draft.JourneyId, 0, false, null, Describe(definition?.Trigger), true, draft.SavedAt,
+                JourneyCountsView.None));
+        }
+        return TypedResults.Ok(list.OrderBy(j => j.Id, StringComparer.Ordinal).ToList());
+    }
 
     private static IResult Schema() =>
         Results.File(Path.Combine(AppContext.BaseDirectory, "schemas", "journey.schema.json"), "application/schema+json");
@@ -72,16 +95,23 @@ public static class JourneysEndpoints
             : Problems.Validation(read.Errors, "The journey definition is not valid");
     }
 
-    private static async Task<Results<Ok<JourneyDetail>, ProblemHttpResult>> GetAsync(string id, JourneyCatalog catalog, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<JourneyDetail>, ProblemHttpResult>> GetAsync(string id, JourneyCatalog catalog, JourneyDrafts drafts, CancellationToken cancellationToken)
     {
-        if (catalog.Heads.FirstOrDefault(h => h.JourneyId == id) is not { } head)
+        var head = catalog.Heads.FirstOrDefault(h => h.JourneyId == id);
+        var draft = await drafts.GetAsync(id, cancellationToken);
+        if (head is null && draft is null)
         {
             return Problems.NotFound($"No journey {id}.");
+        }
+        var draftView = draft is null ? null : new JourneyDraftView(JsonNode.Parse(draft.Json), draft.SavedAt, draft.SavedBy);
+        if (head is null)
+        {
+            return TypedResults.Ok(new JourneyDetail(id, Reader.Read(draft!.Json).Definition?.Name ?? id, 0, false, [], null, draftView));
         }
         var json = await catalog.ReadJsonAsync(id, head.LatestVersion, cancellationToken);
         var definition = await catalog.GetAsync(id, head.LatestVersion, cancellationToken);
         return TypedResults.Ok(new JourneyDetail(id, definition?.Name ?? id, head.LatestVersion, head.Paused,
-            Enumerable.Range(1, head.LatestVersion).ToList(), json is null ? null : JsonNode.Parse(json)));
+            await catalog.VersionsAsync(id, head.LatestVersion, cancellationToken), json is null ? null : JsonNode.Parse(json), draftView));
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> SetPausedAsync(string id, bool paused, JourneyCatalog catalog, CancellationToken cancellationToken)

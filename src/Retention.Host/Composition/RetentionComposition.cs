@@ -93,6 +93,7 @@ public static class RetentionComposition
         services.AddSingleton<JourneyCatalog>();
         services.AddSingleton<IJourneyCatalog>(sp => sp.GetRequiredService<JourneyCatalog>());
         services.AddSingleton<JourneySeeder>();
+        services.AddJourneyLifecycle();
         services.AddSingleton<DevOutboxStore>();
         services.AddOptions<ContactPolicyOptions>().BindConfiguration("Retention:Contact");
         services.AddSingleton(sp => new ContactPolicy(sp.GetRequiredService<IOptions<ContactPolicyOptions>>().Value,

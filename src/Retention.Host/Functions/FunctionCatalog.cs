@@ -56,7 +56,7 @@ public static class FunctionCatalog
         // Webhooks from core systems; OPTIONS for Event Grid's CloudEvents validation on the planned /api/events/eventgrid.
         new HttpFunction("Events", "events", "/api/events", ["post", "options"]),
         new HttpFunction("Instances", "instances", "/api/instances", ["get", "post", "delete"]),
-        new HttpFunction("Journeys", "journeys", "/api/journeys", ["get", "post"]),
+        new HttpFunction("Journeys", "journeys", "/api/journeys", ["get", "post", "put", "delete"]),
         new HttpFunction("Customers", "customers", "/api/customers", ["get"]),
         new HttpFunction("Operations", "operations", "/api/operations", ["get", "post"]),
         new HttpFunction("Health", "healthz", "/healthz", ["get"], CatchAll: false),

@@ -152,6 +152,8 @@ public sealed class InstanceStore(StorageAccount account)
             ["Status"] = state.Status.ToString(),
             ["CurrentStepId"] = state.CurrentStepId,
             ["TimerDueAt"] = state.Timer?.DueAt,
+            ["Converted"] = state.Converted, // projected by the journey list's counts
+            ["Holdout"] = state.Holdout,
             ["UpdatedAt"] = state.UpdatedAt,
             ["Outbox"] = outbox.Count == 0 ? "" : JsonSerializer.Serialize(outbox.ToList(), CoreJsonContext.Default.ListJourneyCommand),
         };

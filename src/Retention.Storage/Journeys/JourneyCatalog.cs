@@ -9,13 +9,17 @@ using Retention.Core.Runtime;
 
 namespace Retention.Storage.Journeys;
 
-public sealed record JourneyHead(string JourneyId, int LatestVersion, bool Paused, string Hash, DateTimeOffset PublishedAt);
+public sealed record JourneyHead(string JourneyId, int LatestVersion, bool Paused, string Hash, DateTimeOffset PublishedAt, string? Name = null);
 
 public sealed record PublishResult(int Version, bool Changed);
 
+/// <summary>Who published a version and when; null for versions published before this was recorded.</summary>
+public sealed record JourneyVersionInfo(int Version, DateTimeOffset? PublishedAt, string? PublishedBy);
+
 /// <summary>
-/// Published journey versions: the JSON in a blob per version, and a head row per journey (latest version, paused).
-/// Versions never change once written, so they are cached for good; the active list is refreshed from the heads.
+/// Published journey versions: the JSON in a blob per version, a head row per journey (latest version, paused) and a
+/// row per version (who, when). Versions never change once written, so they are cached for good; the active list is
+/// refreshed from the heads.
 /// </summary>
 public sealed class JourneyCatalog(StorageAccount account, JourneyDefinitionReader reader, TimeProvider time, ILogger<JourneyCatalog> logger) : IJourneyCatalog
 {
@@ -66,38 +70,69 @@ public sealed class JourneyCatalog(StorageAccount account, JourneyDefinitionRead
 
     /// <summary>
     /// Publishes <paramref name="json"/> as the next version unless it is the same as the latest. Safe when several
-    /// replicas publish at once: the version row is created only once, and the loser rechecks.
+    /// replicas publish at once: the head and the version row are written in one transaction guarded by the head's
+    /// ETag, so a version is created only once, and the loser rechecks.
     /// </summary>
-    public async Task<PublishResult> PublishAsync(JourneyDefinition definition, string json, CancellationToken cancellationToken)
+    public Task<PublishResult> PublishAsync(JourneyDefinition definition, string json, CancellationToken cancellationToken) =>
+        PublishAsync(definition, json, "system", onlyIfNew: false, cancellationToken);
+
+    /// <param name="onlyIfNew">Publish only a journey that has never been published (seeding from files).</param>
+    public async Task<PublishResult> PublishAsync(JourneyDefinition definition, string json, string publishedBy, bool onlyIfNew, CancellationToken cancellationToken)
     {
         var hash = StableHash.Hex(json, 32);
         for (var attempt = 0; attempt < 10; attempt++)
         {
             var head = await GetHeadAsync(definition.Id, cancellationToken);
-            if (head.Value is { } current && current.Hash == hash)
+            if (head.Value is { } current && (current.Hash == hash || onlyIfNew))
             {
                 return new PublishResult(current.LatestVersion, false);
             }
             var version = (head.Value?.LatestVersion ?? 0) + 1;
+            var now = time.GetUtcNow();
             await _blobs.GetBlobClient(BlobName(definition.Id, version)).UploadAsync(BinaryData.FromString(json), overwrite: true, cancellationToken);
             var row = new TableEntity(definition.Id, HeadRow)
             {
                 ["LatestVersion"] = version,
                 ["Paused"] = head.Value?.Paused ?? false,
                 ["Hash"] = hash,
-                ["PublishedAt"] = time.GetUtcNow(),
+                ["PublishedAt"] = now,
                 ["Name"] = definition.Name,
             };
-            if (await _table.TryWriteAsync(row, head.ETag, cancellationToken))
+            var versionRow = new TableEntity(definition.Id, VersionRow(version)) { ["PublishedAt"] = now, ["PublishedBy"] = publishedBy, ["Hash"] = hash };
+            TableTransactionAction[] actions =
+            [
+                head.ETag is { } etag ? new(TableTransactionActionType.UpdateReplace, row, etag) : new(TableTransactionActionType.Add, row),
+                new(TableTransactionActionType.UpsertReplace, versionRow),
+            ];
+            try
             {
-                _versions[(definition.Id, version)] = definition with { Version = version };
-                logger.JourneyPublished(definition.Id, version);
-                await RefreshAsync(cancellationToken);
-                return new PublishResult(version, true);
+                await _table.SubmitTransactionAsync(actions, cancellationToken);
             }
-            // Another replica published first; look again.
+            catch (TableTransactionFailedException e) when (e.Status is 409 or 412)
+            {
+                continue; // another replica published first; look again
+            }
+            _versions[(definition.Id, version)] = definition with { Version = version };
+            logger.JourneyPublished(definition.Id, version);
+            await RefreshAsync(cancellationToken);
+            return new PublishResult(version, true);
         }
         throw new InvalidOperationException($"Journey {definition.Id} is being published concurrently; try again.");
+    }
+
+    /// <summary>Every published version of a journey, oldest first, with who published it and when.</summary>
+    public async Task<IReadOnlyList<JourneyVersionInfo>> VersionsAsync(string journeyId, int latest, CancellationToken cancellationToken)
+    {
+        var recorded = new Dictionary<int, JourneyVersionInfo>();
+        await foreach (var e in _table.QueryAsync<TableEntity>(e => e.PartitionKey == journeyId && e.RowKey.CompareTo("v") >= 0 && e.RowKey.CompareTo("w") < 0,
+            cancellationToken: cancellationToken))
+        {
+            if (int.TryParse(e.RowKey.AsSpan(1), System.Globalization.CultureInfo.InvariantCulture, out var version))
+            {
+                recorded[version] = new JourneyVersionInfo(version, e.GetDateTimeOffset("PublishedAt"), e.GetString("PublishedBy"));
+            }
+        }
+        return [.. Enumerable.Range(1, latest).Select(v => recorded.GetValueOrDefault(v) ?? new JourneyVersionInfo(v, null, null))];
     }
 
     public async Task SetPausedAsync(string journeyId, bool paused, CancellationToken cancellationToken)
@@ -145,7 +180,10 @@ public sealed class JourneyCatalog(StorageAccount account, JourneyDefinitionRead
     }
 
     private static JourneyHead ToHead(TableEntity e) => new(
-        e.PartitionKey, e.GetInt32("LatestVersion") ?? 0, e.GetBoolean("Paused") ?? false, e.GetString("Hash") ?? "", e.GetDateTimeOffset("PublishedAt") ?? default);
+        e.PartitionKey, e.GetInt32("LatestVersion") ?? 0, e.GetBoolean("Paused") ?? false, e.GetString("Hash") ?? "", e.GetDateTimeOffset("PublishedAt") ?? default,
+        e.GetString("Name"));
+
+    private static string VersionRow(int version) => $"v{version:D6}";
 
     private static string BlobName(string journeyId, int version) => $"{journeyId}/v{version:D6}.json";
 }

@@ -1,9 +1,15 @@
+using Microsoft.Extensions.Logging;
 using Retention.Core.Definitions;
 
 namespace Retention.Storage.Journeys;
 
-/// <summary>Publishes the journeys in a folder (the shipped <c>config/journeys/</c> by default) when they differ from what is stored.</summary>
-public sealed class JourneySeeder(JourneyCatalog catalog, JourneyDefinitionReader reader)
+/// <summary>
+/// Seeds the journeys in a folder (the shipped <c>config/journeys/</c> by default): a journey is published from its file
+/// only when it has never been published. After that its stored versions are the source of truth, edited through
+/// drafts, publish and import; a changed file is not published over an administrator's edits. Every file must still
+/// validate, so a broken folder is noticed at start.
+/// </summary>
+public sealed class JourneySeeder(JourneyCatalog catalog, JourneyDefinitionReader reader, ILogger<JourneySeeder> logger)
 {
     /// <exception cref="InvalidJourneyFileException">A file does not validate; nothing from the folder is published.</exception>
     public async Task<IReadOnlyList<(string JourneyId, PublishResult Result)>> SeedAsync(string folder, CancellationToken cancellationToken)
@@ -26,9 +32,16 @@ public sealed class JourneySeeder(JourneyCatalog catalog, JourneyDefinitionReade
         var results = new List<(string, PublishResult)>();
         foreach (var (definition, json) in definitions)
         {
-            results.Add((definition.Id, await catalog.PublishAsync(definition, json, cancellationToken)));
+            results.Add((definition.Id, await catalog.PublishAsync(definition, json, "seed", onlyIfNew: true, cancellationToken)));
         }
         await catalog.RefreshAsync(cancellationToken);
+        foreach (var (definition, json) in definitions)
+        {
+            if (catalog.Heads.FirstOrDefault(h => h.JourneyId == definition.Id) is { } head && head.Hash != Core.Runtime.StableHash.Hex(json, 32))
+            {
+                logger.SeedSkipped(definition.Id, head.LatestVersion);
+            }
+        }
         return results;
     }
 }

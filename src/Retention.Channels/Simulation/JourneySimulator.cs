@@ -1,0 +1,354 @@
+using System.Text.Json.Nodes;
+using Retention.Channels.Policies;
+using Retention.Channels.Sms;
+using Retention.Channels.Templates;
+using Retention.Core.Conditions;
+using Retention.Core.Customers;
+using Retention.Core.Definitions;
+using Retention.Core.Events;
+using Retention.Core.Runtime;
+using Retention.Core.Time;
+
+namespace Retention.Channels.Simulation;
+
+public sealed record SimulatedEvent(DateTimeOffset At, string Type, JsonObject Data);
+
+/// <param name="Version">The version number, or <c>"draft"</c> for a draft or an unsaved definition.</param>
+/// <param name="Customer">The profile, with its <c>customerId</c>.</param>
+/// <param name="Events">In time order; all at or after <paramref name="Start"/>.</param>
+public sealed record SimulationInput(
+    JourneyDefinition Journey,
+    JsonNode Version,
+    JsonObject Customer,
+    DateTimeOffset Start,
+    string TriggerType,
+    JsonObject TriggerData,
+    IReadOnlyList<SimulatedEvent> Events,
+    DateTimeOffset Until);
+
+/// <param name="Kind">entered, step, wait, event, message, task, update, exited or clock.</param>
+/// <param name="LocalAt">The same instant in the customer's time zone.</param>
+public sealed record SimulationEntry(DateTimeOffset At, DateTimeOffset LocalAt, string Kind, string? StepId, JsonObject Detail);
+
+public sealed record SimulationResult(string JourneyId, JsonNode Version, DateTimeOffset Start, DateTimeOffset End, string Outcome, IReadOnlyList<SimulationEntry> Timeline);
+
+/// <summary>
+/// Runs a journey for one customer under virtual time with the production <see cref="JourneyInterpreter"/>, the real
+/// <see cref="ContactPolicy"/> (consent, quiet hours, expiry, fallback), frequency caps counted in memory, business
+/// calendars and <see cref="MessageRenderer"/>. Timers, deferred sends and the timeline's events are kept in memory and
+/// taken in time order; nothing is sent and nothing is stored. The same input always gives the same answer: the
+/// interpreter is pure and splits and holdouts come from a stable hash.
+/// </summary>
+public sealed class JourneySimulator(JourneyInterpreter interpreter, ContactPolicy policy, MessageRenderer renderer)
+{
+    /// <summary>A safety stop for journeys that loop through waits for ever within the horizon.</summary>
+    public const int MaxInputs = 5_000;
+
+    private JourneyInterpreter Interpreter => interpreter;
+    private ContactPolicy Policy => policy;
+    private MessageRenderer Renderer => renderer;
+
+    public SimulationResult Run(SimulationInput input) => new SimulationRun(this, input).Execute();
+
+    private sealed class SimulationRun(JourneySimulator owner, SimulationInput input)
+    {
+        private readonly JourneyDefinition _journey = input.Journey;
+        private readonly JsonObject _profile = (JsonObject)input.Customer.DeepClone();
+        private readonly List<SimulationEntry> _timeline = [];
+        private readonly List<(DateTimeOffset Due, long Token)> _timers = [];
+        private readonly List<(DateTimeOffset Due, SendMessage Send)> _deferred = [];
+        private readonly Dictionary<string, List<(string SendKey, DateTimeOffset At)>> _contacts = [];
+        private readonly string _customerId = CustomerSnapshot.Text(input.Customer, "customerId") ?? "simulated-customer";
+        private JourneyInstanceState? _state;
+        private DateTimeOffset _now = input.Start;
+
+        private TimeZoneInfo Zone => LocalClock.ResolveZone(CustomerSnapshot.Text(_profile, "timeZone"), owner.Interpreter.Settings.DefaultTimeZone);
+
+        public SimulationResult Execute()
+        {
+            var triggerData = (JsonObject)input.TriggerData.DeepClone();
+            triggerData["customerId"] = _customerId;
+            var trigger = new CustomerEvent("simulation-trigger", "simulation", input.TriggerType, input.Start, _customerId, triggerData);
+            if (NotEnteredBecause(trigger) is { } reason)
+            {
+                Add("exited", null, new JsonObject { ["status"] = "not-entered", ["outcome"] = reason });
+                return Result($"not-entered: {reason}", input.Start);
+            }
+            var enter = (Enter)EntryPolicy.Decide(_journey, trigger, null, _now);
+            Apply(owner.Interpreter.Interpret(_journey, null, new StartInstance(enter.InstanceId, enter.EntryKey, trigger, (JsonObject)_profile.DeepClone(), []), _now));
+            var events = new Queue<SimulatedEvent>(input.Events);
+            for (var inputs = 0; inputs < MaxInputs; inputs++)
+            {
+                if (_state!.Status.IsFinished() && _deferred.Count == 0)
+                {
+                    return Result(_state.Outcome ?? "finished", _now);
+                }
+                _timers.RemoveAll(t => t.Token != _state.Timer?.Token); // superseded timers would fire stale: skip them
+                // At the same instant: held-back messages, then timers, then the timeline's events in the order given.
+                var deferred = _deferred.Count > 0 ? _deferred.MinBy(d => d.Due) : default;
+                var timer = _timers.Count > 0 ? _timers.MinBy(t => t.Due) : default;
+                var next = new[]
+                {
+                    (Due: _deferred.Count > 0 ? deferred.Due : DateTimeOffset.MaxValue, Kind: 0),
+                    (Due: _timers.Count > 0 && !_state.Status.IsFinished() ? timer.Due : DateTimeOffset.MaxValue, Kind: 1),
+                    (Due: events.Count > 0 && !_state.Status.IsFinished() ? events.Peek().At : DateTimeOffset.MaxValue, Kind: 2),
+                }.OrderBy(n => n.Due).ThenBy(n => n.Kind).First();
+                if (next.Due > input.Until)
+                {
+                    break;
+                }
+                _now = next.Due < _now ? _now : next.Due;
+                switch (next.Kind)
+                {
+                    case 0:
+                        _deferred.Remove(deferred);
+                        Deliver(deferred.Send);
+                        break;
+                    case 1:
+                        _timers.Remove(timer);
+                        Apply(owner.Interpreter.Interpret(_journey, _state, new TimerFired(timer.Token), _now));
+                        break;
+                    default:
+                        OnEvent(events.Dequeue(), inputs);
+                        break;
+                }
+            }
+            return Result(_state!.Status.IsFinished() ? _state.Outcome ?? "finished" : _state.Status.ToString().ToLowerInvariant(), input.Until);
+        }
+
+        private SimulationResult Result(string outcome, DateTimeOffset end) =>
+            new(_journey.Id, input.Version, input.Start, end, outcome, _timeline);
+
+        /// <summary>What the router and the entry policy check before an instance exists.</summary>
+        private string? NotEnteredBecause(CustomerEvent trigger)
+        {
+            var json = trigger.ToJson();
+            var passes = _journey.Trigger switch
+            {
+                EventTrigger { Filter: { } filter } => filter.Evaluate(new ValueScope(_profile, json, [], json, [])),
+                ScheduleTrigger { Customers: { } customers } => customers.Evaluate(new ValueScope(_profile, json, [], null, [])),
+                _ => true,
+            };
+            if (!passes)
+            {
+                return "the trigger's filter does not match this customer and event";
+            }
+            return EntryPolicy.Decide(_journey, trigger, null, _now) is Skip skip ? skip.Reason : null;
+        }
+
+        private void OnEvent(SimulatedEvent simulated, int index)
+        {
+            var data = (JsonObject)simulated.Data.DeepClone();
+            data["customerId"] = _customerId;
+            var received = new CustomerEvent($"simulation-{index}", "simulation", simulated.Type, _now, _customerId, data);
+            var detail = new JsonObject { ["type"] = simulated.Type, ["data"] = data.DeepClone() };
+            Add("event", _state!.CurrentStepId, detail);
+            // What ingest does to the stored profile, which marketing sends read.
+            if (simulated.Type == KnownEventTypes.CustomerUpserted)
+            {
+                var changes = (JsonObject)data.DeepClone();
+                changes.Remove("customerId");
+                CustomerSnapshot.Merge(_profile, changes);
+            }
+            else if (simulated.Type == KnownEventTypes.ConsentChanged && data["channel"] is JsonValue channel && data["status"] is JsonValue status)
+            {
+                if (_profile["consent"] is not JsonObject consent)
+                {
+                    _profile["consent"] = consent = [];
+                }
+                consent[channel.GetValue<string>()] = status.GetValue<string>();
+            }
+            var result = owner.Interpreter.Interpret(_journey, _state, new EventReceived(received), _now);
+            if (!result.Changed)
+            {
+                detail["ignored"] = result.IgnoredReason;
+            }
+            Apply(result);
+        }
+
+        /// <summary>Turns an interpretation into timeline entries, in the order the steps ran, and carries out its commands in memory.</summary>
+        private void Apply(InterpretResult result)
+        {
+            _state = result.State;
+            var sends = new Queue<SendMessage>(result.Commands.OfType<SendMessage>());
+            var tasks = new Queue<CreateTask>(result.Commands.OfType<CreateTask>());
+            var updates = new Queue<UpdateCustomer>(result.Commands.OfType<UpdateCustomer>());
+            foreach (var h in result.History)
+            {
+                switch (h.Kind)
+                {
+                    case "started":
+                        Add("entered", null, new JsonObject { ["version"] = input.Version.DeepClone(), ["trigger"] = input.TriggerType, ["detail"] = h.Detail });
+                        break;
+                    case "send" when sends.TryDequeue(out var send):
+                        Deliver(send);
+                        break;
+                    case "task" when tasks.TryDequeue(out var task):
+                        Add("task", task.StepId, new JsonObject
+                        {
+                            ["kind"] = task.Kind,
+                            ["title"] = task.Title,
+                            ["assignee"] = task.AssigneeId is { } owner ? $"owner:{owner}" : $"role:{task.Role}",
+                            ["dueAt"] = task.DueAt,
+                        });
+                        break;
+                    case "update" when updates.TryDequeue(out var update):
+                        ApplyUpdate(update);
+                        Add("update", h.StepId, new JsonObject
+                        {
+                            ["set"] = new JsonObject(update.SetAttributes.Select(kv => KeyValuePair.Create(kv.Key, kv.Value?.DeepClone()))),
+                            ["addTags"] = new JsonArray([.. update.AddTags.Select(t => JsonValue.Create(t))]),
+                            ["removeTags"] = new JsonArray([.. update.RemoveTags.Select(t => JsonValue.Create(t))]),
+                        });
+                        break;
+                    case "waiting":
+                        Add("wait", h.StepId, new JsonObject { ["until"] = result.State.Timer?.DueAt });
+                        break;
+                    case "waiting-for-event":
+                        var wait = h.StepId is null ? null : _journey.FindStep(h.StepId) as WaitForEventStep;
+                        var detail = new JsonObject { ["event"] = wait?.Event };
+                        if (wait?.Timeout is not null && result.State.Timer is { } timeout)
+                        {
+                            detail["timeoutAt"] = timeout.DueAt;
+                        }
+                        Add("wait", h.StepId, detail);
+                        break;
+                    case "completed" or "exited" or "terminated" or "failed":
+                        Add("exited", h.StepId, new JsonObject { ["status"] = h.Kind, ["outcome"] = h.Detail });
+                        break;
+                    default:
+                        Add(h.Kind.Contains("clock", StringComparison.Ordinal) ? "clock" : "step", h.StepId, new JsonObject { ["kind"] = h.Kind, ["detail"] = h.Detail });
+                        break;
+                }
+            }
+            foreach (var timer in result.Commands.OfType<ScheduleTimer>())
+            {
+                _timers.Add((timer.DueAt, timer.Token));
+            }
+        }
+
+        /// <summary>The decisions <see cref="Sending.ChannelSender"/> makes, with the contact ledger in memory and no provider.</summary>
+        private void Deliver(SendMessage send)
+        {
+            var snapshot = send.Variables["customer"] as JsonObject ?? [];
+            var customer = send.Category == MessageCategory.Marketing ? _profile : snapshot; // marketing reads the live profile
+            if (ContactPolicy.Address(customer, send.Channel) is null && send.Fallback is { } fallback && ContactPolicy.Address(customer, fallback) is not null)
+            {
+                Message(send, customer, null, "fallback", $"no {ContactPolicy.Name(send.Channel)} address; sent by {ContactPolicy.Name(fallback)}");
+                Deliver(send.AsFallback());
+                return;
+            }
+            switch (owner.Policy.Evaluate(send, customer, _now))
+            {
+                case Suppress suppress:
+                    Message(send, customer, null, suppress.Reason.Contains("expir", StringComparison.Ordinal) ? "expired" : "suppressed", suppress.Reason);
+                    return;
+                case Defer defer:
+                    Message(send, customer, null, "deferred", defer.Reason, defer.Until);
+                    _deferred.Add((defer.Until, send));
+                    return;
+                case Allow allow:
+                    var category = ContactPolicy.Name(send.Category);
+                    if (owner.Policy.CapFor(send.Category) is { } cap && TryReserve(category, send.SendKey, cap) is { } allowedAt)
+                    {
+                        var capped = $"frequency cap of {cap.Count} {category} messages per {cap.Window.TotalDays:0.#} days";
+                        if (allowedAt > owner.Policy.ExpiresAt(send))
+                        {
+                            Message(send, customer, null, "expired", $"{capped}; expired before the cap allowed it");
+                            return;
+                        }
+                        Message(send, customer, null, "deferred", capped, allowedAt);
+                        _deferred.Add((allowedAt, send));
+                        return;
+                    }
+                    Message(send, customer, allow.To, "sent", null);
+                    return;
+                default:
+                    throw new InvalidOperationException("Unhandled contact decision.");
+            }
+        }
+
+        /// <summary>One message entry, rendered whatever its status, so the timeline shows what would have gone out.</summary>
+        private void Message(SendMessage send, JsonObject customer, string? to, string status, string? reason, DateTimeOffset? deferredUntil = null)
+        {
+            var detail = new JsonObject
+            {
+                ["channel"] = ContactPolicy.Name(send.Channel),
+                ["template"] = send.Template,
+                ["category"] = ContactPolicy.Name(send.Category),
+                ["to"] = to ?? ContactPolicy.Address(customer, send.Channel),
+            };
+            if (_journey.Templates.TryGetValue(send.Template, out var template)
+                && (send.Channel == MessageChannel.Sms ? template.Sms.Count : template.Email.Count) > 0)
+            {
+                var variables = (JsonObject)send.Variables.DeepClone();
+                variables["customer"] = customer.DeepClone();
+                var rendered = owner.Renderer.Render(template, send.Channel, variables);
+                detail["locale"] = rendered.Locale;
+                if (rendered.Subject is not null)
+                {
+                    detail["subject"] = rendered.Subject;
+                }
+                detail["body"] = rendered.Body;
+                if (send.Channel == MessageChannel.Sms)
+                {
+                    var count = SmsSegments.Count(rendered.Body);
+                    detail["segments"] = count.Segments;
+                    detail["encoding"] = count.Encoding.ToString();
+                }
+            }
+            detail["status"] = status;
+            if (reason is not null)
+            {
+                detail["reason"] = reason;
+            }
+            if (deferredUntil is { } until)
+            {
+                detail["deferredUntil"] = until;
+            }
+            Add("message", send.StepId, detail);
+        }
+
+        /// <summary>The contact ledger's rule in memory: null when reserved, otherwise when the cap next allows a message.</summary>
+        private DateTimeOffset? TryReserve(string category, string sendKey, FrequencyCap cap)
+        {
+            if (!_contacts.TryGetValue(category, out var contacts))
+            {
+                _contacts[category] = contacts = [];
+            }
+            contacts.RemoveAll(c => c.At <= _now - cap.Window);
+            if (contacts.Any(c => c.SendKey == sendKey))
+            {
+                return null;
+            }
+            if (contacts.Count >= cap.Count)
+            {
+                return contacts.OrderBy(c => c.At).ElementAt(contacts.Count - cap.Count).At + cap.Window;
+            }
+            contacts.Add((sendKey, _now));
+            return null;
+        }
+
+        /// <summary>What <c>CustomerProfileStore.ApplyAsync</c> does to the stored profile.</summary>
+        private void ApplyUpdate(UpdateCustomer update)
+        {
+            var attributes = CustomerSnapshot.Attributes(_profile);
+            foreach (var (name, value) in update.SetAttributes)
+            {
+                attributes[name] = value?.DeepClone();
+            }
+            var tags = CustomerSnapshot.Tags(_profile);
+            foreach (var tag in update.AddTags.Where(t => !tags.Any(x => x?.GetValue<string>() == t)))
+            {
+                tags.Add(tag);
+            }
+            foreach (var existing in tags.Where(x => update.RemoveTags.Contains(x?.GetValue<string>() ?? "")).ToList())
+            {
+                tags.Remove(existing);
+            }
+        }
+
+        private void Add(string kind, string? stepId, JsonObject detail) =>
+            _timeline.Add(new SimulationEntry(_now, TimeZoneInfo.ConvertTime(_now, Zone), kind, stepId, detail));
+    }
+}

@@ -1,0 +1,25 @@
+using System.Text.Json.Nodes;
+
+namespace Retention.Host.Admin;
+
+/// <summary>
+/// The before/after an endpoint knows of its change (a journey's version, its draft), handed to the audit middleware
+/// through the request, since only the endpoint knows what it changed.
+/// </summary>
+public static class AuditDetails
+{
+    private const string BeforeKey = "retention.audit.before";
+    private const string AfterKey = "retention.audit.after";
+    private const int MaxChars = 16_000; // well inside a table property
+
+    public static void Record(HttpContext context, JsonNode? before, JsonNode? after)
+    {
+        context.Items[BeforeKey] = Clip(before?.ToJsonString());
+        context.Items[AfterKey] = Clip(after?.ToJsonString());
+    }
+
+    public static (string? Before, string? After) Of(HttpContext context) =>
+        (context.Items[BeforeKey] as string, context.Items[AfterKey] as string);
+
+    private static string? Clip(string? text) => text is null || text.Length <= MaxChars ? text : text[..MaxChars];
+}

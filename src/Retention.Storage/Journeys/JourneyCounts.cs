@@ -1,0 +1,70 @@
+using Azure.Data.Tables;
+using Retention.Core.Runtime;
+
+namespace Retention.Storage.Journeys;
+
+/// <param name="Entries">Instances ever started (holdouts included).</param>
+/// <param name="Active">Instances not yet finished.</param>
+/// <param name="Converted">Instances that reached the journey's goal.</param>
+/// <param name="Holdout">Instances held out of the steps to measure lift.</param>
+public sealed record JourneyCountsView(int Entries, int Active, int Converted, int Holdout)
+{
+    public static readonly JourneyCountsView None = new(0, 0, 0, 0);
+}
+
+/// <summary>
+/// Per-journey instance counts for the journey list. One query over the instances' state rows, projected to four small
+/// columns, and remembered for <see cref="MaxAge"/>: the list is read often and the counts are a dashboard figure, so a
+/// few seconds' staleness is worth not scanning per request. Counters kept by the engine would be exact but would put
+/// a hot row per journey on every start and finish, and a replayed commit would count twice.
+/// </summary>
+public sealed class JourneyCounts(StorageAccount account, TimeProvider time) : IDisposable
+{
+    public static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(30);
+
+    private readonly TableClient _table = account.Table("instances");
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private (DateTimeOffset At, IReadOnlyDictionary<string, JourneyCountsView> Counts)? _cached;
+
+    public async Task<IReadOnlyDictionary<string, JourneyCountsView>> GetAsync(CancellationToken cancellationToken)
+    {
+        if (_cached is { } fresh && time.GetUtcNow() - fresh.At < MaxAge)
+        {
+            return fresh.Counts;
+        }
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            if (_cached is { } again && time.GetUtcNow() - again.At < MaxAge)
+            {
+                return again.Counts;
+            }
+            var counts = await CountAsync(cancellationToken);
+            _cached = (time.GetUtcNow(), counts);
+            return counts;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public void Dispose() => _gate.Dispose();
+
+    /// <summary>Forgets the remembered counts, so the next read counts again (after a publish that ended or migrated instances).</summary>
+    public void Invalidate() => _cached = null;
+
+    private async Task<IReadOnlyDictionary<string, JourneyCountsView>> CountAsync(CancellationToken cancellationToken)
+    {
+        var counts = new Dictionary<string, (int Entries, int Active, int Converted, int Holdout)>(StringComparer.Ordinal);
+        await foreach (var e in _table.QueryAsync<TableEntity>("RowKey eq 'state'", select: ["JourneyId", "Status", "Converted", "Holdout"], cancellationToken: cancellationToken))
+        {
+            var journeyId = e.GetString("JourneyId") ?? "";
+            var c = counts.GetValueOrDefault(journeyId);
+            var finished = Enum.TryParse<InstanceStatus>(e.GetString("Status"), out var status) && status.IsFinished();
+            counts[journeyId] = (c.Entries + 1, c.Active + (finished ? 0 : 1), c.Converted + (e.GetBoolean("Converted") == true ? 1 : 0),
+                c.Holdout + (e.GetBoolean("Holdout") == true ? 1 : 0));
+        }
+        return counts.ToDictionary(kv => kv.Key, kv => new JourneyCountsView(kv.Value.Entries, kv.Value.Active, kv.Value.Converted, kv.Value.Holdout), StringComparer.Ordinal);
+    }
+}

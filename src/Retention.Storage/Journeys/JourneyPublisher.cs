@@ -1,0 +1,134 @@
+using Microsoft.Extensions.Logging;
+using Retention.Core.Definitions;
+using Retention.Core.Runtime;
+using Retention.Storage.Engine;
+using Retention.Storage.Instances;
+
+namespace Retention.Storage.Journeys;
+
+/// <summary>What happens to instances of older versions when a new one is published.</summary>
+public enum InFlightChoice
+{
+    /// <summary>They stay pinned to their version (the default).</summary>
+    Keep,
+    /// <summary>They move to the new version, each current step to the step the mapping names.</summary>
+    Migrate,
+    /// <summary>They are ended (terminated) with a recorded outcome.</summary>
+    End,
+}
+
+public sealed record PublishRequest(InFlightChoice InFlight, IReadOnlyDictionary<string, string> Mapping, string? Outcome);
+
+public abstract record PublishOutcome;
+
+/// <param name="Kept">Unfinished instances left on an older version (by choice, or because they could not move).</param>
+public sealed record Published(int Version, bool Changed, int Kept, int Migrated, int Ended) : PublishOutcome;
+
+public sealed record NothingToPublish : PublishOutcome;
+
+/// <summary>The draft or the mapping is not valid; nothing was published.</summary>
+public sealed record PublishRefused(IReadOnlyList<DefinitionError> Errors) : PublishOutcome;
+
+/// <summary>
+/// Publishes a journey's draft as its next version and then deals with the instances in flight. Everything that can
+/// refuse (the draft, the mapping) is checked before the version is written, so a refusal publishes nothing. Each
+/// instance is then migrated or ended through the engine's normal path (read with ETag, interpret, commit state and
+/// outbox in one transaction, dispatch), one instance at a time; an instance is never half-moved.
+/// </summary>
+public sealed class JourneyPublisher(
+    JourneyCatalog catalog,
+    JourneyDrafts drafts,
+    JourneyDefinitionReader reader,
+    InstanceStore instances,
+    JourneyEngine engine,
+    JourneyCounts counts,
+    ILogger<JourneyPublisher> logger)
+{
+    private static readonly InstanceStatus[] Unfinished = [InstanceStatus.Waiting, InstanceStatus.Suspended, InstanceStatus.Running, InstanceStatus.Pending];
+
+    public async Task<PublishOutcome> PublishAsync(string journeyId, PublishRequest request, string publishedBy, CancellationToken cancellationToken)
+    {
+        if (await drafts.GetAsync(journeyId, cancellationToken) is not { } draft)
+        {
+            return new NothingToPublish();
+        }
+        var read = reader.Read(draft.Json);
+        if (!read.IsValid)
+        {
+            return new PublishRefused(read.Errors); // e.g. a calendar removed since the draft was saved
+        }
+        var definition = read.Definition!;
+        var inFlight = await UnfinishedAsync(journeyId, cancellationToken);
+        if (request.InFlight == InFlightChoice.Migrate)
+        {
+            var errors = JourneyMigration.Check(inFlight.Where(i => !i.Holdout && i.CurrentStepId is not null).Select(i => i.CurrentStepId!), definition, request.Mapping);
+            if (errors.Count > 0)
+            {
+                return new PublishRefused(errors);
+            }
+        }
+        var published = await catalog.PublishAsync(definition, draft.Json, publishedBy, onlyIfNew: false, cancellationToken);
+        await drafts.DeleteAsync(journeyId, draft.ETag, cancellationToken); // a draft saved meanwhile stays
+        var to = await catalog.GetAsync(journeyId, published.Version, cancellationToken)
+            ?? throw new InvalidOperationException($"Journey {journeyId} v{published.Version} vanished after publishing.");
+        int kept = 0, migrated = 0, ended = 0;
+        var outcome = request.Outcome ?? $"ended on publishing version {published.Version}";
+        await Parallel.ForEachAsync(inFlight.Where(i => i.Version != published.Version), new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken },
+            async (instance, ct) =>
+            {
+                JourneyInput? input = request.InFlight switch
+                {
+                    InFlightChoice.Migrate => new MigrateInstance(to, request.Mapping),
+                    InFlightChoice.End => new TerminateInstance(outcome),
+                    _ => null,
+                };
+                if (input is not null && await engine.ApplyAsync(instance.InstanceId, input, ct) == ApplyResult.Applied)
+                {
+                    if (request.InFlight == InFlightChoice.Migrate)
+                    {
+                        Interlocked.Increment(ref migrated);
+                    }
+                    else
+                    {
+                        Interlocked.Increment(ref ended);
+                    }
+                }
+                else if (input is null || await instances.GetAsync(instance.InstanceId, ct) is { State.Status: var status } && !status.IsFinished())
+                {
+                    Interlocked.Increment(ref kept); // finished meanwhile: neither kept nor moved
+                }
+            });
+        counts.Invalidate();
+        logger.JourneyPublishedWithInFlight(journeyId, published.Version, request.InFlight, kept, migrated, ended);
+        return new Published(published.Version, published.Changed, kept, migrated, ended);
+    }
+
+    /// <summary>The journey's unfinished instances, on any version: one filtered query per unfinished status.</summary>
+    private async Task<IReadOnlyList<JourneyInstanceState>> UnfinishedAsync(string journeyId, CancellationToken cancellationToken)
+    {
+        var found = new List<JourneyInstanceState>();
+        foreach (var status in Unfinished)
+        {
+            string? token = null;
+            do
+            {
+                var page = await instances.QueryAsync(journeyId, status, 500, token, cancellationToken);
+                found.AddRange(page.Items);
+                token = page.ContinuationToken;
+            }
+            while (token is not null);
+        }
+        return found;
+    }
+}
+
+internal static partial class JourneyLogs
+{
+    [LoggerMessage(EventId = 1050, Level = LogLevel.Information,
+        Message = "Published journey {JourneyId} v{Version}; in flight ({Choice}): {Kept} kept, {Migrated} migrated, {Ended} ended")]
+    public static partial void JourneyPublishedWithInFlight(this ILogger logger, string journeyId, int version, InFlightChoice choice, int kept, int migrated, int ended);
+
+    [LoggerMessage(EventId = 1051, Level = LogLevel.Information,
+        Message = "Journey {JourneyId} is already stored (v{Version}); its file is not published again. Stored versions are the source of truth: import the file to change it")]
+    public static partial void SeedSkipped(this ILogger logger, string journeyId, int version);
+}
