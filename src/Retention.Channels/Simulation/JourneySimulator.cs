@@ -207,7 +207,7 @@ public sealed class JourneySimulator(JourneyInterpreter interpreter, ContactPoli
                     case "waiting-for-event":
                         var wait = h.StepId is null ? null : _journey.FindStep(h.StepId) as WaitForEventStep;
                         var detail = new JsonObject { ["event"] = wait?.Event };
-                        if (wait?.Timeout is not null && result.State.Timer is { } timeout)
+                        if ((wait?.Timeout is not null || wait?.Deadline is not null) && result.State.Timer is { } timeout)
                         {
                             detail["timeoutAt"] = timeout.DueAt;
                         }
@@ -330,23 +330,7 @@ public sealed class JourneySimulator(JourneyInterpreter interpreter, ContactPoli
         }
 
         /// <summary>What <c>CustomerProfileStore.ApplyAsync</c> does to the stored profile.</summary>
-        private void ApplyUpdate(UpdateCustomer update)
-        {
-            var attributes = CustomerSnapshot.Attributes(_profile);
-            foreach (var (name, value) in update.SetAttributes)
-            {
-                attributes[name] = value?.DeepClone();
-            }
-            var tags = CustomerSnapshot.Tags(_profile);
-            foreach (var tag in update.AddTags.Where(t => !tags.Any(x => x?.GetValue<string>() == t)))
-            {
-                tags.Add(tag);
-            }
-            foreach (var existing in tags.Where(x => update.RemoveTags.Contains(x?.GetValue<string>() ?? "")).ToList())
-            {
-                tags.Remove(existing);
-            }
-        }
+        private void ApplyUpdate(UpdateCustomer update) => update.ApplyTo(_profile);
 
         private void Add(string kind, string? stepId, JsonObject detail) =>
             _timeline.Add(new SimulationEntry(_now, TimeZoneInfo.ConvertTime(_now, Zone), kind, stepId, detail));

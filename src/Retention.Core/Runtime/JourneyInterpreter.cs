@@ -567,25 +567,9 @@ public sealed class JourneyInterpreter(InterpreterSettings settings)
             var values = update.SetAttributes.ToDictionary(kv => kv.Key, kv => Resolve(kv.Value, scope));
             var sums = (update.AddToAttributes ?? new Dictionary<string, ValueSource>())
                 .ToDictionary(kv => kv.Key, kv => JsonNumbers.TryGetDecimal(Resolve(kv.Value, scope), out var n) ? n : 0m);
-            var attributes = CustomerSnapshot.Attributes(state.Customer);
-            foreach (var (name, value) in values)
-            {
-                attributes[name] = value?.DeepClone();
-            }
-            foreach (var (name, amount) in sums)
-            {
-                attributes[name] = (JsonNumbers.TryGetDecimal(attributes[name], out var before) ? before : 0m) + amount;
-            }
-            var tags = CustomerSnapshot.Tags(state.Customer);
-            foreach (var tag in update.AddTags.Where(t => !tags.Any(x => x?.GetValue<string>() == t)))
-            {
-                tags.Add(tag);
-            }
-            foreach (var existing in tags.Where(x => update.RemoveTags.Contains(x?.GetValue<string>() ?? "")).ToList())
-            {
-                tags.Remove(existing);
-            }
-            _commands.Add(new UpdateCustomer(state.CustomerId, values, update.AddTags, update.RemoveTags, sums, $"{state.InstanceId}/{update.Id}/{occurrence}"));
+            var command = new UpdateCustomer(state.CustomerId, values, update.AddTags, update.RemoveTags, sums, $"{state.InstanceId}/{update.Id}/{occurrence}");
+            command.ApplyTo(state.Customer);
+            _commands.Add(command);
             Record("update", update.Id, string.Join(", ", values.Keys.Select(k => $"attributes.{k}")
                 .Concat(sums.Select(kv => $"attributes.{kv.Key} += {kv.Value}"))
                 .Concat(update.AddTags.Select(t => $"+{t}")).Concat(update.RemoveTags.Select(t => $"-{t}"))));

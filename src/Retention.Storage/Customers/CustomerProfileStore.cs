@@ -103,24 +103,7 @@ public sealed class CustomerProfileStore(StorageAccount account, CorrelationInde
         {
             var row = await ReadAsync(update.CustomerId, cancellationToken);
             var profile = row?.Profile ?? CustomerSnapshot.Empty(update.CustomerId);
-            var attributes = CustomerSnapshot.Attributes(profile);
-            foreach (var (name, value) in update.SetAttributes)
-            {
-                attributes[name] = value?.DeepClone();
-            }
-            foreach (var (name, amount) in additions)
-            {
-                attributes[name] = (JsonNumbers.TryGetDecimal(attributes[name], out var before) ? before : 0m) + amount;
-            }
-            var tags = CustomerSnapshot.Tags(profile);
-            foreach (var tag in update.AddTags.Where(t => !tags.Any(x => x?.GetValue<string>() == t)))
-            {
-                tags.Add(tag);
-            }
-            foreach (var existing in tags.Where(x => update.RemoveTags.Contains(x?.GetValue<string>() ?? "")).ToList())
-            {
-                tags.Remove(existing);
-            }
+            update.ApplyTo(profile);
             var written = additions.Count > 0 && update.UpdateKey is { } key
                 ? await TryWriteOnceAsync(update.CustomerId, key, profile, row, cancellationToken)
                 : await TryWriteAsync(update.CustomerId, profile, row?.ProfileTime ?? DateTimeOffset.MinValue, row?.ETag, cancellationToken);
