@@ -12,6 +12,7 @@ public sealed class UiHost : IAsyncLifetime
 {
     public const string ChromiumPath = "/usr/bin/chromium";
     public const string AdminKey = "dev-admin-key";
+    public const string ViewerKey = "ui-viewer-key";
     public const string CallerRole = "ui-callers";
 
     /// <summary>Thanks the customer by SMS at once (service: no quiet hours), then asks a caller to phone them and waits for the call.</summary>
@@ -72,6 +73,9 @@ public sealed class UiHost : IAsyncLifetime
             ["Retention__Storage__ConnectionString"] = TestStorage.ConnectionString,
             ["Retention__JourneysPath"] = _journeys.Path,
             ["Retention__DefaultTimeZone"] = "Asia/Shanghai",
+            ["Retention__Admin__Keys__1__Name"] = "ui viewer",
+            ["Retention__Admin__Keys__1__Key"] = ViewerKey,
+            ["Retention__Admin__Keys__1__Roles__0"] = "viewer",
         });
         await _host.WaitUntilHealthyAsync(TimeSpan.FromSeconds(60));
         if (!File.Exists(ChromiumPath))

@@ -31,7 +31,7 @@ export function clear(el, ...children) {
 /** A table with a caption (for screen readers) and header cells. */
 export function table(caption, headers, rows) {
   return h('table', {},
-    h('caption', { class: 'muted', style: undefined }, caption),
+    h('caption', { class: 'sr-only' }, caption),
     h('thead', {}, h('tr', {}, headers.map(x => h('th', { scope: 'col', class: x.num ? 'num' : undefined }, x.label ?? x)))),
     h('tbody', {}, rows));
 }
