@@ -96,7 +96,8 @@ public sealed class AdminWorkspaceTests(UiHost host, ITestOutputHelper output)
         await page.Locator("#sim-trigger").FillAsync("""{"saleId": "S-SIM", "product": "理财产品A"}""");
         await page.Locator("#run-simulation").ClickAsync();
         var message = page.Locator("#sim-timeline li.message").First;
-        await Expect(message.Locator(".message-body")).ToHaveTextAsync("王芳，感谢您购买理财产品A。");
+        // The host's first simulation warms up the renderer and the interpreter; on a busy machine that takes seconds.
+        await Expect(message.Locator(".message-body")).ToHaveTextAsync("王芳，感谢您购买理财产品A。", new() { Timeout = 30_000 });
         await Expect(message.Locator(".segments")).ToBeVisibleAsync();
         await Expect(page.Locator("#sim-timeline li.task")).ToHaveCountAsync(1);
         await page.SaveScreenshotAsync("simulation", output);

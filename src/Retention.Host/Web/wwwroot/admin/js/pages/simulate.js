@@ -41,6 +41,10 @@ export async function render(main, [journeyId, from]) {
   fillProfile();
   const start = h('input', { id: 'sim-start', placeholder: '2026-03-02T09:00:00+08:00' });
   const until = h('input', { id: 'sim-until', placeholder: 'P400D', size: 8 });
+  // The trigger event's type defaults to the journey's own trigger event ("event sale.completed").
+  const triggerEvent = () => /^event (\S+)/.exec(journeys.find(j => j.id === journey.value)?.trigger ?? '')?.[1] ?? '';
+  const triggerType = h('input', { id: 'sim-trigger-type', value: triggerEvent(), placeholder: 'sale.completed' });
+  journey.addEventListener('change', () => { triggerType.value = triggerEvent(); });
   const triggerData = h('textarea', { id: 'sim-trigger', rows: 3, cols: 60, class: 'mono', placeholder: '{"saleId": "S1", "product": "理财产品A"}' });
 
   const eventRows = h('tbody');
@@ -68,7 +72,7 @@ export async function render(main, [journeyId, from]) {
     h('label', { for: 'sim-sample' }, t('simulate.sample'), sample)),
   h('div', { class: 'row' }, profileLabel, storedLabel),
   h('div', { class: 'row' }, h('label', { for: 'sim-start' }, t('simulate.start'), start), h('label', { for: 'sim-until' }, t('simulate.until'), until),
-    h('label', { for: 'sim-trigger' }, t('simulate.triggerData'), triggerData)),
+    h('label', { for: 'sim-trigger-type' }, t('simulate.triggerType'), triggerType), h('label', { for: 'sim-trigger' }, t('simulate.triggerData'), triggerData)),
   h('h2', {}, t('simulate.events')),
   h('table', { class: 'events-table' }, h('caption', { class: 'muted' }, t('simulate.eventsHint')),
     h('thead', {}, h('tr', {}, [t('simulate.type'), t('simulate.after'), t('simulate.data'), ''].map(x => h('th', { scope: 'col' }, x)))), eventRows),
@@ -85,7 +89,9 @@ export async function render(main, [journeyId, from]) {
     if (start.value.trim()) body.start = start.value.trim();
     if (until.value.trim()) body.until = until.value.trim();
     const data = parseJsonField(triggerData.value, t('simulate.triggerData'));
-    if (data) body.trigger = { data };
+    if (data || (triggerType.value.trim() && triggerType.value.trim() !== triggerEvent())) {
+      body.trigger = { type: triggerType.value.trim() || triggerEvent(), data: data ?? {} };
+    }
     body.events = [...eventRows.children].map(row => {
       const after = row.querySelector('.ev-after').value.trim();
       const event = { type: row.querySelector('.ev-type').value.trim(), data: parseJsonField(row.querySelector('.ev-data').value, t('simulate.data')) ?? {} };
