@@ -154,6 +154,7 @@ public static class RetentionComposition
         app.MapTasksEndpoints();
         app.MapOperationsEndpoints();
         app.MapAuditEndpoints();
+        Retention.Host.Web.AdminUiEndpoints.MapAdminWorkspace(app);
         if (app.Services.GetRequiredService<IOptions<RetentionOptions>>().Value.Channels.UsesDevOutbox)
         {
             app.MapDevOutboxEndpoints();

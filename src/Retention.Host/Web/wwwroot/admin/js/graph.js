@@ -1,0 +1,119 @@
+// The flow graph of a journey's steps, laid out in layers from the start step and drawn as SVG.
+import { h } from './dom.js';
+import { t } from './i18n.js';
+
+const W = 176, H = 48, GAP_X = 34, GAP_Y = 78, PAD = 28;
+
+/** Each step's outgoing edges with their labels: next, branch cases, split paths, waitForEvent outcomes. */
+export function successors(step) {
+  const out = [];
+  const add = (to, label = '') => { if (typeof to === 'string' && to) out.push({ to, label }); };
+  switch (step?.type) {
+    case 'waitForEvent':
+      add(step.onEvent, t('graph.onEvent', { event: step.event ?? '?' }));
+      add(step.onTimeout, t('graph.onTimeout', { timeout: step.timeout ?? step.businessTimeout ?? '' }));
+      break;
+    case 'branch':
+      (Array.isArray(step.cases) ? step.cases : []).forEach((c, n) => add(c?.next, t('graph.case', { n: n + 1 })));
+      add(step.otherwise, t('graph.otherwise'));
+      break;
+    case 'split':
+      (Array.isArray(step.paths) ? step.paths : []).forEach(p => add(p?.next, `${p?.percent ?? '?'}%`));
+      break;
+    case 'exit':
+      break;
+    default:
+      add(step?.next);
+  }
+  return out;
+}
+
+function describe(step) {
+  switch (step.type) {
+    case 'wait': return step.duration ?? step.businessTime ?? (step.until ? `${step.until.time ?? ''} +${step.until.daysLater ?? 0}d` : step.untilDate?.path ?? '');
+    case 'send': return `${step.channel ?? ''} · ${step.template ?? ''}`;
+    case 'waitForEvent': return step.event ?? '';
+    case 'task': return step.kind ?? '';
+    case 'exit': return step.outcome ?? '';
+    default: return '';
+  }
+}
+
+const clip = (s, n) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
+
+/**
+ * Draws the definition's steps. errorSteps: ids to mark as invalid; onSelect(stepId) runs when a node is chosen by
+ * click or Enter/Space.
+ */
+export function drawGraph(definition, { errorSteps = new Set(), focusStep = null, onSelect } = {}) {
+  const steps = (Array.isArray(definition?.steps) ? definition.steps : []).filter(s => s && typeof s.id === 'string');
+  const byId = new Map(steps.map(s => [s.id, s]));
+  const layer = new Map();
+  const order = [];
+  const queue = [];
+  const startId = byId.has(definition?.start) ? definition.start : steps[0]?.id;
+  if (startId) { layer.set(startId, 0); queue.push(startId); }
+  while (queue.length) {
+    const id = queue.shift();
+    order.push(id);
+    for (const { to } of successors(byId.get(id))) {
+      if (byId.has(to) && !layer.has(to)) { layer.set(to, layer.get(id) + 1); queue.push(to); }
+    }
+  }
+  // Steps nothing leads to still appear, in a last row, so a mistake is visible rather than hidden.
+  const deepest = Math.max(-1, ...layer.values());
+  for (const s of steps) if (!layer.has(s.id)) { layer.set(s.id, deepest + 1); order.push(s.id); }
+
+  const rows = [];
+  for (const id of order) (rows[layer.get(id)] ??= []).push(id);
+  const widest = Math.max(1, ...rows.map(r => r.length));
+  const width = PAD * 2 + widest * W + (widest - 1) * GAP_X + 120;
+  const height = PAD * 2 + rows.length * H + Math.max(0, rows.length - 1) * GAP_Y;
+  const pos = new Map();
+  rows.forEach((row, r) => {
+    const rowWidth = row.length * W + (row.length - 1) * GAP_X;
+    const x0 = (width - 120 - rowWidth) / 2;
+    row.forEach((id, n) => pos.set(id, { x: x0 + n * (W + GAP_X), y: PAD + r * (H + GAP_Y) }));
+  });
+
+  const svg = h('svg:svg', { viewBox: `0 0 ${width} ${Math.max(height, 80)}`, width, height: Math.max(height, 80), role: 'group', 'aria-label': t('graph.label') },
+    h('svg:defs', {}, h('svg:marker', { id: 'arrow', viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse' },
+      h('svg:path', { d: 'M0,0 L10,5 L0,10 z', fill: '#7a869c' }))));
+
+  for (const step of steps) {
+    const from = pos.get(step.id);
+    for (const [n, edge] of successors(step).entries()) {
+      const to = pos.get(edge.to);
+      if (!to) continue;
+      const sx = from.x + W / 2, sy = from.y + H;
+      let d, lx, ly;
+      if (to.y > from.y) {
+        const tx = to.x + W / 2, ty = to.y;
+        d = `M${sx},${sy} C${sx},${sy + GAP_Y / 2} ${tx},${ty - GAP_Y / 2} ${tx},${ty}`;
+        lx = (sx + tx) / 2 + 4; ly = (sy + ty) / 2 + (n % 2 ? 10 : -2);
+      } else {
+        // A loop back to an earlier (or the same) row goes round the right-hand side.
+        const rx = Math.max(from.x, to.x) + W + 40 + n * 12;
+        const fy = from.y + H / 2, ty = to.y + H / 2;
+        d = `M${from.x + W},${fy} C${rx},${fy} ${rx},${ty} ${to.x + W},${ty}`;
+        lx = rx - 20; ly = (fy + ty) / 2;
+      }
+      svg.append(h('svg:path', { class: 'edge', d, 'marker-end': 'url(#arrow)' }));
+      if (edge.label) svg.append(h('svg:text', { class: 'edge-label', x: lx, y: ly }, clip(edge.label, 26)));
+    }
+  }
+
+  for (const step of steps) {
+    const { x, y } = pos.get(step.id);
+    const classes = ['node', step.type, step.id === startId ? 'start' : '', errorSteps.has(step.id) ? 'error' : '', step.id === focusStep ? 'focus' : ''].join(' ');
+    const select = () => onSelect?.(step.id);
+    const node = h('svg:g', { class: classes, tabindex: 0, role: 'button', dataset: { step: step.id },
+      'aria-label': `${step.id} (${step.type})${errorSteps.has(step.id) ? ` — ${t('graph.hasError')}` : ''}`,
+      onclick: select, onkeydown: e => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); select(); } } },
+    h('svg:rect', { x, y, width: W, height: H, rx: 6 }),
+    h('svg:text', { x: x + 8, y: y + 19, 'font-size': 13, 'font-weight': 600 }, clip(step.id, 24)),
+    h('svg:text', { x: x + 8, y: y + 37, 'font-size': 11, fill: '#5b6474' }, clip(`${step.type ?? '?'} ${describe(step)}`.trim(), 30)));
+    svg.append(node);
+  }
+  return svg;
+}

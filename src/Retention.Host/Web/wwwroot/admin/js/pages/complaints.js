@@ -1,0 +1,42 @@
+// The complaints board: each open complaint's clocks and the time left before each breaches.
+import { get, enc } from '../api.js';
+import { h, clear, table, badge } from '../dom.js';
+import { t } from '../i18n.js';
+import { failure } from '../common.js';
+
+export function timeToBreach(clock, now = Date.now()) {
+  if (clock.breached) return { minutes: 0, breached: true };
+  if (clock.status === 'running' && clock.dueAt) return { minutes: Math.round((new Date(clock.dueAt).getTime() - now) / 60000), breached: false };
+  return { minutes: (clock.targetMinutes ?? 0) - (clock.elapsedMinutes ?? 0), breached: false, paused: clock.status !== 'running' };
+}
+
+function duration(minutes) {
+  const sign = minutes < 0 ? '-' : '';
+  const m = Math.abs(minutes);
+  return `${sign}${Math.floor(m / 60)}h ${String(m % 60).padStart(2, '0')}m`;
+}
+
+export async function render(main) {
+  main.append(h('h1', {}, t('complaints.title')), h('p', { class: 'hint' }, t('complaints.hint')));
+  const board = h('div', { id: 'complaints' });
+  main.append(h('p', {}, h('button', { type: 'button', onclick: () => load() }, t('common.refresh'))), board);
+  const load = async () => {
+    let complaints;
+    try { complaints = await get('/api/complaints?status=open'); } catch (e) { clear(board, failure(e, t('complaints.title'))); return; }
+    if (!complaints.length) { clear(board, h('p', { class: 'muted' }, t('common.none'))); return; }
+    const soonest = c => Math.min(...(c.clocks ?? []).map(k => timeToBreach(k).minutes), Infinity);
+    complaints.sort((a, b) => soonest(a) - soonest(b));
+    clear(board, table(t('complaints.title'), [t('complaints.id'), t('complaints.customer'), t('complaints.severity'), t('complaints.owner'), t('complaints.clocks')],
+      complaints.map(c => h('tr', { dataset: { complaint: c.complaintId } },
+        h('td', { class: 'mono' }, c.complaintId), h('td', {}, h('a', { href: `#/customers/${enc(c.customerId)}` }, c.customerId)),
+        h('td', {}, badge(c.severity, c.severity === 'critical' || c.severity === 'high' ? 'breached' : 'draft')), h('td', {}, c.ownerId ?? '—'),
+        h('td', {}, h('ul', { class: 'fields' }, (c.clocks ?? []).map(k => {
+          const left = timeToBreach(k);
+          return h('li', {}, h('strong', {}, k.name), ' ',
+            left.breached ? badge(t('complaints.breached'), 'breached')
+              : [t(left.paused ? 'complaints.leftPaused' : 'complaints.left', { time: duration(left.minutes) }), ' ', badge(t(`complaints.clock.${k.status}`), k.status === 'running' ? 'active' : 'paused')],
+            h('span', { class: 'muted' }, ` (${t('complaints.target', { target: duration(k.targetMinutes ?? 0) })})`));
+        })))))));
+  };
+  await load();
+}

@@ -1,0 +1,103 @@
+// Instances: filter by journey, status and customer; history; raise an event; suspend, resume, terminate.
+import { get, post, enc } from '../api.js';
+import { h, clear, table, badge, formatTime } from '../dom.js';
+import { t } from '../i18n.js';
+import { session } from '../session.js';
+import { failure, announce, parseJsonField } from '../common.js';
+import { openDialog } from '../dialog.js';
+
+const statuses = ['Pending', 'Running', 'Waiting', 'Suspended', 'Completed', 'Exited', 'Terminated', 'Failed'];
+
+export async function render(main, [instanceId]) {
+  main.append(h('h1', {}, t('instances.title')));
+  if (instanceId) { await renderDetail(main, instanceId); return; }
+  const params = new URLSearchParams(sessionStorage.getItem('retention.instances.filter') ?? '');
+  let journeys = [];
+  try { journeys = await get('/api/journeys'); } catch { /* the filter still works by typing */ }
+  const journey = h('select', { id: 'filter-journey' }, h('option', { value: '' }, t('common.all')),
+    journeys.map(j => h('option', { value: j.id, selected: params.get('journeyId') === j.id }, j.id)));
+  const status = h('select', { id: 'filter-status' }, h('option', { value: '' }, t('common.all')),
+    statuses.map(s => h('option', { value: s, selected: params.get('status') === s }, t(`status.${s}`))));
+  const customer = h('input', { id: 'filter-customer', value: params.get('customerId') ?? '' });
+  const list = h('div', { id: 'instance-list' });
+  let token = null;
+  const load = async (more = false) => {
+    const query = new URLSearchParams();
+    if (journey.value) query.set('journeyId', journey.value);
+    if (status.value) query.set('status', status.value);
+    if (customer.value.trim()) query.set('customerId', customer.value.trim());
+    sessionStorage.setItem('retention.instances.filter', query.toString());
+    if (more && token) query.set('continuationToken', token);
+    query.set('pageSize', '50');
+    try {
+      const page = await get(`/api/instances?${query}`);
+      token = page.continuationToken;
+      const rows = page.items.map(i => h('tr', {},
+        h('td', {}, h('a', { href: `#/instances/${enc(i.instanceId)}` }, i.instanceId)), h('td', {}, i.journeyId), h('td', { class: 'num' }, i.version),
+        h('td', {}, h('a', { href: `#/customers/${enc(i.customerId)}` }, i.customerId)), h('td', {}, badge(t(`status.${i.status}`), i.status.toLowerCase())),
+        h('td', { class: 'mono' }, i.currentStep ?? ''), h('td', {}, formatTime(i.updatedAt))));
+      const tableEl = more ? list.querySelector('tbody') : null;
+      if (tableEl) tableEl.append(...rows);
+      else clear(list, table(t('instances.title'), [t('instances.id'), t('instances.journey'), { label: t('instances.version'), num: true }, t('instances.customer'),
+        t('instances.status'), t('instances.step'), t('instances.updated')], rows));
+      list.querySelector('#more')?.remove();
+      if (token) list.append(h('p', {}, h('button', { type: 'button', id: 'more', onclick: () => load(true) }, t('common.more'))));
+      if (!page.items.length && !more) list.append(h('p', { class: 'muted' }, t('common.none')));
+    } catch (e) { clear(list, failure(e, t('instances.title'))); }
+  };
+  main.append(h('form', { class: 'row', role: 'search', onsubmit: e => { e.preventDefault(); load(); } },
+    h('label', { for: 'filter-journey' }, t('instances.journey'), journey), h('label', { for: 'filter-status' }, t('instances.status'), status),
+    h('label', { for: 'filter-customer' }, t('instances.customer'), customer), h('button', { type: 'submit', class: 'primary' }, t('common.filter'))), list);
+  await load();
+}
+
+async function renderDetail(main, instanceId) {
+  const holder = h('div', { id: 'instance' });
+  main.append(h('p', {}, h('a', { href: '#/instances' }, t('instances.back'))), holder);
+  const refresh = async () => {
+    let i;
+    try { i = await get(`/api/instances/${enc(instanceId)}`); } catch (e) { clear(holder, failure(e, t('instances.title'))); return; }
+    const act = (label, path, confirmText) => h('button', { type: 'button', class: path === 'terminate' ? 'danger' : undefined, onclick: () => {
+      const run = async () => {
+        try { await post(`/api/instances/${enc(instanceId)}/${path}`); announce(t('instances.done', { action: label })); await refresh(); }
+        catch (e) { announce(e.message, true); }
+      };
+      if (!confirmText) { run(); return; }
+      const dlg = openDialog(label, h('div', {}, h('p', {}, confirmText), h('div', { class: 'actions' },
+        h('button', { type: 'button', class: 'danger', onclick: () => { dlg.close(); run(); } }, label),
+        h('button', { type: 'button', onclick: () => dlg.close() }, t('common.cancel')))));
+    } }, label);
+    const field = (label, value) => [h('dt', {}, label), h('dd', {}, value ?? '—')];
+    clear(holder,
+      h('section', { class: 'panel' }, h('h2', {}, instanceId),
+        h('dl', { class: 'profile' },
+          field(t('instances.journey'), `${i.journeyId} v${i.version}`), field(t('instances.customer'), h('a', { href: `#/customers/${enc(i.customerId)}` }, i.customerId)),
+          field(t('instances.status'), badge(t(`status.${i.status}`), i.status.toLowerCase())), field(t('instances.step'), i.currentStep),
+          field(t('instances.waitingFor'), i.waitingForEvent), field(t('instances.timer'), i.pendingTimer ? `${formatTime(i.pendingTimer.dueAt)} (${i.pendingTimer.purpose})` : null),
+          field(t('instances.outcome'), i.outcome), field(t('instances.holdout'), i.holdout ? t('common.yes') : t('common.no')),
+          field(t('instances.converted'), i.converted ? t('common.yes') : t('common.no'))),
+        session.canOperate ? h('div', { class: 'actions', style: undefined },
+          i.status === 'Suspended' ? act(t('instances.resume'), 'resume') : null,
+          ['Waiting', 'Running', 'Pending'].includes(i.status) ? act(t('instances.suspend'), 'suspend') : null,
+          !['Completed', 'Exited', 'Terminated', 'Failed'].includes(i.status) ? act(t('instances.terminate'), 'terminate', t('instances.confirmTerminate', { id: instanceId })) : null) : null),
+      session.canOperate ? raiseForm(instanceId, refresh) : null,
+      h('h2', {}, t('instances.history')),
+      table(t('instances.history'), [t('timeline.at'), t('timeline.kind'), t('instances.step'), t('timeline.what')],
+        i.history.map(e => h('tr', {}, h('td', {}, formatTime(e.at)), h('td', {}, e.kind), h('td', { class: 'mono' }, e.stepId ?? ''), h('td', {}, e.detail)))));
+  };
+  await refresh();
+}
+
+function raiseForm(instanceId, refresh) {
+  const name = h('input', { id: 'raise-name', placeholder: 'survey.answered', required: true });
+  const data = h('textarea', { id: 'raise-data', rows: 2, cols: 50, class: 'mono', placeholder: '{}' });
+  return h('form', { class: 'panel row', onsubmit: async e => {
+    e.preventDefault();
+    try {
+      await post(`/api/instances/${enc(instanceId)}/events/${enc(name.value.trim())}`, parseJsonField(data.value, t('simulate.data')) ?? {});
+      announce(t('instances.raised', { name: name.value }));
+      setTimeout(refresh, 800);
+    } catch (err) { announce(err.message, true); }
+  } }, h('label', { for: 'raise-name' }, t('instances.eventName'), name), h('label', { for: 'raise-data' }, t('simulate.data'), data),
+  h('button', { type: 'submit' }, t('instances.raise')));
+}

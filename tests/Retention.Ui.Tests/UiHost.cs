@@ -1,0 +1,173 @@
+using System.Text.Json.Nodes;
+using Microsoft.Playwright;
+using Retention.Testing;
+
+namespace Retention.Ui.Tests;
+
+/// <summary>
+/// The real host as its own process on Azurite (Playwright needs a real socket), with the UI test journeys, and one
+/// Chromium — Debian's, at /usr/bin/chromium — shared by the tests of the collection.
+/// </summary>
+public sealed class UiHost : IAsyncLifetime
+{
+    public const string ChromiumPath = "/usr/bin/chromium";
+    public const string AdminKey = "dev-admin-key";
+    public const string ViewerKey = "ui-viewer-key";
+    public const string CallerRole = "ui-callers";
+
+    /// <summary>Thanks the customer by SMS at once (service: no quiet hours), then asks a caller to phone them and waits for the call.</summary>
+    public const string CareJourney = """
+        {
+          "id": "ui-care", "name": "UI care call",
+          "trigger": { "type": "event", "event": "sale.completed" },
+          "entry": { "policy": "oncePerKey", "key": "trigger.data.saleId" },
+          "start": "thank",
+          "steps": [
+            { "id": "thank", "type": "send", "channel": "sms", "template": "thanks", "category": "service", "next": "call" },
+            { "id": "call", "type": "task", "kind": "call-back", "title": "Call to thank the customer", "assignee": { "role": "ui-callers" }, "due": "P1D", "next": "await-call" },
+            { "id": "await-call", "type": "waitForEvent", "event": "task.completed", "timeout": "P30D", "onEvent": "called", "onTimeout": "not-called" },
+            { "id": "called", "type": "exit", "outcome": "called" },
+            { "id": "not-called", "type": "exit", "outcome": "not-called" }
+          ],
+          "templates": {
+            "thanks": { "sms": {
+              "en": "Hi {{ customer.name | default: 'there' }}, thank you for buying {{ trigger.data.product | default: 'from us' }}.",
+              "zh-CN": "{{ customer.name | default: '您好' }}，感谢您购买{{ trigger.data.product | default: '我们的产品' }}。"
+            } }
+          }
+        }
+        """;
+
+    /// <summary>The journey the editor tests change: a wait, a reply branch and two exits.</summary>
+    public const string EditJourney = """
+        {
+          "id": "ui-edit", "name": "UI edit",
+          "trigger": { "type": "event", "event": "ui.edit.started" },
+          "entry": { "policy": "always" },
+          "start": "pause",
+          "steps": [
+            { "id": "pause", "type": "wait", "duration": "P2D", "next": "ask" },
+            { "id": "ask", "type": "waitForEvent", "event": "sms.received", "timeout": "P3D", "onEvent": "answered", "onTimeout": "silent" },
+            { "id": "answered", "type": "exit", "outcome": "answered" },
+            { "id": "silent", "type": "exit", "outcome": "silent" }
+          ]
+        }
+        """;
+
+    private readonly JourneyFolder _journeys = new(CareJourney, EditJourney);
+    private HostProcess? _host;
+    private IPlaywright? _playwright;
+
+    public string Prefix { get; } = "ui" + Guid.NewGuid().ToString("N")[..10];
+    public string BaseUrl => $"http://127.0.0.1:{_host!.Port}";
+    public IBrowser Browser { get; private set; } = null!;
+
+    /// <summary>Where the page screenshots go: TestResults/screenshots at the repository root, kept as CI artifacts.</summary>
+    public static string ScreenshotFolder { get; } = Path.Combine(RepoPaths.Root, "TestResults", "screenshots");
+
+    public async Task InitializeAsync()
+    {
+        _host = new HostProcess(FreePorts.Take(), new Dictionary<string, string>
+        {
+            ["Retention__Storage__Prefix"] = Prefix,
+            ["Retention__Storage__ConnectionString"] = TestStorage.ConnectionString,
+            ["Retention__JourneysPath"] = _journeys.Path,
+            ["Retention__DefaultTimeZone"] = "Asia/Shanghai",
+            ["Retention__Admin__Keys__1__Name"] = "ui viewer",
+            ["Retention__Admin__Keys__1__Key"] = ViewerKey,
+            ["Retention__Admin__Keys__1__Roles__0"] = "viewer",
+        });
+        await _host.WaitUntilHealthyAsync(TimeSpan.FromSeconds(60));
+        if (!File.Exists(ChromiumPath))
+        {
+            throw new InvalidOperationException($"{ChromiumPath} is missing: install Debian's Chromium (apt-get install -y chromium). These tests never download a browser.");
+        }
+        Environment.SetEnvironmentVariable("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1");
+        _playwright = await Playwright.CreateAsync();
+        Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = ChromiumPath,
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+        });
+        Directory.CreateDirectory(ScreenshotFolder);
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (Browser is not null)
+        {
+            await Browser.CloseAsync();
+        }
+        _playwright?.Dispose();
+        _host?.Dispose();
+        _journeys.Dispose();
+    }
+
+    public HttpClient Api()
+    {
+        var client = new HttpClient { BaseAddress = new Uri(BaseUrl) };
+        client.DefaultRequestHeaders.Add("X-Api-Key", AdminKey);
+        return client;
+    }
+
+    /// <summary>Sends a signed webhook as a core system would.</summary>
+    public async Task SendEventAsync(JsonObject cloudEvent)
+    {
+        using var client = new HttpClient { BaseAddress = new Uri(BaseUrl) };
+        using var response = await client.PostAsync(cloudEvent, DateTimeOffset.UtcNow);
+        Assert.True(response.IsSuccessStatusCode, $"webhook refused: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+    }
+
+    /// <summary>
+    /// Whether the host maps a route: a missing route answers 405, or 404 without the detail every resource-level 404 of
+    /// ours carries. The probe uses ids that do not exist and bodies that do not validate, so it changes nothing.
+    /// </summary>
+    public async Task<bool> HasEndpointAsync(HttpMethod method, string path)
+    {
+        using var client = Api();
+        using var request = new HttpRequestMessage(method, path);
+        if (method != HttpMethod.Get)
+        {
+            request.Content = new StringContent("{}", System.Text.Encoding.UTF8, "application/json");
+        }
+        using var response = await client.SendAsync(request);
+        if (response.StatusCode == System.Net.HttpStatusCode.MethodNotAllowed)
+        {
+            return false;
+        }
+        if (response.StatusCode != System.Net.HttpStatusCode.NotFound)
+        {
+            return true;
+        }
+        var body = await response.Content.ReadAsStringAsync();
+        return body.Length > 0 && JsonNode.Parse(body)?["detail"] is not null;
+    }
+
+    /// <summary>A page signed in with the admin key, in the given browser locale; it fails the test on script errors or on requests that leave the host.</summary>
+    public async Task<(IBrowserContext Context, IPage Page, List<string> Problems)> OpenAsync(string locale = "en-US", bool signedIn = true)
+    {
+        var context = await Browser.NewContextAsync(new BrowserNewContextOptions { Locale = locale, ViewportSize = new ViewportSize { Width = 1400, Height = 1000 } });
+        if (signedIn)
+        {
+            await context.AddInitScriptAsync($"sessionStorage.setItem('retention.apiKey', '{AdminKey}');");
+        }
+        var page = await context.NewPageAsync();
+        var problems = new List<string>();
+        page.PageError += (_, error) => problems.Add($"script error: {error}");
+        page.Request += (_, request) =>
+        {
+            if (!request.Url.StartsWith(BaseUrl, StringComparison.Ordinal) && !request.Url.StartsWith("data:", StringComparison.Ordinal))
+            {
+                problems.Add($"request outside the host: {request.Url}");
+            }
+        };
+        return (context, page, problems);
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class UiCollection : ICollectionFixture<UiHost>
+{
+    public const string Name = "admin workspace";
+}
