@@ -119,31 +119,6 @@ public sealed class UiHost : IAsyncLifetime
         Assert.True(response.IsSuccessStatusCode, $"webhook refused: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
     }
 
-    /// <summary>
-    /// Whether the host maps a route: a missing route answers 405, or 404 without the detail every resource-level 404 of
-    /// ours carries. The probe uses ids that do not exist and bodies that do not validate, so it changes nothing.
-    /// </summary>
-    public async Task<bool> HasEndpointAsync(HttpMethod method, string path)
-    {
-        using var client = Api();
-        using var request = new HttpRequestMessage(method, path);
-        if (method != HttpMethod.Get)
-        {
-            request.Content = new StringContent("{}", System.Text.Encoding.UTF8, "application/json");
-        }
-        using var response = await client.SendAsync(request);
-        if (response.StatusCode == System.Net.HttpStatusCode.MethodNotAllowed)
-        {
-            return false;
-        }
-        if (response.StatusCode != System.Net.HttpStatusCode.NotFound)
-        {
-            return true;
-        }
-        var body = await response.Content.ReadAsStringAsync();
-        return body.Length > 0 && JsonNode.Parse(body)?["detail"] is not null;
-    }
-
     /// <summary>A page signed in with the admin key, in the given browser locale; it fails the test on script errors or on requests that leave the host.</summary>
     public async Task<(IBrowserContext Context, IPage Page, List<string> Problems)> OpenAsync(string locale = "en-US", bool signedIn = true)
     {
