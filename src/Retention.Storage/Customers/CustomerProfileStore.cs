@@ -11,17 +11,19 @@ public enum ProfileWrite { Applied, Stale }
 
 /// <summary>
 /// Customer profiles, one row per customer, written with ETag fencing. A profile event older than the one already
-/// applied never overwrites it, so out-of-order webhooks are safe.
+/// applied never overwrites it, so out-of-order webhooks are safe. Profile writes merge only the profile's columns:
+/// the transaction aggregates and the pyramid's status and tier on the same row are theirs (<see cref="CustomerRow"/>).
 /// </summary>
-public sealed class CustomerProfileStore(StorageAccount account, CorrelationIndex lookups) : ICustomerProfiles
+public sealed class CustomerProfileStore(StorageAccount account, CorrelationIndex lookups, TimeProvider time) : ICustomerProfiles
 {
-    private const string ProfileRow = "profile";
+    private const string ProfileRow = CustomerRow.ProfileRowKey;
     private readonly TableClient _table = account.Table("customers");
 
+    /// <summary>The snapshot journeys see: the profile with status, tier and the transaction aggregates.</summary>
     public async Task<JsonObject?> GetAsync(string customerId, CancellationToken cancellationToken)
     {
-        var row = await ReadAsync(customerId, cancellationToken);
-        return row?.Profile;
+        var response = await _table.GetEntityIfExistsAsync<TableEntity>(KeyEncoding.Encode(customerId), ProfileRow, CustomerRow.SnapshotColumns, cancellationToken);
+        return response.HasValue ? CustomerRow.Snapshot(response.Value!, customerId, time.GetUtcNow()) : null;
     }
 
     /// <summary>Merges a <c>customer.upserted</c> payload, unless a newer one was applied already.</summary>
@@ -123,9 +125,22 @@ public sealed class CustomerProfileStore(StorageAccount account, CorrelationInde
         {
             ["Profile"] = profile.ToJsonString(),
             ["ProfileTime"] = profileTime < new DateTimeOffset(1601, 1, 2, 0, 0, 0, TimeSpan.Zero) ? new DateTimeOffset(1601, 1, 2, 0, 0, 0, TimeSpan.Zero) : profileTime,
-            ["Status"] = CustomerSnapshot.Text(profile, "status"),
-            ["Tier"] = CustomerSnapshot.Text(profile, "tier"),
         };
-        return await _table.TryWriteAsync(entity, etag, cancellationToken);
+        try
+        {
+            if (etag is { } match)
+            {
+                await _table.UpdateEntityAsync(entity, match, TableUpdateMode.Merge, cancellationToken);
+            }
+            else
+            {
+                await _table.AddEntityAsync(entity, cancellationToken);
+            }
+            return true;
+        }
+        catch (RequestFailedException e) when (e.Status is 409 or 412)
+        {
+            return false;
+        }
     }
 }

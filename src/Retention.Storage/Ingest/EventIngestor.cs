@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Retention.Core.Customers;
 using Retention.Core.Definitions;
 using Retention.Core.Events;
 using Retention.Storage.Customers;
@@ -23,6 +24,7 @@ public sealed class EventIngestor(
     CorrelationIndex lookups,
     CustomerEventLog log,
     WorkQueue queue,
+    CustomerTransactions transactions,
     TimeProvider time)
 {
     public async Task<IngestResult> IngestAsync(IReadOnlyList<IncomingEvent> incoming, string pathPrefixFormat, CancellationToken cancellationToken)
@@ -87,6 +89,25 @@ public sealed class EventIngestor(
                 break;
             case KnownEventTypes.ComplaintOpened:
                 await lookups.PutAsync(CorrelationIndex.Complaint, e.Data["complaintId"]!.GetValue<string>(), e.CustomerId, cancellationToken);
+                break;
+            case KnownEventTypes.TransactionPosted:
+                // Aggregates first, so journeys that branch on them when this event reaches them see it counted.
+                var outcome = await transactions.ApplyAsync(e, cancellationToken);
+                if (outcome.RepeatOfAnotherEvent)
+                {
+                    await ledger.RecordAsync(e.Source, e.Id, e.Type, time.GetUtcNow(), cancellationToken);
+                    return; // the same transaction under another event id: counted and routed once already
+                }
+                if (outcome.StatusTo is { } to)
+                {
+                    await AcceptAsync(PyramidEvents.StatusChangedEvent($"txn:{KeyEncoding.Encode(e.Data["transactionId"]!.GetValue<string>())}", e.CustomerId, outcome.StatusFrom, to, e.Time), cancellationToken);
+                }
+                if (outcome.FirstPayment)
+                {
+                    var data = (JsonObject)e.Data.DeepClone();
+                    data["firstPayment"] = true;
+                    e = e with { Data = data };
+                }
                 break;
         }
         await log.AppendAsync(e, cancellationToken);
