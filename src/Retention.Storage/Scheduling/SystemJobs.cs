@@ -26,7 +26,7 @@ public sealed class SystemJobOptions
 /// <summary>One occurrence of a job. <see cref="Tag"/> names it in the ids of whatever it raises, so a rerun raises nothing new.</summary>
 public sealed record SystemJobRun(string Name, DateTimeOffset Occurrence, bool Manual)
 {
-    public string Tag => $"{Name}@{Occurrence:O}";
+    public string Tag => $"{Name}@{Occurrence.ToUniversalTime():O}";
 }
 
 /// <summary>
