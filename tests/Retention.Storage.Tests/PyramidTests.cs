@@ -103,7 +103,8 @@ public sealed class CustomerPyramidOnAzurite : IDisposable
         await SeedTenAsync();
         await _host.Get<CustomerProfileStore>().UpsertAsync("P1", new JsonObject { ["name"] = "Never bought" }, _host.Now, CancellationToken.None);
 
-        var first = await Recompute.RecomputeAsync("pyramid@1", CancellationToken.None);
+        var first1At = _host.Now;
+        var first = await Recompute.RecomputeAsync("pyramid@1", first1At, CancellationToken.None);
         Assert.Equal((11, 10, 0, 1), (first.Scanned, first.Active, first.Inactive, first.Prospects));
         Assert.Equal((10, 0, 10, 10), (first.Changed, first.StatusChanges, first.TierChanges, first.EventsRaised));
         Assert.Equal(new Dictionary<string, int> { ["top"] = 1, ["high"] = 2, ["medium"] = 3, ["base"] = 4 }, first.Tiers);
@@ -119,11 +120,12 @@ public sealed class CustomerPyramidOnAzurite : IDisposable
         Assert.Equal("top", tierEvent.Data["to"]!.GetValue<string>());
 
         var etags = await ETagsAsync();
-        var steady = await Recompute.RecomputeAsync("pyramid@2", CancellationToken.None);
+        var steady = await Recompute.RecomputeAsync("pyramid@2", _host.Now, CancellationToken.None);
         Assert.Equal((11, 0, 0), (steady.Scanned, steady.Changed, steady.EventsRaised));
         Assert.Equal(etags, await ETagsAsync()); // not one row rewritten
-        var rerun = await Recompute.RecomputeAsync("pyramid@1", CancellationToken.None);
-        Assert.Equal((0, 0), (rerun.Changed, rerun.EventsRaised));
+        // The first occurrence again (its job message redelivered): it re-raises what it placed, as the very same events.
+        var rerun = await Recompute.RecomputeAsync("pyramid@1", first1At, CancellationToken.None);
+        Assert.Equal(0, rerun.Changed);
         Assert.Single(await EventsAsync("C9", PyramidEvents.TierChanged));
     }
 
@@ -131,12 +133,13 @@ public sealed class CustomerPyramidOnAzurite : IDisposable
     public async Task TheNightlyScanMovesLapsedCustomersToInactiveKeepingTheirTierAndJourneysBranchOnIt()
     {
         await SeedTenAsync();
-        await Recompute.RecomputeAsync("pyramid@1", CancellationToken.None);
+        await Recompute.RecomputeAsync("pyramid@1", _host.Now, CancellationToken.None);
         await _host.RunUntilIdleAsync();
 
         _host.Clock.Advance(TimeSpan.FromDays(181));
         await Ingestor.AcceptAsync(Transaction("late", "C0", "T-late", 5, _host.Now), CancellationToken.None); // C0 stays active
-        var night = await Recompute.RecomputeAsync("pyramid@night", CancellationToken.None);
+        var nightAt = _host.Now;
+        var night = await Recompute.RecomputeAsync("pyramid@night", nightAt, CancellationToken.None);
         Assert.Equal((1, 9, 9), (night.Active, night.Inactive, night.StatusChanges));
         await _host.RunUntilIdleAsync();
 
@@ -153,8 +156,11 @@ public sealed class CustomerPyramidOnAzurite : IDisposable
         }
 
         // The same occurrence again (a redelivered job message) raises nothing new.
-        var again = await Recompute.RecomputeAsync("pyramid@night", CancellationToken.None);
-        Assert.Equal((0, 0), (again.Changed, again.EventsRaised));
+        _host.Clock.Advance(TimeSpan.FromMinutes(10));
+        var again = await Recompute.RecomputeAsync("pyramid@night", nightAt, CancellationToken.None);
+        await _host.RunUntilIdleAsync();
+        Assert.Equal(0, again.Changed);
+        Assert.Single(await index.ListAsync("C9", activeOnly: false, CancellationToken.None));
         Assert.Equal(2, (await EventsAsync("C9", PyramidEvents.StatusChanged)).Count); // prospect → active at its first transaction, then the dormant scan
     }
 
@@ -162,7 +168,7 @@ public sealed class CustomerPyramidOnAzurite : IDisposable
     public async Task ARerunOfAnOccurrenceInterruptedAfterItsWriteRaisesTheEventsItMissedOnce()
     {
         await SeedTenAsync();
-        await Recompute.RecomputeAsync("pyramid@1", CancellationToken.None);
+        await Recompute.RecomputeAsync("pyramid@1", _host.Now, CancellationToken.None);
         _host.Clock.Advance(TimeSpan.FromDays(200));
         // The crashed run wrote C5's new placement, then died before raising its event.
         await _host.Get<StorageAccount>().Table("customers").UpdateEntityAsync(new TableEntity("C5", CustomerRow.ProfileRowKey)
@@ -170,13 +176,14 @@ public sealed class CustomerPyramidOnAzurite : IDisposable
             [CustomerRow.Status] = "inactive", [CustomerRow.PlacedBy] = "pyramid@crash", [CustomerRow.PreviousStatus] = "active", [CustomerRow.PreviousTier] = "medium",
         }, Azure.ETag.All, TableUpdateMode.Merge);
 
-        var rerun = await Recompute.RecomputeAsync("pyramid@crash", CancellationToken.None);
+        var crashAt = _host.Now;
+        var rerun = await Recompute.RecomputeAsync("pyramid@crash", crashAt, CancellationToken.None);
         Assert.Equal(9, rerun.Changed); // everyone else; C5 was written already
         var missed = Assert.Single(await EventsAsync("C5", PyramidEvents.StatusChanged), e => e.Id.StartsWith("pyramid@", StringComparison.Ordinal));
         Assert.Equal("pyramid@crash:status:C5", missed.Id);
         Assert.DoesNotContain(await EventsAsync("C5", PyramidEvents.TierChanged), e => e.Id.StartsWith("pyramid@crash", StringComparison.Ordinal)); // inactive keeps medium
 
-        await Recompute.RecomputeAsync("pyramid@crash", CancellationToken.None);
+        await Recompute.RecomputeAsync("pyramid@crash", crashAt, CancellationToken.None);
         Assert.Single(await EventsAsync("C5", PyramidEvents.StatusChanged), e => e.Id.StartsWith("pyramid@", StringComparison.Ordinal));
     }
 
@@ -198,7 +205,7 @@ public sealed class CustomerPyramidOnAzurite : IDisposable
                 await ingestor.AcceptAsync(Transaction($"e{i}-{p}", $"C{i}", $"T{i}-{p}", i == 0 ? 10_000 : 1, host.Now, $"P{p}"), CancellationToken.None);
             }
         }
-        var result = await host.Get<PyramidRecompute>().RecomputeAsync("pyramid@p", CancellationToken.None);
+        var result = await host.Get<PyramidRecompute>().RecomputeAsync("pyramid@p", host.Now, CancellationToken.None);
         Assert.Equal(1, result.Tiers["top"]);
         var c9 = await host.Get<CustomerProfileStore>().GetAsync("C9", CancellationToken.None);
         Assert.Equal("top", c9!["tier"]!.GetValue<string>());

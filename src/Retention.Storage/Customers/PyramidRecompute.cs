@@ -47,7 +47,6 @@ public sealed class PyramidRecompute(
     StorageAccount account,
     PyramidSettings settings,
     EventIngestor ingestor,
-    IngestLedger ledger,
     TimeProvider time,
     ILogger<PyramidRecompute> logger) : ISystemJob
 {
@@ -61,10 +60,14 @@ public sealed class PyramidRecompute(
     public int WriteConcurrency { get; set; } = 32;
 
     public async Task<JsonObject> RunAsync(SystemJobRun run, CancellationToken cancellationToken) =>
-        (await RecomputeAsync(run.Tag, cancellationToken)).ToJson();
+        (await RecomputeAsync(run.Tag, run.Occurrence, cancellationToken)).ToJson();
 
     /// <param name="tag">Names this occurrence in the ids of the events it raises.</param>
-    public async Task<PyramidRecomputeResult> RecomputeAsync(string tag, CancellationToken cancellationToken)
+    /// <param name="occurrence">
+    /// The events' time. Fixed per occurrence, so a re-raised event is the very same event: the event log keeps it
+    /// once (its row key is time and id), and instances ignore an event id they saw.
+    /// </param>
+    public async Task<PyramidRecomputeResult> RecomputeAsync(string tag, DateTimeOffset occurrence, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         var scanClock = Stopwatch.StartNew();
@@ -92,7 +95,7 @@ public sealed class PyramidRecompute(
         var counts = new ConcurrentDictionary<string, int>(StringComparer.Ordinal);
         await Parallel.ForEachAsync(pending, new ParallelOptions { MaxDegreeOfParallelism = WriteConcurrency, CancellationToken = cancellationToken }, async (i, ct) =>
         {
-            foreach (var counted in await SettleAsync(rows[i], placements[i], ranking, tag, now, ct))
+            foreach (var counted in await SettleAsync(rows[i], placements[i], ranking, tag, now, occurrence, ct))
             {
                 counts.AddOrUpdate(counted, 1, (_, n) => n + 1);
             }
@@ -133,7 +136,7 @@ public sealed class PyramidRecompute(
     }
 
     /// <summary>Writes one customer's new placement (re-reading it when it changed since the scan) and raises its events.</summary>
-    private async Task<List<string>> SettleAsync(ScannedCustomer row, PyramidPlacement placement, PyramidRanking ranking, string tag, DateTimeOffset now, CancellationToken cancellationToken)
+    private async Task<List<string>> SettleAsync(ScannedCustomer row, PyramidPlacement placement, PyramidRanking ranking, string tag, DateTimeOffset now, DateTimeOffset occurrence, CancellationToken cancellationToken)
     {
         var counted = new List<string>();
         for (var attempt = 1; attempt <= MaxAttempts; attempt++)
@@ -143,7 +146,7 @@ public sealed class PyramidRecompute(
                 if (row.PlacedBy == tag)
                 {
                     // Placed by this very occurrence in an earlier, interrupted run: its events may not have been raised.
-                    var reraised = await RaiseAsync(row.CustomerId, row.PreviousStatus, row.PreviousTier, placement, tag, now, checkLedger: true, cancellationToken);
+                    var reraised = await RaiseAsync(row.CustomerId, row.PreviousStatus, row.PreviousTier, placement, tag, occurrence, cancellationToken);
                     counted.AddRange(Enumerable.Repeat("event", reraised));
                 }
                 return counted;
@@ -187,7 +190,7 @@ public sealed class PyramidRecompute(
             {
                 counted.Add("tier");
             }
-            var raised = await RaiseAsync(row.CustomerId, from, row.Standing.Tier, placement, tag, now, checkLedger: false, cancellationToken);
+            var raised = await RaiseAsync(row.CustomerId, from, row.Standing.Tier, placement, tag, occurrence, cancellationToken);
             counted.AddRange(Enumerable.Repeat("event", raised));
             return counted;
         }
@@ -195,25 +198,17 @@ public sealed class PyramidRecompute(
     }
 
     /// <returns>How many events were raised.</returns>
-    private async Task<int> RaiseAsync(string customerId, string? fromStatus, string? fromTier, PyramidPlacement to, string tag, DateTimeOffset now, bool checkLedger, CancellationToken cancellationToken)
+    private async Task<int> RaiseAsync(string customerId, string? fromStatus, string? fromTier, PyramidPlacement to, string tag, DateTimeOffset occurrence, CancellationToken cancellationToken)
     {
-        var events = new List<CustomerEvent>();
+        var raised = 0;
         if (fromStatus != to.Status)
         {
-            events.Add(PyramidEvents.StatusChangedEvent(tag, customerId, fromStatus, to.Status, now));
+            await ingestor.AcceptAsync(PyramidEvents.StatusChangedEvent(tag, customerId, fromStatus, to.Status, occurrence), cancellationToken, recordSeen: false);
+            raised++;
         }
         if (fromTier != to.Tier)
         {
-            events.Add(PyramidEvents.TierChangedEvent(tag, customerId, fromTier, to.Tier, now));
-        }
-        var raised = 0;
-        foreach (var e in events)
-        {
-            if (checkLedger && await ledger.SeenAsync(e.Source, e.Id, cancellationToken))
-            {
-                continue;
-            }
-            await ingestor.AcceptAsync(e, cancellationToken);
+            await ingestor.AcceptAsync(PyramidEvents.TierChangedEvent(tag, customerId, fromTier, to.Tier, occurrence), cancellationToken, recordSeen: false);
             raised++;
         }
         return raised;

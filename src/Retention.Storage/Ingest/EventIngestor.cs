@@ -74,7 +74,11 @@ public sealed class EventIngestor(
     }
 
     /// <summary>Accepts one event whose customer is known: from a webhook, an inbound SMS or the admin API.</summary>
-    public async Task AcceptAsync(CustomerEvent e, CancellationToken cancellationToken)
+    /// <param name="recordSeen">
+    /// False for internal events whose id is derived from their cause (the pyramid's): no webhook can repeat them,
+    /// and a repeat is deduplicated by the event log and the instances, so the ledger write is saved.
+    /// </param>
+    public async Task AcceptAsync(CustomerEvent e, CancellationToken cancellationToken, bool recordSeen = true)
     {
         switch (e.Type)
         {
@@ -112,6 +116,9 @@ public sealed class EventIngestor(
         }
         await log.AppendAsync(e, cancellationToken);
         await queue.EnqueueAsync(new RouteEventMessage(e), cancellationToken: cancellationToken);
-        await ledger.RecordAsync(e.Source, e.Id, e.Type, time.GetUtcNow(), cancellationToken);
+        if (recordSeen)
+        {
+            await ledger.RecordAsync(e.Source, e.Id, e.Type, time.GetUtcNow(), cancellationToken);
+        }
     }
 }
