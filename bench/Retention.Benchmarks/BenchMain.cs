@@ -11,6 +11,16 @@ public static class BenchMain
         Directory.SetCurrentDirectory(AppContext.BaseDirectory);
         CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
         CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+        if (args is ["pyramid", .. var pyramidArgs])
+        {
+            using var stop = new CancellationTokenSource();
+            Console.CancelKeyPress += (_, e) =>
+            {
+                e.Cancel = true;
+                stop.Cancel();
+            };
+            return await PyramidBenchmark.MainAsync(pyramidArgs, stop.Token);
+        }
         BenchOptions? options;
         try
         {

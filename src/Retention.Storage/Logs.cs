@@ -48,4 +48,10 @@ public static partial class Logs
 
     [LoggerMessage(EventId = 1031, Level = LogLevel.Warning, Message = "Refreshing the journey catalog failed")]
     public static partial void CatalogRefreshFailed(this ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 1042, Level = LogLevel.Information, Message = "System job {Job} completed its occurrence {Occurrence}: {Figures}")]
+    public static partial void SystemJobCompleted(this ILogger logger, string job, DateTimeOffset occurrence, string figures);
+
+    [LoggerMessage(EventId = 1050, Level = LogLevel.Information, Message = "Pyramid recomputation {Tag}: {Scanned} customers scanned, {Changed} changed, {Events} events raised")]
+    public static partial void PyramidRecomputed(this ILogger logger, string tag, int scanned, int changed, int events);
 }

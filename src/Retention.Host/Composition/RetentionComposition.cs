@@ -82,6 +82,13 @@ public static class RetentionComposition
         services.AddSingleton<CustomerProfileStore>();
         services.AddSingleton<ICustomerProfiles>(sp => sp.GetRequiredService<CustomerProfileStore>());
         services.AddSingleton<CustomerEventLog>();
+        services.AddOptions<Retention.Core.Customers.PyramidSettings>().BindConfiguration(Retention.Core.Customers.PyramidSettings.Section)
+            .Validate(o => o.Errors().Count == 0, "Retention:Pyramid is not valid: check ActiveWithin and the tier percentages").ValidateOnStart();
+        services.AddSingleton(sp => sp.GetRequiredService<IOptions<Retention.Core.Customers.PyramidSettings>>().Value);
+        services.AddSingleton<CustomerTransactions>();
+        services.AddSingleton<PyramidRecompute>();
+        services.AddSingleton<ISystemJob>(sp => sp.GetRequiredService<PyramidRecompute>()); // job kinds: add more ISystemJob registrations
+        services.AddSingleton<SystemJobs>();
         services.AddSingleton<IngestLedger>();
         services.AddSingleton<EventIngestor>();
         services.AddSingleton<SeenSignatureStore>();
@@ -152,6 +159,7 @@ public static class RetentionComposition
         app.MapCustomersEndpoints();
         app.MapComplaintsEndpoints();
         app.MapTasksEndpoints();
+        app.MapJobsEndpoints();
         app.MapOperationsEndpoints();
         app.MapAuditEndpoints();
         Retention.Host.Web.AdminUiEndpoints.MapAdminWorkspace(app);

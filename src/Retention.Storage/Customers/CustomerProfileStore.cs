@@ -12,17 +12,19 @@ public enum ProfileWrite { Applied, Stale }
 
 /// <summary>
 /// Customer profiles, one row per customer, written with ETag fencing. A profile event older than the one already
-/// applied never overwrites it, so out-of-order webhooks are safe.
+/// applied never overwrites it, so out-of-order webhooks are safe. Profile writes merge only the profile's columns:
+/// the transaction aggregates and the pyramid's status and tier on the same row are theirs (<see cref="CustomerRow"/>).
 /// </summary>
-public sealed class CustomerProfileStore(StorageAccount account, CorrelationIndex lookups) : ICustomerProfiles
+public sealed class CustomerProfileStore(StorageAccount account, CorrelationIndex lookups, TimeProvider time) : ICustomerProfiles
 {
-    private const string ProfileRow = "profile";
+    private const string ProfileRow = CustomerRow.ProfileRowKey;
     private readonly TableClient _table = account.Table("customers");
 
+    /// <summary>The snapshot journeys see: the profile with status, tier and the transaction aggregates.</summary>
     public async Task<JsonObject?> GetAsync(string customerId, CancellationToken cancellationToken)
     {
-        var row = await ReadAsync(customerId, cancellationToken);
-        return row?.Profile;
+        var response = await _table.GetEntityIfExistsAsync<TableEntity>(KeyEncoding.Encode(customerId), ProfileRow, CustomerRow.SnapshotColumns, cancellationToken);
+        return response.HasValue ? CustomerRow.Snapshot(response.Value!, customerId, time.GetUtcNow()) : null;
     }
 
     /// <summary>Merges a <c>customer.upserted</c> payload, unless a newer one was applied already.</summary>
@@ -72,23 +74,14 @@ public sealed class CustomerProfileStore(StorageAccount account, CorrelationInde
         }
     }
 
-    /// <summary>Sets one top-level profile field (a pyramid status or tier), whatever the profile's event time.</summary>
-    public async Task SetAsync(string customerId, string field, JsonNode? value, CancellationToken cancellationToken)
+    /// <summary>
+    /// A status or tier a core system announces (the pyramid writes its own): set in the column the pyramid owns, where
+    /// snapshots read it, whatever the profile's event time.
+    /// </summary>
+    public async Task SetSegmentAsync(string customerId, string column, string value, CancellationToken cancellationToken)
     {
-        for (var attempt = 0; ; attempt++)
-        {
-            var row = await ReadAsync(customerId, cancellationToken);
-            var profile = row?.Profile ?? CustomerSnapshot.Empty(customerId);
-            profile[field] = value?.DeepClone();
-            if (await TryWriteAsync(customerId, profile, row?.ProfileTime ?? DateTimeOffset.MinValue, row?.ETag, cancellationToken))
-            {
-                return;
-            }
-            if (attempt > 20)
-            {
-                throw new InvalidOperationException($"Customer {customerId} kept changing concurrently.");
-            }
-        }
+        var entity = new TableEntity(KeyEncoding.Encode(customerId), ProfileRow) { [column] = value };
+        await _table.UpsertEntityAsync(entity, TableUpdateMode.Merge, cancellationToken);
     }
 
     /// <summary>
@@ -126,7 +119,7 @@ public sealed class CustomerProfileStore(StorageAccount account, CorrelationInde
         var entity = ProfileEntity(customerId, profile, row?.ProfileTime ?? DateTimeOffset.MinValue);
         TableTransactionAction[] actions = row is null
             ? [new(TableTransactionActionType.Add, marker), new(TableTransactionActionType.Add, entity)]
-            : [new(TableTransactionActionType.Add, marker), new(TableTransactionActionType.UpdateReplace, entity, row.ETag)];
+            : [new(TableTransactionActionType.Add, marker), new(TableTransactionActionType.UpdateMerge, entity, row.ETag)];
         try
         {
             await _table.SubmitTransactionAsync(actions, cancellationToken);
@@ -156,9 +149,26 @@ public sealed class CustomerProfileStore(StorageAccount account, CorrelationInde
         return new ProfileRowData(profile, entity.GetDateTimeOffset("ProfileTime") ?? DateTimeOffset.MinValue, entity.ETag);
     }
 
+    /// <summary>Merges the profile's own columns, so the aggregate and pyramid columns beside them stay as they are.</summary>
     private async Task<bool> TryWriteAsync(string customerId, JsonObject profile, DateTimeOffset profileTime, ETag? etag, CancellationToken cancellationToken)
     {
-        return await _table.TryWriteAsync(ProfileEntity(customerId, profile, profileTime), etag, cancellationToken);
+        var entity = ProfileEntity(customerId, profile, profileTime);
+        try
+        {
+            if (etag is { } match)
+            {
+                await _table.UpdateEntityAsync(entity, match, TableUpdateMode.Merge, cancellationToken);
+            }
+            else
+            {
+                await _table.AddEntityAsync(entity, cancellationToken);
+            }
+            return true;
+        }
+        catch (RequestFailedException e) when (e.Status is 409 or 412)
+        {
+            return false;
+        }
     }
 
     private static TableEntity ProfileEntity(string customerId, JsonObject profile, DateTimeOffset profileTime) =>
@@ -166,7 +176,5 @@ public sealed class CustomerProfileStore(StorageAccount account, CorrelationInde
         {
             ["Profile"] = profile.ToJsonString(),
             ["ProfileTime"] = profileTime < new DateTimeOffset(1601, 1, 2, 0, 0, 0, TimeSpan.Zero) ? new DateTimeOffset(1601, 1, 2, 0, 0, 0, TimeSpan.Zero) : profileTime,
-            ["Status"] = CustomerSnapshot.Text(profile, "status"),
-            ["Tier"] = CustomerSnapshot.Text(profile, "tier"),
         };
 }

@@ -18,6 +18,7 @@ public sealed class WorkHandler(
     EventRouter router,
     OutboxDispatcher dispatcher,
     Scheduling.ScheduledJourneyStarter scheduledStarts,
+    Scheduling.SystemJobs systemJobs,
     IJourneyCatalog catalog,
     RuntimeMetrics metrics,
     TimeProvider time,
@@ -93,6 +94,9 @@ public sealed class WorkHandler(
                 break;
             case ScheduledRunMessage scheduled:
                 await scheduledStarts.RunAsync(scheduled, cancellationToken);
+                break;
+            case SystemJobMessage job:
+                await systemJobs.RunAsync(job, cancellationToken);
                 break;
             case ResumeInstanceMessage resume:
                 await engine.ApplyAsync(resume.InstanceId, new ResumeInstance(resume.Reason), cancellationToken);

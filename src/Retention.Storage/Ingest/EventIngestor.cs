@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Retention.Core.Customers;
 using Retention.Core.Definitions;
 using Retention.Core.Events;
 using Retention.Storage.Customers;
@@ -23,6 +24,7 @@ public sealed class EventIngestor(
     CorrelationIndex lookups,
     CustomerEventLog log,
     WorkQueue queue,
+    CustomerTransactions transactions,
     TimeProvider time)
 {
     public async Task<IngestResult> IngestAsync(IReadOnlyList<IncomingEvent> incoming, string pathPrefixFormat, CancellationToken cancellationToken)
@@ -72,7 +74,11 @@ public sealed class EventIngestor(
     }
 
     /// <summary>Accepts one event whose customer is known: from a webhook, an inbound SMS or the admin API.</summary>
-    public async Task AcceptAsync(CustomerEvent e, CancellationToken cancellationToken)
+    /// <param name="recordSeen">
+    /// False for internal events whose id is derived from their cause (the pyramid's): no webhook can repeat them,
+    /// and a repeat is deduplicated by the event log and the instances, so the ledger write is saved.
+    /// </param>
+    public async Task AcceptAsync(CustomerEvent e, CancellationToken cancellationToken, bool recordSeen = true)
     {
         switch (e.Type)
         {
@@ -85,16 +91,39 @@ public sealed class EventIngestor(
                 var consent = new JsonObject { [e.Data["channel"]!.GetValue<string>()] = e.Data["status"]!.GetValue<string>() };
                 await profiles.UpsertAsync(e.CustomerId, new JsonObject { ["consent"] = consent }, e.Time, cancellationToken, mergeConsent: true);
                 break;
-            case KnownEventTypes.CustomerStatusChanged or KnownEventTypes.CustomerTierChanged when e.Data["to"] is JsonValue to:
-                // The profile carries the segment, so a journey this event starts already sees it.
-                await profiles.SetAsync(e.CustomerId, e.Type == KnownEventTypes.CustomerStatusChanged ? "status" : "tier", to.DeepClone(), cancellationToken);
+            case KnownEventTypes.CustomerStatusChanged or KnownEventTypes.CustomerTierChanged
+                when e.Source != PyramidEvents.Source && e.Data["to"] is JsonValue announced && announced.TryGetValue<string>(out var segment):
+                // From a core system: the profile carries the segment, so a journey this event starts already sees it.
+                await profiles.SetSegmentAsync(e.CustomerId, e.Type == KnownEventTypes.CustomerStatusChanged ? CustomerRow.Status : CustomerRow.Tier, segment, cancellationToken);
                 break;
             case KnownEventTypes.ComplaintOpened:
                 await lookups.PutAsync(CorrelationIndex.Complaint, e.Data["complaintId"]!.GetValue<string>(), e.CustomerId, cancellationToken);
                 break;
+            case KnownEventTypes.TransactionPosted:
+                // Aggregates first, so journeys that branch on them when this event reaches them see it counted.
+                var outcome = await transactions.ApplyAsync(e, cancellationToken);
+                if (outcome.RepeatOfAnotherEvent)
+                {
+                    await ledger.RecordAsync(e.Source, e.Id, e.Type, time.GetUtcNow(), cancellationToken);
+                    return; // the same transaction under another event id: counted and routed once already
+                }
+                if (outcome.StatusTo is { } to)
+                {
+                    await AcceptAsync(PyramidEvents.StatusChangedEvent($"txn:{KeyEncoding.Encode(e.Data["transactionId"]!.GetValue<string>())}", e.CustomerId, outcome.StatusFrom, to, e.Time), cancellationToken);
+                }
+                if (outcome.FirstPayment)
+                {
+                    var data = (JsonObject)e.Data.DeepClone();
+                    data["firstPayment"] = true;
+                    e = e with { Data = data };
+                }
+                break;
         }
         await log.AppendAsync(e, cancellationToken);
         await queue.EnqueueAsync(new RouteEventMessage(e), cancellationToken: cancellationToken);
-        await ledger.RecordAsync(e.Source, e.Id, e.Type, time.GetUtcNow(), cancellationToken);
+        if (recordSeen)
+        {
+            await ledger.RecordAsync(e.Source, e.Id, e.Type, time.GetUtcNow(), cancellationToken);
+        }
     }
 }

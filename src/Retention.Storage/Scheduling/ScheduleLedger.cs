@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Azure;
 using Azure.Data.Tables;
 
@@ -10,6 +11,7 @@ namespace Retention.Storage.Scheduling;
 public sealed class ScheduleLedger(StorageAccount account, TimeProvider time)
 {
     private const string LastRow = "last";
+    private const string ResultRow = "result";
     private readonly TableClient _table = account.Table("schedules");
 
     /// <returns>true when this caller won the occurrence and must run it.</returns>
@@ -48,4 +50,38 @@ public sealed class ScheduleLedger(StorageAccount account, TimeProvider time)
         }
         return runs;
     }
+
+    /// <summary>Records an operator's run outside the schedule; it does not move the schedule's last occurrence.</summary>
+    public Task RecordManualRunAsync(string schedule, DateTimeOffset at, CancellationToken cancellationToken) =>
+        _table.UpsertEntityAsync(new TableEntity(KeyEncoding.Encode(schedule), $"manual-{at.UtcTicks:D19}")
+        {
+            ["Occurrence"] = at,
+            ["ClaimedAt"] = time.GetUtcNow(),
+            ["ClaimedBy"] = Environment.MachineName,
+        }, TableUpdateMode.Replace, cancellationToken);
+
+    /// <summary>Records that an occurrence completed, with its figures: the schedule's latest result.</summary>
+    public Task RecordResultAsync(string schedule, DateTimeOffset occurrence, bool manual, DateTimeOffset completedAt, JsonObject figures, CancellationToken cancellationToken) =>
+        _table.UpsertEntityAsync(new TableEntity(KeyEncoding.Encode(schedule), ResultRow)
+        {
+            ["Occurrence"] = occurrence,
+            ["Manual"] = manual,
+            ["CompletedAt"] = completedAt,
+            ["Figures"] = figures.ToJsonString(),
+        }, TableUpdateMode.Replace, cancellationToken);
+
+    public async Task<ScheduleResult?> LastResultAsync(string schedule, CancellationToken cancellationToken)
+    {
+        var response = await _table.GetEntityIfExistsAsync<TableEntity>(KeyEncoding.Encode(schedule), ResultRow, cancellationToken: cancellationToken);
+        if (!response.HasValue)
+        {
+            return null;
+        }
+        var row = response.Value!;
+        return new ScheduleResult(row.GetDateTimeOffset("Occurrence") ?? default, row.GetBoolean("Manual") ?? false, row.GetDateTimeOffset("CompletedAt") ?? default,
+            JsonNode.Parse(row.GetString("Figures") ?? "{}") as JsonObject ?? []);
+    }
 }
+
+/// <summary>The latest completed occurrence of a schedule and what it reported.</summary>
+public sealed record ScheduleResult(DateTimeOffset Occurrence, bool Manual, DateTimeOffset CompletedAt, JsonObject Figures);

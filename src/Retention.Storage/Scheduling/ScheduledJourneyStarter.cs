@@ -5,6 +5,7 @@ using Retention.Core.Definitions;
 using Retention.Core.Events;
 using Retention.Core.Ports;
 using Retention.Core.Time;
+using Retention.Storage.Customers;
 using Retention.Storage.Work;
 
 namespace Retention.Storage.Scheduling;
@@ -13,7 +14,7 @@ namespace Retention.Storage.Scheduling;
 /// One occurrence of a schedule-triggered journey: every customer the trigger's filter selects is queued to start
 /// it. The trigger event's id is (journey, occurrence), so a repeated run starts nobody twice.
 /// </summary>
-public sealed class ScheduledJourneyStarter(StorageAccount account, IJourneyCatalog catalog, WorkQueue queue)
+public sealed class ScheduledJourneyStarter(StorageAccount account, IJourneyCatalog catalog, WorkQueue queue, TimeProvider time)
 {
     private readonly TableClient _customers = account.Table("customers");
 
@@ -29,9 +30,12 @@ public sealed class ScheduledJourneyStarter(StorageAccount account, IJourneyCata
         }
         var started = 0;
         var occurrence = run.Occurrence.ToString("O");
-        await foreach (var row in _customers.QueryAsync<TableEntity>(select: ["PartitionKey", "Profile"], cancellationToken: cancellationToken))
+        var now = time.GetUtcNow();
+        await foreach (var row in _customers.QueryAsync<TableEntity>(CustomerRow.ProfileRowsFilter, select: CustomerRow.SnapshotColumns, cancellationToken: cancellationToken))
         {
-            if (JsonNode.Parse(row.GetString("Profile") ?? "{}") is not JsonObject profile || profile["customerId"]?.GetValue<string>() is not { } customerId)
+            // The snapshot journeys see (status, tier, aggregates), so a schedule's filter can select by tier.
+            var profile = CustomerRow.Snapshot(row, Uri.UnescapeDataString(row.PartitionKey), now);
+            if (profile["customerId"]?.GetValue<string>() is not { } customerId)
             {
                 continue;
             }

@@ -8,11 +8,12 @@ using Retention.Storage.Work;
 namespace Retention.Storage.Scheduling;
 
 /// <summary>
-/// Runs cron schedules: journeys with a schedule trigger (each its own schedule). Every tick claims the due
-/// occurrence of each schedule in the ledger and queues its work, so an occurrence runs once across replicas, and
-/// occurrences missed while the service was down run once, not once each.
+/// Runs cron schedules: journeys with a schedule trigger (each its own schedule) and the configured system jobs
+/// (<see cref="SystemJobs"/>). Every tick claims the due occurrence of each schedule in the ledger and queues its
+/// work, so an occurrence runs once across replicas, and occurrences missed while the service was down run once,
+/// not once each.
 /// </summary>
-public sealed class Scheduler(IJourneyCatalog catalog, ScheduleLedger ledger, WorkQueue queue, TimeProvider time, ILogger<Scheduler> logger)
+public sealed class Scheduler(IJourneyCatalog catalog, SystemJobs jobs, ScheduleLedger ledger, WorkQueue queue, TimeProvider time, ILogger<Scheduler> logger)
 {
     /// <summary>How far back a schedule that never ran looks for a due occurrence.</summary>
     public static readonly TimeSpan FirstRunLookback = TimeSpan.FromDays(1);
@@ -29,13 +30,15 @@ public sealed class Scheduler(IJourneyCatalog catalog, ScheduleLedger ledger, Wo
     {
         var now = time.GetUtcNow();
         DateTimeOffset? next = null;
-        foreach (var (schedule, journey) in Schedules())
+        var work = Schedules().Select(s => (s.Schedule, (Func<DateTimeOffset, WorkMessage>)(due => new ScheduledRunMessage(s.Journey.Id, due))))
+            .Concat(jobs.All.Where(j => j.Schedule is not null).Select(j => (j.Schedule!, (Func<DateTimeOffset, WorkMessage>)(due => new SystemJobMessage(j.Name, due)))));
+        foreach (var (schedule, message) in work)
         {
             var last = await ledger.LastRunAsync(schedule.Name, cancellationToken);
             if (schedule.DueOccurrence(last, now, FirstRunLookback) is { } due && await ledger.TryClaimAsync(schedule.Name, due, cancellationToken))
             {
                 logger.ScheduleOccurrenceClaimed(schedule.Name, due);
-                await queue.EnqueueAsync(new ScheduledRunMessage(journey.Id, due), cancellationToken: cancellationToken);
+                await queue.EnqueueAsync(message(due), cancellationToken: cancellationToken);
             }
             if (schedule.NextAfter(now) is { } upcoming && (next is null || upcoming < next))
             {

@@ -14,6 +14,7 @@ namespace Retention.Storage.Work;
 [JsonDerivedType(typeof(ResumeInstanceMessage), "resume")]
 [JsonDerivedType(typeof(DeferredSendMessage), "deferred-send")]
 [JsonDerivedType(typeof(ScheduledRunMessage), "scheduled-run")]
+[JsonDerivedType(typeof(SystemJobMessage), "system-job")]
 public abstract record WorkMessage;
 
 /// <summary>A durable timer. The token makes a firing for a timer that was since cancelled or replaced stale.</summary>
@@ -32,6 +33,9 @@ public sealed record ResumeInstanceMessage(string InstanceId, string Reason) : W
 
 /// <summary>One claimed occurrence of a schedule-triggered journey: select its customers and start them.</summary>
 public sealed record ScheduledRunMessage(string JourneyId, DateTimeOffset Occurrence) : WorkMessage;
+
+/// <summary>One occurrence of a configured system job (<c>Retention:Jobs</c>), scheduled or run by hand.</summary>
+public sealed record SystemJobMessage(string Job, DateTimeOffset Occurrence, bool Manual = false) : WorkMessage;
 
 /// <summary>A committed send that quiet hours, a frequency cap or a throttled provider held back, due again at <paramref name="NotBefore"/>.</summary>
 public sealed record DeferredSendMessage(SendMessage Send, DateTimeOffset NotBefore) : WorkMessage;

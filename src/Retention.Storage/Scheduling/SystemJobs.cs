@@ -1,0 +1,135 @@
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
+using Retention.Core.Scheduling;
+using Retention.Core.Time;
+using Retention.Storage.Work;
+
+namespace Retention.Storage.Scheduling;
+
+/// <summary>One system job as configured under <c>Retention:Jobs:&lt;name&gt;</c>.</summary>
+public sealed class SystemJobOptions
+{
+    /// <summary>Which registered <see cref="ISystemJob"/> runs it, e.g. <c>pyramid</c>.</summary>
+    public string Kind { get; set; } = "";
+
+    /// <summary>5 fields, or 6 with seconds.</summary>
+    public string Cron { get; set; } = "";
+
+    /// <summary>IANA id; the cron follows local time in it across DST.</summary>
+    public string TimeZone { get; set; } = "UTC";
+
+    /// <summary>A disabled job keeps no schedule but can still be run by hand.</summary>
+    public bool Enabled { get; set; } = true;
+}
+
+/// <summary>One occurrence of a job. <see cref="Tag"/> names it in the ids of whatever it raises, so a rerun raises nothing new.</summary>
+public sealed record SystemJobRun(string Name, DateTimeOffset Occurrence, bool Manual)
+{
+    public string Tag => $"{Name}@{Occurrence.ToUniversalTime():O}";
+}
+
+/// <summary>
+/// A kind of system job: the extension point for scheduled work that is not a journey (the pyramid recomputation,
+/// SLA sweeps, greetings). Register an implementation in DI as <see cref="ISystemJob"/> and declare a schedule for it
+/// in configuration. A run may be repeated (a crash, an expired queue lease), so it must be idempotent per
+/// <see cref="SystemJobRun.Tag"/>.
+/// </summary>
+public interface ISystemJob
+{
+    string Kind { get; }
+
+    /// <returns>Figures for operators (counts, durations), shown by <c>GET /api/jobs</c>.</returns>
+    Task<JsonObject> RunAsync(SystemJobRun run, CancellationToken cancellationToken);
+}
+
+/// <summary>A configured job with its parsed schedule.</summary>
+public sealed record SystemJob(string Name, SystemJobOptions Options, CronSchedule? Schedule)
+{
+    public string ScheduleName => SystemJobs.ScheduleNameOf(Name);
+}
+
+/// <summary>
+/// The configured system jobs and the kinds that run them. Occurrences are claimed in the <see cref="ScheduleLedger"/>
+/// by the <see cref="Scheduler"/> (once across replicas, missed ones collapsed) and run from the work queue.
+/// </summary>
+public sealed class SystemJobs
+{
+    public const string Section = "Retention:Jobs";
+
+    private readonly Dictionary<string, ISystemJob> _kinds;
+    private readonly ScheduleLedger _ledger;
+    private readonly WorkQueue _queue;
+    private readonly TimeProvider _time;
+    private readonly ILogger<SystemJobs> _logger;
+
+    public SystemJobs(IConfiguration configuration, IEnumerable<ISystemJob> kinds, ScheduleLedger ledger, WorkQueue queue, TimeProvider time, ILogger<SystemJobs> logger)
+    {
+        _kinds = kinds.ToDictionary(k => k.Kind, StringComparer.Ordinal);
+        _ledger = ledger;
+        _queue = queue;
+        _time = time;
+        _logger = logger;
+        var configured = configuration.GetSection(Section).Get<Dictionary<string, SystemJobOptions>>() ?? [];
+        var jobs = new List<SystemJob>();
+        foreach (var (name, options) in configured.OrderBy(j => j.Key, StringComparer.Ordinal))
+        {
+            if (!_kinds.ContainsKey(options.Kind))
+            {
+                throw new InvalidOperationException($"{Section}:{name}:Kind '{options.Kind}' is not a job kind; known kinds: {string.Join(", ", _kinds.Keys.Order(StringComparer.Ordinal))}.");
+            }
+            CronSchedule? schedule = null;
+            if (options.Enabled)
+            {
+                if (!LocalClock.IsKnownZone(options.TimeZone))
+                {
+                    throw new InvalidOperationException($"{Section}:{name}:TimeZone '{options.TimeZone}' is not a known time zone.");
+                }
+                var zone = LocalClock.ResolveZone(options.TimeZone, TimeZoneInfo.Utc);
+                try
+                {
+                    schedule = new CronSchedule(ScheduleNameOf(name), options.Cron, zone);
+                }
+                catch (Cronos.CronFormatException e)
+                {
+                    throw new InvalidOperationException($"{Section}:{name}:Cron '{options.Cron}' is not a cron expression: {e.Message}", e);
+                }
+            }
+            jobs.Add(new SystemJob(name, options, schedule));
+        }
+        All = jobs;
+    }
+
+    public IReadOnlyList<SystemJob> All { get; }
+
+    public static string ScheduleNameOf(string job) => $"job:{job}";
+
+    public SystemJob? Find(string name) => All.FirstOrDefault(j => j.Name == name);
+
+    /// <summary>Queues a run of <paramref name="job"/> now, outside its schedule: an operator's "run now".</summary>
+    public async Task<SystemJobRun> RunNowAsync(SystemJob job, CancellationToken cancellationToken)
+    {
+        var run = new SystemJobRun(job.Name, _time.GetUtcNow(), Manual: true);
+        await _ledger.RecordManualRunAsync(job.ScheduleName, run.Occurrence, cancellationToken);
+        await _queue.EnqueueAsync(new SystemJobMessage(job.Name, run.Occurrence, Manual: true), cancellationToken: cancellationToken);
+        return run;
+    }
+
+    /// <summary>Runs a queued occurrence and records its figures. Throws (so the work is retried) when the run fails.</summary>
+    public async Task RunAsync(SystemJobMessage message, CancellationToken cancellationToken)
+    {
+        if (Find(message.Job) is not { } job)
+        {
+            return; // removed from configuration since it was queued
+        }
+        var run = new SystemJobRun(job.Name, message.Occurrence, message.Manual);
+        var started = _time.GetTimestamp();
+        var figures = await _kinds[job.Options.Kind].RunAsync(run, cancellationToken);
+        figures["seconds"] = Math.Round(_time.GetElapsedTime(started).TotalSeconds, 3);
+        await _ledger.RecordResultAsync(job.ScheduleName, run.Occurrence, run.Manual, _time.GetUtcNow(), figures, cancellationToken);
+        if (_logger.IsEnabled(LogLevel.Information))
+        {
+            _logger.SystemJobCompleted(job.Name, run.Occurrence, figures.ToJsonString());
+        }
+    }
+}
