@@ -51,6 +51,7 @@ public static class RetentionComposition
             .PostConfigure<IConfiguration>((o, config) => o.ConnectionString ??= config.GetConnectionString("Storage") ?? config["AzureWebJobsStorage"]);
         services.AddOptions<QueueOptions>().BindConfiguration("extensions:queues");
         services.AddProblemDetails();
+        services.AddExceptionHandler<StorageUnavailableHandler>();
         services.AddOpenApi();
         services.AddSingleton(TimeProvider.System);
 
