@@ -52,7 +52,7 @@ public static class RetentionComposition
         services.AddOptions<QueueOptions>().BindConfiguration("extensions:queues");
         services.AddProblemDetails();
         services.AddExceptionHandler<StorageUnavailableHandler>();
-        services.AddOpenApi();
+        services.AddOpenApi(ApiReference.ConfigureDocument);
         services.AddSingleton(TimeProvider.System);
 
         services.AddSingleton(sp => new StorageAccount(sp.GetRequiredService<IOptions<StorageOptions>>().Value, sp.GetService<Azure.Core.Pipeline.HttpPipelinePolicy>()));
@@ -120,8 +120,7 @@ public static class RetentionComposition
         services.AddHostedService<CatalogRefreshService>();
         services.AddHostedService<SchedulerService>();
 
-        services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
-            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+        services.AddAdminAuthentication(); // API keys, and bearer tokens when Retention:Admin:Jwt is configured
         services.AddAuthorizationBuilder()
             .AddPolicy(Roles.Viewer, p => p.RequireRole(Roles.All))
             .AddPolicy(Roles.Editor, p => p.RequireRole(Roles.Editor, Roles.Publisher))
@@ -138,6 +137,7 @@ public static class RetentionComposition
         RefuseLocalDefaultsOutsideDevelopment(app);
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseApiReference();
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseMiddleware<AdminAuditMiddleware>();
