@@ -13,6 +13,7 @@ namespace Retention.Host.Tests;
 /// <c>/healthz</c>, refuses what it cannot store with 503 (never a 202 it would lose), recovers by itself, and every
 /// accepted event has its journey effect exactly once.
 /// </summary>
+[Collection(RealProcesses.Name)]
 public sealed class StorageOutage(ITestOutputHelper output) : IDisposable
 {
     private const string Journey = """
@@ -218,4 +219,14 @@ public sealed class StorageOutage(ITestOutputHelper output) : IDisposable
         }
         return false;
     }
+}
+
+/// <summary>
+/// Tests that run several real processes for minutes and check timings (an outage, two replicas): run alone, after
+/// the parallel tests, so the machine's other work does not stretch their waits.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class RealProcesses
+{
+    public const string Name = "Real processes, run alone";
 }

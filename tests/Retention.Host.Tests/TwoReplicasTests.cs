@@ -12,6 +12,7 @@ namespace Retention.Host.Tests;
 /// both replicas while its timer runs. Every event must be kept (a lost update would leave the instance waiting
 /// forever, or its message without a value), and every timer must fire once.
 /// </summary>
+[Collection(RealProcesses.Name)]
 public sealed class TwoReplicas(ITestOutputHelper output) : IDisposable
 {
     private const int Instances = 1000;
