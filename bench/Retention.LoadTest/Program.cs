@@ -5,17 +5,23 @@ using System.Net;
 using System.Net.Sockets;
 using Retention.Testing;
 
-// Usage: dotnet run --project bench/Retention.LoadTest [-- --rate 200 --seconds 60]
-// Starts the built host on 127.0.0.1 with a private storage prefix on the local Azurite, sends signed sale.completed
+// Usage: dotnet run -c Release --project bench/Retention.LoadTest [-- --rate 200 --seconds 60 --private-azurite]
+// Starts the built host on 127.0.0.1 with a private storage prefix on the local Azurite (or, with --private-azurite,
+// on a fresh Azurite of its own, so other users' data and traffic do not count), sends signed sale.completed
 // webhooks at a fixed rate (open loop: a slow answer does not slow the sender), then prints p50/p99 ingest latency and errors.
 var rate = Option("--rate", 200, 1, 1000);
 var seconds = Option("--seconds", 60, 1, 300);
+using var azurite = args.Contains("--private-azurite") ? new AzuriteProcess(10270) : null;
+if (azurite is not null)
+{
+    await azurite.StartAsync();
+}
 var port = FreeLoopbackPort();
 var prefix = "load" + DateTime.UtcNow.ToString("HHmmss", CultureInfo.InvariantCulture);
-Console.WriteLine($"Host on 127.0.0.1:{port}, storage prefix {prefix}; {rate} events/s for {seconds} s");
+Console.WriteLine($"Host on 127.0.0.1:{port}, storage prefix {prefix} on {(azurite is null ? "the shared Azurite" : "a private Azurite")}; {rate} events/s for {seconds} s");
 using var host = new HostProcess(port, new Dictionary<string, string>
 {
-    ["Retention__Storage__ConnectionString"] = TestStorage.ConnectionString,
+    ["Retention__Storage__ConnectionString"] = azurite?.ConnectionString ?? TestStorage.ConnectionString,
     ["Retention__Storage__Prefix"] = prefix,
 });
 await host.WaitUntilHealthyAsync(TimeSpan.FromSeconds(60));

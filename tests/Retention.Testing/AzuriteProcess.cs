@@ -6,6 +6,7 @@ namespace Retention.Testing;
 /// <summary>A private Azurite on its own ports and data folder, for tests that stop and restart the emulator.</summary>
 public sealed class AzuriteProcess : IDisposable
 {
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _output = new();
     private Process? _process;
 
     public AzuriteProcess(int basePort)
@@ -39,8 +40,9 @@ public sealed class AzuriteProcess : IDisposable
         {
             info.ArgumentList.Add(arg);
         }
+        _output.Clear();
         _process = Process.Start(info)!;
-        _process.OutputDataReceived += (_, _) => { };
+        _process.OutputDataReceived += (_, e) => _output.Enqueue(e.Data ?? "");
         _process.ErrorDataReceived += (_, _) => { };
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
@@ -58,6 +60,28 @@ public sealed class AzuriteProcess : IDisposable
         }
         _process?.Dispose();
         _process = null;
+    }
+
+    /// <summary>
+    /// Stops the emulator as an operator would (SIGTERM): it saves its data before exiting, so every write it
+    /// acknowledged survives, as with real storage. <see cref="Kill"/> may lose the last few seconds of writes.
+    /// </summary>
+    public async Task StopAsync()
+    {
+        if (_process is { HasExited: false } running)
+        {
+            using (var signal = Process.Start("kill", ["-TERM", running.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+            {
+                await signal.WaitForExitAsync();
+            }
+            // Each service saves its database as it closes; the process itself may linger on open keep-alive sockets.
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            while (!running.HasExited && _output.Count(line => line.Contains("successfully closed", StringComparison.Ordinal)) < 3 && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(50);
+            }
+        }
+        Kill();
     }
 
     public static async Task WaitForPortAsync(int port, TimeSpan timeout)

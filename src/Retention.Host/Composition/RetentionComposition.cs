@@ -51,7 +51,8 @@ public static class RetentionComposition
             .PostConfigure<IConfiguration>((o, config) => o.ConnectionString ??= config.GetConnectionString("Storage") ?? config["AzureWebJobsStorage"]);
         services.AddOptions<QueueOptions>().BindConfiguration("extensions:queues");
         services.AddProblemDetails();
-        services.AddOpenApi();
+        services.AddExceptionHandler<StorageUnavailableHandler>();
+        services.AddOpenApi(ApiReference.ConfigureDocument);
         services.AddSingleton(TimeProvider.System);
 
         services.AddSingleton(sp => new StorageAccount(sp.GetRequiredService<IOptions<StorageOptions>>().Value, sp.GetService<Azure.Core.Pipeline.HttpPipelinePolicy>()));
@@ -128,8 +129,7 @@ public static class RetentionComposition
         services.AddHostedService<CatalogRefreshService>();
         services.AddHostedService<SchedulerService>();
 
-        services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
-            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+        services.AddAdminAuthentication(); // API keys, and bearer tokens when Retention:Admin:Jwt is configured
         services.AddAuthorizationBuilder()
             .AddPolicy(Roles.Viewer, p => p.RequireRole(Roles.All))
             .AddPolicy(Roles.Editor, p => p.RequireRole(Roles.Editor, Roles.Publisher))
@@ -146,6 +146,7 @@ public static class RetentionComposition
         RefuseLocalDefaultsOutsideDevelopment(app);
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseApiReference();
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseMiddleware<AdminAuditMiddleware>();

@@ -31,6 +31,7 @@ public static class EventsEndpoints
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
             .ProducesProblem(StatusCodes.Status429TooManyRequests)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
             .AllowAnonymous();
         return app;
     }
@@ -116,12 +117,6 @@ public static class EventsEndpoints
             return Reject("rate_limited", source, "rate limited", Problems.Of(StatusCodes.Status429TooManyRequests, "Too many requests",
                 $"Source {source} is over its rate limit of {rateLimiter.PerSecondFor(source)} events per second; retry after {seconds} s."));
         }
-        var expiresAt = DateTimeOffset.FromUnixTimeSeconds(matched.Timestamp) + webhooks.TimestampTolerance;
-        if (!await seenSignatures.TryRecordAsync(source, matched.Timestamp, matched.Hmac, expiresAt, cancellationToken))
-        {
-            return Reject("replayed", source, "signature replayed", Problems.Of(StatusCodes.Status401Unauthorized, "Unauthorized",
-                "This signature was already used; sign every delivery, including a retry, with a fresh timestamp."));
-        }
         var errors = new List<DefinitionError>();
         var events = new List<IncomingEvent>();
         for (var i = 0; i < nodes.Count; i++)
@@ -140,7 +135,18 @@ public static class EventsEndpoints
         {
             return Reject("invalid", source, $"{errors.Count} validation errors", Problems.Validation(errors, "The events are not valid; none were accepted"));
         }
-        var result = await ingestor.IngestAsync(events, batch ? "/{0}" : "", cancellationToken);
+        // The replay check writes and the ingest plan only reads, so they run at once; nothing of the events is
+        // written until both say go.
+        var expiresAt = DateTimeOffset.FromUnixTimeSeconds(matched.Timestamp) + webhooks.TimestampTolerance;
+        var fresh = seenSignatures.TryRecordAsync(source, matched.Timestamp, matched.Hmac, expiresAt, cancellationToken);
+        var planning = ingestor.PrepareAsync(events, batch ? "/{0}" : "", cancellationToken);
+        await Task.WhenAll(fresh, planning);
+        if (!await fresh)
+        {
+            return Reject("replayed", source, "signature replayed", Problems.Of(StatusCodes.Status401Unauthorized, "Unauthorized",
+                "This signature was already used; sign every delivery, including a retry, with a fresh timestamp."));
+        }
+        var result = await ingestor.CommitAsync(await planning, cancellationToken);
         if (!result.IsValid)
         {
             return Reject("invalid", source, $"{result.Errors.Count} validation errors", Problems.Validation(result.Errors, "The events are not valid; none were accepted"));

@@ -12,6 +12,9 @@ public sealed record IngestResult(int Accepted, int Duplicates, IReadOnlyList<De
     public bool IsValid => Errors.Count == 0;
 }
 
+/// <summary>What a request would change, found by reads alone: its new events with their customers, or why it is refused.</summary>
+public sealed record IngestPlan(IReadOnlyList<CustomerEvent> Fresh, int Duplicates, IReadOnlyList<DefinitionError> Errors);
+
 /// <summary>
 /// Accepts validated events: resolves each one's customer, stores profiles and the event log, and queues the event
 /// for routing. All events of a request are resolved before anything is written, so a bad batch changes nothing.
@@ -27,19 +30,34 @@ public sealed class EventIngestor(
     CustomerTransactions transactions,
     TimeProvider time)
 {
-    public async Task<IngestResult> IngestAsync(IReadOnlyList<IncomingEvent> incoming, string pathPrefixFormat, CancellationToken cancellationToken)
+    /// <summary>Storage calls one request makes at once: enough to hide round trips, few enough not to flood storage.</summary>
+    private const int Parallelism = 16;
+
+    public async Task<IngestResult> IngestAsync(IReadOnlyList<IncomingEvent> incoming, string pathPrefixFormat, CancellationToken cancellationToken) =>
+        await CommitAsync(await PrepareAsync(incoming, pathPrefixFormat, cancellationToken), cancellationToken);
+
+    /// <summary>
+    /// Reads only (which events were seen before, which customer a complaint belongs to), so it may run alongside
+    /// the replay check of the request's signature; nothing is written until <see cref="CommitAsync"/>.
+    /// </summary>
+    public async Task<IngestPlan> PrepareAsync(IReadOnlyList<IncomingEvent> incoming, string pathPrefixFormat, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
+        var firstOfKey = new HashSet<string>(StringComparer.Ordinal);
+        var repeatedInRequest = incoming.Select(e => !firstOfKey.Add($"{e.Source}|{e.Id}")).ToArray();
+        var seenBefore = new bool[incoming.Count];
+        await ForEachAsync(Enumerable.Range(0, incoming.Count).Where(i => !repeatedInRequest[i]), async (i, ct) =>
+            seenBefore[i] = await ledger.SeenAsync(incoming[i].Source, incoming[i].Id, ct), cancellationToken);
+
         var errors = new List<DefinitionError>();
         var fresh = new List<CustomerEvent>();
-        var seenInRequest = new HashSet<string>(StringComparer.Ordinal);
         var complaintsInRequest = new Dictionary<string, string>(StringComparer.Ordinal);
         var duplicates = 0;
         for (var i = 0; i < incoming.Count; i++)
         {
             var e = incoming[i];
             var path = string.Format(System.Globalization.CultureInfo.InvariantCulture, pathPrefixFormat, i);
-            if (!seenInRequest.Add($"{e.Source}|{e.Id}") || await ledger.SeenAsync(e.Source, e.Id, cancellationToken))
+            if (repeatedInRequest[i] || seenBefore[i])
             {
                 duplicates++;
                 continue;
@@ -62,15 +80,27 @@ public sealed class EventIngestor(
             }
             fresh.Add(new CustomerEvent(e.Id, e.Source, e.Type, e.Time ?? now, customerId, e.Data));
         }
-        if (errors.Count > 0)
+        return errors.Count > 0 ? new IngestPlan([], 0, errors) : new IngestPlan(fresh, duplicates, []);
+    }
+
+    /// <summary>
+    /// Writes a valid plan. One customer's events are accepted in request order (a profile update before the event
+    /// that relies on it, a complaint before its follow-ups); different customers' events at once.
+    /// </summary>
+    public async Task<IngestResult> CommitAsync(IngestPlan plan, CancellationToken cancellationToken)
+    {
+        if (plan.Errors.Count > 0)
         {
-            return new IngestResult(0, 0, errors);
+            return new IngestResult(0, 0, plan.Errors);
         }
-        foreach (var e in fresh)
+        await ForEachAsync(plan.Fresh.GroupBy(e => e.CustomerId, StringComparer.Ordinal), async (events, ct) =>
         {
-            await AcceptAsync(e, cancellationToken);
-        }
-        return new IngestResult(fresh.Count, duplicates, [], [.. fresh.Select(e => e.Type)]);
+            foreach (var e in events)
+            {
+                await AcceptAsync(e, ct);
+            }
+        }, cancellationToken);
+        return new IngestResult(plan.Fresh.Count, plan.Duplicates, [], [.. plan.Fresh.Select(e => e.Type)]);
     }
 
     /// <summary>Accepts one event whose customer is known: from a webhook, an inbound SMS or the admin API.</summary>
@@ -80,50 +110,65 @@ public sealed class EventIngestor(
     /// </param>
     public async Task AcceptAsync(CustomerEvent e, CancellationToken cancellationToken, bool recordSeen = true)
     {
-        switch (e.Type)
+        if (e.Type == KnownEventTypes.TransactionPosted)
         {
-            case KnownEventTypes.CustomerUpserted:
-                var changes = (JsonObject)e.Data.DeepClone();
-                changes.Remove("customerId");
-                await profiles.UpsertAsync(e.CustomerId, changes, e.Time, cancellationToken);
-                break;
-            case KnownEventTypes.ConsentChanged:
-                var consent = new JsonObject { [e.Data["channel"]!.GetValue<string>()] = e.Data["status"]!.GetValue<string>() };
-                await profiles.UpsertAsync(e.CustomerId, new JsonObject { ["consent"] = consent }, e.Time, cancellationToken, mergeConsent: true);
-                break;
-            case KnownEventTypes.CustomerStatusChanged or KnownEventTypes.CustomerTierChanged
-                when e.Source != PyramidEvents.Source && e.Data["to"] is JsonValue announced && announced.TryGetValue<string>(out var segment):
-                // From a core system: the profile carries the segment, so a journey this event starts already sees it.
-                await profiles.SetSegmentAsync(e.CustomerId, e.Type == KnownEventTypes.CustomerStatusChanged ? CustomerRow.Status : CustomerRow.Tier, segment, cancellationToken);
-                break;
-            case KnownEventTypes.ComplaintOpened:
-                await lookups.PutAsync(CorrelationIndex.Complaint, e.Data["complaintId"]!.GetValue<string>(), e.CustomerId, cancellationToken);
-                break;
-            case KnownEventTypes.TransactionPosted:
-                // Aggregates first, so journeys that branch on them when this event reaches them see it counted.
-                var outcome = await transactions.ApplyAsync(e, cancellationToken);
-                if (outcome.RepeatOfAnotherEvent)
-                {
-                    await ledger.RecordAsync(e.Source, e.Id, e.Type, time.GetUtcNow(), cancellationToken);
-                    return; // the same transaction under another event id: counted and routed once already
-                }
-                if (outcome.StatusTo is { } to)
-                {
-                    await AcceptAsync(PyramidEvents.StatusChangedEvent($"txn:{KeyEncoding.Encode(e.Data["transactionId"]!.GetValue<string>())}", e.CustomerId, outcome.StatusFrom, to, e.Time), cancellationToken);
-                }
-                if (outcome.FirstPayment)
-                {
-                    var data = (JsonObject)e.Data.DeepClone();
-                    data["firstPayment"] = true;
-                    e = e with { Data = data };
-                }
-                break;
+            // Aggregates first, so journeys that branch on them when this event reaches them see it counted.
+            var outcome = await transactions.ApplyAsync(e, cancellationToken);
+            if (outcome.RepeatOfAnotherEvent)
+            {
+                await ledger.RecordAsync(e.Source, e.Id, e.Type, time.GetUtcNow(), cancellationToken);
+                return; // the same transaction under another event id: counted and routed once already
+            }
+            if (outcome.StatusTo is { } to)
+            {
+                await AcceptAsync(PyramidEvents.StatusChangedEvent($"txn:{KeyEncoding.Encode(e.Data["transactionId"]!.GetValue<string>())}", e.CustomerId, outcome.StatusFrom, to, e.Time), cancellationToken);
+            }
+            if (outcome.FirstPayment)
+            {
+                var data = (JsonObject)e.Data.DeepClone();
+                data["firstPayment"] = true;
+                e = e with { Data = data };
+            }
         }
-        await log.AppendAsync(e, cancellationToken);
+        var state = e.Type switch
+        {
+            KnownEventTypes.CustomerUpserted => UpsertProfileAsync(e, cancellationToken),
+            KnownEventTypes.ConsentChanged => profiles.UpsertAsync(e.CustomerId,
+                new JsonObject { ["consent"] = new JsonObject { [e.Data["channel"]!.GetValue<string>()] = e.Data["status"]!.GetValue<string>() } },
+                e.Time, cancellationToken, mergeConsent: true),
+            // From a core system (the pyramid writes its own): the profile carries the segment, so a journey this event starts already sees it.
+            KnownEventTypes.CustomerStatusChanged or KnownEventTypes.CustomerTierChanged
+                when e.Source != PyramidEvents.Source && e.Data["to"] is JsonValue announced && announced.TryGetValue<string>(out var segment) =>
+                profiles.SetSegmentAsync(e.CustomerId, e.Type == KnownEventTypes.CustomerStatusChanged ? CustomerRow.Status : CustomerRow.Tier, segment, cancellationToken),
+            KnownEventTypes.ComplaintOpened => lookups.PutAsync(CorrelationIndex.Complaint, e.Data["complaintId"]!.GetValue<string>(), e.CustomerId, cancellationToken),
+            _ => Task.CompletedTask,
+        };
+        // The profile (or lookup) and the log entry do not depend on each other, so they are written at once; both
+        // precede the route, which reads them, and the ledger entry comes last.
+        await Task.WhenAll(state, log.AppendAsync(e, cancellationToken));
         await queue.EnqueueAsync(new RouteEventMessage(e), cancellationToken: cancellationToken);
         if (recordSeen)
         {
             await ledger.RecordAsync(e.Source, e.Id, e.Type, time.GetUtcNow(), cancellationToken);
         }
+    }
+
+    private Task UpsertProfileAsync(CustomerEvent e, CancellationToken cancellationToken)
+    {
+        var changes = (JsonObject)e.Data.DeepClone();
+        changes.Remove("customerId");
+        return profiles.UpsertAsync(e.CustomerId, changes, e.Time, cancellationToken);
+    }
+
+    /// <summary>Runs the body for each item, <see cref="Parallelism"/> at a time; a single item without the machinery.</summary>
+    private static async Task ForEachAsync<T>(IEnumerable<T> items, Func<T, CancellationToken, ValueTask> body, CancellationToken cancellationToken)
+    {
+        var list = items as IReadOnlyCollection<T> ?? items.ToList();
+        if (list.Count == 1)
+        {
+            await body(list.First(), cancellationToken);
+            return;
+        }
+        await Parallel.ForEachAsync(list, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken }, body);
     }
 }

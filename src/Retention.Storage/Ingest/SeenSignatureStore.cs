@@ -32,7 +32,11 @@ public sealed class SeenSignatureStore(StorageAccount account, TimeProvider time
         {
             recorded = false;
         }
-        await PurgeExpiredIfDueAsync(cancellationToken);
+        if (PurgeIsDue())
+        {
+            // Off the request's path: a purge of many rows would otherwise hold up the one request that started it.
+            _ = Task.Run(PurgeExpiredQuietlyAsync, CancellationToken.None);
+        }
         return recorded;
     }
 
@@ -45,23 +49,35 @@ public sealed class SeenSignatureStore(StorageAccount account, TimeProvider time
         }
     }
 
-    private async Task PurgeExpiredIfDueAsync(CancellationToken cancellationToken)
+    private bool PurgeIsDue()
     {
         var now = time.GetUtcNow();
         var due = Interlocked.Read(ref _nextPurgeTicks);
-        if (now.UtcTicks < due || Interlocked.CompareExchange(ref _nextPurgeTicks, now.Add(PurgeInterval).UtcTicks, due) != due)
+        return now.UtcTicks >= due && Interlocked.CompareExchange(ref _nextPurgeTicks, now.Add(PurgeInterval).UtcTicks, due) == due;
+    }
+
+    private async Task PurgeExpiredQuietlyAsync()
+    {
+        try
         {
-            return;
-        }
-        var expired = _table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"ExpiresAt lt {now}"), maxPerPage: 100, select: ["PartitionKey", "RowKey"], cancellationToken: cancellationToken);
-        var purged = 0;
-        await foreach (var entity in expired)
-        {
-            await _table.DeleteEntityAsync(entity.PartitionKey, entity.RowKey, ETag.All, cancellationToken);
-            if (++purged >= 1000)
+            var expired = _table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"ExpiresAt lt {time.GetUtcNow()}"), maxPerPage: 100, select: ["PartitionKey", "RowKey"]);
+            var purged = 0;
+            await foreach (var entity in expired)
             {
-                break;
+                await _table.DeleteEntityAsync(entity.PartitionKey, entity.RowKey, ETag.All);
+                if (++purged >= 1000)
+                {
+                    break;
+                }
             }
+        }
+        catch (RequestFailedException)
+        {
+            // Storage is unwell; the next purge picks up what this one left.
+        }
+        catch (AggregateException)
+        {
+            // The SDK gave up retrying; likewise.
         }
     }
 }

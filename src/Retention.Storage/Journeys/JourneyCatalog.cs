@@ -167,8 +167,9 @@ public sealed class JourneyCatalog(StorageAccount account, JourneyDefinitionRead
         {
             await RefreshAsync(cancellationToken);
         }
-        catch (Exception e) when (e is RequestFailedException or HttpRequestException or InvalidOperationException)
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
+            // Any failure, including the SDK's "retry failed" aggregate while storage is down: the loop must outlive it.
             logger.CatalogRefreshFailed(e);
         }
     }
