@@ -28,11 +28,20 @@ public sealed class PyramidBenchmark(PyramidBenchOptions options)
             await Console.Error.WriteLineAsync(e.Message);
             return 2;
         }
-        if (options is not null)
+        if (options is null)
+        {
+            return 0;
+        }
+        try
         {
             await new PyramidBenchmark(options).RunAsync(cancellationToken);
+            return 0;
         }
-        return 0;
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            await Console.Error.WriteLineAsync("Cancelled.");
+            return 130;
+        }
     }
 
     public async Task RunAsync(CancellationToken cancellationToken)
@@ -52,8 +61,16 @@ public sealed class PyramidBenchmark(PyramidBenchOptions options)
         // Seeding: each customer is its own partition (the customers table is keyed by customer id), so rows cannot
         // share an entity-group transaction; they go in parallel single inserts instead.
         var watch = Stopwatch.StartNew();
+        var seeded = 0;
         await Parallel.ForEachAsync(Enumerable.Range(0, n), new ParallelOptions { MaxDegreeOfParallelism = options.SeedConcurrency, CancellationToken = cancellationToken },
-            async (i, ct) => await table.AddEntityAsync(Customer(i, now), ct));
+            async (i, ct) =>
+            {
+                await table.AddEntityAsync(Customer(i, now), ct);
+                if (Interlocked.Increment(ref seeded) % 10_000 == 0)
+                {
+                    Console.WriteLine($"  seeded {seeded} in {watch.Elapsed.TotalSeconds:0} s");
+                }
+            });
         Console.WriteLine($"Seeded {n} customers in {watch.Elapsed.TotalSeconds:0.0} s = {n / watch.Elapsed.TotalSeconds:0} rows/s " +
             "(~70% transacted within 180 days, ~20% lapsed, ~10% prospects; status as ingest leaves it, no tiers yet)");
 
