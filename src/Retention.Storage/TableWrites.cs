@@ -7,16 +7,18 @@ namespace Retention.Storage;
 public static class TableWrites
 {
     /// <summary>
-    /// Replaces the entity if it still has <paramref name="etag"/>, or creates it when <paramref name="etag"/> is null.
-    /// Returns false when another writer got there first (412, or 409 on create): the caller reads again and retries.
+    /// Replaces the entity (or merges its columns into it, with <paramref name="mode"/> Merge) if it still has
+    /// <paramref name="etag"/>, or creates it when <paramref name="etag"/> is null. Returns false when another writer got
+    /// there first (412, or 409 on create): the caller reads again and retries.
     /// </summary>
-    public static async Task<bool> TryWriteAsync(this TableClient table, ITableEntity entity, ETag? etag, CancellationToken cancellationToken)
+    public static async Task<bool> TryWriteAsync(this TableClient table, ITableEntity entity, ETag? etag, CancellationToken cancellationToken,
+        TableUpdateMode mode = TableUpdateMode.Replace)
     {
         try
         {
             if (etag is { } match)
             {
-                await table.UpdateEntityAsync(entity, match, TableUpdateMode.Replace, cancellationToken);
+                await table.UpdateEntityAsync(entity, match, mode, cancellationToken);
             }
             else
             {

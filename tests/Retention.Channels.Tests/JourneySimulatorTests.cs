@@ -48,7 +48,7 @@ public sealed class JourneySimulatorTests
         var result = Run(journey, Start, reply);
 
         var messages = result.Timeline.Where(e => e.Kind == "message").ToList();
-        Assert.Equal(2, messages.Count);
+        Assert.Equal(["thank-you", "ask-satisfaction", "check-in", "check-in", "check-in", "check-in"], messages.Select(m => m.StepId)); // then a check-in every 90 days
         var thanks = messages[0];
         Assert.Equal(new DateTimeOffset(2026, 3, 3, 10, 0, 0, TimeSpan.FromHours(8)), thanks.At);
         Assert.Equal(TimeSpan.FromHours(8), thanks.LocalAt.Offset);
@@ -56,19 +56,22 @@ public sealed class JourneySimulatorTests
         Assert.StartsWith("李雷，感谢您选择理财产品A", (string)thanks.Detail["body"]!, StringComparison.Ordinal);
         Assert.Equal(new DateTimeOffset(2026, 3, 10, 10, 0, 0, TimeSpan.FromHours(8)), messages[1].At);
         Assert.Contains(result.Timeline, e => e.Kind == "update" && (string)e.Detail["set"]!["satisfaction"]! == "5");
-        Assert.Equal(("answered", reply.At), (result.Outcome, result.End));
-        Assert.Equal(["entered", "wait", "step", "message", "wait", "step", "message", "wait", "event", "step", "update", "exited"], result.Timeline.Select(e => e.Kind));
-        Assert.Equal(["timer-fired", "timer-fired", "event-received"], result.Timeline.Where(e => e.Kind == "step").Select(e => (string)e.Detail["kind"]!));
+        Assert.Equal(new DateTimeOffset(2026, 6, 8, 12, 0, 0, TimeSpan.FromHours(8)), messages[2].At); // 90 days after the answer
+        Assert.Equal("waiting", result.Outcome);
+        Assert.Equal(["entered", "wait", "step", "message", "wait", "step", "message", "wait", "event", "step", "update", "step", "step", "wait"],
+            result.Timeline.Take(14).Select(e => e.Kind));
+        Assert.Equal(["timer-fired", "timer-fired", "event-received", "branch", "branch"],
+            result.Timeline.Where(e => e.Kind == "step").Take(5).Select(e => (string)e.Detail["kind"]!));
     }
 
     [Fact]
-    public void WithoutTheReplyTheTimeoutBranchEndsIt()
+    public void WithoutTheReplyTheTimeoutBranchSendsOneReminder()
     {
         var journey = Read(File.ReadAllText(Path.Combine(RepoPaths.ShippedJourneys, "post-sale-follow-up.json")));
         var result = Run(journey, Start);
-        Assert.Equal("no-reply", result.Outcome);
-        Assert.Equal(new DateTimeOffset(2026, 3, 13, 10, 0, 0, TimeSpan.FromHours(8)), result.End);
-        Assert.Equal(new DateTimeOffset(2026, 3, 13, 10, 0, 0, TimeSpan.FromHours(8)), result.Timeline.Single(e => e.Kind == "wait" && e.StepId == "await-reply").Detail["timeoutAt"]!.GetValue<DateTimeOffset>());
+        Assert.Equal(new DateTimeOffset(2026, 3, 13, 10, 0, 0, TimeSpan.FromHours(8)), result.Timeline.Single(e => e.Kind == "wait" && e.StepId == "await-score").Detail["timeoutAt"]!.GetValue<DateTimeOffset>());
+        var reminder = Assert.Single(result.Timeline, e => e.Kind == "message" && e.StepId == "remind");
+        Assert.Equal(new DateTimeOffset(2026, 3, 13, 10, 0, 0, TimeSpan.FromHours(8)), reminder.At);
     }
 
     [Fact]

@@ -62,7 +62,8 @@ public sealed partial class ApiReference : IDisposable
         foreach (var endpoint in endpoints)
         {
             var route = endpoint.RoutePattern.RawText!;
-            var path = "/" + route.Trim('/'); // a group's "" route is "/api/instances/" here and "/api/instances" there
+            // A group's "" route is "/api/instances/" here and "/api/instances" there; OpenAPI drops route constraints.
+            var path = System.Text.RegularExpressions.Regex.Replace("/" + route.Trim('/'), @"\{(\w+):[^}]+\}", "{$1}");
             foreach (var method in endpoint.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods ?? ["GET"]) // /metrics answers any method; GET is what scrapers send
             {
                 if (paths[path]?[method.ToLowerInvariant()] is null)

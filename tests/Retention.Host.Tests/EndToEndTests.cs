@@ -45,12 +45,13 @@ public sealed class PostSaleFlowOverHttp : IDisposable
         Assert.All(messages, m => Assert.Equal(instanceId, m!["instanceId"]!.GetValue<string>()));
 
         Assert.Equal(HttpStatusCode.Accepted, (await client.PostAsJsonAsync("/api/dev/inbound-sms", new { from = "+8613900139000", to = "+10000", message = "4" })).StatusCode);
-        var done = await Eventually(async () =>
+        // Answered: the score is recorded and the instance waits for its first revisit.
+        var revisiting = await Eventually(async () =>
         {
             var state = await admin.GetFromJsonAsync<JsonObject>($"/api/instances/{instanceId}");
-            return state!["status"]!.GetValue<string>() == "Completed" ? state : null;
+            return state!["currentStep"]?.GetValue<string>() == "await-90-days" ? state : null;
         });
-        Assert.Equal("answered", done["outcome"]!.GetValue<string>());
+        Assert.Equal("Waiting", revisiting["status"]!.GetValue<string>());
         var customer = await admin.GetFromJsonAsync<JsonObject>("/api/customers/E2E1");
         Assert.Equal("4", customer!["attributes"]!["satisfaction"]!.GetValue<string>());
 

@@ -192,7 +192,9 @@ public sealed class JourneyLifecycle : IDisposable
         Assert.Equal(HttpStatusCode.OK, first.StatusCode);
         var result = await first.Content.ReadFromJsonAsync<JsonObject>();
 
-        Assert.Equal((1, "answered"), (result!["version"]!.GetValue<int>(), result["outcome"]!.GetValue<string>()));
+        // Answered, so the score is recorded and the revisits (every 90 days without a tier) go on past the simulated span.
+        Assert.Equal((1, "waiting"), (result!["version"]!.GetValue<int>(), result["outcome"]!.GetValue<string>()));
+        Assert.Contains(result["timeline"]!.AsArray(), e => e!["stepId"]?.GetValue<string>() == "record-score");
         var thanks = result["timeline"]!.AsArray().First(e => e!["kind"]!.GetValue<string>() == "message")!;
         Assert.Equal(new DateTimeOffset(2026, 3, 3, 10, 0, 0, TimeSpan.FromHours(8)), thanks["at"]!.GetValue<DateTimeOffset>());
         Assert.Equal("Hi Li Lei, thank you for choosing Fund A. We are here if you need anything.", thanks["detail"]!["body"]!.GetValue<string>());

@@ -150,26 +150,8 @@ public sealed class CustomerProfileStore(StorageAccount account, CorrelationInde
     }
 
     /// <summary>Merges the profile's own columns, so the aggregate and pyramid columns beside them stay as they are.</summary>
-    private async Task<bool> TryWriteAsync(string customerId, JsonObject profile, DateTimeOffset profileTime, ETag? etag, CancellationToken cancellationToken)
-    {
-        var entity = ProfileEntity(customerId, profile, profileTime);
-        try
-        {
-            if (etag is { } match)
-            {
-                await _table.UpdateEntityAsync(entity, match, TableUpdateMode.Merge, cancellationToken);
-            }
-            else
-            {
-                await _table.AddEntityAsync(entity, cancellationToken);
-            }
-            return true;
-        }
-        catch (RequestFailedException e) when (e.Status is 409 or 412)
-        {
-            return false;
-        }
-    }
+    private Task<bool> TryWriteAsync(string customerId, JsonObject profile, DateTimeOffset profileTime, ETag? etag, CancellationToken cancellationToken) =>
+        _table.TryWriteAsync(ProfileEntity(customerId, profile, profileTime), etag, cancellationToken, TableUpdateMode.Merge);
 
     private static TableEntity ProfileEntity(string customerId, JsonObject profile, DateTimeOffset profileTime) =>
         new(KeyEncoding.Encode(customerId), ProfileRow)
