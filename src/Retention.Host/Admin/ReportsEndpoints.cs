@@ -40,7 +40,6 @@ public sealed record MessageCountRow(string Channel, string Status, string? Reas
 public static class ReportsEndpoints
 {
     public const int MaxInstances = 5000;
-    public const int MaxComplaintHistories = 500;
     public const int MaxMessages = 20000;
     private const int MaxReasonGroups = 200;
 
@@ -104,23 +103,26 @@ public static class ReportsEndpoints
     }
 
     /// <summary>
-    /// Complaints are the instances started by <c>complaint.opened</c>, grouped by its severity. One is breached when a
-    /// wait for a complaint event (responded, resolved) ran out in its history; within target when it finished without;
-    /// still open otherwise. The complaints board's clocks are the live view; this counts what journeys recorded.
+    /// A complaint is the instances its <c>complaint.opened</c> started that run SLA clocks (first response, resolution),
+    /// grouped by severity. It is breached when any of its clocks passed its target, within target when every clock
+    /// stopped in time, and still open otherwise; read from the clocks in instance state, not from histories.
     /// </summary>
-    private static async Task<Ok<List<SlaRow>>> SlaAsync(InstanceStore instances, CancellationToken cancellationToken)
+    private static async Task<Ok<List<SlaRow>>> SlaAsync(InstanceStore instances, BusinessCalendars calendars, TimeProvider time, CancellationToken cancellationToken)
     {
+        var now = time.GetUtcNow();
         var (states, _) = await ScanAsync(instances, null, cancellationToken);
-        var complaints = states.Where(s => s.Trigger["type"]?.GetValue<string>() == KnownEventTypes.ComplaintOpened)
-            .OrderByDescending(s => s.StartedAt).Take(MaxComplaintHistories).ToList();
+        var complaints = states
+            .Where(s => s.Clocks.Count > 0 && s.Trigger["type"]?.GetValue<string>() == KnownEventTypes.ComplaintOpened)
+            .GroupBy(s => s.Trigger["data"]?["complaintId"]?.ToString() ?? s.InstanceId, StringComparer.Ordinal);
         var rows = new Dictionary<string, (int Total, int Within, int Breached)>(StringComparer.Ordinal);
         foreach (var complaint in complaints)
         {
-            var severity = complaint.Trigger["data"]?["severity"]?.GetValue<string>() ?? "unknown";
-            var history = await instances.HistoryAsync(complaint.InstanceId, 1000, cancellationToken);
-            var breached = history.Any(h => h.Kind == "timed-out" && h.Detail.StartsWith("no complaint.", StringComparison.Ordinal));
+            var severity = complaint.First().Trigger["data"]?["severity"]?.GetValue<string>() ?? "unknown";
+            var clocks = complaint.SelectMany(s => s.Clocks.Values).ToList();
+            var breached = clocks.Any(c => calendars.ById.TryGetValue(c.Calendar, out var calendar) ? c.Clock.IsBreached(now, calendar) : c.Clock.ElapsedBeforeRun >= c.Clock.Target);
+            var within = !breached && clocks.All(c => c.Stopped);
             var row = rows.GetValueOrDefault(severity);
-            rows[severity] = (row.Total + 1, row.Within + (!breached && complaint.Status.IsFinished() ? 1 : 0), row.Breached + (breached ? 1 : 0));
+            rows[severity] = (row.Total + 1, row.Within + (within ? 1 : 0), row.Breached + (breached ? 1 : 0));
         }
         string[] order = ["critical", "high", "normal", "low"];
         return TypedResults.Ok(rows.OrderBy(r => Array.IndexOf(order, r.Key) is var i and >= 0 ? i : order.Length).ThenBy(r => r.Key, StringComparer.Ordinal)

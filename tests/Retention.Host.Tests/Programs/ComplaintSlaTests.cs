@@ -59,6 +59,10 @@ public sealed class ComplaintSlaJourneys : IDisposable
                 ("complaint-resolution", "escalate-to-manager", "owner:manager-north", Shanghai(3, 3, 17)), // 16 working hours
             ],
             (await _host.TasksAsync("K1")).Select(Row).OrderBy(r => r.CreatedAt));
+
+        // The SLA report counts the complaint once (two journeys, two clocks) and as breached.
+        var critical = Assert.Single((await _host.Admin.GetFromJsonAsync<JsonArray>("/api/reports/sla"))!, r => r!["severity"]!.GetValue<string>() == "critical")!;
+        Assert.Equal((1, 0, 1), (critical["total"]!.GetValue<int>(), critical["withinTarget"]!.GetValue<int>(), critical["breached"]!.GetValue<int>()));
     }
 
     [Fact]
