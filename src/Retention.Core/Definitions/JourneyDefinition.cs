@@ -57,15 +57,14 @@ public sealed record ScheduleTrigger(string Cron, string TimeZone, Condition? Cu
     /// </summary>
     public IReadOnlyDictionary<DateOnly, string> Dates { get; init; } = new Dictionary<DateOnly, string>();
 
-    /// <summary>The occasion of an occurrence, "" when the schedule has no dates, null when its date is not listed.</summary>
-    public string? OccasionOf(DateTimeOffset occurrence)
+    /// <summary>
+    /// The local date of an occurrence and its occasion: "" when the schedule has no dates, null (nobody starts) when
+    /// the date is not listed.
+    /// </summary>
+    public (DateOnly Date, string? Occasion) OccasionOf(DateTimeOffset occurrence)
     {
-        if (Dates.Count == 0)
-        {
-            return "";
-        }
-        var local = TimeZoneInfo.ConvertTime(occurrence, Time.LocalClock.ResolveZone(TimeZone, TimeZoneInfo.Utc));
-        return Dates.GetValueOrDefault(DateOnly.FromDateTime(local.DateTime));
+        var date = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(occurrence, Time.LocalClock.ResolveZone(TimeZone, TimeZoneInfo.Utc)).DateTime);
+        return (date, Dates.Count == 0 ? "" : Dates.GetValueOrDefault(date));
     }
 }
 

@@ -27,6 +27,17 @@ public sealed record BufferedEvent(CustomerEvent Event, DateTimeOffset BufferedA
 public sealed record ClockState(SlaClock Clock, string Calendar, DateTimeOffset StartedAt, bool Stopped)
 {
     public string Status => Stopped ? "stopped" : Clock.IsRunning ? "running" : "paused";
+
+    /// <summary>
+    /// Working time counted by <paramref name="now"/>, for reading outside the interpreter. Without its calendar (removed
+    /// from configuration since) only the time counted before the current run.
+    /// </summary>
+    public TimeSpan ElapsedAt(DateTimeOffset now, IReadOnlyDictionary<string, BusinessCalendar> calendars) =>
+        calendars.TryGetValue(Calendar, out var calendar) ? Clock.Elapsed(now, calendar) : Clock.ElapsedBeforeRun;
+
+    /// <summary>When the target is reached if the clock keeps running; null when paused, stopped or without its calendar.</summary>
+    public DateTimeOffset? DueAt(DateTimeOffset now, IReadOnlyDictionary<string, BusinessCalendar> calendars) =>
+        !Stopped && calendars.TryGetValue(Calendar, out var calendar) ? Clock.DueAt(now, calendar) : null;
 }
 
 /// <summary>A journey instance's durable state. The interpreter never mutates the copy it is given.</summary>

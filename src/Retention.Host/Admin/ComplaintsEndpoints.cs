@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using Retention.Core.Calendars;
 using Retention.Core.Conditions;
 using Retention.Core.Definitions;
 using Retention.Core.Events;
@@ -51,12 +52,10 @@ public static class ComplaintsEndpoints
             }
             while (continuation is not null && states.Count < MaxInstancesRead);
         }
-        var complaints = states
-            .Where(s => Text(s, "complaintId") is not null)
-            .GroupBy(s => Text(s, "complaintId")!, StringComparer.Ordinal)
+        var complaints = ByComplaint(states)
             .Select(g =>
             {
-                var clocks = g.SelectMany(s => s.Clocks.Select(c => Clock(s, c.Key, c.Value, calendars, now))).ToList();
+                var clocks = g.SelectMany(s => s.Clocks.Select(c => Clock(s, c.Key, c.Value, calendars.ById, now))).ToList();
                 var first = g.OrderBy(s => s.StartedAt).First();
                 return new OpenComplaint(g.Key, first.CustomerId, Text(first, "severity"), Text(first, "ownerId"), first.InstanceId,
                     first.Trigger["time"]?.GetValue<DateTimeOffset>() ?? first.StartedAt, clocks);
@@ -67,14 +66,17 @@ public static class ComplaintsEndpoints
         return TypedResults.Ok(complaints);
     }
 
-    private static string? Text(JourneyInstanceState state, string field) => Condition.AsTextOrNull(state.Trigger["data"]?[field]);
+    /// <summary>Instances that run a complaint's SLA clocks (its first-response and resolution journeys), by complaint id.</summary>
+    internal static IEnumerable<IGrouping<string, JourneyInstanceState>> ByComplaint(IEnumerable<JourneyInstanceState> states) =>
+        states.Where(s => s.Clocks.Count > 0 && s.Trigger["type"]?.GetValue<string>() == KnownEventTypes.ComplaintOpened && Text(s, "complaintId") is not null)
+            .GroupBy(s => Text(s, "complaintId")!, StringComparer.Ordinal);
 
-    private static ComplaintClock Clock(JourneyInstanceState state, string name, ClockState clock, BusinessCalendars calendars, DateTimeOffset now)
+    internal static string? Text(JourneyInstanceState state, string field) => Condition.AsTextOrNull(state.Trigger["data"]?[field]);
+
+    private static ComplaintClock Clock(JourneyInstanceState state, string name, ClockState clock, IReadOnlyDictionary<string, BusinessCalendar> calendars, DateTimeOffset now)
     {
-        // A calendar removed from configuration since: show the time counted so far, without a due time.
-        var calendar = calendars.ById.GetValueOrDefault(clock.Calendar);
-        var elapsed = calendar is null ? clock.Clock.ElapsedBeforeRun : clock.Clock.Elapsed(now, calendar);
+        var elapsed = clock.ElapsedAt(now, calendars);
         return new ComplaintClock(name, state.JourneyId, state.InstanceId, clock.Status, clock.Clock.Target.TotalMinutes, Math.Round(elapsed.TotalMinutes, 1),
-            clock.Stopped || calendar is null ? null : clock.Clock.DueAt(now, calendar), elapsed >= clock.Clock.Target);
+            clock.DueAt(now, calendars), elapsed >= clock.Clock.Target);
     }
 }

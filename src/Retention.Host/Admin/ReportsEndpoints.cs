@@ -111,15 +111,12 @@ public static class ReportsEndpoints
     {
         var now = time.GetUtcNow();
         var (states, _) = await ScanAsync(instances, null, cancellationToken);
-        var complaints = states
-            .Where(s => s.Clocks.Count > 0 && s.Trigger["type"]?.GetValue<string>() == KnownEventTypes.ComplaintOpened)
-            .GroupBy(s => s.Trigger["data"]?["complaintId"]?.ToString() ?? s.InstanceId, StringComparer.Ordinal);
         var rows = new Dictionary<string, (int Total, int Within, int Breached)>(StringComparer.Ordinal);
-        foreach (var complaint in complaints)
+        foreach (var complaint in ComplaintsEndpoints.ByComplaint(states))
         {
-            var severity = complaint.First().Trigger["data"]?["severity"]?.GetValue<string>() ?? "unknown";
+            var severity = ComplaintsEndpoints.Text(complaint.First(), "severity") ?? "unknown";
             var clocks = complaint.SelectMany(s => s.Clocks.Values).ToList();
-            var breached = clocks.Any(c => calendars.ById.TryGetValue(c.Calendar, out var calendar) ? c.Clock.IsBreached(now, calendar) : c.Clock.ElapsedBeforeRun >= c.Clock.Target);
+            var breached = clocks.Any(c => c.ElapsedAt(now, calendars.ById) >= c.Clock.Target);
             var within = !breached && clocks.All(c => c.Stopped);
             var row = rows.GetValueOrDefault(severity);
             rows[severity] = (row.Total + 1, row.Within + (within ? 1 : 0), row.Breached + (breached ? 1 : 0));

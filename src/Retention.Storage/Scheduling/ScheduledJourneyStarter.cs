@@ -4,7 +4,6 @@ using Retention.Core.Conditions;
 using Retention.Core.Definitions;
 using Retention.Core.Events;
 using Retention.Core.Ports;
-using Retention.Core.Time;
 using Retention.Storage.Customers;
 using Retention.Storage.Work;
 
@@ -24,7 +23,8 @@ public sealed class ScheduledJourneyStarter(StorageAccount account, IJourneyCata
         {
             return 0;
         }
-        if (trigger.OccasionOf(run.Occurrence) is not { } occasion)
+        var (date, occasion) = trigger.OccasionOf(run.Occurrence);
+        if (occasion is null)
         {
             return 0; // not one of the schedule's dates
         }
@@ -43,7 +43,7 @@ public sealed class ScheduledJourneyStarter(StorageAccount account, IJourneyCata
             if (occasion.Length > 0)
             {
                 data["occasion"] = occasion;
-                data["date"] = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(run.Occurrence, LocalClock.ResolveZone(trigger.TimeZone, TimeZoneInfo.Utc)).DateTime).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+                data["date"] = date.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
             }
             var triggerEvent = new CustomerEvent($"{run.JourneyId}@{occurrence}", "schedule", "schedule.fired", run.Occurrence, customerId, data);
             if (trigger.Customers?.Evaluate(new ValueScope(profile, triggerEvent.ToJson(), [], null, [])) ?? true)
