@@ -11,20 +11,18 @@ public static class BenchMain
         Directory.SetCurrentDirectory(AppContext.BaseDirectory);
         CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
         CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
-        if (args is ["pyramid", .. var pyramidArgs])
-        {
-            using var stop = new CancellationTokenSource();
-            Console.CancelKeyPress += (_, e) =>
-            {
-                e.Cancel = true;
-                stop.Cancel();
-            };
-            return await PyramidBenchmark.MainAsync(pyramidArgs, stop.Token);
-        }
-        BenchOptions? options;
+        return args is ["pyramid", .. var pyramidArgs]
+            ? await RunAsync(() => PyramidBenchOptions.Parse(pyramidArgs), (options, ct) => new PyramidBenchmark(options).RunAsync(ct))
+            : await RunAsync(() => BenchOptions.Parse(args), (options, ct) => new Benchmark(options).RunAsync(ct));
+    }
+
+    /// <summary>Parses a command's options (exit 2 on bad ones, 0 after help) and runs it until done or Ctrl+C (exit 130).</summary>
+    private static async Task<int> RunAsync<TOptions>(Func<TOptions?> parse, Func<TOptions, CancellationToken, Task> run) where TOptions : class
+    {
+        TOptions? options;
         try
         {
-            options = BenchOptions.Parse(args);
+            options = parse();
         }
         catch (Exception e) when (e is ArgumentException or FormatException)
         {
@@ -43,7 +41,7 @@ public static class BenchMain
         };
         try
         {
-            await new Benchmark(options).RunAsync(cancel.Token);
+            await run(options, cancel.Token);
             return 0;
         }
         catch (OperationCanceledException) when (cancel.IsCancellationRequested)

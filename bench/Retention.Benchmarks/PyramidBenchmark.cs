@@ -16,34 +16,6 @@ namespace Retention.Benchmarks;
 /// </summary>
 public sealed class PyramidBenchmark(PyramidBenchOptions options)
 {
-    public static async Task<int> MainAsync(string[] args, CancellationToken cancellationToken)
-    {
-        PyramidBenchOptions? options;
-        try
-        {
-            options = PyramidBenchOptions.Parse(args);
-        }
-        catch (Exception e) when (e is ArgumentException or FormatException)
-        {
-            await Console.Error.WriteLineAsync(e.Message);
-            return 2;
-        }
-        if (options is null)
-        {
-            return 0;
-        }
-        try
-        {
-            await new PyramidBenchmark(options).RunAsync(cancellationToken);
-            return 0;
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            await Console.Error.WriteLineAsync("Cancelled.");
-            return 130;
-        }
-    }
-
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         var n = options.Customers;
