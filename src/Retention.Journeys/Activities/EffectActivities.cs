@@ -1,0 +1,98 @@
+using Microsoft.DurableTask;
+using Microsoft.Extensions.Logging;
+using Retention.Core.Events;
+using Retention.Core.Ports;
+using Retention.Core.Runtime;
+
+namespace Retention.Journeys.Activities;
+
+/// <summary>
+/// Sends one message. Activities run at least once, so the sender is idempotent on the send key: it claims the key
+/// with the repeatability id, sends, then marks it sent; a retry finding it marked does nothing, one finding it
+/// unmarked sends again under the same id. A message that may not go out yet is handed to its own delivery
+/// orchestration, which tries again when it may.
+/// </summary>
+[DurableTask(JourneyTasks.SendMessage)]
+public sealed class SendMessageActivity(IMessageSender sender, IJourneyInstances instances, JourneyMetrics metrics, ILogger<SendMessageActivity> logger)
+    : TaskActivity<SendMessage, SendOutcome>
+{
+    public override async Task<SendOutcome> RunAsync(TaskActivityContext context, SendMessage input)
+    {
+        var outcome = await sender.SendAsync(input, CancellationToken.None);
+        metrics.MessageDispatched(input.Channel, outcome.Status);
+        logger.SendDispatched(input.SendKey, input.CustomerId, outcome.Status, outcome.Detail);
+        if (outcome is { Status: SendStatus.Deferred, DeferredUntil: { } until } && context.Name != JourneyTasks.MessageDelivery)
+        {
+            await instances.StartAsync(JourneyTasks.MessageDelivery, MessageDeliveryOrchestrator.InstanceIdOf(input), new DeferredDelivery(input, until), CancellationToken.None);
+        }
+        return outcome;
+    }
+}
+
+[DurableTask(JourneyTasks.CreateTask)]
+public sealed class CreateTaskActivity(ITaskSink tasks) : TaskActivity<CreateTask, bool>
+{
+    public override async Task<bool> RunAsync(TaskActivityContext context, CreateTask input)
+    {
+        await tasks.CreateAsync(input, CancellationToken.None);
+        return true;
+    }
+}
+
+/// <summary>Set semantics are naturally idempotent; additions are applied once under the update key.</summary>
+[DurableTask(JourneyTasks.UpdateCustomer)]
+public sealed class UpdateCustomerActivity(ICustomerProfiles profiles) : TaskActivity<UpdateCustomer, bool>
+{
+    public override async Task<bool> RunAsync(TaskActivityContext context, UpdateCustomer input)
+    {
+        await profiles.ApplyAsync(input, CancellationToken.None);
+        return true;
+    }
+}
+
+/// <summary>An event for another (or the same) customer, accepted like an ingested one; its id makes a retry a duplicate.</summary>
+[DurableTask(JourneyTasks.EmitEvent)]
+public sealed class EmitEventActivity(ICustomerEventSink events) : TaskActivity<EmitEvent, bool>
+{
+    /// <summary>The CloudEvent source of events journeys emit.</summary>
+    public const string EmittedSource = "retention/journeys";
+
+    public override async Task<bool> RunAsync(TaskActivityContext context, EmitEvent input)
+    {
+        await events.AcceptAsync(new CustomerEvent(input.EventId, EmittedSource, input.Type, input.Time, input.CustomerId, input.Data), CancellationToken.None);
+        return true;
+    }
+}
+
+/// <summary>A finished instance leaves the customer's routing index, so later events are no longer raised to it.</summary>
+[DurableTask(JourneyTasks.RecordFinished)]
+public sealed class RecordFinishedActivity(IInstanceIndex index) : TaskActivity<FinishedInstance, bool>
+{
+    public override async Task<bool> RunAsync(TaskActivityContext context, FinishedInstance input)
+    {
+        await index.MarkFinishedAsync(input, CancellationToken.None);
+        return true;
+    }
+}
+
+/// <summary>A page of a journey's unfinished instances, for a migration to signal.</summary>
+[DurableTask(JourneyTasks.ListInstances)]
+public sealed class ListInstancesActivity(IJourneyInstances instances) : TaskActivity<InstancePageRequest, InstanceIdPage>
+{
+    public override async Task<InstanceIdPage> RunAsync(TaskActivityContext context, InstancePageRequest input)
+    {
+        var page = await instances.QueryAsync(input.JourneyId, null, 200, input.ContinuationToken, CancellationToken.None);
+        var unfinished = page.Items.Where(i => !i.State.Status.IsFinished()).ToList();
+        return new InstanceIdPage([.. unfinished.Select(i => i.State.InstanceId)], [.. unfinished.Select(i => i.State.Version)], page.ContinuationToken);
+    }
+}
+
+[DurableTask(JourneyTasks.RunScheduledWork)]
+public sealed class RunScheduledWorkActivity(IScheduledWorkRunner runner) : TaskActivity<ScheduledWork, bool>
+{
+    public override async Task<bool> RunAsync(TaskActivityContext context, ScheduledWork input)
+    {
+        await runner.RunAsync(input, CancellationToken.None);
+        return true;
+    }
+}

@@ -1,0 +1,61 @@
+using System.Diagnostics.Metrics;
+using Retention.Core.Definitions;
+using Retention.Core.Ports;
+using Retention.Core.Runtime;
+
+namespace Retention.Journeys;
+
+/// <summary>The journeys' counters and histograms (Prometheus at <c>/metrics</c>); orchestrations record only when not replaying.</summary>
+public sealed class JourneyMetrics : IDisposable
+{
+    public const string MeterName = "Retention.Journeys";
+
+    private readonly Meter _meter = new(MeterName);
+    private readonly Counter<long> _inputs;
+    private readonly Counter<long> _steps;
+    private readonly Counter<long> _messages;
+    private readonly Counter<long> _sla;
+    private readonly Histogram<double> _lateness;
+
+    public JourneyMetrics()
+    {
+        _inputs = _meter.CreateCounter<long>("retention_instance_inputs", description: "Inputs applied to instances, by kind and result");
+        _steps = _meter.CreateCounter<long>("retention_steps_executed", description: "History entries written by journey steps");
+        _messages = _meter.CreateCounter<long>("retention_messages", description: "Messages dispatched, by channel and status");
+        _sla = _meter.CreateCounter<long>("retention_sla_thresholds", description: "SLA clock thresholds reached: warnings before a target, breaches at or after it");
+        _lateness = _meter.CreateHistogram<double>("retention_timer_lateness", unit: "s", description: "How late timers fired",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60] });
+    }
+
+    public void InputApplied(JourneyInput input, InterpretResult result)
+    {
+        _inputs.Add(1, new("kind", KindOf(input)), new("result", result.Changed ? "applied" : "ignored"));
+        _steps.Add(result.History.Count);
+        foreach (var entry in result.History)
+        {
+            if (entry.Kind is "sla-warning" or "sla-breach")
+            {
+                _sla.Add(1, new KeyValuePair<string, object?>("kind", entry.Kind == "sla-warning" ? "warning" : "breach"));
+            }
+        }
+    }
+
+    public void MessageDispatched(MessageChannel channel, SendStatus status) =>
+        _messages.Add(1, new("channel", channel.ToString().ToLowerInvariant()), new("status", status.ToString().ToLowerInvariant()));
+
+    public void TimerLateness(TimeSpan lateness) => _lateness.Record(Math.Max(0, lateness.TotalSeconds));
+
+    public static string KindOf(JourneyInput input) => input switch
+    {
+        StartInstance => "start",
+        TimerFired => "timer",
+        EventReceived => "event",
+        SuspendInstance => "suspend",
+        ResumeInstance => "resume",
+        TerminateInstance => "terminate",
+        MigrateInstance => "migrate",
+        _ => input.GetType().Name,
+    };
+
+    public void Dispose() => _meter.Dispose();
+}

@@ -1,0 +1,164 @@
+using Microsoft.DurableTask;
+using Retention.Core.Definitions;
+using Retention.Core.Runtime;
+
+namespace Retention.Journeys;
+
+/// <summary>
+/// A journey instance as a Durable Task orchestration: a thin, replay-safe driver of the pure interpreter. It feeds
+/// the interpreter the orchestration's time and the next input, runs the effects the interpreter asks for as
+/// activities, waits with durable timers raced against the instance's signal, and bounds its history with
+/// <c>ContinueAsNew</c>, carrying its state and keeping signals raised meanwhile.
+/// </summary>
+[DurableTask(JourneyTasks.Journey)]
+public sealed class JourneyOrchestrator(JourneyInterpreter interpreter, JourneyDefinitions definitions, JourneyOrchestrationOptions options)
+    : TaskOrchestrator<JourneyRun, string?>
+{
+    public override Task<string?> RunAsync(TaskOrchestrationContext context, JourneyRun input) =>
+        new Driver(context, interpreter, definitions, options, input).RunAsync();
+
+    /// <summary>One generation of one instance.</summary>
+    private sealed class Driver(TaskOrchestrationContext context, JourneyInterpreter interpreter, JourneyDefinitions definitions,
+        JourneyOrchestrationOptions options, JourneyRun run)
+    {
+        private JourneyDefinition _journey = definitions.Parse(run.Definition, run.Version);
+        private string _definitionJson = run.Definition;
+        private JourneyInstanceState? _state = run.ReadState();
+        private readonly List<HistoryEntry> _history = [.. run.History ?? []];
+        private Task<JourneySignal>? _signal;
+        private int _inputs;
+        private bool _nudged;
+        private string? _migratingTo;
+
+        private DateTimeOffset Now => new(context.CurrentUtcDateTime, TimeSpan.Zero);
+
+        public async Task<string?> RunAsync()
+        {
+            if (_state is null)
+            {
+                await ApplyAsync(run.Start ?? throw new InvalidOperationException("A new instance needs its start."));
+            }
+            while (!_state!.Status.IsFinished())
+            {
+                if (_inputs >= options.InputsPerGeneration)
+                {
+                    // Only with no signal waiter outstanding: a signal handed to a waiter of this generation would be lost
+                    // with it, while one not yet waited for is carried over. Otherwise the instance nudges itself, so the
+                    // waiter completes first.
+                    if (_signal is null)
+                    {
+                        context.ContinueAsNew(new JourneyRun(_definitionJson, _journey.Version, null, JourneyRun.Serialize(_state), _history), preserveUnprocessedEvents: true);
+                        return null;
+                    }
+                    if (!_nudged)
+                    {
+                        context.SendEvent(context.InstanceId, JourneyTasks.Signal, new JourneySignal(SignalKind.Nudge));
+                        _nudged = true;
+                    }
+                }
+                if (await NextInputAsync() is { } input)
+                {
+                    await ApplyAsync(input);
+                }
+            }
+            var state = _state;
+            await context.CallActivityAsync(JourneyTasks.RecordFinished,
+                new FinishedInstance(state.CustomerId, state.InstanceId, state.JourneyId, state.Status, state.StartedAt), options.EffectRetry);
+            return state.Outcome;
+        }
+
+        /// <summary>The instance's timer raced against its signal; the loser is cancelled. Null when nothing is due yet.</summary>
+        private async Task<JourneyInput?> NextInputAsync()
+        {
+            var state = _state!;
+            _signal ??= context.WaitForExternalEvent<JourneySignal>(JourneyTasks.Signal);
+            var timer = state.TimerElapsedWhileSuspended ? null : state.Timer;
+            if (timer is null)
+            {
+                return TakeSignal(await _signal);
+            }
+            using var cancel = new CancellationTokenSource();
+            var fired = context.CreateTimer(timer.DueAt.UtcDateTime, cancel.Token);
+            var winner = await Task.WhenAny(_signal, fired);
+            if (winner == _signal)
+            {
+                await cancel.CancelAsync();
+                return TakeSignal(await _signal);
+            }
+            // A durable timer can fire up to a second early: never act before the due time.
+            if (Now < timer.DueAt)
+            {
+                return null;
+            }
+            if (!context.IsReplaying)
+            {
+                options.Metrics?.TimerLateness(context.CurrentUtcDateTime - timer.DueAt.UtcDateTime);
+            }
+            return new TimerFired(timer.Token);
+        }
+
+        private JourneyInput? TakeSignal(JourneySignal signal)
+        {
+            _signal = null;
+            return signal.Kind switch
+            {
+                SignalKind.Event when signal.Event is { } e => new EventReceived(e),
+                SignalKind.Suspend => new SuspendInstance(signal.Reason ?? "suspended"),
+                SignalKind.Resume => new ResumeInstance(signal.Reason ?? "resumed"),
+                SignalKind.Terminate => new TerminateInstance(signal.Reason ?? "terminated"),
+                SignalKind.Migrate when signal.Definition is { } json && signal.Version is { } version && signal.Mapping is { } mapping =>
+                    Migrating(json, new MigrateInstance(definitions.Parse(json, version), mapping)),
+                _ => null,
+            };
+        }
+
+        private MigrateInstance Migrating(string json, MigrateInstance migrate)
+        {
+            _migratingTo = json;
+            return migrate;
+        }
+
+        private async Task ApplyAsync(JourneyInput input)
+        {
+            _inputs++;
+            var result = interpreter.Interpret(_journey, _state, input, Now);
+            if (!context.IsReplaying)
+            {
+                options.Metrics?.InputApplied(input, result);
+            }
+            if (!result.Changed)
+            {
+                return;
+            }
+            _state = result.State;
+            _history.AddRange(result.History);
+            if (_history.Count > JourneyInstanceView.HistoryKept)
+            {
+                _history.RemoveRange(0, _history.Count - JourneyInstanceView.HistoryKept);
+            }
+            context.SetCustomStatus(JourneyInstanceView.Of(_state, _history));
+            var effects = result.Commands.Select(RunEffectAsync).Where(t => t is not null).Cast<Task>().ToList();
+            if (effects.Count > 0)
+            {
+                await Task.WhenAll(effects);
+            }
+            if (input is MigrateInstance migrate && _state.Version == migrate.To.Version)
+            {
+                // The instance now runs the new version: the next generation carries its definition.
+                _journey = migrate.To;
+                _definitionJson = _migratingTo!;
+                _inputs = options.InputsPerGeneration;
+            }
+        }
+
+        private Task? RunEffectAsync(JourneyCommand command) => command switch
+        {
+            SendMessage send => context.CallActivityAsync<Core.Ports.SendOutcome>(JourneyTasks.SendMessage, send, options.EffectRetry),
+            CreateTask task => context.CallActivityAsync(JourneyTasks.CreateTask, task, options.EffectRetry),
+            UpdateCustomer update => context.CallActivityAsync(JourneyTasks.UpdateCustomer, update, options.EffectRetry),
+            EmitEvent emit => context.CallActivityAsync(JourneyTasks.EmitEvent, emit, options.EffectRetry),
+            ScheduleTimer => null, // the timer is the state's: the wait loop creates it
+            _ => throw new InvalidOperationException($"Unhandled command {command.GetType().Name}."),
+        };
+    }
+}

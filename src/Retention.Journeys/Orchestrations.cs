@@ -1,0 +1,78 @@
+using Microsoft.DurableTask;
+using Retention.Core.Ports;
+using Retention.Core.Runtime;
+
+namespace Retention.Journeys;
+
+public sealed record DeferredDelivery(SendMessage Send, DateTimeOffset NotBefore);
+
+/// <summary>
+/// A message that may not go out yet (quiet hours, a frequency cap, a throttled provider, a fallback after a failed
+/// delivery): it waits durably until it may and is sent then, decided afresh by the same send activity.
+/// </summary>
+[DurableTask(JourneyTasks.MessageDelivery)]
+public sealed class MessageDeliveryOrchestrator(JourneyOrchestrationOptions options) : TaskOrchestrator<DeferredDelivery, string>
+{
+    private const int MaxDeferrals = 100;
+
+    public static string InstanceIdOf(SendMessage send) => $"delivery:{send.SendKey}";
+
+    public override async Task<string> RunAsync(TaskOrchestrationContext context, DeferredDelivery input)
+    {
+        var due = input.NotBefore;
+        for (var deferral = 0; deferral < MaxDeferrals; deferral++)
+        {
+            // A durable timer can fire up to a second early: wait again until the due time has passed.
+            while (context.CurrentUtcDateTime < due.UtcDateTime)
+            {
+                await context.CreateTimer(due.UtcDateTime, CancellationToken.None);
+            }
+            var outcome = await context.CallActivityAsync<SendOutcome>(JourneyTasks.SendMessage, input.Send, options.EffectRetry);
+            if (outcome is not { Status: SendStatus.Deferred, DeferredUntil: { } until })
+            {
+                return outcome.Status.ToString();
+            }
+            due = until;
+        }
+        return "deferred too often";
+    }
+}
+
+/// <summary>Publishing with "migrate" or "end": signals every unfinished instance of an older version, page by page, durably.</summary>
+[DurableTask(JourneyTasks.JourneyMigration)]
+public sealed class JourneyMigrationOrchestrator(JourneyOrchestrationOptions options) : TaskOrchestrator<JourneyMigrationRun, int>
+{
+    public override async Task<int> RunAsync(TaskOrchestrationContext context, JourneyMigrationRun input)
+    {
+        var signalled = 0;
+        string? token = null;
+        do
+        {
+            var page = await context.CallActivityAsync<InstanceIdPage>(JourneyTasks.ListInstances, new InstancePageRequest(input.JourneyId, token), options.EffectRetry);
+            for (var i = 0; i < page.InstanceIds.Count; i++)
+            {
+                if (page.Versions[i] != input.ToVersion)
+                {
+                    context.SendEvent(page.InstanceIds[i], JourneyTasks.Signal, input.Signal);
+                    signalled++;
+                }
+            }
+            token = page.ContinuationToken;
+        }
+        while (token is not null);
+        return signalled;
+    }
+}
+
+/// <summary>A schedule's occurrence or a system job, run once: its instance id is the occurrence, so a second start is refused.</summary>
+[DurableTask(JourneyTasks.ScheduledWork)]
+public sealed class ScheduledWorkOrchestrator(JourneyOrchestrationOptions options) : TaskOrchestrator<ScheduledWork, bool>
+{
+    public static string InstanceIdOf(ScheduledWork work) => $"work:{work.Kind}:{work.Name}:{work.Occurrence.UtcDateTime:yyyyMMddTHHmmssfffZ}";
+
+    public override async Task<bool> RunAsync(TaskOrchestrationContext context, ScheduledWork input)
+    {
+        await context.CallActivityAsync(JourneyTasks.RunScheduledWork, input, options.EffectRetry);
+        return true;
+    }
+}
