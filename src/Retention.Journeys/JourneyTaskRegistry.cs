@@ -1,0 +1,42 @@
+using Microsoft.DurableTask;
+using Microsoft.Extensions.DependencyInjection;
+using Retention.Journeys.Activities;
+
+namespace Retention.Journeys;
+
+/// <summary>
+/// Every orchestrator and activity, by the name stored in history, with how to create one from the host's services.
+/// Both hosts (and the tests' engine) register exactly this list.
+/// </summary>
+public static class JourneyTaskRegistry
+{
+    public static IReadOnlyDictionary<string, Func<IServiceProvider, ITaskOrchestrator>> Orchestrators { get; } =
+        new Dictionary<string, Func<IServiceProvider, ITaskOrchestrator>>(StringComparer.Ordinal)
+        {
+            [JourneyTasks.Journey] = sp => ActivatorUtilities.CreateInstance<JourneyOrchestrator>(sp),
+            [JourneyTasks.MessageDelivery] = sp => ActivatorUtilities.CreateInstance<MessageDeliveryOrchestrator>(sp),
+            [JourneyTasks.JourneyMigration] = sp => ActivatorUtilities.CreateInstance<JourneyMigrationOrchestrator>(sp),
+            [JourneyTasks.ScheduledWork] = sp => ActivatorUtilities.CreateInstance<ScheduledWorkOrchestrator>(sp),
+        };
+
+    public static IReadOnlyDictionary<string, Func<IServiceProvider, ITaskActivity>> Activities { get; } =
+        new Dictionary<string, Func<IServiceProvider, ITaskActivity>>(StringComparer.Ordinal)
+        {
+            [JourneyTasks.SendMessage] = sp => ActivatorUtilities.CreateInstance<SendMessageActivity>(sp),
+            [JourneyTasks.CreateTask] = sp => ActivatorUtilities.CreateInstance<CreateTaskActivity>(sp),
+            [JourneyTasks.UpdateCustomer] = sp => ActivatorUtilities.CreateInstance<UpdateCustomerActivity>(sp),
+            [JourneyTasks.EmitEvent] = sp => ActivatorUtilities.CreateInstance<EmitEventActivity>(sp),
+            [JourneyTasks.RecordFinished] = sp => ActivatorUtilities.CreateInstance<RecordFinishedActivity>(sp),
+            [JourneyTasks.ListInstances] = sp => ActivatorUtilities.CreateInstance<ListInstancesActivity>(sp),
+            [JourneyTasks.RunScheduledWork] = sp => ActivatorUtilities.CreateInstance<RunScheduledWorkActivity>(sp),
+        };
+
+    /// <summary>The services the orchestrators themselves need (pure: no I/O).</summary>
+    public static IServiceCollection AddJourneyOrchestrations(this IServiceCollection services)
+    {
+        services.AddSingleton<JourneyDefinitions>();
+        services.AddSingleton<JourneyMetrics>();
+        services.AddSingleton(sp => new JourneyOrchestrationOptions { Metrics = sp.GetRequiredService<JourneyMetrics>() });
+        return services;
+    }
+}
