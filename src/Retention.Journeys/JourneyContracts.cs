@@ -69,7 +69,14 @@ public sealed record JourneyInstanceView(JourneyInstanceState State, IReadOnlyLi
 }
 
 /// <summary>A staff or system run that the engine carries out once: a schedule's occurrence, a system job.</summary>
-public sealed record ScheduledWork(string Kind, string Name, DateTimeOffset Occurrence, bool Manual = false);
+public sealed record ScheduledWork(string Kind, string Name, DateTimeOffset Occurrence, bool Manual = false)
+{
+    /// <summary>An occurrence of a schedule-triggered journey: <see cref="Name"/> is the journey.</summary>
+    public const string JourneyKind = "journey";
+
+    /// <summary>A system job's run: <see cref="Name"/> is the job.</summary>
+    public const string JobKind = "job";
+}
 
 /// <summary>Publishing with "migrate" or "end": every unfinished instance of older versions gets the signal.</summary>
 public sealed record JourneyMigrationRun(string JourneyId, int ToVersion, JourneySignal Signal);

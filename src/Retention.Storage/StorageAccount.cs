@@ -46,17 +46,9 @@ public sealed class StorageOptions
     }
 }
 
-/// <summary>The tables, queues and containers Retention uses, created once at start.</summary>
+/// <summary>The tables and containers Retention uses, created once at start (the engine creates its own task hub).</summary>
 public sealed class StorageAccount
 {
-    public const string WorkQueueName = "journey-work";
-
-    /// <summary>Where a queue's messages go after <c>maxDequeueCount</c> failed attempts: the Functions host's convention, which our poller follows.</summary>
-    public const string PoisonQueueSuffix = "-poison";
-
-    /// <summary>Every queue whose messages the runtime processes; each needs a queue-triggered function in Functions mode.</summary>
-    public static readonly string[] WorkQueueNames = [WorkQueueName];
-
     /// <param name="observer">An extra pipeline policy on every client, e.g. to count storage round trips.</param>
     /// <param name="credential">
     /// The token credential for identity-based access (<see cref="StorageOptions.UsesIdentity"/>); defaults to
@@ -103,16 +95,11 @@ public sealed class StorageAccount
     public BlobContainerClient Container(string name) => Blobs.GetBlobContainerClient(Prefix + name);
 
     public static readonly string[] TableNames =
-        ["instances", "custinstances", "enrollments", "customers", "customerevents", "lookups", "ingested", "journeys", "tasks", "devoutbox", "messages", "contacts", "schedules"];
+        ["custinstances", "enrollments", "customers", "customerevents", "lookups", "ingested", "journeys", "tasks", "devoutbox", "messages", "contacts", "schedules"];
 
     public async Task EnsureCreatedAsync(CancellationToken cancellationToken)
     {
         await Task.WhenAll(TableNames.Select(t => Table(t).CreateIfNotExistsAsync(cancellationToken)));
-        foreach (var queue in WorkQueueNames)
-        {
-            await Queue(queue).CreateIfNotExistsAsync(cancellationToken: cancellationToken);
-            await Queue(queue + PoisonQueueSuffix).CreateIfNotExistsAsync(cancellationToken: cancellationToken);
-        }
         await Container("journeys").CreateIfNotExistsAsync(cancellationToken: cancellationToken);
     }
 
@@ -121,7 +108,7 @@ public sealed class StorageAccount
     {
         try
         {
-            await Table("instances").GetAccessPoliciesAsync(cancellationToken);
+            await Table("journeys").GetAccessPoliciesAsync(cancellationToken);
             return true;
         }
         catch (Exception e) when (e is Azure.RequestFailedException or HttpRequestException or TaskCanceledException or AggregateException)

@@ -3,15 +3,15 @@ using Retention.Channels.Messages;
 using Retention.Channels.Policies;
 using Retention.Core.Events;
 using Retention.Storage.Ingest;
-using Retention.Storage.Work;
+using Retention.Journeys;
 
 namespace Retention.Channels.Inbound;
 
 /// <summary>
 /// A provider's delivery report: updates the message's status; on a failed delivery, sends by the step's fallback
-/// channel (durably, through the work queue) and raises <c>message.failed</c> so journeys can branch on it.
+/// channel (durably, as its own delivery orchestration) and raises <c>message.failed</c> so journeys can branch on it.
 /// </summary>
-public sealed class DeliveryReportHandler(MessageLog log, ContactLedger ledger, WorkQueue queue, EventIngestor ingestor, TimeProvider time)
+public sealed class DeliveryReportHandler(MessageLog log, ContactLedger ledger, IJourneyInstances engine, EventIngestor ingestor, TimeProvider time)
 {
     public const string MessageFailed = "message.failed";
     public const string MessageDelivered = "message.delivered";
@@ -31,7 +31,8 @@ public sealed class DeliveryReportHandler(MessageLog log, ContactLedger ledger, 
         }
         if (!delivered && record.Send is { Fallback: not null } send)
         {
-            await queue.EnqueueAsync(new DeferredSendMessage(send.AsFallback(), time.GetUtcNow()), cancellationToken: cancellationToken);
+            var fallback = send.AsFallback();
+            await engine.StartAsync(JourneyTasks.MessageDelivery, MessageDeliveryOrchestrator.InstanceIdOf(fallback), new DeferredDelivery(fallback, time.GetUtcNow()), cancellationToken);
         }
         var type = delivered ? MessageDelivered : MessageFailed;
         await ingestor.AcceptAsync(new CustomerEvent($"{type}-{providerMessageId}", "delivery-report", type, time.GetUtcNow(), record.CustomerId, new JsonObject

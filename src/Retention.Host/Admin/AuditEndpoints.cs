@@ -2,7 +2,8 @@ using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Retention.Host.Composition;
 using Retention.Host.Security;
-using Retention.Storage.Instances;
+using Retention.Journeys;
+using Retention.Storage.Routing;
 
 namespace Retention.Host.Admin;
 
@@ -34,7 +35,7 @@ public static class AuditEndpoints
 /// </summary>
 public sealed class AdminAuditMiddleware(RequestDelegate next)
 {
-    public async Task InvokeAsync(HttpContext context, AuditLog audit, InstanceStore instances, ILogger<AdminAuditMiddleware> logger)
+    public async Task InvokeAsync(HttpContext context, AuditLog audit, IJourneyInstances instances, ILogger<AdminAuditMiddleware> logger)
     {
         var endpoint = context.GetEndpoint() as RouteEndpoint;
         var route = endpoint?.RoutePattern.RawText;
@@ -67,7 +68,7 @@ public sealed class AdminAuditMiddleware(RequestDelegate next)
         }
     }
 
-    private static async Task<string?> InstanceStatusAsync(InstanceStore instances, string instanceId, CancellationToken cancellationToken) =>
+    private static async Task<string?> InstanceStatusAsync(IJourneyInstances instances, string instanceId, CancellationToken cancellationToken) =>
         await instances.GetAsync(instanceId, cancellationToken) is { } stored ? $"{{\"status\":\"{stored.State.Status}\"}}" : null;
 }
 

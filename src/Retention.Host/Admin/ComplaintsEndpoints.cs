@@ -7,7 +7,8 @@ using Retention.Core.Ports;
 using Retention.Core.Runtime;
 using Retention.Host.Composition;
 using Retention.Host.Security;
-using Retention.Storage.Instances;
+using Retention.Journeys;
+using Retention.Storage.Routing;
 
 namespace Retention.Host.Admin;
 
@@ -32,7 +33,7 @@ public static class ComplaintsEndpoints
     }
 
     private static async Task<Results<Ok<List<OpenComplaint>>, ProblemHttpResult>> ListAsync(
-        string? status, IJourneyCatalog catalog, InstanceStore instances, BusinessCalendars calendars, TimeProvider time, CancellationToken cancellationToken)
+        string? status, IJourneyCatalog catalog, IJourneyInstances instances, BusinessCalendars calendars, TimeProvider time, CancellationToken cancellationToken)
     {
         if (status is not (null or "open" or "all"))
         {
@@ -47,7 +48,7 @@ public static class ComplaintsEndpoints
             do
             {
                 var page = await instances.QueryAsync(journeyId, null, 500, continuation, cancellationToken);
-                states.AddRange(page.Items.Where(s => !s.Status.IsFinished() || status == "all"));
+                states.AddRange(page.Items.Select(i => i.State).Where(s => !s.Status.IsFinished() || status == "all"));
                 continuation = page.ContinuationToken;
             }
             while (continuation is not null && states.Count < MaxInstancesRead);

@@ -4,7 +4,8 @@ using Retention.Channels.Messages;
 using Retention.Host.Composition;
 using Retention.Host.Security;
 using Retention.Storage.Customers;
-using Retention.Storage.Instances;
+using Retention.Journeys;
+using Retention.Storage.Routing;
 using Retention.Storage.Tasks;
 
 namespace Retention.Host.Admin;
@@ -26,7 +27,7 @@ public static class CustomersEndpoints
         await profiles.GetAsync(id, cancellationToken) is { } profile ? TypedResults.Ok(profile) : Problems.NotFound($"No customer {id}.");
 
     private static async Task<Ok<List<TimelineItem>>> TimelineAsync(
-        string id, CustomerEventLog events, CustomerInstanceIndex index, InstanceStore instances, TaskStore tasks, MessageLog messages, CancellationToken cancellationToken)
+        string id, CustomerEventLog events, CustomerInstanceIndex index, IJourneyInstances instances, TaskStore tasks, MessageLog messages, CancellationToken cancellationToken)
     {
         var items = new List<TimelineItem>();
         foreach (var e in await events.SinceAsync(id, DateTimeOffset.MinValue, 1000, cancellationToken))
@@ -35,7 +36,7 @@ public static class CustomersEndpoints
         }
         foreach (var entry in await index.ListAsync(id, activeOnly: false, cancellationToken))
         {
-            foreach (var h in await instances.HistoryAsync(entry.InstanceId, 500, cancellationToken))
+            foreach (var h in (await instances.GetAsync(entry.InstanceId, cancellationToken))?.History ?? [])
             {
                 items.Add(new TimelineItem(h.At, $"step:{h.Kind}", h.Detail, entry.InstanceId, entry.JourneyId, h.StepId is null ? null : JsonValue.Create(h.StepId)));
             }

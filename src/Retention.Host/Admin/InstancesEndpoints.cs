@@ -5,9 +5,8 @@ using Retention.Core.Events;
 using Retention.Core.Runtime;
 using Retention.Host.Composition;
 using Retention.Host.Security;
-using Retention.Storage.Engine;
-using Retention.Storage.Instances;
-using Retention.Storage.Work;
+using Retention.Journeys;
+using Retention.Storage.Routing;
 
 namespace Retention.Host.Admin;
 
@@ -33,18 +32,22 @@ public static class InstancesEndpoints
         group.MapGet("", ListAsync).RequireAuthorization(Roles.Viewer).WithSummary("List instances by customer, journey and status");
         group.MapGet("/{instanceId}", GetAsync).RequireAuthorization(Roles.Viewer).WithSummary("Status, current step, pending timer or wait, version and history");
         group.MapPost("/{instanceId}/events/{name}", RaiseEventAsync).RequireAuthorization(Roles.Operator).WithSummary("Raise an event for one instance");
-        group.MapPost("/{instanceId}/terminate", (string instanceId, JourneyEngine engine, HttpContext http, CancellationToken ct) =>
-            ControlAsync(instanceId, new TerminateInstance($"terminated by {http.User.Identity?.Name}"), engine, http, ct)).RequireAuthorization(Roles.Operator);
-        group.MapPost("/{instanceId}/suspend", (string instanceId, JourneyEngine engine, HttpContext http, CancellationToken ct) =>
-            ControlAsync(instanceId, new SuspendInstance($"suspended by {http.User.Identity?.Name}"), engine, http, ct)).RequireAuthorization(Roles.Operator);
-        group.MapPost("/{instanceId}/resume", ResumeAsync).RequireAuthorization(Roles.Operator).WithSummary("Resume; a timer that fell due meanwhile fires");
+        group.MapPost("/{instanceId}/terminate", (string instanceId, IJourneyInstances instances, HttpContext http, CancellationToken ct) =>
+            ControlAsync(instanceId, new JourneySignal(SignalKind.Terminate, Reason: $"terminated by {http.User.Identity?.Name}"), s => !s.IsFinished(), instances, http, ct))
+            .RequireAuthorization(Roles.Operator).WithSummary("End the instance; it records the outcome");
+        group.MapPost("/{instanceId}/suspend", (string instanceId, IJourneyInstances instances, HttpContext http, CancellationToken ct) =>
+            ControlAsync(instanceId, new JourneySignal(SignalKind.Suspend, Reason: $"suspended by {http.User.Identity?.Name}"), s => !s.IsFinished() && s != InstanceStatus.Suspended, instances, http, ct))
+            .RequireAuthorization(Roles.Operator).WithSummary("Hold the instance: timers that fall due meanwhile run on resume");
+        group.MapPost("/{instanceId}/resume", (string instanceId, IJourneyInstances instances, HttpContext http, CancellationToken ct) =>
+            ControlAsync(instanceId, new JourneySignal(SignalKind.Resume, Reason: $"resumed by {http.User.Identity?.Name}"), s => s == InstanceStatus.Suspended, instances, http, ct))
+            .RequireAuthorization(Roles.Operator).WithSummary("Resume; a timer that fell due meanwhile fires");
         group.MapDelete("/{instanceId}", PurgeAsync).RequireAuthorization(Roles.Operator).WithSummary("Purge a finished instance");
         return app;
     }
 
     private static async Task<Results<Ok<InstanceList>, ProblemHttpResult>> ListAsync(
         string? customerId, string? journeyId, string? status, int? pageSize, string? continuationToken,
-        InstanceStore instances, CustomerInstanceIndex index, CancellationToken cancellationToken)
+        IJourneyInstances instances, CustomerInstanceIndex index, CancellationToken cancellationToken)
     {
         InstanceStatus? wanted = null;
         if (status is not null)
@@ -58,40 +61,34 @@ public static class InstancesEndpoints
         var size = Math.Clamp(pageSize ?? 100, 1, 1000);
         if (customerId is not null)
         {
-            var states = new List<JourneyInstanceState>();
-            foreach (var entry in await index.ListAsync(customerId, activeOnly: false, cancellationToken))
-            {
-                if (await instances.GetAsync(entry.InstanceId, cancellationToken) is { } stored)
-                {
-                    states.Add(stored.State);
-                }
-            }
-            var filtered = states.Where(s => (journeyId is null || s.JourneyId == journeyId) && (wanted is null || s.Status == wanted))
+            var entries = await index.ListAsync(customerId, activeOnly: false, cancellationToken);
+            var found = await Task.WhenAll(entries.Select(e => instances.GetAsync(e.InstanceId, cancellationToken)));
+            var filtered = found.Where(i => i is not null).Select(i => i!.State)
+                .Where(s => (journeyId is null || s.JourneyId == journeyId) && (wanted is null || s.Status == wanted))
                 .OrderBy(s => s.StartedAt).Select(Summary).ToList();
             return TypedResults.Ok(new InstanceList(filtered, null));
         }
         var page = await instances.QueryAsync(journeyId, wanted, size, continuationToken, cancellationToken);
-        return TypedResults.Ok(new InstanceList(page.Items.Select(Summary).ToList(), page.ContinuationToken));
+        return TypedResults.Ok(new InstanceList(page.Items.Select(i => Summary(i.State)).ToList(), page.ContinuationToken));
     }
 
-    private static async Task<Results<Ok<InstanceDetail>, ProblemHttpResult>> GetAsync(string instanceId, InstanceStore instances, IServiceProvider services, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<InstanceDetail>, ProblemHttpResult>> GetAsync(string instanceId, IJourneyInstances instances, IServiceProvider services, CancellationToken cancellationToken)
     {
-        if (await instances.GetAsync(instanceId, cancellationToken) is not { } stored)
+        if (await instances.GetAsync(instanceId, cancellationToken) is not { } info)
         {
             return Problems.NotFound($"No instance {instanceId}.");
         }
-        var s = stored.State;
+        var s = info.State;
         var catalog = services.GetRequiredService<Retention.Core.Ports.IJourneyCatalog>();
         var journey = await catalog.GetAsync(s.JourneyId, s.Version, cancellationToken);
         var waiting = s.Status == InstanceStatus.Waiting && s.CurrentStepId is { } id && journey?.FindStep(id) is WaitForEventStep w ? w.Event : null;
-        var history = await instances.HistoryAsync(instanceId, 1000, cancellationToken);
         return TypedResults.Ok(new InstanceDetail(s.InstanceId, s.JourneyId, s.Version, s.CustomerId, s.Status.ToString(), s.CurrentStepId, waiting,
             s.Timer is { } t ? new PendingTimerView(t.DueAt, t.Purpose.ToString(), t.StepId) : null, s.Outcome, s.Holdout, s.Converted,
-            s.StartedAt, s.UpdatedAt, s.EndedAt, s.Context, s.Buffered.Count, history));
+            s.StartedAt, s.UpdatedAt, s.EndedAt, s.Context, s.Buffered.Count, info.History));
     }
 
     private static async Task<Results<Accepted<RaisedEvent>, ProblemHttpResult>> RaiseEventAsync(
-        string instanceId, string name, HttpRequest request, InstanceStore instances, WorkQueue queue, TimeProvider time, CancellationToken cancellationToken)
+        string instanceId, string name, HttpRequest request, IJourneyInstances instances, TimeProvider time, CancellationToken cancellationToken)
     {
         if (!System.Text.RegularExpressions.Regex.IsMatch(name, "^[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*)*$", System.Text.RegularExpressions.RegexOptions.None, TimeSpan.FromSeconds(1)))
         {
@@ -106,59 +103,52 @@ public static class InstancesEndpoints
         {
             return Problems.Validation([new DefinitionError("", $"the body must be a JSON object ({e.Message})")]);
         }
-        if (await instances.GetAsync(instanceId, cancellationToken) is not { } stored)
+        if (await instances.GetAsync(instanceId, cancellationToken) is not { } info)
         {
             return Problems.NotFound($"No instance {instanceId}.");
         }
         var eventId = request.Headers["Idempotency-Key"].FirstOrDefault() ?? Guid.NewGuid().ToString("N");
-        var raised = new CustomerEvent(eventId, "admin", name, time.GetUtcNow(), stored.State.CustomerId, data);
-        await queue.EnqueueAsync(new DeliverEventMessage(instanceId, raised), cancellationToken: cancellationToken);
+        var raised = new CustomerEvent(eventId, "admin", name, time.GetUtcNow(), info.State.CustomerId, data);
+        await instances.SignalAsync(instanceId, JourneySignal.Of(raised), cancellationToken);
         return TypedResults.Accepted((string?)null, new RaisedEvent(instanceId, eventId));
     }
 
-    private static async Task<Results<Ok<InstanceSummary>, ProblemHttpResult>> ControlAsync(
-        string instanceId, JourneyInput input, JourneyEngine engine, HttpContext http, CancellationToken cancellationToken)
+    /// <summary>
+    /// Signals the instance, which applies the control between two of its own inputs: answered 202 with the instance as
+    /// it was, or 409 when its status does not allow the control.
+    /// </summary>
+    private static async Task<Results<Accepted<InstanceSummary>, ProblemHttpResult>> ControlAsync(
+        string instanceId, JourneySignal signal, Func<InstanceStatus, bool> allowed, IJourneyInstances instances, HttpContext http, CancellationToken cancellationToken)
     {
-        var outcome = await engine.ApplyAsync(instanceId, input, cancellationToken);
-        if (outcome == ApplyResult.NotFound)
+        if (await instances.GetAsync(instanceId, cancellationToken) is not { } info)
         {
             return Problems.NotFound($"No instance {instanceId}.");
         }
-        var state = (await http.RequestServices.GetRequiredService<InstanceStore>().GetAsync(instanceId, cancellationToken))!.State;
-        http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Retention.Admin").InstanceControl(input.GetType().Name, instanceId, http.User.Identity?.Name);
-        return outcome == ApplyResult.Ignored
-            ? Problems.Of(StatusCodes.Status409Conflict, "Conflict", $"The instance is {state.Status}; nothing changed.")
-            : TypedResults.Ok(Summary(state));
+        if (!allowed(info.State.Status))
+        {
+            return Problems.Of(StatusCodes.Status409Conflict, "Conflict", $"The instance is {info.State.Status}; {signal.Kind.ToString().ToLowerInvariant()} does not apply.");
+        }
+        await instances.SignalAsync(instanceId, signal, cancellationToken);
+        var logger = http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Retention.Admin");
+        if (logger.IsEnabled(LogLevel.Information))
+        {
+            logger.InstanceControl(signal.Kind.ToString(), instanceId, http.User.Identity?.Name);
+        }
+        return TypedResults.Accepted((string?)null, Summary(info.State));
     }
 
-    private static async Task<Results<Accepted<InstanceSummary>, ProblemHttpResult>> ResumeAsync(
-        string instanceId, InstanceStore instances, WorkQueue queue, HttpContext http, CancellationToken cancellationToken)
+    private static async Task<Results<NoContent, ProblemHttpResult>> PurgeAsync(string instanceId, IJourneyInstances instances, CustomerInstanceIndex index, CancellationToken cancellationToken)
     {
-        if (await instances.GetAsync(instanceId, cancellationToken) is not { } stored)
+        if (await instances.GetAsync(instanceId, cancellationToken) is not { } info)
         {
             return Problems.NotFound($"No instance {instanceId}.");
         }
-        if (stored.State.Status != InstanceStatus.Suspended)
+        if (!info.State.Status.IsFinished())
         {
-            return Problems.Of(StatusCodes.Status409Conflict, "Conflict", $"The instance is {stored.State.Status}, not Suspended.");
-        }
-        // Resuming can fire a timer that fell due, so it runs as queued work whose effects are retried until done.
-        await queue.EnqueueAsync(new ResumeInstanceMessage(instanceId, $"resumed by {http.User.Identity?.Name}"), cancellationToken: cancellationToken);
-        return TypedResults.Accepted((string?)null, Summary(stored.State));
-    }
-
-    private static async Task<Results<NoContent, ProblemHttpResult>> PurgeAsync(string instanceId, InstanceStore instances, CustomerInstanceIndex index, CancellationToken cancellationToken)
-    {
-        if (await instances.GetAsync(instanceId, cancellationToken) is not { } stored)
-        {
-            return Problems.NotFound($"No instance {instanceId}.");
-        }
-        if (!stored.State.Status.IsFinished())
-        {
-            return Problems.Of(StatusCodes.Status409Conflict, "Conflict", $"The instance is {stored.State.Status}; only finished instances can be purged. Terminate it first.");
+            return Problems.Of(StatusCodes.Status409Conflict, "Conflict", $"The instance is {info.State.Status}; only finished instances can be purged. Terminate it first.");
         }
         await instances.PurgeAsync(instanceId, cancellationToken);
-        await index.RemoveAsync(stored.State.CustomerId, instanceId, cancellationToken);
+        await index.RemoveAsync(info.State.CustomerId, instanceId, cancellationToken);
         return TypedResults.NoContent();
     }
 

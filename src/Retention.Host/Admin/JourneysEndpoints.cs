@@ -6,7 +6,7 @@ using Retention.Core.Runtime;
 using Retention.Host.Composition;
 using Retention.Host.Security;
 using Retention.Storage.Journeys;
-using Retention.Storage.Work;
+using Retention.Storage.Routing;
 
 namespace Retention.Host.Admin;
 
@@ -125,7 +125,7 @@ public static partial class JourneysEndpoints
     }
 
     private static async Task<Results<Accepted<StartAccepted>, ProblemHttpResult>> StartAsync(
-        string id, StartRequest request, JourneyCatalog catalog, WorkQueue queue, TimeProvider time, CancellationToken cancellationToken)
+        string id, StartRequest request, JourneyCatalog catalog, JourneyRouter router, TimeProvider time, CancellationToken cancellationToken)
     {
         if (catalog.Active.FirstOrDefault(d => d.Id == id) is not { } journey)
         {
@@ -148,7 +148,7 @@ public static partial class JourneysEndpoints
         var data = request.Data ?? [];
         data["customerId"] = request.CustomerId;
         var trigger = new CustomerEvent(triggerId, "api", "journey.started", time.GetUtcNow(), request.CustomerId!, data);
-        await queue.EnqueueAsync(new StartJourneyMessage(id, trigger), cancellationToken: cancellationToken);
+        await router.StartAsync(journey, trigger, cancellationToken);
         return TypedResults.Accepted((string?)null, new StartAccepted(id, request.CustomerId!, triggerId));
     }
 

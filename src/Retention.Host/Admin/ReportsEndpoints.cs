@@ -6,7 +6,7 @@ using Retention.Core.Runtime;
 using Retention.Host.Composition;
 using Retention.Host.Security;
 using Retention.Storage;
-using Retention.Storage.Instances;
+using Retention.Journeys;
 using Retention.Storage.Journeys;
 
 namespace Retention.Host.Admin;
@@ -53,7 +53,7 @@ public static class ReportsEndpoints
         return app;
     }
 
-    private static async Task<Results<Ok<FunnelReport>, ProblemHttpResult>> FunnelAsync(string id, JourneyCatalog catalog, InstanceStore instances, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<FunnelReport>, ProblemHttpResult>> FunnelAsync(string id, JourneyCatalog catalog, IJourneyInstances instances, CancellationToken cancellationToken)
     {
         if (catalog.Heads.All(h => h.JourneyId != id))
         {
@@ -75,7 +75,7 @@ public static class ReportsEndpoints
         return TypedResults.Ok(new FunnelReport(id, steps, states.Count, truncated));
     }
 
-    private static async Task<Results<Ok<LiftReport>, ProblemHttpResult>> LiftAsync(string id, JourneyCatalog catalog, InstanceStore instances, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<LiftReport>, ProblemHttpResult>> LiftAsync(string id, JourneyCatalog catalog, IJourneyInstances instances, CancellationToken cancellationToken)
     {
         if (catalog.Heads.All(h => h.JourneyId != id))
         {
@@ -107,7 +107,7 @@ public static class ReportsEndpoints
     /// grouped by severity. It is breached when any of its clocks passed its target, within target when every clock
     /// stopped in time, and still open otherwise; read from the clocks in instance state, not from histories.
     /// </summary>
-    private static async Task<Ok<List<SlaRow>>> SlaAsync(InstanceStore instances, BusinessCalendars calendars, TimeProvider time, CancellationToken cancellationToken)
+    private static async Task<Ok<List<SlaRow>>> SlaAsync(IJourneyInstances instances, BusinessCalendars calendars, TimeProvider time, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         var (states, _) = await ScanAsync(instances, null, cancellationToken);
@@ -172,14 +172,14 @@ public static class ReportsEndpoints
         return head.Length > 80 ? head[..80] : head;
     }
 
-    private static async Task<(List<JourneyInstanceState> States, bool Truncated)> ScanAsync(InstanceStore instances, string? journeyId, CancellationToken cancellationToken)
+    private static async Task<(List<JourneyInstanceState> States, bool Truncated)> ScanAsync(IJourneyInstances instances, string? journeyId, CancellationToken cancellationToken)
     {
         var states = new List<JourneyInstanceState>();
         string? token = null;
         do
         {
             var page = await instances.QueryAsync(journeyId, null, 1000, token, cancellationToken);
-            states.AddRange(page.Items);
+            states.AddRange(page.Items.Select(i => i.State));
             token = page.ContinuationToken;
         }
         while (token is not null && states.Count < MaxInstances);
@@ -195,6 +195,8 @@ public static class ReportsEndpoints
         SplitStep => "split",
         TaskStep => "task",
         UpdateStep => "update",
+        ClockStep => "clock",
+        EmitStep => "emit",
         ExitStep => "exit",
         _ => "unknown",
     };

@@ -15,20 +15,19 @@ using Retention.Core.Runtime;
 using Retention.Core.Time;
 using Retention.Host.Admin;
 using Retention.Host.Dev;
-using Retention.Host.Functions;
 using Retention.Host.Hosting;
 using Retention.Host.Ingest;
 using Retention.Host.Operations;
 using Retention.Host.Security;
 using Retention.Storage;
 using Retention.Storage.Customers;
-using Retention.Storage.Engine;
+using Retention.Journeys;
+using Retention.Storage.Durable;
 using Retention.Storage.Ingest;
-using Retention.Storage.Instances;
+using Retention.Storage.Routing;
 using Retention.Storage.Journeys;
 using Retention.Storage.Scheduling;
 using Retention.Storage.Tasks;
-using Retention.Storage.Work;
 
 namespace Retention.Host.Composition;
 
@@ -37,7 +36,7 @@ public static class RetentionComposition
 {
     public static WebApplicationBuilder AddRetention(this WebApplicationBuilder builder)
     {
-        // host.json carries the queue settings in both hosting modes (extensions.queues); it is the lowest-precedence
+        // host.json carries the Durable Task settings for both hosts (extensions.durableTask); it is the lowest-precedence
         // source, so appsettings, environment variables and the command line can still override it.
         builder.Configuration.Sources.Insert(0, new Microsoft.Extensions.Configuration.Json.JsonConfigurationSource
         {
@@ -49,14 +48,13 @@ public static class RetentionComposition
         services.AddOptions<RetentionOptions>().BindConfiguration(RetentionOptions.Section);
         services.AddOptions<StorageOptions>().BindConfiguration("Retention:Storage")
             .PostConfigure<IConfiguration>((o, config) => o.ConnectionString ??= config.GetConnectionString("Storage") ?? config["AzureWebJobsStorage"]);
-        services.AddOptions<QueueOptions>().BindConfiguration("extensions:queues");
+        services.AddOptions<DurableTaskSettings>().BindConfiguration(DurableTaskSettings.Section);
         services.AddProblemDetails();
         services.AddExceptionHandler<StorageUnavailableHandler>();
         services.AddOpenApi(ApiReference.ConfigureDocument);
         services.AddSingleton(TimeProvider.System);
 
         services.AddSingleton(sp => new StorageAccount(sp.GetRequiredService<IOptions<StorageOptions>>().Value, sp.GetService<Azure.Core.Pipeline.HttpPipelinePolicy>()));
-        services.AddSingleton(sp => sp.GetRequiredService<IOptions<QueueOptions>>().Value);
         services.AddSingleton(sp => BusinessCalendars.Load(sp.GetRequiredService<IOptions<RetentionOptions>>().Value.Calendars));
         services.AddSingleton(sp =>
         {
@@ -73,11 +71,13 @@ public static class RetentionComposition
         services.AddSingleton<MessageRenderer>();
         services.AddSingleton(sp => new JourneyDefinitionReader(sp.GetRequiredService<MessageRenderer>(),
             sp.GetRequiredService<BusinessCalendars>().ById.Keys.ToHashSet(StringComparer.Ordinal)));
-        services.AddSingleton<RuntimeMetrics>();
-        services.AddSingleton<WakeSignal>();
-        services.AddSingleton<WorkQueue>();
-        services.AddSingleton<InstanceStore>();
+        services.AddJourneyOrchestrations();
+        services.AddSingleton(sp => new DurableTaskEngine(sp.GetRequiredService<IOptions<StorageOptions>>().Value,
+            sp.GetRequiredService<IOptions<DurableTaskSettings>>().Value, sp, sp.GetRequiredService<ILoggerFactory>()));
+        services.AddSingleton<IJourneyInstances>(sp => sp.GetRequiredService<DurableTaskEngine>());
         services.AddSingleton<CustomerInstanceIndex>();
+        services.AddSingleton<IInstanceIndex>(sp => sp.GetRequiredService<CustomerInstanceIndex>());
+        services.AddSingleton<JourneyRouter>();
         services.AddSingleton<EnrollmentStore>();
         services.AddSingleton<CorrelationIndex>();
         services.AddSingleton<CustomerProfileStore>();
@@ -92,6 +92,7 @@ public static class RetentionComposition
         services.AddSingleton<SystemJobs>();
         services.AddSingleton<IngestLedger>();
         services.AddSingleton<EventIngestor>();
+        services.AddSingleton<ICustomerEventSink>(sp => sp.GetRequiredService<EventIngestor>());
         services.AddSingleton<SeenSignatureStore>();
         services.AddSingleton<WebhookRateLimiter>();
         services.AddSingleton<IngestMetrics>();
@@ -115,17 +116,13 @@ public static class RetentionComposition
         services.AddSingleton<IMessageSender, ChannelSender>();
         services.AddSingleton<InboundSmsHandler>();
         services.AddSingleton<DeliveryReportHandler>();
-        services.AddSingleton<OutboxDispatcher>();
-        services.AddSingleton<JourneyEngine>();
-        services.AddSingleton<EventRouter>();
-        services.AddSingleton<WorkHandler>();
-        services.AddSingleton<QueuePoller>();
         services.AddSingleton<ScheduleLedger>();
         services.AddSingleton<ScheduledJourneyStarter>();
         services.AddSingleton<Scheduler>();
+        services.AddSingleton<IScheduledWorkRunner, ScheduledWorkRunner>();
 
         services.AddHostedService<RuntimeStartup>();
-        services.AddHostedService<QueuePollerService>();
+        services.AddHostedService<DurableWorkerService>();
         services.AddHostedService<CatalogRefreshService>();
         services.AddHostedService<SchedulerService>();
 
@@ -136,8 +133,7 @@ public static class RetentionComposition
             .AddPolicy(Roles.Publisher, p => p.RequireRole(Roles.Publisher))
             .AddPolicy(Roles.Operator, p => p.RequireRole(Roles.Operator));
 
-        services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter(RuntimeMetrics.MeterName, IngestMetrics.MeterName).AddPrometheusExporter());
-        builder.AddFunctionsCustomHandler();
+        services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter(JourneyMetrics.MeterName, IngestMetrics.MeterName).AddPrometheusExporter());
         return builder;
     }
 
@@ -168,7 +164,6 @@ public static class RetentionComposition
         {
             app.MapDevOutboxEndpoints();
         }
-        app.MapFunctionsEndpoints();
         return app;
     }
 

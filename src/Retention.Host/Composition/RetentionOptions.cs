@@ -16,8 +16,8 @@ public sealed class RetentionOptions
     /// <summary>How long an event that arrives before its wait is kept for it.</summary>
     public TimeSpan EventBufferWindow { get; set; } = TimeSpan.FromDays(1);
 
-    /// <summary>Off in Functions custom-handler mode, where the Functions host delivers queue messages.</summary>
-    public bool RunPollers { get; set; } = true;
+    /// <summary>Runs the Durable Task worker and the scheduler in this process; off for a replica that only serves HTTP.</summary>
+    public bool RunWorker { get; set; } = true;
 
     public TimeSpan CatalogRefreshInterval { get; set; } = TimeSpan.FromSeconds(30);
 

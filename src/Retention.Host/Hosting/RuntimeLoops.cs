@@ -1,15 +1,40 @@
 using Microsoft.Extensions.Options;
 using Retention.Host.Composition;
+using Retention.Journeys;
+using Retention.Storage.Durable;
 using Retention.Storage.Journeys;
-using Retention.Storage.Work;
 
 namespace Retention.Host.Hosting;
 
-/// <summary>The work-queue poller of standalone mode (off in Functions custom-handler mode).</summary>
-public sealed class QueuePollerService(QueuePoller poller, IOptions<RetentionOptions> options, TimeProvider time) : BackgroundService
+/// <summary>
+/// Creates the task hub and runs the Durable Task worker in this process (unless <c>Retention:RunWorker</c> is off,
+/// for a replica that only serves HTTP). Starts after <see cref="RuntimeStartup"/> has prepared storage.
+/// </summary>
+public sealed class DurableWorkerService(IJourneyInstances instances, IOptions<RetentionOptions> options) : IHostedService
 {
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        options.Value.RunPollers ? poller.RunAsync(time, stoppingToken) : Task.CompletedTask;
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (instances is not DurableTaskEngine engine)
+        {
+            return; // another engine (the tests' virtual-time one) runs the orchestrations
+        }
+        if (options.Value.RunWorker)
+        {
+            await engine.StartWorkerAsync(cancellationToken);
+        }
+        else
+        {
+            await engine.EnsureTaskHubAsync();
+        }
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (instances is DurableTaskEngine engine)
+        {
+            await engine.StopWorkerAsync();
+        }
+    }
 }
 
 /// <summary>Picks up journeys published or paused by other replicas.</summary>
@@ -25,12 +50,12 @@ public sealed class CatalogRefreshService(JourneyCatalog catalog, IOptions<Reten
     }
 }
 
-/// <summary>Ticks the cron scheduler in standalone mode, sleeping until the next occurrence (at most a minute).</summary>
+/// <summary>Ticks the cron scheduler, sleeping until the next occurrence (at most a minute).</summary>
 public sealed class SchedulerService(Retention.Storage.Scheduling.Scheduler scheduler, IOptions<RetentionOptions> options, TimeProvider time, ILogger<SchedulerService> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (!options.Value.RunPollers)
+        if (!options.Value.RunWorker)
         {
             return;
         }

@@ -2,43 +2,42 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Retention.Host.Composition;
 using Retention.Storage;
-using Retention.Storage.Work;
+using Retention.Storage.Durable;
 
 namespace Retention.Host.Operations;
 
 /// <param name="Reason">Why the service is unhealthy, for an operator; null when healthy.</param>
-public sealed record Health(string Status, bool Storage, bool Pollers, DateTimeOffset? LastPollAt, string? Reason = null);
+/// <param name="Worker">The Durable Task worker runs (or this replica serves only HTTP).</param>
+public sealed record Health(string Status, bool Storage, bool Worker, string? TaskHub, string? Reason = null);
 
 public static class HealthEndpoints
 {
     public static IEndpointRouteBuilder MapHealthEndpoints(this IEndpointRouteBuilder app)
     {
         app.MapGet("/healthz", CheckAsync).AllowAnonymous().WithTags("Operations")
-            .WithSummary("200 when storage is reachable and the pollers are alive; otherwise 503 with the reason")
+            .WithSummary("200 when storage is reachable and the journey worker runs; otherwise 503 with the reason")
             .Produces<Health>(StatusCodes.Status503ServiceUnavailable);
         return app;
     }
 
     private static async Task<Results<Ok<Health>, JsonHttpResult<Health>>> CheckAsync(
-        StorageAccount account, QueuePoller poller, WorkQueue queue, IOptions<RetentionOptions> options, TimeProvider time, CancellationToken cancellationToken)
+        StorageAccount account, IServiceProvider services, IOptions<RetentionOptions> options, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(TimeSpan.FromSeconds(3));
         var storage = await account.IsReachableAsync(timeout.Token);
-        var stale = TimeSpan.FromTicks(Math.Max(TimeSpan.FromSeconds(15).Ticks, queue.Options.MaxPollingInterval.Ticks * 4));
-        var pollers = !options.Value.RunPollers || (poller.LastPollAt is { } last && time.GetUtcNow() - last < stale);
+        var engine = services.GetService<DurableTaskEngine>();
+        var worker = !options.Value.RunWorker || engine is null || engine.IsRunning;
         var reasons = new List<string>();
         if (!storage)
         {
             reasons.Add("storage is unreachable (the table service did not answer within 3 s)");
         }
-        if (!pollers)
+        if (!worker)
         {
-            reasons.Add(poller.LastPollAt is { } at
-                ? $"the work-queue poller has not completed a poll since {at:O}"
-                : "the work-queue poller has not completed a poll yet");
+            reasons.Add("the Durable Task worker is not running (still starting, or it stopped)");
         }
-        var health = new Health(reasons.Count == 0 ? "healthy" : "unhealthy", storage, pollers, poller.LastPollAt, reasons.Count == 0 ? null : string.Join("; ", reasons));
+        var health = new Health(reasons.Count == 0 ? "healthy" : "unhealthy", storage, worker, engine?.TaskHubName, reasons.Count == 0 ? null : string.Join("; ", reasons));
         return reasons.Count == 0 ? TypedResults.Ok(health) : TypedResults.Json(health, statusCode: StatusCodes.Status503ServiceUnavailable);
     }
 }

@@ -203,12 +203,12 @@ public sealed class PyramidRecompute(
         var raised = 0;
         if (fromStatus != to.Status)
         {
-            await ingestor.AcceptAsync(PyramidEvents.StatusChangedEvent(tag, customerId, fromStatus, to.Status, occurrence), cancellationToken, recordSeen: false);
+            await ingestor.AcceptAsync(PyramidEvents.StatusChangedEvent(tag, customerId, fromStatus, to.Status, occurrence), recordSeen: false, cancellationToken);
             raised++;
         }
         if (fromTier != to.Tier)
         {
-            await ingestor.AcceptAsync(PyramidEvents.TierChangedEvent(tag, customerId, fromTier, to.Tier, occurrence), cancellationToken, recordSeen: false);
+            await ingestor.AcceptAsync(PyramidEvents.TierChangedEvent(tag, customerId, fromTier, to.Tier, occurrence), recordSeen: false, cancellationToken);
             raised++;
         }
         return raised;

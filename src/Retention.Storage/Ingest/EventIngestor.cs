@@ -3,7 +3,8 @@ using Retention.Core.Customers;
 using Retention.Core.Definitions;
 using Retention.Core.Events;
 using Retention.Storage.Customers;
-using Retention.Storage.Work;
+using Retention.Journeys;
+using Retention.Storage.Routing;
 
 namespace Retention.Storage.Ingest;
 
@@ -16,8 +17,8 @@ public sealed record IngestResult(int Accepted, int Duplicates, IReadOnlyList<De
 public sealed record IngestPlan(IReadOnlyList<CustomerEvent> Fresh, int Duplicates, IReadOnlyList<DefinitionError> Errors);
 
 /// <summary>
-/// Accepts validated events: resolves each one's customer, stores profiles and the event log, and queues the event
-/// for routing. All events of a request are resolved before anything is written, so a bad batch changes nothing.
+/// Accepts validated events: resolves each one's customer, stores profiles and the event log, and routes the event
+/// to journeys (starts and signals). All events of a request are resolved before anything is written, so a bad batch changes nothing.
 /// The write order makes a crash safe: the ledger entry that marks an event as seen is written last, so a retried
 /// webhook re-applies whatever was interrupted, and every step is idempotent.
 /// </summary>
@@ -26,9 +27,9 @@ public sealed class EventIngestor(
     CustomerProfileStore profiles,
     CorrelationIndex lookups,
     CustomerEventLog log,
-    WorkQueue queue,
+    JourneyRouter router,
     CustomerTransactions transactions,
-    TimeProvider time)
+    TimeProvider time) : ICustomerEventSink
 {
     /// <summary>Storage calls one request makes at once: enough to hide round trips, few enough not to flood storage.</summary>
     private const int Parallelism = 16;
@@ -108,7 +109,9 @@ public sealed class EventIngestor(
     /// False for internal events whose id is derived from their cause (the pyramid's): no webhook can repeat them,
     /// and a repeat is deduplicated by the event log and the instances, so the ledger write is saved.
     /// </param>
-    public async Task AcceptAsync(CustomerEvent e, CancellationToken cancellationToken, bool recordSeen = true)
+    public Task AcceptAsync(CustomerEvent customerEvent, CancellationToken cancellationToken) => AcceptAsync(customerEvent, recordSeen: true, cancellationToken);
+
+    public async Task AcceptAsync(CustomerEvent e, bool recordSeen, CancellationToken cancellationToken)
     {
         if (e.Type == KnownEventTypes.TransactionPosted)
         {
@@ -146,7 +149,7 @@ public sealed class EventIngestor(
         // The profile (or lookup) and the log entry do not depend on each other, so they are written at once; both
         // precede the route, which reads them, and the ledger entry comes last.
         await Task.WhenAll(state, log.AppendAsync(e, cancellationToken));
-        await queue.EnqueueAsync(new RouteEventMessage(e), cancellationToken: cancellationToken);
+        await router.RouteAsync(e, cancellationToken);
         if (recordSeen)
         {
             await ledger.RecordAsync(e.Source, e.Id, e.Type, time.GetUtcNow(), cancellationToken);

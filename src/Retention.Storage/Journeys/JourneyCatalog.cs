@@ -27,6 +27,7 @@ public sealed class JourneyCatalog(StorageAccount account, JourneyDefinitionRead
     private readonly TableClient _table = account.Table("journeys");
     private readonly BlobContainerClient _blobs = account.Container("journeys");
     private readonly ConcurrentDictionary<(string, int), JourneyDefinition> _versions = new();
+    private readonly ConcurrentDictionary<(string, int), string> _json = new();
     private volatile IReadOnlyList<JourneyDefinition> _active = [];
     private volatile IReadOnlyList<JourneyHead> _heads = [];
 
@@ -55,12 +56,17 @@ public sealed class JourneyCatalog(StorageAccount account, JourneyDefinitionRead
         return definition;
     }
 
+    /// <summary>A version's definition as published; versions are immutable, so each is read from storage once.</summary>
     public async Task<string?> ReadJsonAsync(string journeyId, int version, CancellationToken cancellationToken)
     {
+        if (_json.TryGetValue((journeyId, version), out var cached))
+        {
+            return cached;
+        }
         try
         {
             var content = await _blobs.GetBlobClient(BlobName(journeyId, version)).DownloadContentAsync(cancellationToken);
-            return content.Value.Content.ToString();
+            return _json[(journeyId, version)] = content.Value.Content.ToString();
         }
         catch (RequestFailedException e) when (e.Status == 404)
         {

@@ -13,16 +13,15 @@ public sealed record JourneyCountsView(int Entries, int Active, int Converted, i
 }
 
 /// <summary>
-/// Per-journey instance counts for the journey list. One query over the instances' state rows, projected to four small
-/// columns, and remembered for <see cref="MaxAge"/>: the list is read often and the counts are a dashboard figure, so a
+/// Per-journey instance counts for the journey list. One pass over the engine's instances (their published views),
+/// remembered for <see cref="MaxAge"/>: the list is read often and the counts are a dashboard figure, so a
 /// few seconds' staleness is worth not scanning per request. Counters kept by the engine would be exact but would put
 /// a hot row per journey on every start and finish, and a replayed commit would count twice.
 /// </summary>
-public sealed class JourneyCounts(StorageAccount account, TimeProvider time) : IDisposable
+public sealed class JourneyCounts(Retention.Journeys.IJourneyInstances instances, TimeProvider time) : IDisposable
 {
     public static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(30);
 
-    private readonly TableClient _table = account.Table("instances");
     private readonly SemaphoreSlim _gate = new(1, 1);
     private (DateTimeOffset At, IReadOnlyDictionary<string, JourneyCountsView> Counts)? _cached;
 
@@ -57,14 +56,18 @@ public sealed class JourneyCounts(StorageAccount account, TimeProvider time) : I
     private async Task<IReadOnlyDictionary<string, JourneyCountsView>> CountAsync(CancellationToken cancellationToken)
     {
         var counts = new Dictionary<string, (int Entries, int Active, int Converted, int Holdout)>(StringComparer.Ordinal);
-        await foreach (var e in _table.QueryAsync<TableEntity>("RowKey eq 'state'", select: ["JourneyId", "Status", "Converted", "Holdout"], cancellationToken: cancellationToken))
+        string? token = null;
+        do
         {
-            var journeyId = e.GetString("JourneyId") ?? "";
-            var c = counts.GetValueOrDefault(journeyId);
-            var finished = Enum.TryParse<InstanceStatus>(e.GetString("Status"), out var status) && status.IsFinished();
-            counts[journeyId] = (c.Entries + 1, c.Active + (finished ? 0 : 1), c.Converted + (e.GetBoolean("Converted") == true ? 1 : 0),
-                c.Holdout + (e.GetBoolean("Holdout") == true ? 1 : 0));
+            var page = await instances.QueryAsync(null, null, 1000, token, cancellationToken);
+            foreach (var state in page.Items.Select(i => i.State))
+            {
+                var c = counts.GetValueOrDefault(state.JourneyId);
+                counts[state.JourneyId] = (c.Entries + 1, c.Active + (state.Status.IsFinished() ? 0 : 1), c.Converted + (state.Converted ? 1 : 0), c.Holdout + (state.Holdout ? 1 : 0));
+            }
+            token = page.ContinuationToken;
         }
+        while (token is not null);
         return counts.ToDictionary(kv => kv.Key, kv => new JourneyCountsView(kv.Value.Entries, kv.Value.Active, kv.Value.Converted, kv.Value.Holdout), StringComparer.Ordinal);
     }
 }

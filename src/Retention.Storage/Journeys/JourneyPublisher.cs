@@ -1,8 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Retention.Core.Definitions;
 using Retention.Core.Runtime;
-using Retention.Storage.Engine;
-using Retention.Storage.Instances;
+using Retention.Journeys;
 
 namespace Retention.Storage.Journeys;
 
@@ -31,21 +30,18 @@ public sealed record PublishRefused(IReadOnlyList<DefinitionError> Errors) : Pub
 
 /// <summary>
 /// Publishes a journey's draft as its next version and then deals with the instances in flight. Everything that can
-/// refuse (the draft, the mapping) is checked before the version is written, so a refusal publishes nothing. Each
-/// instance is then migrated or ended through the engine's normal path (read with ETag, interpret, commit state and
-/// outbox in one transaction, dispatch), one instance at a time; an instance is never half-moved.
+/// refuse (the draft, the mapping) is checked before the version is written, so a refusal publishes nothing. Moving
+/// or ending the instances is a durable <c>JourneyMigration</c> orchestration that signals each one, so a crash midway
+/// resumes where it stopped; each instance then migrates (or ends) itself, between two of its own inputs.
 /// </summary>
 public sealed class JourneyPublisher(
     JourneyCatalog catalog,
     JourneyDrafts drafts,
     JourneyDefinitionReader reader,
-    InstanceStore instances,
-    JourneyEngine engine,
+    IJourneyInstances instances,
     JourneyCounts counts,
     ILogger<JourneyPublisher> logger)
 {
-    private static readonly InstanceStatus[] Unfinished = [InstanceStatus.Waiting, InstanceStatus.Suspended, InstanceStatus.Running, InstanceStatus.Pending];
-
     public async Task<PublishOutcome> PublishAsync(string journeyId, PublishRequest request, string publishedBy, CancellationToken cancellationToken)
     {
         if (await drafts.GetAsync(journeyId, cancellationToken) is not { } draft)
@@ -69,55 +65,41 @@ public sealed class JourneyPublisher(
         }
         var published = await catalog.PublishAsync(definition, draft.Json, publishedBy, onlyIfNew: false, cancellationToken);
         await drafts.DeleteAsync(journeyId, draft.ETag, cancellationToken); // a draft saved meanwhile stays
-        var to = await catalog.GetAsync(journeyId, published.Version, cancellationToken)
-            ?? throw new InvalidOperationException($"Journey {journeyId} v{published.Version} vanished after publishing.");
-        int kept = 0, migrated = 0, ended = 0;
-        var outcome = request.Outcome ?? $"ended on publishing version {published.Version}";
-        await Parallel.ForEachAsync(inFlight.Where(i => i.Version != published.Version), new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken },
-            async (instance, ct) =>
-            {
-                JourneyInput? input = request.InFlight switch
-                {
-                    InFlightChoice.Migrate => new MigrateInstance(to, request.Mapping),
-                    InFlightChoice.End => new TerminateInstance(outcome),
-                    _ => null,
-                };
-                if (input is not null && await engine.ApplyAsync(instance.InstanceId, input, ct) == ApplyResult.Applied)
-                {
-                    if (request.InFlight == InFlightChoice.Migrate)
-                    {
-                        Interlocked.Increment(ref migrated);
-                    }
-                    else
-                    {
-                        Interlocked.Increment(ref ended);
-                    }
-                }
-                else if (input is null || await instances.GetAsync(instance.InstanceId, ct) is { State.Status: var status } && !status.IsFinished())
-                {
-                    Interlocked.Increment(ref kept); // finished meanwhile: neither kept nor moved
-                }
-            });
+        var older = inFlight.Count(i => i.Version != published.Version);
+        JourneySignal? signal = request.InFlight switch
+        {
+            InFlightChoice.Migrate => new JourneySignal(SignalKind.Migrate, Definition: draft.Json, Version: published.Version, Mapping: request.Mapping),
+            InFlightChoice.End => new JourneySignal(SignalKind.Terminate, Reason: request.Outcome ?? $"ended on publishing version {published.Version}"),
+            _ => null,
+        };
+        if (signal is not null && older > 0)
+        {
+            await instances.StartAsync(JourneyTasks.JourneyMigration, $"migration:{journeyId}:{published.Version}",
+                new JourneyMigrationRun(journeyId, published.Version, signal), cancellationToken);
+        }
         counts.Invalidate();
+        var (kept, migrated, ended) = request.InFlight switch
+        {
+            InFlightChoice.Migrate => (0, older, 0),
+            InFlightChoice.End => (0, 0, older),
+            _ => (older, 0, 0),
+        };
         logger.JourneyPublishedWithInFlight(journeyId, published.Version, request.InFlight, kept, migrated, ended);
         return new Published(published.Version, published.Changed, kept, migrated, ended);
     }
 
-    /// <summary>The journey's unfinished instances, on any version: one filtered query per unfinished status.</summary>
+    /// <summary>The journey's unfinished instances, on any version.</summary>
     private async Task<IReadOnlyList<JourneyInstanceState>> UnfinishedAsync(string journeyId, CancellationToken cancellationToken)
     {
         var found = new List<JourneyInstanceState>();
-        foreach (var status in Unfinished)
+        string? token = null;
+        do
         {
-            string? token = null;
-            do
-            {
-                var page = await instances.QueryAsync(journeyId, status, 500, token, cancellationToken);
-                found.AddRange(page.Items);
-                token = page.ContinuationToken;
-            }
-            while (token is not null);
+            var page = await instances.QueryAsync(journeyId, null, 500, token, cancellationToken);
+            found.AddRange(page.Items.Select(i => i.State).Where(s => !s.Status.IsFinished()));
+            token = page.ContinuationToken;
         }
+        while (token is not null);
         return found;
     }
 }

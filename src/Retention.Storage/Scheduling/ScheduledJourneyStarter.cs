@@ -5,21 +5,22 @@ using Retention.Core.Definitions;
 using Retention.Core.Events;
 using Retention.Core.Ports;
 using Retention.Storage.Customers;
-using Retention.Storage.Work;
+using Retention.Journeys;
+using Retention.Storage.Routing;
 
 namespace Retention.Storage.Scheduling;
 
 /// <summary>
-/// One occurrence of a schedule-triggered journey: every customer the trigger's filter selects is queued to start
+/// One occurrence of a schedule-triggered journey: every customer the trigger's filter selects is started in
 /// it. The trigger event's id is (journey, occurrence), so a repeated run starts nobody twice.
 /// </summary>
-public sealed class ScheduledJourneyStarter(StorageAccount account, IJourneyCatalog catalog, WorkQueue queue, TimeProvider time)
+public sealed class ScheduledJourneyStarter(StorageAccount account, IJourneyCatalog catalog, JourneyRouter router, TimeProvider time)
 {
     private readonly TableClient _customers = account.Table("customers");
 
-    public async Task<int> RunAsync(ScheduledRunMessage run, CancellationToken cancellationToken)
+    public async Task<int> RunAsync(ScheduledWork run, CancellationToken cancellationToken)
     {
-        if (catalog.Active.FirstOrDefault(j => j.Id == run.JourneyId) is not { Trigger: ScheduleTrigger trigger })
+        if (catalog.Active.FirstOrDefault(j => j.Id == run.Name) is not { Trigger: ScheduleTrigger trigger } journey)
         {
             return 0;
         }
@@ -45,10 +46,10 @@ public sealed class ScheduledJourneyStarter(StorageAccount account, IJourneyCata
                 data["occasion"] = occasion;
                 data["date"] = date.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
             }
-            var triggerEvent = new CustomerEvent($"{run.JourneyId}@{occurrence}", "schedule", "schedule.fired", run.Occurrence, customerId, data);
-            if (trigger.Customers?.Evaluate(new ValueScope(profile, triggerEvent.ToJson(), [], null, [])) ?? true)
+            var triggerEvent = new CustomerEvent($"{run.Name}@{occurrence}", "schedule", "schedule.fired", run.Occurrence, customerId, data);
+            if ((trigger.Customers?.Evaluate(new ValueScope(profile, triggerEvent.ToJson(), [], null, [])) ?? true)
+                && await router.StartAsync(journey, triggerEvent, cancellationToken) is Started)
             {
-                await queue.EnqueueAsync(new StartJourneyMessage(run.JourneyId, triggerEvent), cancellationToken: cancellationToken);
                 started++;
             }
         }

@@ -1,9 +1,9 @@
+using Retention.Journeys;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using Retention.Core.Scheduling;
 using Retention.Core.Time;
-using Retention.Storage.Work;
 
 namespace Retention.Storage.Scheduling;
 
@@ -59,15 +59,15 @@ public sealed class SystemJobs
 
     private readonly Dictionary<string, ISystemJob> _kinds;
     private readonly ScheduleLedger _ledger;
-    private readonly WorkQueue _queue;
+    private readonly IJourneyInstances _engine;
     private readonly TimeProvider _time;
     private readonly ILogger<SystemJobs> _logger;
 
-    public SystemJobs(IConfiguration configuration, IEnumerable<ISystemJob> kinds, ScheduleLedger ledger, WorkQueue queue, TimeProvider time, ILogger<SystemJobs> logger)
+    public SystemJobs(IConfiguration configuration, IEnumerable<ISystemJob> kinds, ScheduleLedger ledger, IJourneyInstances engine, TimeProvider time, ILogger<SystemJobs> logger)
     {
         _kinds = kinds.ToDictionary(k => k.Kind, StringComparer.Ordinal);
         _ledger = ledger;
-        _queue = queue;
+        _engine = engine;
         _time = time;
         _logger = logger;
         var configured = configuration.GetSection(Section).Get<Dictionary<string, SystemJobOptions>>() ?? [];
@@ -111,14 +111,15 @@ public sealed class SystemJobs
     {
         var run = new SystemJobRun(job.Name, _time.GetUtcNow(), Manual: true);
         await _ledger.RecordManualRunAsync(job.ScheduleName, run.Occurrence, cancellationToken);
-        await _queue.EnqueueAsync(new SystemJobMessage(job.Name, run.Occurrence, Manual: true), cancellationToken: cancellationToken);
+        var work = new ScheduledWork(ScheduledWork.JobKind, job.Name, run.Occurrence, Manual: true);
+        await _engine.StartAsync(JourneyTasks.ScheduledWork, ScheduledWorkOrchestrator.InstanceIdOf(work), work, cancellationToken);
         return run;
     }
 
     /// <summary>Runs a queued occurrence and records its figures. Throws (so the work is retried) when the run fails.</summary>
-    public async Task RunAsync(SystemJobMessage message, CancellationToken cancellationToken)
+    public async Task RunAsync(ScheduledWork message, CancellationToken cancellationToken)
     {
-        if (Find(message.Job) is not { } job)
+        if (Find(message.Name) is not { } job)
         {
             return; // removed from configuration since it was queued
         }

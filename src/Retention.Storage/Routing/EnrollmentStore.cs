@@ -1,7 +1,7 @@
 using Azure.Data.Tables;
 using Retention.Core.Runtime;
 
-namespace Retention.Storage.Instances;
+namespace Retention.Storage.Routing;
 
 /// <summary>When each customer last entered each journey: what the once and cooldown re-entry policies read.</summary>
 public sealed class EnrollmentStore(StorageAccount account)

@@ -1,15 +1,16 @@
 using Azure.Data.Tables;
 using Retention.Core.Runtime;
+using Retention.Journeys;
 
-namespace Retention.Storage.Instances;
+namespace Retention.Storage.Routing;
 
 public sealed record CustomerInstanceEntry(string InstanceId, string JourneyId, InstanceStatus Status, DateTimeOffset StartedAt);
 
 /// <summary>
 /// A customer's instances, one partition per customer, so an event is routed with one query instead of a scan.
-/// Written before the instance itself, so routing never misses a committed instance.
+/// Written before the instance is started, so routing never misses one; a finished instance marks itself here.
 /// </summary>
-public sealed class CustomerInstanceIndex(StorageAccount account)
+public sealed class CustomerInstanceIndex(StorageAccount account) : IInstanceIndex
 {
     private readonly TableClient _table = account.Table("custinstances");
 
@@ -23,13 +24,13 @@ public sealed class CustomerInstanceIndex(StorageAccount account)
             ["StartedAt"] = startedAt,
         }, TableUpdateMode.Replace, cancellationToken);
 
-    public Task UpsertAsync(JourneyInstanceState state, CancellationToken cancellationToken) =>
-        _table.UpsertEntityAsync(new TableEntity(KeyEncoding.Encode(state.CustomerId), KeyEncoding.Encode(state.InstanceId))
+    public Task MarkFinishedAsync(FinishedInstance finished, CancellationToken cancellationToken) =>
+        _table.UpsertEntityAsync(new TableEntity(KeyEncoding.Encode(finished.CustomerId), KeyEncoding.Encode(finished.InstanceId))
         {
-            ["InstanceId"] = state.InstanceId,
-            ["JourneyId"] = state.JourneyId,
-            ["Status"] = state.Status.ToString(),
-            ["StartedAt"] = state.StartedAt,
+            ["InstanceId"] = finished.InstanceId,
+            ["JourneyId"] = finished.JourneyId,
+            ["Status"] = finished.Status.ToString(),
+            ["StartedAt"] = finished.StartedAt,
         }, TableUpdateMode.Replace, cancellationToken);
 
     public async Task<IReadOnlyList<CustomerInstanceEntry>> ListAsync(string customerId, bool activeOnly, CancellationToken cancellationToken)

@@ -1,0 +1,226 @@
+using System.Text.Json;
+using DurableTask.AzureStorage;
+using DurableTask.AzureStorage.Tracking;
+using DurableTask.Core;
+using DurableTask.Core.Exceptions;
+using Microsoft.DurableTask;
+using Microsoft.DurableTask.Converters;
+using Microsoft.DurableTask.Worker;
+using Microsoft.DurableTask.Worker.Shims;
+using Microsoft.Extensions.Logging;
+using Retention.Core.Runtime;
+using Retention.Journeys;
+
+namespace Retention.Storage.Durable;
+
+/// <summary>
+/// The standalone host's engine: DTFx's Azure Storage backend (the one Durable Functions runs on), a
+/// <see cref="TaskHubWorker"/> running our orchestrators and activities through the Durable Task shims, and the
+/// client side of <see cref="IJourneyInstances"/> over the same task hub.
+/// </summary>
+public sealed class DurableTaskEngine : IJourneyInstances, IAsyncDisposable
+{
+    private static readonly OrchestrationStatus[] AnyStatus = Enum.GetValues<OrchestrationStatus>();
+
+    private readonly AzureStorageOrchestrationService _service;
+    private readonly TaskHubClient _client;
+    private readonly DurableTaskSettings _settings;
+    private readonly IServiceProvider _services;
+    private readonly ILoggerFactory _loggers;
+    private TaskHubWorker? _worker;
+
+    public DurableTaskEngine(StorageOptions storage, DurableTaskSettings settings, IServiceProvider services, ILoggerFactory loggers)
+    {
+        settings.Validate();
+        _settings = settings;
+        _services = services;
+        _loggers = loggers;
+        TaskHubName = settings.TaskHubFor(storage.Prefix);
+        var provider = settings.StorageProvider;
+        _service = new AzureStorageOrchestrationService(new AzureStorageOrchestrationServiceSettings
+        {
+            TaskHubName = TaskHubName,
+            StorageAccountClientProvider = ClientProvider(storage),
+            PartitionCount = provider.PartitionCount,
+            MaxQueuePollingInterval = provider.MaxQueuePollingInterval,
+            ControlQueueVisibilityTimeout = provider.ControlQueueVisibilityTimeout,
+            WorkItemQueueVisibilityTimeout = provider.WorkItemQueueVisibilityTimeout,
+            ControlQueueBatchSize = provider.ControlQueueBatchSize,
+            MaxConcurrentTaskActivityWorkItems = settings.MaxConcurrentActivityFunctions,
+            MaxConcurrentTaskOrchestrationWorkItems = settings.MaxConcurrentOrchestratorFunctions,
+            // Two processes on one machine must not share a lease owner.
+            WorkerId = $"{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid():N}"[..Math.Min(60, Environment.MachineName.Length + 42)],
+            LoggerFactory = loggers,
+        });
+        _client = new TaskHubClient(_service, new ShimDataConverter(), loggers);
+    }
+
+    public string TaskHubName { get; }
+
+    /// <summary>True once the worker has started and until it stops: the health check.</summary>
+    public bool IsRunning => _worker is not null;
+
+    private static StorageAccountClientProvider ClientProvider(StorageOptions storage)
+    {
+        if (!storage.UsesIdentity)
+        {
+            return new StorageAccountClientProvider(storage.ConnectionString is { Length: > 0 } configured ? configured : StorageOptions.DevelopmentConnectionString);
+        }
+        var (table, queue, blob) = storage.IdentityEndpoints();
+        return new StorageAccountClientProvider(blob, queue, table, new Azure.Identity.DefaultAzureCredential());
+    }
+
+    /// <summary>Creates the task hub's queues, tables and containers if they are missing.</summary>
+    public Task EnsureTaskHubAsync() => _service.CreateIfNotExistsAsync();
+
+    public async Task StartWorkerAsync(CancellationToken cancellationToken)
+    {
+        await EnsureTaskHubAsync();
+        var shims = new DurableTaskShimFactory(new DurableTaskWorkerOptions { MaximumTimerInterval = _settings.MaximumTimerInterval }, _loggers);
+        var worker = new TaskHubWorker(_service, _loggers);
+        worker.AddTaskOrchestrations([.. JourneyTaskRegistry.Orchestrators.Select(o =>
+            (ObjectCreator<TaskOrchestration>)new ShimCreator<TaskOrchestration>(o.Key, () => shims.CreateOrchestration(new TaskName(o.Key), o.Value(_services), parent: null)).Named())]);
+        worker.AddTaskActivities([.. JourneyTaskRegistry.Activities.Select(a =>
+            (ObjectCreator<TaskActivity>)new ShimCreator<TaskActivity>(a.Key, () => shims.CreateActivity(new TaskName(a.Key), a.Value(_services))).Named())]);
+        worker.ErrorPropagationMode = ErrorPropagationMode.UseFailureDetails;
+        await worker.StartAsync();
+        _worker = worker;
+    }
+
+    public async Task StopWorkerAsync()
+    {
+        if (_worker is { } worker)
+        {
+            _worker = null;
+            await worker.StopAsync(isForced: true);
+        }
+    }
+
+    public async Task<bool> StartAsync(string orchestration, string instanceId, object input, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _client.CreateOrchestrationInstanceAsync(orchestration, "", instanceId, input, null, AnyStatus);
+            return true;
+        }
+        catch (OrchestrationAlreadyExistsException)
+        {
+            return false;
+        }
+    }
+
+    public Task SignalAsync(string instanceId, JourneySignal signal, CancellationToken cancellationToken) =>
+        _client.RaiseEventAsync(new OrchestrationInstance { InstanceId = instanceId }, JourneyTasks.Signal, signal);
+
+    public async Task<JourneyInstanceInfo?> GetAsync(string instanceId, CancellationToken cancellationToken)
+    {
+        var states = await _service.GetOrchestrationStateAsync(instanceId, allExecutions: false, fetchInput: true);
+        return states.FirstOrDefault() is { Name: JourneyTasks.Journey } state ? ToInfo(state) : null;
+    }
+
+    public async Task<JourneyInstancePage> QueryAsync(string? journeyId, InstanceStatus? status, int pageSize, string? continuationToken, CancellationToken cancellationToken)
+    {
+        var condition = new OrchestrationInstanceStatusQueryCondition
+        {
+            InstanceIdPrefix = journeyId is null ? null : journeyId + ":",
+            FetchInput = false,
+            FetchOutput = true,
+            RuntimeStatus = status is { } wanted ? RuntimeStatusesOf(wanted) : null,
+        };
+        var items = new List<JourneyInstanceInfo>();
+        var token = continuationToken;
+        // Other orchestrations (deliveries, work) and custom statuses that do not match are filtered here; keep paging until the page has something.
+        do
+        {
+            var result = await _service.GetOrchestrationStateAsync(condition, pageSize, token, cancellationToken);
+            items.AddRange(result.OrchestrationState.Where(s => s.Name == JourneyTasks.Journey).Select(ToInfo)
+                .Where(i => status is null || i.State.Status == status));
+            token = string.IsNullOrEmpty(result.ContinuationToken) ? null : result.ContinuationToken;
+        }
+        while (items.Count == 0 && token is not null);
+        return new JourneyInstancePage(items, token);
+    }
+
+    public async Task<bool> PurgeAsync(string instanceId, CancellationToken cancellationToken)
+    {
+        var result = await _service.PurgeInstanceHistoryAsync(instanceId);
+        return result.InstancesDeleted > 0;
+    }
+
+    /// <summary>The engine's runtime statuses an instance of <paramref name="status"/> can have (ours are finer: Waiting, Exited…).</summary>
+    private static OrchestrationStatus[] RuntimeStatusesOf(InstanceStatus status) => status switch
+    {
+        InstanceStatus.Completed or InstanceStatus.Exited or InstanceStatus.Terminated => [OrchestrationStatus.Completed, OrchestrationStatus.Terminated],
+        InstanceStatus.Failed => [OrchestrationStatus.Failed, OrchestrationStatus.Completed],
+        _ => [OrchestrationStatus.Running, OrchestrationStatus.Pending, OrchestrationStatus.ContinuedAsNew, OrchestrationStatus.Suspended],
+    };
+
+    private static JourneyInstanceInfo ToInfo(OrchestrationState state)
+    {
+        var id = state.OrchestrationInstance.InstanceId;
+        JourneyInstanceInfo info;
+        if (!string.IsNullOrEmpty(state.Status) && JsonDataConverter.Default.Deserialize<JourneyInstanceView>(state.Status) is { } view)
+        {
+            info = new JourneyInstanceInfo(view.State, view.History);
+        }
+        else
+        {
+            info = new JourneyInstanceInfo(PendingState(id, state), []);
+        }
+        if (state.OrchestrationStatus == OrchestrationStatus.Failed)
+        {
+            var s = info.State;
+            s.Status = InstanceStatus.Failed;
+            s.Outcome = state.FailureDetails?.ErrorMessage ?? state.Output ?? "failed";
+            s.EndedAt ??= new DateTimeOffset(DateTime.SpecifyKind(state.LastUpdatedTime, DateTimeKind.Utc));
+            s.Timer = null;
+        }
+        return info;
+    }
+
+    /// <summary>An instance started but not yet run: what its id and start input tell.</summary>
+    private static JourneyInstanceState PendingState(string instanceId, OrchestrationState state)
+    {
+        var start = string.IsNullOrEmpty(state.Input) ? null : JsonDataConverter.Default.Deserialize<JourneyRun>(state.Input)?.Start;
+        var parts = instanceId.Split(':', 2);
+        var created = new DateTimeOffset(DateTime.SpecifyKind(state.CreatedTime, DateTimeKind.Utc));
+        return new JourneyInstanceState
+        {
+            InstanceId = instanceId,
+            JourneyId = parts[0],
+            CustomerId = start?.Trigger.CustomerId ?? (parts.Length > 1 ? parts[1] : ""),
+            EntryKey = start?.EntryKey,
+            Status = InstanceStatus.Pending,
+            StartedAt = created,
+            UpdatedAt = created,
+        };
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopWorkerAsync();
+        _service.Dispose();
+    }
+
+    /// <summary>The client serializes inputs and events as the shims deserialize them: System.Text.Json through the SDK's converter.</summary>
+    private sealed class ShimDataConverter : DurableTask.Core.Serializing.DataConverter
+    {
+        public override string? Serialize(object value) => JsonDataConverter.Default.Serialize(value);
+
+        public override string? Serialize(object value, bool formatted) => JsonDataConverter.Default.Serialize(value);
+
+        public override object? Deserialize(string data, Type objectType) => JsonDataConverter.Default.Deserialize(data, objectType);
+    }
+
+    private sealed class ShimCreator<T>(string name, Func<T> create) : ObjectCreator<T>
+    {
+        public ShimCreator<T> Named()
+        {
+            Name = name;
+            Version = "";
+            return this;
+        }
+
+        public override T Create() => create();
+    }
+}

@@ -1,0 +1,63 @@
+namespace Retention.Storage.Durable;
+
+/// <summary>
+/// The Durable Task settings of <c>host.json</c> (<c>extensions.durableTask</c>), with the keys Durable Functions uses,
+/// so one file configures the engine in both hosts. The defaults are chosen for this product (README, "The engine").
+/// </summary>
+public sealed class DurableTaskSettings
+{
+    public const string Section = "extensions:durableTask";
+
+    public string HubName { get; set; } = "Retention";
+
+    public DurableStorageProviderSettings StorageProvider { get; set; } = new();
+
+    public int MaxConcurrentActivityFunctions { get; set; } = 32;
+
+    public int MaxConcurrentOrchestratorFunctions { get; set; } = 32;
+
+    /// <summary>
+    /// Longer waits are chained timers of at most this length: an Azure Storage queue message can be hidden for at most
+    /// 7 days, and a timer past that leaves the instance stuck.
+    /// </summary>
+    public TimeSpan MaximumTimerInterval { get; set; } = TimeSpan.FromDays(3);
+
+    /// <summary>The task hub of this account: the storage prefix keeps tests and tenants sharing an account apart.</summary>
+    public string TaskHubFor(string storagePrefix)
+    {
+        var name = new string((storagePrefix + HubName).Where(char.IsAsciiLetterOrDigit).ToArray());
+        if (name.Length < 3 || !char.IsAsciiLetter(name[0]) || name.Length > 45)
+        {
+            throw new InvalidOperationException($"extensions:durableTask:hubName '{HubName}' with the storage prefix '{storagePrefix}' is not a task hub name: 3 to 45 letters and digits, starting with a letter.");
+        }
+        return name;
+    }
+
+    public void Validate()
+    {
+        if (MaximumTimerInterval <= TimeSpan.Zero || MaximumTimerInterval >= TimeSpan.FromDays(7))
+        {
+            throw new InvalidOperationException("extensions:durableTask:maximumTimerInterval must be more than zero and less than 7 days (a queue message is hidden at most 7 days).");
+        }
+        if (StorageProvider.PartitionCount is < 1 or > 16)
+        {
+            throw new InvalidOperationException("extensions:durableTask:storageProvider:partitionCount must be between 1 and 16.");
+        }
+    }
+}
+
+public sealed class DurableStorageProviderSettings
+{
+    /// <summary>Control queues: the most workers that process orchestrations at once.</summary>
+    public int PartitionCount { get; set; } = 4;
+
+    /// <summary>The longest an idle queue goes unpolled: how late a timer can be on an idle worker, and the idle request rate.</summary>
+    public TimeSpan MaxQueuePollingInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>How long a dequeued message stays hidden: after a crash, how long its work waits before another worker takes it.</summary>
+    public TimeSpan ControlQueueVisibilityTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    public TimeSpan WorkItemQueueVisibilityTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    public int ControlQueueBatchSize { get; set; } = 32;
+}

@@ -1,0 +1,98 @@
+using Microsoft.Extensions.Logging;
+using Retention.Core.Conditions;
+using Retention.Core.Customers;
+using Retention.Core.Definitions;
+using Retention.Core.Events;
+using Retention.Core.Ports;
+using Retention.Core.Runtime;
+using Retention.Journeys;
+using Retention.Storage.Customers;
+using Retention.Storage.Journeys;
+
+namespace Retention.Storage.Routing;
+
+public abstract record StartResult;
+public sealed record Started(string InstanceId) : StartResult;
+public sealed record AlreadyStarted(string InstanceId) : StartResult;
+public sealed record NotEntered(string Reason) : StartResult;
+
+/// <summary>
+/// Delivers an event to the customer's unfinished instances (raised as their signal) and starts the journeys it
+/// triggers. Repeating it for the same event changes nothing: instance ids are deterministic, a start of an existing
+/// instance is refused, and instances ignore events they have seen.
+/// </summary>
+public sealed class JourneyRouter(
+    CustomerInstanceIndex index,
+    EnrollmentStore enrollments,
+    IJourneyCatalog catalog,
+    JourneyCatalog versions,
+    ICustomerProfiles customers,
+    CustomerEventLog events,
+    IJourneyInstances instances,
+    JourneyInterpreter interpreter,
+    TimeProvider time,
+    ILogger<JourneyRouter> logger)
+{
+    public async Task RouteAsync(CustomerEvent received, CancellationToken cancellationToken)
+    {
+        // Index first (inside each start), then signal the index: an instance this event starts ignores it as its trigger.
+        System.Text.Json.Nodes.JsonObject? profile = null;
+        foreach (var journey in catalog.Active)
+        {
+            if (journey.Trigger is not EventTrigger trigger || trigger.Event != received.Type)
+            {
+                continue;
+            }
+            if (trigger.Filter is { } filter)
+            {
+                profile ??= await customers.GetAsync(received.CustomerId, cancellationToken) ?? CustomerSnapshot.Empty(received.CustomerId);
+                var trig = received.ToJson();
+                if (!filter.Evaluate(new ValueScope(profile, trig, [], trig, [])))
+                {
+                    continue;
+                }
+            }
+            await StartAsync(journey, received, cancellationToken);
+        }
+        var signal = JourneySignal.Of(received);
+        await Task.WhenAll((await index.ListAsync(received.CustomerId, activeOnly: true, cancellationToken))
+            .Select(entry => instances.SignalAsync(entry.InstanceId, signal, cancellationToken)));
+    }
+
+    /// <summary>Enters a customer into a journey, honouring its re-entry policy. A duplicate trigger changes nothing.</summary>
+    public async Task<StartResult> StartAsync(JourneyDefinition journey, CustomerEvent trigger, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var enrollment = journey.Entry.Policy is ReEntryPolicy.Once or ReEntryPolicy.Cooldown
+            ? await enrollments.GetAsync(trigger.CustomerId, journey.Id, cancellationToken)
+            : null;
+        var decision = EntryPolicy.Decide(journey, trigger, enrollment, now);
+        if (decision is Skip skip)
+        {
+            logger.EntrySkipped(journey.Id, trigger.CustomerId, skip.Reason);
+            return new NotEntered(skip.Reason);
+        }
+        var enter = (Enter)decision;
+        // Index first, then read the event log: an event logged after this read is raised to the indexed instance,
+        // and one logged before it is in what the start carries. Either way the instance sees it.
+        await index.AddPendingAsync(trigger.CustomerId, enter.InstanceId, journey.Id, now, cancellationToken);
+        var profile = await customers.GetAsync(trigger.CustomerId, cancellationToken) ?? CustomerSnapshot.Empty(trigger.CustomerId);
+        var window = journey.EventBufferWindow ?? interpreter.Settings.EventBufferWindow;
+        var recent = journey.AwaitedEventTypes.Count > 0 || journey.ExitOn.Count > 0
+            ? await events.SinceAsync(trigger.CustomerId, now - window, 200, cancellationToken)
+            : [];
+        var json = await versions.ReadJsonAsync(journey.Id, journey.Version, cancellationToken)
+            ?? throw new InvalidOperationException($"Journey {journey.Id} v{journey.Version} is missing from the catalog.");
+        var run = new JourneyRun(json, journey.Version, new StartInstance(enter.InstanceId, enter.EntryKey, trigger, profile, recent), null, null);
+        if (!await instances.StartAsync(JourneyTasks.Journey, enter.InstanceId, run, cancellationToken))
+        {
+            return new AlreadyStarted(enter.InstanceId);
+        }
+        if (journey.Entry.Policy is ReEntryPolicy.Once or ReEntryPolicy.Cooldown)
+        {
+            await enrollments.RecordEntryAsync(trigger.CustomerId, journey.Id, now, enrollment, cancellationToken);
+        }
+        logger.InstanceStarted(enter.InstanceId, journey.Id, journey.Version, trigger.CustomerId);
+        return new Started(enter.InstanceId);
+    }
+}

@@ -1,0 +1,798 @@
+using System.Text;
+using Microsoft.DurableTask;
+using Microsoft.DurableTask.Converters;
+using Microsoft.Extensions.Time.Testing;
+using Retention.Core.Runtime;
+using Retention.Journeys;
+
+namespace Retention.Testing.Durable;
+
+/// <summary>The engine's own view of an instance: its Durable Task runtime status, not the journey's.</summary>
+public enum VirtualRuntimeStatus { Pending, Running, Completed, Failed }
+
+/// <summary>An instance as the engine holds it; inputs, outputs and the custom status are the JSON the real engine would store.</summary>
+public sealed record VirtualInstance(string InstanceId, string Orchestration, VirtualRuntimeStatus Status, int Generation,
+    string? Input, string? Output, string? CustomStatus, string? FailureMessage, DateTimeOffset CreatedAt, DateTimeOffset LastUpdatedAt);
+
+/// <summary>What the engine does when orchestrator code resumes from a task its context did not create.</summary>
+public enum OffThreadContinuations
+{
+    /// <summary>Fail the instance, as such code is non-deterministic under Durable Task (it resumes off the orchestrator thread).</summary>
+    Fail,
+
+    /// <summary>Run the continuation on the pump anyway, waiting (in real time, briefly) for it to arrive: to see what else a test finds.</summary>
+    RunOnPump,
+}
+
+/// <summary>
+/// A Durable Task engine for tests: the real orchestrator and activity classes (from <see cref="JourneyTaskRegistry"/>)
+/// run in memory under a <see cref="TimeProvider"/>, normally a <see cref="FakeTimeProvider"/> that only
+/// <see cref="AdvanceToAsync"/> moves. Nothing runs by itself: <see cref="RunUntilIdleAsync"/> pumps orchestrator
+/// steps, activities, delivered events and due timers, one at a time on one logical thread, until nothing can move
+/// without the clock. Inputs, outputs, events and custom status go through <see cref="JsonDataConverter.Default"/> as in
+/// the real engine, so what does not serialize fails here too.
+/// </summary>
+public sealed class VirtualDurableEngine(IServiceProvider services, TimeProvider clock) : IJourneyInstances
+{
+    /// <summary>A safety stop: no pump may take more steps than this without becoming idle.</summary>
+    public const int MaxStepsPerPump = 100_000;
+
+    internal static readonly DataConverter Converter = JsonDataConverter.Default;
+
+    [ThreadStatic]
+    private static Execution? t_turn;
+
+    private readonly Lock _gate = new();
+    private readonly SemaphoreSlim _pump = new(1, 1);
+    private readonly SemaphoreSlim _offThreadPosted = new(0);
+    private readonly Dictionary<string, InstanceRecord> _instances = new(StringComparer.Ordinal);
+    private readonly Queue<Continuation> _continuations = new();
+    private readonly Queue<InstanceRecord> _toStart = new();
+    private readonly Queue<string> _raised = new();
+    private readonly Queue<ActivityCall> _activities = new();
+    private readonly List<TimerEntry> _timers = [];
+    private readonly Dictionary<string, int> _activityCounts = new(StringComparer.Ordinal);
+    private long _sequence;
+    private int _expectedOffThreadPosts;
+
+    internal IServiceProvider Services { get; } = services;
+
+    internal TimeProvider Clock { get; } = clock;
+
+    public OffThreadContinuations OffThreadContinuations { get; init; } = OffThreadContinuations.Fail;
+
+    /// <summary>The earliest pending, uncancelled timer of any running instance.</summary>
+    public DateTimeOffset? NextTimerDue
+    {
+        get
+        {
+            lock (_gate)
+            {
+                var live = _timers.Where(t => t.IsPending).Select(t => (DateTime?)t.FireAt).Min();
+                return live is { } at ? new DateTimeOffset(DateTime.SpecifyKind(at, DateTimeKind.Utc)) : null;
+            }
+        }
+    }
+
+    /// <summary>Activity executions (every attempt counts) by activity name.</summary>
+    public IReadOnlyDictionary<string, int> ActivityExecutions
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return new Dictionary<string, int>(_activityCounts, StringComparer.Ordinal);
+            }
+        }
+    }
+
+    public int ActivityExecutionsOf(string activity)
+    {
+        lock (_gate)
+        {
+            return _activityCounts.GetValueOrDefault(activity);
+        }
+    }
+
+    /// <summary>Every instance of any orchestration, in the order they were started.</summary>
+    public IReadOnlyList<VirtualInstance> Instances
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _instances.Values.OrderBy(i => i.Sequence).Select(i => i.Snapshot())];
+            }
+        }
+    }
+
+    public VirtualInstance? Inspect(string instanceId)
+    {
+        lock (_gate)
+        {
+            return _instances.TryGetValue(instanceId, out var instance) ? instance.Snapshot() : null;
+        }
+    }
+
+    /// <summary>Raises an event to an instance, as a client would; dropped when the instance does not exist or has finished.</summary>
+    public Task RaiseEventAsync(string instanceId, string eventName, object? payload)
+    {
+        Raise(instanceId, eventName, Converter.Serialize(payload));
+        return Task.CompletedTask;
+    }
+
+    // ---- driving -------------------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// Runs everything runnable until nothing can move without the clock advancing: orchestrator continuations, new
+    /// generations, delivered events, due timers (those whose time the clock has reached) and activities, in that order
+    /// of preference, one at a time. Activities are awaited (they may do real I/O); orchestrator code runs only here.
+    /// </summary>
+    public async Task RunUntilIdleAsync()
+    {
+        await _pump.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            for (var steps = 0; ; steps++)
+            {
+                if (steps >= MaxStepsPerPump)
+                {
+                    throw new InvalidOperationException($"The engine did not become idle within {MaxStepsPerPump} steps: an orchestration loops without waiting.");
+                }
+                if (RunOneStep())
+                {
+                    continue;
+                }
+                ActivityCall? call;
+                lock (_gate)
+                {
+                    _activities.TryDequeue(out call);
+                }
+                if (call is not null)
+                {
+                    await RunActivityAsync(call).ConfigureAwait(false);
+                    continue;
+                }
+                if (Volatile.Read(ref _expectedOffThreadPosts) > 0)
+                {
+                    if (!await _offThreadPosted.WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false))
+                    {
+                        Volatile.Write(ref _expectedOffThreadPosts, 0);
+                    }
+                    continue;
+                }
+                return;
+            }
+        }
+        finally
+        {
+            _pump.Release();
+        }
+    }
+
+    /// <summary>
+    /// Moves the clock to <paramref name="instant"/>, stopping at every timer due on the way: the clock is set to each
+    /// due time and the engine runs until idle there, so every step runs at its own time. Needs a <see cref="FakeTimeProvider"/>.
+    /// </summary>
+    public async Task AdvanceToAsync(DateTimeOffset instant)
+    {
+        var fake = Clock as FakeTimeProvider ?? throw new InvalidOperationException("Advancing needs the engine's clock to be a FakeTimeProvider.");
+        await RunUntilIdleAsync().ConfigureAwait(false);
+        while (NextTimerDue is { } due && due <= instant)
+        {
+            if (due > fake.GetUtcNow())
+            {
+                fake.SetUtcNow(due);
+            }
+            await RunUntilIdleAsync().ConfigureAwait(false);
+        }
+        if (instant > fake.GetUtcNow())
+        {
+            fake.SetUtcNow(instant);
+        }
+        await RunUntilIdleAsync().ConfigureAwait(false);
+    }
+
+    public Task AdvanceByAsync(TimeSpan delta) => AdvanceToAsync(Clock.GetUtcNow() + delta);
+
+    /// <summary>One synchronous step, if any is runnable. The order is a preference, not a guarantee the real engine gives.</summary>
+    private bool RunOneStep()
+    {
+        Continuation? continuation = null;
+        InstanceRecord? starting = null;
+        TimerEntry? cancelled = null;
+        (Execution Execution, string Name, string? Payload)? delivery = null;
+        TimerEntry? due = null;
+        lock (_gate)
+        {
+            if (_continuations.TryDequeue(out var next))
+            {
+                continuation = next;
+            }
+            else if (_toStart.TryDequeue(out var instance))
+            {
+                starting = instance;
+            }
+            else if (_timers.FirstOrDefault(t => t.CancelledOffThread && !t.Done) is { } offThread)
+            {
+                cancelled = offThread;
+                offThread.Done = true;
+                _timers.Remove(offThread);
+            }
+            else if (TakeDeliverableEvent() is { } raised)
+            {
+                delivery = raised;
+            }
+            else
+            {
+                var now = Clock.GetUtcNow().UtcDateTime;
+                due = _timers.Where(t => t.IsPending && t.FireAt <= now).OrderBy(t => t.FireAt).ThenBy(t => t.Sequence).FirstOrDefault();
+                if (due is not null)
+                {
+                    due.Done = true;
+                    _timers.Remove(due);
+                }
+            }
+        }
+        if (continuation is { } c)
+        {
+            Turn(c.Execution, () => c.Callback(c.State));
+        }
+        else if (starting is not null)
+        {
+            StartGeneration(starting);
+        }
+        else if (cancelled is not null)
+        {
+            Turn(cancelled.Execution, () => cancelled.Completion.TrySetCanceled());
+        }
+        else if (delivery is { } d)
+        {
+            Turn(d.Execution, () => Deliver(d.Execution, d.Name, d.Payload));
+        }
+        else if (due is not null)
+        {
+            Turn(due.Execution, () =>
+            {
+                due.Registration.Dispose();
+                due.Completion.TrySetResult();
+            });
+        }
+        else
+        {
+            return false;
+        }
+        return true;
+    }
+
+    private (Execution, string, string?)? TakeDeliverableEvent()
+    {
+        for (var left = _raised.Count; left > 0 && _raised.TryDequeue(out var instanceId); left--)
+        {
+            if (!_instances.TryGetValue(instanceId, out var instance) || instance.Status is VirtualRuntimeStatus.Completed or VirtualRuntimeStatus.Failed)
+            {
+                continue;
+            }
+            if (instance.Inbox.First is not { } first)
+            {
+                continue;
+            }
+            if (instance.Current is not { Abandoned: false } execution)
+            {
+                // Not started yet (a generation in between): it stays in the inbox for the next one.
+                _raised.Enqueue(instanceId);
+                continue;
+            }
+            instance.Inbox.RemoveFirst();
+            return (execution, first.Value.Name, first.Value.Payload);
+        }
+        return null;
+    }
+
+    /// <summary>Runs orchestrator code for one execution with its synchronization context current, then settles what the code did.</summary>
+    private void Turn(Execution execution, Action action)
+    {
+        lock (_gate)
+        {
+            if (execution.Abandoned || execution.Instance.Current != execution)
+            {
+                return;
+            }
+        }
+        var previous = SynchronizationContext.Current;
+        var outer = t_turn;
+        SynchronizationContext.SetSynchronizationContext(execution.Context);
+        t_turn = execution;
+        try
+        {
+            action();
+        }
+        finally
+        {
+            t_turn = outer;
+            SynchronizationContext.SetSynchronizationContext(previous);
+        }
+        AfterTurn(execution);
+    }
+
+    private void AfterTurn(Execution execution)
+    {
+        lock (_gate)
+        {
+            if (execution.Abandoned)
+            {
+                return;
+            }
+            foreach (var timer in _timers.Where(t => t.Execution == execution && !t.Done && !t.OffThreadNoticed && t.Token.IsCancellationRequested && (!t.CallbackRan || t.CancelledOffThread)))
+            {
+                // Its cancellation was requested in this turn, but the callbacks run elsewhere (CancellationTokenSource.CancelAsync
+                // runs them on the thread pool, and code awaiting it resumes there).
+                timer.OffThreadNoticed = true;
+                if (OffThreadContinuations == OffThreadContinuations.Fail)
+                {
+                    Fail(execution, $"Orchestration {execution.Instance.Name} ({execution.Instance.Id}) cancelled a durable timer off the orchestrator thread "
+                        + "(CancellationTokenSource.CancelAsync runs the timer's cancellation on the thread pool, and code awaiting it resumes there): "
+                        + "Durable Task runs such code outside the orchestrator's episode, non-deterministically. Cancel with CancellationTokenSource.Cancel().");
+                    return;
+                }
+                _expectedOffThreadPosts++;
+            }
+        }
+        if (execution.Run is not { IsCompleted: true } run)
+        {
+            return;
+        }
+        lock (_gate)
+        {
+            var instance = execution.Instance;
+            execution.Abandoned = true;
+            _timers.RemoveAll(t => t.Execution == execution);
+            instance.LastUpdatedAt = Clock.GetUtcNow();
+            if (run.IsCompletedSuccessfully && execution.ContinueAsNew is { } next)
+            {
+                instance.Input = next.Input;
+                instance.Generation++;
+                if (next.PreserveUnprocessedEvents)
+                {
+                    // Events delivered to this generation but never waited for go first, in the order they arrived.
+                    foreach (var (name, payload) in Enumerable.Reverse(execution.Buffered))
+                    {
+                        instance.Inbox.AddFirst(new RaisedEvent(name, payload));
+                        _raised.Enqueue(instance.Id);
+                    }
+                }
+                instance.Current = null;
+                _toStart.Enqueue(instance);
+            }
+            else if (run.IsCompletedSuccessfully)
+            {
+                instance.Status = VirtualRuntimeStatus.Completed;
+                instance.Output = Converter.Serialize(run.Result);
+                instance.Inbox.Clear();
+            }
+            else
+            {
+                var error = run.Exception?.InnerException ?? run.Exception ?? (Exception)new TaskCanceledException("The orchestrator's task was cancelled.");
+                instance.Status = VirtualRuntimeStatus.Failed;
+                instance.FailureMessage = error.Message;
+                instance.Inbox.Clear();
+            }
+        }
+    }
+
+    private void StartGeneration(InstanceRecord instance)
+    {
+        Execution execution;
+        lock (_gate)
+        {
+            execution = new Execution(this, instance);
+            instance.Current = execution;
+            instance.Status = VirtualRuntimeStatus.Running;
+            instance.LastUpdatedAt = Clock.GetUtcNow();
+        }
+        Turn(execution, () =>
+        {
+            try
+            {
+                var orchestrator = JourneyTaskRegistry.Orchestrators.TryGetValue(instance.Name, out var create)
+                    ? create(Services)
+                    : throw new InvalidOperationException($"No orchestrator named '{instance.Name}' is registered.");
+                execution.Input = Converter.Deserialize(instance.Input, orchestrator.InputType);
+                execution.Run = orchestrator.RunAsync(execution.Context.Orchestration, execution.Input);
+            }
+            catch (Exception e)
+            {
+                execution.Run = Task.FromException<object?>(e);
+            }
+        });
+    }
+
+    private void Fail(Execution execution, string message)
+    {
+        var instance = execution.Instance;
+        execution.Abandoned = true;
+        _timers.RemoveAll(t => t.Execution == execution);
+        instance.Status = VirtualRuntimeStatus.Failed;
+        instance.FailureMessage = message;
+        instance.LastUpdatedAt = Clock.GetUtcNow();
+        instance.Inbox.Clear();
+    }
+
+    // ---- what the orchestration context asks for -----------------------------------------------------------------
+
+    internal void ThrowIfNotInTurn(Execution execution)
+    {
+        if (t_turn != execution)
+        {
+            throw new InvalidOperationException(
+                $"Orchestration {execution.Instance.Name} ({execution.Instance.Id}) used its context off the orchestrator thread: it awaited a task its context did not create.");
+        }
+    }
+
+    internal Task<ActivityOutcome> ScheduleActivity(Execution execution, string name, string? input)
+    {
+        var call = new ActivityCall(execution, name, input);
+        lock (_gate)
+        {
+            _activities.Enqueue(call);
+        }
+        return call.Completion.Task;
+    }
+
+    internal Task CreateTimer(Execution execution, DateTime fireAt, CancellationToken cancellationToken)
+    {
+        var timer = new TimerEntry(this, execution, fireAt, Interlocked.Increment(ref _sequence), cancellationToken);
+        if (cancellationToken.IsCancellationRequested)
+        {
+            timer.Completion.TrySetCanceled(cancellationToken);
+            return timer.Completion.Task;
+        }
+        lock (_gate)
+        {
+            _timers.Add(timer);
+        }
+        if (cancellationToken.CanBeCanceled)
+        {
+            timer.Registration = cancellationToken.Register(static state => ((TimerEntry)state!).OnCancelled(), timer);
+        }
+        return timer.Completion.Task;
+    }
+
+    private void OnTimerCancelled(TimerEntry timer)
+    {
+        if (t_turn == timer.Execution)
+        {
+            lock (_gate)
+            {
+                timer.CallbackRan = true;
+                timer.Done = true;
+                _timers.Remove(timer);
+            }
+            timer.Completion.TrySetCanceled(timer.Token);
+            return;
+        }
+        lock (_gate)
+        {
+            // Off the pump: the pump cancels its task in a turn of its own; AfterTurn has noticed (or will notice) how it was cancelled.
+            timer.CallbackRan = true;
+            timer.CancelledOffThread = true;
+        }
+    }
+
+    internal Task<T> WaitForEvent<T>(Execution execution, string name, CancellationToken cancellationToken)
+    {
+        var waiter = new EventWaiter<T>();
+        var index = execution.Buffered.FindIndex(b => string.Equals(b.Name, name, StringComparison.OrdinalIgnoreCase));
+        if (index >= 0)
+        {
+            var buffered = execution.Buffered[index];
+            execution.Buffered.RemoveAt(index);
+            waiter.Complete(buffered.Payload);
+            return waiter.Task;
+        }
+        if (!execution.Waiters.TryGetValue(name, out var waiters))
+        {
+            execution.Waiters[name] = waiters = new Queue<IEventWaiter>();
+        }
+        waiters.Enqueue(waiter);
+        if (cancellationToken.CanBeCanceled)
+        {
+            // As the real engine: a cancelled waiter stays in line and still takes (and drops) the next event of its name.
+            cancellationToken.Register(() => waiter.TrySetCanceled(cancellationToken));
+        }
+        return waiter.Task;
+    }
+
+    private static void Deliver(Execution execution, string name, string? payload)
+    {
+        if (execution.Waiters.TryGetValue(name, out var waiters) && waiters.TryDequeue(out var waiter))
+        {
+            if (waiters.Count == 0)
+            {
+                execution.Waiters.Remove(name);
+            }
+            waiter.Complete(payload);
+            return;
+        }
+        execution.Buffered.Add((name, payload));
+    }
+
+    internal void Raise(string instanceId, string eventName, string? payload)
+    {
+        lock (_gate)
+        {
+            if (_instances.TryGetValue(instanceId, out var instance) && instance.Status is VirtualRuntimeStatus.Pending or VirtualRuntimeStatus.Running)
+            {
+                instance.Inbox.AddLast(new RaisedEvent(eventName, payload));
+                _raised.Enqueue(instanceId);
+            }
+        }
+    }
+
+    internal void SetCustomStatus(Execution execution, string? json)
+    {
+        lock (_gate)
+        {
+            execution.Instance.CustomStatus = json;
+            execution.Instance.LastUpdatedAt = Clock.GetUtcNow();
+        }
+    }
+
+    private void Post(Execution execution, SendOrPostCallback callback, object? state)
+    {
+        var offThread = t_turn is null;
+        lock (_gate)
+        {
+            if (execution.Abandoned)
+            {
+                return;
+            }
+            if (offThread && OffThreadContinuations == OffThreadContinuations.Fail)
+            {
+                Fail(execution, $"Orchestration {execution.Instance.Name} ({execution.Instance.Id}) resumed off the orchestrator thread: "
+                    + "it awaited a task its context did not create, which Durable Task runs non-deterministically.");
+                return;
+            }
+            _continuations.Enqueue(new Continuation(execution, callback, state));
+            if (offThread && _expectedOffThreadPosts > 0)
+            {
+                _expectedOffThreadPosts--;
+            }
+        }
+        if (offThread)
+        {
+            _offThreadPosted.Release();
+        }
+    }
+
+    // ---- activities ----------------------------------------------------------------------------------------------
+
+    private async Task RunActivityAsync(ActivityCall call)
+    {
+        lock (_gate)
+        {
+            if (call.Execution.Abandoned && call.Execution.ContinueAsNew is null)
+            {
+                return; // its instance failed in the episode that scheduled it
+            }
+            _activityCounts[call.Name] = _activityCounts.GetValueOrDefault(call.Name) + 1;
+        }
+        ActivityOutcome outcome;
+        try
+        {
+            var activity = JourneyTaskRegistry.Activities.TryGetValue(call.Name, out var create)
+                ? create(Services)
+                : throw new InvalidOperationException($"No activity named '{call.Name}' is registered.");
+            var context = new VirtualActivityContext(call.Name, call.Execution.Instance.Id);
+            var input = Converter.Deserialize(call.Input, activity.InputType);
+            // Off the pump's context, on the thread pool, as a worker would run it.
+            var output = await Task.Run(() => activity.RunAsync(context, input)).ConfigureAwait(false);
+            outcome = new ActivityOutcome(Converter.Serialize(output), null);
+        }
+        catch (Exception e)
+        {
+            outcome = new ActivityOutcome(null, new TaskFailureDetails(e.GetType().FullName ?? e.GetType().Name, e.Message, e.StackTrace, null, null));
+        }
+        Turn(call.Execution, () => call.Completion.TrySetResult(outcome));
+    }
+
+    // ---- IJourneyInstances ---------------------------------------------------------------------------------------
+
+    public Task<bool> StartAsync(string orchestration, string instanceId, object input, CancellationToken cancellationToken)
+    {
+        var json = Converter.Serialize(input);
+        lock (_gate)
+        {
+            if (_instances.ContainsKey(instanceId))
+            {
+                return Task.FromResult(false);
+            }
+            var now = Clock.GetUtcNow();
+            var instance = new InstanceRecord(instanceId, orchestration, json, ++_sequence, now);
+            _instances.Add(instanceId, instance);
+            _toStart.Enqueue(instance);
+            return Task.FromResult(true);
+        }
+    }
+
+    public Task SignalAsync(string instanceId, JourneySignal signal, CancellationToken cancellationToken) =>
+        RaiseEventAsync(instanceId, JourneyTasks.Signal, signal);
+
+    public Task<JourneyInstanceInfo?> GetAsync(string instanceId, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            return Task.FromResult(_instances.TryGetValue(instanceId, out var instance) && instance.Name == JourneyTasks.Journey ? InfoOf(instance) : null);
+        }
+    }
+
+    public Task<JourneyInstancePage> QueryAsync(string? journeyId, InstanceStatus? status, int pageSize, string? continuationToken, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(pageSize, 1);
+        var after = continuationToken is null ? null : Encoding.UTF8.GetString(Convert.FromBase64String(continuationToken));
+        lock (_gate)
+        {
+            var matching = _instances.Values
+                .Where(i => i.Name == JourneyTasks.Journey && (journeyId is null || i.Id.StartsWith(journeyId + ":", StringComparison.Ordinal)))
+                .Where(i => after is null || string.CompareOrdinal(i.Id, after) > 0)
+                .OrderBy(i => i.Id, StringComparer.Ordinal)
+                .Select(i => (i.Id, Info: InfoOf(i)))
+                .Where(i => status is null || i.Info.State.Status == status)
+                .Take(pageSize + 1)
+                .ToList();
+            var page = matching.Take(pageSize).ToList();
+            var token = matching.Count > pageSize ? Convert.ToBase64String(Encoding.UTF8.GetBytes(page[^1].Id)) : null;
+            return Task.FromResult(new JourneyInstancePage([.. page.Select(p => p.Info)], token));
+        }
+    }
+
+    public Task<bool> PurgeAsync(string instanceId, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            return Task.FromResult(_instances.TryGetValue(instanceId, out var instance)
+                && instance.Status is VirtualRuntimeStatus.Completed or VirtualRuntimeStatus.Failed
+                && _instances.Remove(instanceId));
+        }
+    }
+
+    /// <summary>The published view (the custom status), or what the id tells when the instance has published none yet.</summary>
+    private static JourneyInstanceInfo InfoOf(InstanceRecord instance)
+    {
+        var view = instance.CustomStatus is null ? null : Converter.Deserialize<JourneyInstanceView>(instance.CustomStatus);
+        var state = view?.State ?? Minimal(instance);
+        if (instance.Status == VirtualRuntimeStatus.Failed)
+        {
+            state.Status = InstanceStatus.Failed;
+            state.Outcome = instance.FailureMessage;
+        }
+        return new JourneyInstanceInfo(state, view?.History ?? []);
+    }
+
+    private static JourneyInstanceState Minimal(InstanceRecord instance)
+    {
+        var parts = instance.Id.Split(':', 3);
+        return new JourneyInstanceState
+        {
+            InstanceId = instance.Id,
+            JourneyId = parts[0],
+            CustomerId = parts.Length > 1 ? parts[1] : "",
+            EntryKey = parts.Length > 2 ? parts[2] : null,
+            Status = InstanceStatus.Pending,
+            StartedAt = instance.CreatedAt,
+            UpdatedAt = instance.LastUpdatedAt,
+        };
+    }
+
+    // ---- the engine's records --------------------------------------------------------------------------------------
+
+    internal sealed record NextGeneration(string? Input, bool PreserveUnprocessedEvents);
+
+    internal sealed record ActivityOutcome(string? Output, TaskFailureDetails? Failure);
+
+    internal sealed record RaisedEvent(string Name, string? Payload);
+
+    private sealed record Continuation(Execution Execution, SendOrPostCallback Callback, object? State);
+
+    internal sealed class InstanceRecord(string id, string name, string? input, long sequence, DateTimeOffset createdAt)
+    {
+        public string Id { get; } = id;
+        public string Name { get; } = name;
+        public long Sequence { get; } = sequence;
+        public DateTimeOffset CreatedAt { get; } = createdAt;
+        public string? Input { get; set; } = input;
+        public VirtualRuntimeStatus Status { get; set; } = VirtualRuntimeStatus.Pending;
+        public int Generation { get; set; } = 1;
+        public string? Output { get; set; }
+        public string? CustomStatus { get; set; }
+        public string? FailureMessage { get; set; }
+        public DateTimeOffset LastUpdatedAt { get; set; } = createdAt;
+        public Execution? Current { get; set; }
+        /// <summary>Events raised to the instance and not yet delivered to a generation.</summary>
+        public LinkedList<RaisedEvent> Inbox { get; } = new();
+
+        public VirtualInstance Snapshot() => new(Id, Name, Status, Generation, Input, Output, CustomStatus, FailureMessage, CreatedAt, LastUpdatedAt);
+    }
+
+    /// <summary>One generation of an instance: its orchestrator run, waiters, delivered-but-unclaimed events and timers.</summary>
+    internal sealed class Execution
+    {
+        public Execution(VirtualDurableEngine engine, InstanceRecord instance)
+        {
+            Instance = instance;
+            Context = new ExecutionSynchronizationContext(engine, this);
+            Context.Orchestration = new VirtualOrchestrationContext(engine, this);
+        }
+
+        public InstanceRecord Instance { get; }
+        public ExecutionSynchronizationContext Context { get; }
+        public object? Input { get; set; }
+        public Task<object?>? Run { get; set; }
+        public bool Abandoned { get; set; }
+        public NextGeneration? ContinueAsNew { get; set; }
+        public int NextTaskId { get; set; }
+        public Dictionary<string, Queue<IEventWaiter>> Waiters { get; } = new(StringComparer.OrdinalIgnoreCase);
+        public List<(string Name, string? Payload)> Buffered { get; } = [];
+    }
+
+    /// <summary>Where an execution's awaits resume: posted back to the pump's queue, never run by another thread.</summary>
+    internal sealed class ExecutionSynchronizationContext(VirtualDurableEngine engine, Execution execution) : SynchronizationContext
+    {
+        public VirtualOrchestrationContext Orchestration { get; set; } = null!;
+
+        public override void Post(SendOrPostCallback d, object? state) => engine.Post(execution, d, state);
+
+        public override void Send(SendOrPostCallback d, object? state) =>
+            throw new NotSupportedException("Orchestrator code cannot block on its own thread.");
+
+        public override SynchronizationContext CreateCopy() => this;
+    }
+
+    private sealed class ActivityCall(Execution execution, string name, string? input)
+    {
+        public Execution Execution { get; } = execution;
+        public string Name { get; } = name;
+        public string? Input { get; } = input;
+        public TaskCompletionSource<ActivityOutcome> Completion { get; } = new();
+    }
+
+    private sealed class TimerEntry(VirtualDurableEngine engine, Execution execution, DateTime fireAt, long sequence, CancellationToken token)
+    {
+        public Execution Execution { get; } = execution;
+        public DateTime FireAt { get; } = fireAt;
+        public CancellationToken Token { get; } = token;
+        public long Sequence { get; } = sequence;
+        public TaskCompletionSource Completion { get; } = new();
+        public CancellationTokenRegistration Registration { get; set; }
+        public bool Done { get; set; }
+        public bool CallbackRan { get; set; }
+        public bool CancelledOffThread { get; set; }
+        public bool OffThreadNoticed { get; set; }
+        public bool IsPending => !Done && !Token.IsCancellationRequested && !Execution.Abandoned;
+
+        public void OnCancelled() => engine.OnTimerCancelled(this);
+    }
+
+    internal interface IEventWaiter
+    {
+        void Complete(string? payload);
+    }
+
+    private sealed class EventWaiter<T> : TaskCompletionSource<T>, IEventWaiter
+    {
+        public void Complete(string? payload)
+        {
+            T value;
+            try
+            {
+                value = Converter.Deserialize<T>(payload)!;
+            }
+            catch (Exception e)
+            {
+                TrySetException(e);
+                return;
+            }
+            TrySetResult(value);
+        }
+    }
+}
