@@ -38,6 +38,10 @@ public sealed class JourneyOrchestrator(JourneyInterpreter interpreter, JourneyD
             {
                 await ApplyAsync(run.Start ?? throw new InvalidOperationException("A new instance needs its start."));
             }
+            else
+            {
+                context.SetCustomStatus(JourneyInstanceView.Of(_state, _history)); // a new generation shows its state at once
+            }
             while (!_state!.Status.IsFinished())
             {
                 if (_inputs >= options.InputsPerGeneration)
@@ -82,7 +86,10 @@ public sealed class JourneyOrchestrator(JourneyInterpreter interpreter, JourneyD
             var winner = await Task.WhenAny(_signal, fired);
             if (winner == _signal)
             {
-                await cancel.CancelAsync();
+                // Synchronously: the timer's cancellation callback must run on the orchestrator's thread, in its turn.
+#pragma warning disable CA1849
+                cancel.Cancel();
+#pragma warning restore CA1849
                 return TakeSignal(await _signal);
             }
             // A durable timer can fire up to a second early: never act before the due time.

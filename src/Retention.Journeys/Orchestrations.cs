@@ -15,7 +15,9 @@ public sealed class MessageDeliveryOrchestrator(JourneyOrchestrationOptions opti
 {
     private const int MaxDeferrals = 100;
 
-    public static string InstanceIdOf(SendMessage send) => $"delivery:{send.SendKey}";
+    public const string InstancePrefix = "delivery:";
+
+    public static string InstanceIdOf(SendMessage send) => InstancePrefix + send.SendKey;
 
     public override async Task<string> RunAsync(TaskOrchestrationContext context, DeferredDelivery input)
     {

@@ -2,15 +2,16 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
+using Retention.Journeys;
 using Retention.Storage;
-using Retention.Storage.Engine;
-using Retention.Storage.Work;
+using Retention.Testing.Durable;
 
 namespace Retention.Testing;
 
 /// <summary>
 /// The real host in memory, on Azurite, with its own table and queue prefix so tests do not see each other.
-/// With <see cref="VirtualTime"/> the clock is a <see cref="FakeTimeProvider"/> and the test drives the queue itself.
+/// With <see cref="VirtualTime"/> the clock is a <see cref="FakeTimeProvider"/> and the orchestrations run on the
+/// in-memory <see cref="VirtualDurableEngine"/>, which the test drives; otherwise on the real Durable Task engine.
 /// </summary>
 public sealed class RetentionFactory : WebApplicationFactory<Program>
 {
@@ -30,15 +31,14 @@ public sealed class RetentionFactory : WebApplicationFactory<Program>
             ["Retention:Storage:Prefix"] = Prefix,
             ["Retention:Storage:ConnectionString"] = TestStorage.ConnectionString,
             ["Retention:JourneysPath"] = _journeys.Path,
-            ["Retention:RunPollers"] = virtualTime ? "false" : "true",
+            ["Retention:RunWorker"] = virtualTime ? "false" : "true",
             ["Retention:DefaultTimeZone"] = "Asia/Shanghai",
         };
-        if (virtualTime)
+        if (!virtualTime)
         {
-            // Azurite hides messages in real time, so under virtual time every timer is visible at once and hops until due.
-            _settings["extensions:queues:MaxTimerHop"] = "00:00:00";
-            _settings["extensions:queues:TimerHoldLimit"] = "00:00:00";
-            _settings["extensions:queues:VisibilityTimeout"] = "00:00:00";
+            // Seconds-long end-to-end waits: poll idle queues every second, and fewer partitions to create per test hub.
+            _settings["extensions:durableTask:storageProvider:partitionCount"] = "2";
+            _settings["extensions:durableTask:storageProvider:maxQueuePollingInterval"] = "00:00:01";
         }
         foreach (var (key, value) in settings ?? [])
         {
@@ -61,27 +61,14 @@ public sealed class RetentionFactory : WebApplicationFactory<Program>
         return client;
     }
 
-    /// <summary>Processes queued work until nothing is left but timers that are not yet due.</summary>
-    public async Task RunUntilIdleAsync(int maxRounds = 200)
-    {
-        var poller = Get<QueuePoller>();
-        for (var round = 0; round < maxRounds; round++)
-        {
-            var outcomes = await poller.DrainOnceAsync(CancellationToken.None);
-            if (outcomes.All(o => o == WorkOutcome.Hopped))
-            {
-                return;
-            }
-        }
-        throw new InvalidOperationException($"The queue was still busy after {maxRounds} rounds.");
-    }
+    /// <summary>The in-memory engine of a virtual-time host.</summary>
+    public VirtualDurableEngine Engine => VirtualTime ? Get<VirtualDurableEngine>() : throw new InvalidOperationException("Only a virtual-time host has the in-memory engine.");
 
-    /// <summary>Moves virtual time on, then runs whatever fell due.</summary>
-    public async Task AdvanceAsync(TimeSpan by)
-    {
-        Clock.Advance(by);
-        await RunUntilIdleAsync();
-    }
+    /// <summary>Runs every orchestration and activity that can move until only timers not yet due are left.</summary>
+    public Task RunUntilIdleAsync() => Engine.RunUntilIdleAsync();
+
+    /// <summary>Moves virtual time on, stopping at each timer on the way, so every step runs at its due time.</summary>
+    public Task AdvanceAsync(TimeSpan by) => Engine.AdvanceToAsync(Clock.GetUtcNow() + by);
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
@@ -92,7 +79,12 @@ public sealed class RetentionFactory : WebApplicationFactory<Program>
         }
         if (VirtualTime)
         {
-            builder.ConfigureServices(services => services.AddSingleton<TimeProvider>(Clock));
+            builder.ConfigureServices(services =>
+            {
+                services.AddSingleton<TimeProvider>(Clock);
+                services.AddSingleton(sp => new VirtualDurableEngine(sp, Clock));
+                services.AddSingleton<IJourneyInstances>(sp => sp.GetRequiredService<VirtualDurableEngine>());
+            });
         }
     }
 

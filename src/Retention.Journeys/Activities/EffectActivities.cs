@@ -21,7 +21,7 @@ public sealed class SendMessageActivity(IMessageSender sender, IJourneyInstances
         var outcome = await sender.SendAsync(input, CancellationToken.None);
         metrics.MessageDispatched(input.Channel, outcome.Status);
         logger.SendDispatched(input.SendKey, input.CustomerId, outcome.Status, outcome.Detail);
-        if (outcome is { Status: SendStatus.Deferred, DeferredUntil: { } until } && context.Name != JourneyTasks.MessageDelivery)
+        if (outcome is { Status: SendStatus.Deferred, DeferredUntil: { } until } && !context.InstanceId.StartsWith(MessageDeliveryOrchestrator.InstancePrefix, StringComparison.Ordinal))
         {
             await instances.StartAsync(JourneyTasks.MessageDelivery, MessageDeliveryOrchestrator.InstanceIdOf(input), new DeferredDelivery(input, until), CancellationToken.None);
         }

@@ -49,13 +49,19 @@ public sealed class DurableTaskEngine : IJourneyInstances, IAsyncDisposable
             MaxConcurrentTaskActivityWorkItems = settings.MaxConcurrentActivityFunctions,
             MaxConcurrentTaskOrchestrationWorkItems = settings.MaxConcurrentOrchestratorFunctions,
             // Two processes on one machine must not share a lease owner.
-            WorkerId = $"{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid():N}"[..Math.Min(60, Environment.MachineName.Length + 42)],
+            WorkerId = WorkerIdentity(),
             LoggerFactory = loggers,
         });
         _client = new TaskHubClient(_service, new ShimDataConverter(), loggers);
     }
 
     public string TaskHubName { get; }
+
+    private static string WorkerIdentity()
+    {
+        var id = $"{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid():N}";
+        return id.Length > 60 ? id[^60..] : id;
+    }
 
     /// <summary>True once the worker has started and until it stops: the health check.</summary>
     public bool IsRunning => _worker is not null;

@@ -37,6 +37,7 @@ public sealed class JourneyRouter(
     {
         // Index first (inside each start), then signal the index: an instance this event starts ignores it as its trigger.
         System.Text.Json.Nodes.JsonObject? profile = null;
+        var startedNow = new HashSet<string>(StringComparer.Ordinal);
         foreach (var journey in catalog.Active)
         {
             if (journey.Trigger is not EventTrigger trigger || trigger.Event != received.Type)
@@ -52,10 +53,14 @@ public sealed class JourneyRouter(
                     continue;
                 }
             }
-            await StartAsync(journey, received, cancellationToken);
+            if (await StartAsync(journey, received, cancellationToken) is Started started)
+            {
+                startedNow.Add(started.InstanceId); // it carries this event as its trigger
+            }
         }
         var signal = JourneySignal.Of(received);
         await Task.WhenAll((await index.ListAsync(received.CustomerId, activeOnly: true, cancellationToken))
+            .Where(entry => !startedNow.Contains(entry.InstanceId))
             .Select(entry => instances.SignalAsync(entry.InstanceId, signal, cancellationToken)));
     }
 

@@ -1,0 +1,94 @@
+using System.Collections.Concurrent;
+using System.Text.Json.Nodes;
+using Retention.Core.Events;
+using Retention.Core.Ports;
+using Retention.Core.Runtime;
+using Retention.Journeys;
+
+namespace Retention.Journeys.Tests;
+
+/// <summary>A send as the provider saw it, with the virtual time it happened at.</summary>
+internal sealed record Dispatch(SendMessage Message, DateTimeOffset At, SendStatus Status);
+
+/// <summary>Sends by recording; answers with the scripted outcomes first, then Sent.</summary>
+internal sealed class FakeMessageSender(TimeProvider clock) : IMessageSender
+{
+    private readonly ConcurrentQueue<Dispatch> _dispatches = new();
+
+    public ConcurrentQueue<SendOutcome> Script { get; } = new();
+
+    private int _failuresLeft;
+
+    public IReadOnlyList<Dispatch> Dispatches => [.. _dispatches];
+
+    /// <summary>The next this many sends throw, as an unreachable provider would.</summary>
+    public int FailuresLeft { set => _failuresLeft = value; }
+
+    public Task<SendOutcome> SendAsync(SendMessage message, CancellationToken cancellationToken)
+    {
+        if (Interlocked.Decrement(ref _failuresLeft) >= 0)
+        {
+            throw new InvalidOperationException("the provider is unreachable");
+        }
+        var outcome = Script.TryDequeue(out var scripted) ? scripted : new SendOutcome(SendStatus.Sent, $"msg-{_dispatches.Count + 1}", null);
+        _dispatches.Enqueue(new Dispatch(message, clock.GetUtcNow(), outcome.Status));
+        return Task.FromResult(outcome);
+    }
+}
+
+internal sealed class FakeTaskSink : ITaskSink
+{
+    public ConcurrentQueue<CreateTask> Created { get; } = new();
+
+    public Task CreateAsync(CreateTask task, CancellationToken cancellationToken)
+    {
+        Created.Enqueue(task);
+        return Task.CompletedTask;
+    }
+}
+
+internal sealed class FakeCustomerProfiles : ICustomerProfiles
+{
+    public ConcurrentQueue<UpdateCustomer> Updates { get; } = new();
+
+    public Task<JsonObject?> GetAsync(string customerId, CancellationToken cancellationToken) => Task.FromResult<JsonObject?>(null);
+
+    public Task ApplyAsync(UpdateCustomer update, CancellationToken cancellationToken)
+    {
+        Updates.Enqueue(update);
+        return Task.CompletedTask;
+    }
+}
+
+internal sealed class FakeCustomerEventSink : ICustomerEventSink
+{
+    public ConcurrentQueue<CustomerEvent> Accepted { get; } = new();
+
+    public Task AcceptAsync(CustomerEvent customerEvent, CancellationToken cancellationToken)
+    {
+        Accepted.Enqueue(customerEvent);
+        return Task.CompletedTask;
+    }
+}
+
+internal sealed class FakeInstanceIndex : IInstanceIndex
+{
+    public ConcurrentQueue<FinishedInstance> Finished { get; } = new();
+
+    public Task MarkFinishedAsync(FinishedInstance finished, CancellationToken cancellationToken)
+    {
+        Finished.Enqueue(finished);
+        return Task.CompletedTask;
+    }
+}
+
+internal sealed class FakeScheduledWorkRunner : IScheduledWorkRunner
+{
+    public ConcurrentQueue<ScheduledWork> Ran { get; } = new();
+
+    public Task RunAsync(ScheduledWork work, CancellationToken cancellationToken)
+    {
+        Ran.Enqueue(work);
+        return Task.CompletedTask;
+    }
+}

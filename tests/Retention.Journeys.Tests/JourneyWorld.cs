@@ -1,0 +1,119 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+using Retention.Core.Definitions;
+using Retention.Core.Events;
+using Retention.Core.Ports;
+using Retention.Core.Runtime;
+using Retention.Testing.Durable;
+
+namespace Retention.Journeys.Tests;
+
+/// <summary>
+/// The journeys' orchestrations and activities on the virtual engine, with every port in memory and time at
+/// <see cref="T0"/> until a test advances it.
+/// </summary>
+internal sealed class JourneyWorld : IDisposable
+{
+    public static readonly DateTimeOffset T0 = new(2026, 3, 2, 9, 0, 0, TimeSpan.Zero);
+
+    private readonly ServiceProvider _provider;
+    private int _events;
+
+    public JourneyWorld(int inputsPerGeneration = 40, OffThreadContinuations offThread = OffThreadContinuations.Fail)
+    {
+        Clock = new FakeTimeProvider(T0);
+        Sender = new FakeMessageSender(Clock);
+        var services = new ServiceCollection();
+        services.AddSingleton<IMessageSender>(Sender);
+        services.AddSingleton<ITaskSink>(Tasks);
+        services.AddSingleton<ICustomerProfiles>(Profiles);
+        services.AddSingleton<ICustomerEventSink>(Emitted);
+        services.AddSingleton<IInstanceIndex>(Index);
+        services.AddSingleton<IScheduledWorkRunner>(Work);
+        services.AddSingleton(typeof(ILogger<>), typeof(NullLogger<>));
+        services.AddSingleton<TimeProvider>(Clock);
+        services.AddJourneyOrchestrations();
+        // Registered after AddJourneyOrchestrations, so it is the one resolved.
+        services.AddSingleton(sp => new JourneyOrchestrationOptions { InputsPerGeneration = inputsPerGeneration, Metrics = sp.GetRequiredService<JourneyMetrics>() });
+        services.AddSingleton(new JourneyInterpreter(InterpreterSettings.Default));
+        services.AddSingleton(sp => new VirtualDurableEngine(sp, Clock) { OffThreadContinuations = offThread });
+        services.AddSingleton<IJourneyInstances>(sp => sp.GetRequiredService<VirtualDurableEngine>());
+        _provider = services.BuildServiceProvider();
+        Engine = _provider.GetRequiredService<VirtualDurableEngine>();
+    }
+
+    public FakeTimeProvider Clock { get; }
+    public VirtualDurableEngine Engine { get; }
+    public FakeMessageSender Sender { get; }
+    public FakeTaskSink Tasks { get; } = new();
+    public FakeCustomerProfiles Profiles { get; } = new();
+    public FakeCustomerEventSink Emitted { get; } = new();
+    public FakeInstanceIndex Index { get; } = new();
+    public FakeScheduledWorkRunner Work { get; } = new();
+
+    public const string Templates = """{ "hello": { "sms": { "en": "Hello" } }, "later": { "sms": { "en": "Later" } }, "bye": { "sms": { "en": "Bye" } } }""";
+
+    /// <summary>A journey triggered by a sale, its steps given as JSON array items.</summary>
+    public static string Journey(string steps, string start = "a") => $$"""
+        { "id": "test-journey", "name": "Test", "trigger": { "type": "event", "event": "sale.completed" },
+          "start": "{{start}}", "steps": [ {{steps}} ], "templates": {{Templates}} }
+        """;
+
+    public static JourneyDefinition Read(string json, int version)
+    {
+        var read = new JourneyDefinitionReader().Read(json);
+        Assert.True(read.IsValid, string.Join("\n", read.Errors.Select(e => $"{e.Path} {e.Message}")));
+        return read.Definition! with { Version = version };
+    }
+
+    public static JsonObject Customer(string id) => new()
+    {
+        ["customerId"] = id, ["name"] = "Ann", ["phone"] = "+8613800138000", ["timeZone"] = "UTC",
+        ["attributes"] = new JsonObject(), ["tags"] = new JsonArray(),
+    };
+
+    public CustomerEvent Event(string type, string customerId = "C1", JsonObject? data = null) =>
+        new($"e{++_events}", "test", type, Clock.GetUtcNow(), customerId, data ?? []);
+
+    /// <summary>Starts an instance of the journey for a customer's sale, as the router would, without running it.</summary>
+    public async Task<string> EnterAsync(string json, string customerId = "C1", int version = 1)
+    {
+        var trigger = Event(KnownEventTypes.SaleCompleted, customerId, new JsonObject { ["customerId"] = customerId, ["saleId"] = "S-" + customerId });
+        var enter = Assert.IsType<Enter>(EntryPolicy.Decide(Read(json, version), trigger, null, Clock.GetUtcNow()));
+        var start = new StartInstance(enter.InstanceId, enter.EntryKey, trigger, Customer(customerId), []);
+        Assert.True(await Engine.StartAsync(JourneyTasks.Journey, enter.InstanceId, new JourneyRun(json, version, start, null, null), CancellationToken.None));
+        return enter.InstanceId;
+    }
+
+    /// <summary>Starts an instance and runs it until it waits.</summary>
+    public async Task<string> StartAsync(string json, string customerId = "C1", int version = 1)
+    {
+        var id = await EnterAsync(json, customerId, version);
+        await Engine.RunUntilIdleAsync();
+        return id;
+    }
+
+    public Task RaiseAsync(string instanceId, string type, JsonObject? data = null) =>
+        Engine.SignalAsync(instanceId, JourneySignal.Of(Event(type, CustomerOf(instanceId), data)), CancellationToken.None);
+
+    public Task SignalAsync(string instanceId, SignalKind kind, string reason) =>
+        Engine.SignalAsync(instanceId, new JourneySignal(kind, Reason: reason), CancellationToken.None);
+
+    private static string CustomerOf(string instanceId) => instanceId.Split(':')[1];
+
+    public async Task<JourneyInstanceInfo> InfoAsync(string instanceId) =>
+        await Engine.GetAsync(instanceId, CancellationToken.None) ?? throw new InvalidOperationException($"No instance {instanceId}.");
+
+    public async Task<JourneyInstanceState> StateAsync(string instanceId) => (await InfoAsync(instanceId)).State;
+
+    /// <summary>The engine's failure, if any, so a failed assertion says why the instance stopped.</summary>
+    public string Why(string instanceId) => Engine.Inspect(instanceId) is { } i ? $"{i.Status} {i.FailureMessage}" : "no instance";
+
+    public static string Stamp(DateTimeOffset at) => at.ToString("O", CultureInfo.InvariantCulture);
+
+    public void Dispose() => _provider.Dispose();
+}
