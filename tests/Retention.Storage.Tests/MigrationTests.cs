@@ -4,8 +4,8 @@ using Retention.Core.Events;
 using Retention.Core.Ports;
 using Retention.Core.Runtime;
 using Retention.Storage.Customers;
-using Retention.Storage.Engine;
-using Retention.Storage.Instances;
+using Retention.Journeys;
+using Retention.Storage.Routing;
 using Retention.Storage.Journeys;
 using Retention.Testing;
 
@@ -36,7 +36,7 @@ public sealed class PublishingWithInstancesInFlight : IDisposable
     {
         var journey = _host.Get<IJourneyCatalog>().Active.Single(j => j.Id == "moving");
         var trigger = new CustomerEvent("e1", "test", "sale.completed", _host.Now, "M1", new JsonObject { ["customerId"] = "M1" });
-        var id = Assert.IsType<Started>(await _host.Get<JourneyEngine>().StartAsync(journey, trigger, CancellationToken.None)).InstanceId;
+        var id = Assert.IsType<Started>(await _host.Get<JourneyRouter>().StartAsync(journey, trigger, CancellationToken.None)).InstanceId;
         await _host.RunUntilIdleAsync();
         return id;
     }
@@ -44,10 +44,12 @@ public sealed class PublishingWithInstancesInFlight : IDisposable
     private async Task<PublishOutcome> PublishAsync(string json, InFlightChoice choice, Dictionary<string, string>? mapping = null, string? outcome = null)
     {
         await _host.Get<JourneyDrafts>().SaveAsync("moving", json, "test", CancellationToken.None);
-        return await _host.Get<JourneyPublisher>().PublishAsync("moving", new PublishRequest(choice, mapping ?? [], outcome), "test", CancellationToken.None);
+        var published = await _host.Get<JourneyPublisher>().PublishAsync("moving", new PublishRequest(choice, mapping ?? [], outcome), "test", CancellationToken.None);
+        await _host.RunUntilIdleAsync(); // the migration signals each instance, which moves itself
+        return published;
     }
 
-    private async Task<JourneyInstanceState> StateAsync(string id) => (await _host.Get<InstanceStore>().GetAsync(id, CancellationToken.None))!.State;
+    private async Task<JourneyInstanceState> StateAsync(string id) => (await _host.Get<IJourneyInstances>().GetAsync(id, CancellationToken.None))!.State;
 
     private async Task<List<string>> SentAsync() =>
         [.. (await _host.Get<DevOutboxStore>().ListAsync(null, null, null, 100, CancellationToken.None)).Select(m => m.Body)];
@@ -70,7 +72,7 @@ public sealed class PublishingWithInstancesInFlight : IDisposable
         Assert.Equal(["from version two"], await SentAsync());
         var done = await StateAsync(id);
         Assert.Equal((InstanceStatus.Completed, 2), (done.Status, done.Version));
-        var history = await _host.Get<InstanceStore>().HistoryAsync(id, 100, CancellationToken.None);
+        var history = (await _host.Get<IJourneyInstances>().GetAsync(id, CancellationToken.None))!.History;
         Assert.Single(history, h => h.Kind == "timer-fired");
         Assert.Contains(history, h => h.Kind == "migrated" && h.StepId == "w2");
 

@@ -4,7 +4,7 @@ using Retention.Core.Customers;
 using Retention.Core.Events;
 using Retention.Storage.Customers;
 using Retention.Storage.Ingest;
-using Retention.Storage.Instances;
+using Retention.Storage.Routing;
 using Retention.Storage.Scheduling;
 using Retention.Testing;
 

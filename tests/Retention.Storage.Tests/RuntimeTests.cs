@@ -3,15 +3,18 @@ using Retention.Channels.DevOutbox;
 using Retention.Core.Events;
 using Retention.Core.Ports;
 using Retention.Core.Runtime;
-using Retention.Storage.Engine;
+using Retention.Journeys;
+using Retention.Storage.Durable;
 using Retention.Storage.Ingest;
-using Retention.Storage.Instances;
-using Retention.Storage.Work;
+using Retention.Storage.Routing;
 using Retention.Testing;
 
 namespace Retention.Storage.Tests;
 
-/// <summary>The durable runtime on Azurite under virtual time: the invariants of DESIGN.md.</summary>
+/// <summary>
+/// The journey orchestrator and its activities on Azurite under virtual time (the in-memory engine runs the real
+/// orchestrator classes): the invariants of DESIGN.md that the driver, not the engine, must keep.
+/// </summary>
 public sealed class JourneyRuntimeOnAzurite : IDisposable
 {
     private const string TwoTimers = """
@@ -33,8 +36,7 @@ public sealed class JourneyRuntimeOnAzurite : IDisposable
             { "id": "no", "type": "exit", "outcome": "silent" } ] }
         """;
 
-    private readonly RetentionFactory _host = new(virtualTime: true, [TwoTimers, Survey],
-        new() { ["extensions:queues:MaxDequeueCount"] = "2" });
+    private readonly RetentionFactory _host = new(virtualTime: true, [TwoTimers, Survey]);
 
     public JourneyRuntimeOnAzurite()
     {
@@ -53,44 +55,47 @@ public sealed class JourneyRuntimeOnAzurite : IDisposable
         var trigger = new CustomerEvent(Guid.NewGuid().ToString("N"), "test", KnownEventTypes.SaleCompleted, _host.Now, customerId,
             new JsonObject { ["customerId"] = customerId, ["saleId"] = saleId });
         var journey = _host.Get<IJourneyCatalog>().Active.Single(j => j.Id == journeyId);
-        var started = await _host.Get<JourneyEngine>().StartAsync(journey, trigger, CancellationToken.None);
+        var started = await _host.Get<JourneyRouter>().StartAsync(journey, trigger, CancellationToken.None);
+        await _host.RunUntilIdleAsync();
         return Assert.IsType<Started>(started).InstanceId;
     }
 
     private async Task<JourneyInstanceState> StateAsync(string instanceId) =>
-        (await _host.Get<InstanceStore>().GetAsync(instanceId, CancellationToken.None))!.State;
+        (await _host.Get<IJourneyInstances>().GetAsync(instanceId, CancellationToken.None))!.State;
 
     private async Task<IReadOnlyList<HistoryEntry>> HistoryAsync(string instanceId) =>
-        await _host.Get<InstanceStore>().HistoryAsync(instanceId, 1000, CancellationToken.None);
+        (await _host.Get<IJourneyInstances>().GetAsync(instanceId, CancellationToken.None))!.History;
 
     private async Task<int> SentAsync(string instanceId) =>
         (await _host.Get<DevOutboxStore>().ListAsync(null, null, null, 10_000, CancellationToken.None)).Count(m => m.InstanceId == instanceId);
 
     [Fact]
-    public async Task ATimerFiresOnceEvenWhenItsMessageIsDeliveredTwice()
+    public async Task ASendActivityRunTwiceSendsOnce()
     {
         var id = await StartAsync("two-timers", "S1");
-        var timer = (await StateAsync(id)).Timer!;
-        await _host.Get<WorkQueue>().EnqueueAsync(new TimerMessage(id, timer.Token, timer.DueAt)); // a redelivered copy
         await _host.AdvanceAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(1, await SentAsync(id));
+        var sent = await _host.Get<DevOutboxStore>().ListAsync(null, null, null, 10, CancellationToken.None);
+        var send = new SendMessage($"{id}/s1/1", StableHash.Uuid($"{id}/s1/1"), _host.Now, id, "two-timers", 1, "s1", "C1",
+            Core.Definitions.MessageChannel.Sms, Core.Definitions.MessageCategory.Service, "t",
+            new JsonObject { ["customer"] = new JsonObject { ["name"] = "Ann", ["phone"] = "+8613800138000" } });
 
-        Assert.Single(await HistoryAsync(id), h => h.Kind == "timer-fired");
+        // An activity retried after a crash: the same key finds its claim marked sent and does nothing.
+        var again = await _host.Get<IMessageSender>().SendAsync(send, CancellationToken.None);
+
+        Assert.Equal(SendStatus.Duplicate, again.Status);
         Assert.Equal(1, await SentAsync(id));
     }
 
     [Fact]
-    public async Task AFortyDayTimerHopsUntilItIsDueAndThenFiresOnce()
+    public async Task AFortyDayWaitFiresOnceAtItsDueTime()
     {
         var id = await StartAsync("two-timers", "S2");
         await _host.AdvanceAsync(TimeSpan.FromSeconds(10));
         Assert.Equal("w2", (await StateAsync(id)).CurrentStepId);
+        var due = (await StateAsync(id)).Timer!.DueAt;
 
-        for (var day = 0; day < 36; day += 6)
-        {
-            await _host.AdvanceAsync(TimeSpan.FromDays(6));
-            Assert.Equal(InstanceStatus.Waiting, (await StateAsync(id)).Status);
-        }
-        await _host.AdvanceAsync(TimeSpan.FromDays(4) - TimeSpan.FromSeconds(1));
+        await _host.AdvanceAsync(TimeSpan.FromDays(40) - TimeSpan.FromSeconds(1));
         Assert.Equal(InstanceStatus.Waiting, (await StateAsync(id)).Status);
         Assert.Equal(1, await SentAsync(id));
         await _host.AdvanceAsync(TimeSpan.FromSeconds(1));
@@ -98,23 +103,26 @@ public sealed class JourneyRuntimeOnAzurite : IDisposable
         Assert.Equal(InstanceStatus.Completed, (await StateAsync(id)).Status);
         Assert.Equal(2, (await HistoryAsync(id)).Count(h => h.Kind == "timer-fired"));
         Assert.Equal(2, await SentAsync(id));
+        Assert.Equal(due, (await _host.Get<DevOutboxStore>().ListAsync(null, null, null, 10, CancellationToken.None)).Where(m => m.InstanceId == id).Max(m => m.SentAt));
     }
 
     [Fact]
-    public void AQueueMessageIsNeverHiddenForMoreThanSixDays()
+    public void NoDurableTimerIsLongerThanAQueueMessageCanBeHidden()
     {
-        var production = new QueueOptions();
-        Assert.Equal(TimeSpan.FromDays(6), production.MaxTimerHop);
-        Assert.True(production.MaxTimerHop < TimeSpan.FromDays(7));
+        var production = new DurableTaskSettings();
+        Assert.True(production.MaximumTimerInterval < TimeSpan.FromDays(7));
+        production.Validate();
+        Assert.Throws<InvalidOperationException>(() => new DurableTaskSettings { MaximumTimerInterval = TimeSpan.FromDays(10) }.Validate());
     }
 
     [Fact]
     public async Task ConcurrentEventsForOneInstanceAreAllKept()
     {
         var id = await StartAsync("survey", "S3");
-        var engine = _host.Get<JourneyEngine>();
+        var instances = _host.Get<IJourneyInstances>();
         var events = Enumerable.Range(0, 16).Select(i => new CustomerEvent($"e{i}", "test", "survey.answered", _host.Now, "C1", new JsonObject { ["score"] = i }));
-        await Task.WhenAll(events.Select(e => Task.Run(() => engine.ApplyAsync(id, new EventReceived(e), CancellationToken.None))));
+        await Task.WhenAll(events.Select(e => Task.Run(() => instances.SignalAsync(id, JourneySignal.Of(e), CancellationToken.None))));
+        await _host.RunUntilIdleAsync();
 
         var state = await StateAsync(id);
         Assert.Equal(16, state.Buffered.Count);
@@ -147,65 +155,20 @@ public sealed class JourneyRuntimeOnAzurite : IDisposable
     }
 
     [Fact]
-    public async Task AnOutboxLeftByACrashIsCarriedOutOnceBeforeTheNextInput()
+    public async Task AnInstanceWhoseStepCannotRunFailsVisiblyAndOthersGoOn()
     {
-        var id = await StartAsync("two-timers", "S6");
-        var store = _host.Get<InstanceStore>();
-        var stored = (await store.GetAsync(id, CancellationToken.None))!;
-        var journey = await _host.Get<IJourneyCatalog>().GetAsync("two-timers", stored.State.Version, CancellationToken.None);
-        // Commit the timer's step as a crashed worker would: state and outbox written, nothing dispatched.
-        var result = _host.Get<JourneyInterpreter>().Interpret(journey!, stored.State, new TimerFired(stored.State.Timer!.Token), stored.State.Timer.DueAt);
-        Assert.NotNull(await store.CommitAsync(stored, result, CancellationToken.None));
-        Assert.Equal(0, await SentAsync(id));
+        var broken = await StartAsync("survey", "S8");
+        var healthy = await StartAsync("survey", "S9");
+        // A signal the instance cannot apply (a migration to a definition that does not read) fails it alone.
+        await _host.Get<IJourneyInstances>().SignalAsync(broken, new JourneySignal(SignalKind.Migrate, Definition: "{}", Version: 2,
+            Mapping: new Dictionary<string, string>()), CancellationToken.None);
+        await _host.AdvanceAsync(TimeSpan.FromHours(1));
 
-        await _host.Get<JourneyEngine>().ApplyAsync(id, new EventReceived(new CustomerEvent("x", "test", "unrelated.thing", _host.Now, "C1", [])), CancellationToken.None);
-        await _host.Get<JourneyEngine>().ApplyAsync(id, new EventReceived(new CustomerEvent("y", "test", "unrelated.thing", _host.Now, "C1", [])), CancellationToken.None);
-
-        Assert.Equal(1, await SentAsync(id));
-        Assert.Empty((await store.GetAsync(id, CancellationToken.None))!.Outbox);
-    }
-
-    [Fact]
-    public async Task ACommitWithAStaleETagIsRefused()
-    {
-        var id = await StartAsync("survey", "S7");
-        var store = _host.Get<InstanceStore>();
-        var stored = (await store.GetAsync(id, CancellationToken.None))!;
-        var journey = await _host.Get<IJourneyCatalog>().GetAsync("survey", stored.State.Version, CancellationToken.None);
-        var interpreter = _host.Get<JourneyInterpreter>();
-        var first = interpreter.Interpret(journey!, stored.State, new SuspendInstance("a"), _host.Now);
-        var second = interpreter.Interpret(journey!, stored.State, new TerminateInstance("b"), _host.Now);
-
-        Assert.NotNull(await store.CommitAsync(stored, first, CancellationToken.None));
-        Assert.Null(await store.CommitAsync(stored, second, CancellationToken.None));
-        Assert.Equal(InstanceStatus.Suspended, (await StateAsync(id)).Status);
-    }
-
-    [Fact]
-    public async Task APoisonMessageIsKeptAndVisible()
-    {
-        var queue = _host.Get<WorkQueue>();
-        await _host.Get<StorageAccount>().Queue(StorageAccount.WorkQueueName).SendMessageAsync("not json");
-        await _host.RunUntilIdleAsync();
-
-        var poison = await queue.PeekPoisonAsync(CancellationToken.None);
-        Assert.Contains(poison, m => m.Body.ToString() == "not json");
-    }
-
-    [Fact]
-    public async Task WorkThatKeepsFailingMovesToThePoisonQueueAfterMaxDequeueCount()
-    {
-        var id = await StartAsync("survey", "S8");
-        // Break the instance's pinned version, so every attempt to apply a timer throws.
-        var stored = (await _host.Get<InstanceStore>().GetAsync(id, CancellationToken.None))!;
-        stored.State.Version = 999;
-        var broken = new InterpretResult(stored.State, [], [], true);
-        await _host.Get<InstanceStore>().CommitAsync(stored, broken, CancellationToken.None);
-        await _host.Get<WorkQueue>().EnqueueAsync(new TimerMessage(id, stored.State.Timer!.Token, _host.Now));
-
-        await _host.RunUntilIdleAsync();
-
-        var poison = await _host.Get<WorkQueue>().PeekPoisonAsync(CancellationToken.None);
-        Assert.Contains(poison, m => m.Body.ToString().Contains(id, StringComparison.Ordinal));
+        var failed = await StateAsync(broken);
+        Assert.Equal(InstanceStatus.Failed, failed.Status);
+        Assert.False(string.IsNullOrEmpty(failed.Outcome));
+        Assert.Equal("ask", (await StateAsync(healthy)).CurrentStepId);
+        var listed = await _host.Get<IJourneyInstances>().QueryAsync("survey", InstanceStatus.Failed, 10, null, CancellationToken.None);
+        Assert.Equal([broken], listed.Items.Select(i => i.State.InstanceId));
     }
 }

@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 using Retention.Storage.Customers;
-using Retention.Storage.Instances;
+using Retention.Storage.Routing;
 using Retention.Storage.Scheduling;
 using Retention.Testing;
 

@@ -4,8 +4,8 @@ using Retention.Core.Definitions;
 using Retention.Core.Events;
 using Retention.Core.Ports;
 using Retention.Storage.Customers;
-using Retention.Storage.Engine;
-using Retention.Storage.Instances;
+using Retention.Journeys;
+using Retention.Storage.Routing;
 using Retention.Storage.Journeys;
 using Retention.Testing;
 
@@ -36,7 +36,7 @@ public sealed class PublishingANewVersion : IDisposable
     {
         var journey = _host.Get<IJourneyCatalog>().Active.Single(j => j.Id == "pinned");
         var trigger = new CustomerEvent(eventId, "test", "sale.completed", _host.Now, "P1", new JsonObject { ["customerId"] = "P1" });
-        return Assert.IsType<Started>(await _host.Get<JourneyEngine>().StartAsync(journey, trigger, CancellationToken.None)).InstanceId;
+        return Assert.IsType<Started>(await _host.Get<JourneyRouter>().StartAsync(journey, trigger, CancellationToken.None)).InstanceId;
     }
 
     [Fact]
@@ -50,7 +50,7 @@ public sealed class PublishingANewVersion : IDisposable
 
         await _host.AdvanceAsync(TimeSpan.FromHours(1));
 
-        var instances = _host.Get<InstanceStore>();
+        var instances = _host.Get<IJourneyInstances>();
         Assert.Equal(1, (await instances.GetAsync(onOne, CancellationToken.None))!.State.Version);
         Assert.Equal(2, (await instances.GetAsync(onTwo, CancellationToken.None))!.State.Version);
         var sent = await _host.Get<DevOutboxStore>().ListAsync(null, null, null, 100, CancellationToken.None);
