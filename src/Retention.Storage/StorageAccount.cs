@@ -3,7 +3,6 @@ using Azure.Core.Pipeline;
 using Azure.Data.Tables;
 using Azure.Identity;
 using Azure.Storage.Blobs;
-using Azure.Storage.Queues;
 
 namespace Retention.Storage;
 
@@ -58,39 +57,32 @@ public sealed class StorageAccount
     {
         Prefix = options.Prefix.ToLowerInvariant();
         var tableOptions = new TableClientOptions();
-        var queueOptions = new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 };
         var blobOptions = new BlobClientOptions();
         if (observer is not null)
         {
             tableOptions.AddPolicy(observer, HttpPipelinePosition.PerRetry);
-            queueOptions.AddPolicy(observer, HttpPipelinePosition.PerRetry);
             blobOptions.AddPolicy(observer, HttpPipelinePosition.PerRetry);
         }
         if (options.UsesIdentity)
         {
-            var (table, queue, blob) = options.IdentityEndpoints();
+            var (table, _, blob) = options.IdentityEndpoints();
             credential ??= new DefaultAzureCredential();
             Tables = new TableServiceClient(table, credential, tableOptions);
-            Queues = new QueueServiceClient(queue, credential, queueOptions);
             Blobs = new BlobServiceClient(blob, credential, blobOptions);
         }
         else
         {
             var connection = options.ConnectionString is { Length: > 0 } configured ? configured : StorageOptions.DevelopmentConnectionString;
             Tables = new TableServiceClient(connection, tableOptions);
-            Queues = new QueueServiceClient(connection, queueOptions);
             Blobs = new BlobServiceClient(connection, blobOptions);
         }
     }
 
     public string Prefix { get; }
     public TableServiceClient Tables { get; }
-    public QueueServiceClient Queues { get; }
     public BlobServiceClient Blobs { get; }
 
     public TableClient Table(string name) => Tables.GetTableClient(Prefix + name);
-
-    public QueueClient Queue(string name) => Queues.GetQueueClient(Prefix + name);
 
     public BlobContainerClient Container(string name) => Blobs.GetBlobContainerClient(Prefix + name);
 

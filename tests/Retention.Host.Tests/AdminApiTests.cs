@@ -124,11 +124,17 @@ public sealed class AdminApi : IDisposable
     }
 
     [Fact]
-    public async Task ListsPoisonMessages()
+    public async Task ListsFailedInstancesWithTheirReason()
     {
-        await _host.Get<Retention.Storage.StorageAccount>().Queue(Retention.Storage.StorageAccount.WorkQueueName).SendMessageAsync("garbage");
+        var id = await StartedInstanceAsync("A5");
+        // A migration to a definition that does not read fails the instance: it is kept, with its reason, not retried.
+        await _host.Get<Retention.Journeys.IJourneyInstances>().SignalAsync(id, new Retention.Journeys.JourneySignal(Retention.Journeys.SignalKind.Migrate,
+            Definition: "{}", Version: 9, Mapping: new Dictionary<string, string>()), CancellationToken.None);
         await _host.RunUntilIdleAsync();
-        var poison = await _host.Admin().GetFromJsonAsync<JsonArray>("/api/operations/poison");
-        Assert.Contains(poison!, p => p!["body"]!.GetValue<string>() == "garbage");
+
+        var failed = await _host.Admin().GetFromJsonAsync<JsonArray>("/api/operations/failed");
+        var entry = Assert.Single(failed!, f => f!["instanceId"]!.GetValue<string>() == id);
+        Assert.Contains("does not read", entry!["reason"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal("Failed", (await _host.Admin().GetFromJsonAsync<JsonObject>($"/api/instances/{Uri.EscapeDataString(id)}"))!["status"]!.GetValue<string>());
     }
 }

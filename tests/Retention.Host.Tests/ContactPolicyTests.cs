@@ -184,13 +184,7 @@ public sealed class ContactPoliciesOnEverySend : IDisposable
         var client = throttled.CreateClient();
         await client.PostAsync(Webhooks.Customer("T1"), _host.Now);
         await client.PostAsync(Webhooks.Sale("T1", "S1"), _host.Now);
-        var poller = throttled.Services.GetRequiredService<Retention.Storage.Work.QueuePoller>();
-        async Task Drain()
-        {
-            for (var i = 0; i < 20 && (await poller.DrainOnceAsync(CancellationToken.None)).Any(o => o != Retention.Storage.Engine.WorkOutcome.Hopped); i++)
-            {
-            }
-        }
+        Task Drain() => throttled.Services.GetRequiredService<Retention.Testing.Durable.VirtualDurableEngine>().RunUntilIdleAsync();
         await Drain();
         var log = throttled.Services.GetRequiredService<MessageLog>();
         var deferred = Assert.Single(await log.ForCustomerAsync("T1", CancellationToken.None));

@@ -7,8 +7,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Retention.Storage.Engine;
-using Retention.Storage.Work;
+using Retention.Testing.Durable;
 using Retention.Testing;
 
 namespace Retention.Host.Tests;
@@ -45,17 +44,7 @@ public sealed class LogsOfAnEndToEndFlow : IDisposable
         _base.Dispose();
     }
 
-    private async Task RunUntilIdleAsync()
-    {
-        var poller = _host.Services.GetRequiredService<QueuePoller>();
-        for (var round = 0; round < 200; round++)
-        {
-            if ((await poller.DrainOnceAsync(CancellationToken.None)).All(o => o == WorkOutcome.Hopped))
-            {
-                return;
-            }
-        }
-    }
+    private Task RunUntilIdleAsync() => _host.Services.GetRequiredService<VirtualDurableEngine>().RunUntilIdleAsync();
 
     [Fact]
     public async Task NoPhoneEmailOrNameIsLogged()

@@ -44,6 +44,7 @@ public static class RetentionComposition
             Optional = true,
             FileProvider = new Microsoft.Extensions.FileProviders.PhysicalFileProvider(AppContext.BaseDirectory),
         });
+        KeyVaultReferences.RefuseUnresolved(builder.Configuration);
         var services = builder.Services;
         services.AddOptions<RetentionOptions>().BindConfiguration(RetentionOptions.Section);
         services.AddOptions<StorageOptions>().BindConfiguration("Retention:Storage")

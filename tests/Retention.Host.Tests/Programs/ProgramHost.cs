@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Retention.Core.Runtime;
-using Retention.Storage.Instances;
 using Retention.Storage.Tasks;
 using Retention.Testing;
 
@@ -37,31 +36,9 @@ public sealed class ProgramHost : IDisposable
 
     /// <summary>
     /// Moves the clock to <paramref name="instant"/>, stopping at each instance timer on the way, so every step runs at
-    /// its due time (as the pollers would) rather than all at the end.
+    /// its due time (as the engine would) rather than all at the end.
     /// </summary>
-    public async Task AdvanceToAsync(DateTimeOffset instant)
-    {
-        await Factory.RunUntilIdleAsync();
-        while (await NextTimerAsync() is { } due && due <= instant)
-        {
-            if (due > Now)
-            {
-                Factory.Clock.Advance(due - Now);
-            }
-            await Factory.RunUntilIdleAsync();
-        }
-        if (instant > Now)
-        {
-            Factory.Clock.Advance(instant - Now);
-        }
-        await Factory.RunUntilIdleAsync();
-    }
-
-    private async Task<DateTimeOffset?> NextTimerAsync()
-    {
-        var page = await Factory.Get<InstanceStore>().QueryAsync(null, null, 1000, null, CancellationToken.None);
-        return page.Items.Where(i => i.Timer is not null && i.Status != InstanceStatus.Suspended).Select(i => (DateTimeOffset?)i.Timer!.DueAt).Min();
-    }
+    public Task AdvanceToAsync(DateTimeOffset instant) => Factory.Engine.AdvanceToAsync(instant);
 
     public async Task<HttpResponseMessage> PostAsync(JsonObject cloudEvent)
     {

@@ -3,11 +3,11 @@ using Azure.Core;
 using Azure.Core.Pipeline;
 using Retention.Storage;
 
-namespace Retention.Host.Tests.Functions;
+namespace Retention.Host.Tests;
 
 /// <summary>
 /// Given an account name or endpoints instead of a connection string, the storage clients authenticate with a token
-/// credential (the managed identity in Azure) and the queues keep Base64 encoding. Checked without a network: a policy
+/// credential (the managed identity in Azure). Checked without a network: a policy
 /// stops each request after authentication and records it.
 /// </summary>
 public sealed class StorageAccountWithManagedIdentity
@@ -17,7 +17,6 @@ public sealed class StorageAccountWithManagedIdentity
     {
         var account = new StorageAccount(new StorageOptions { AccountName = "retentionprod" }, credential: new FixedToken());
         Assert.Equal(new Uri("https://retentionprod.table.core.windows.net/"), account.Tables.Uri);
-        Assert.Equal(new Uri("https://retentionprod.queue.core.windows.net/"), account.Queues.Uri);
         Assert.Equal(new Uri("https://retentionprod.blob.core.windows.net/"), account.Blobs.Uri);
     }
 
@@ -27,9 +26,9 @@ public sealed class StorageAccountWithManagedIdentity
         var account = new StorageAccount(new StorageOptions
         {
             AccountName = "retentionprod",
-            QueueEndpoint = new Uri("https://retentionprod.privatelink.queue.core.windows.net/"),
+            BlobEndpoint = new Uri("https://retentionprod.privatelink.blob.core.windows.net/"),
         }, credential: new FixedToken());
-        Assert.Equal(new Uri("https://retentionprod.privatelink.queue.core.windows.net/"), account.Queues.Uri);
+        Assert.Equal(new Uri("https://retentionprod.privatelink.blob.core.windows.net/"), account.Blobs.Uri);
         Assert.Equal(new Uri("https://retentionprod.table.core.windows.net/"), account.Tables.Uri);
     }
 
@@ -47,19 +46,6 @@ public sealed class StorageAccountWithManagedIdentity
         var error = Assert.Throws<InvalidOperationException>(() =>
             new StorageAccount(new StorageOptions { TableEndpoint = new Uri("https://x.table.core.windows.net/") }, credential: new FixedToken()));
         Assert.Contains("QueueEndpoint", error.Message, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public async Task QueueRequestsCarryTheBearerTokenAndABase64Message()
-    {
-        var recorder = new StopAndRecord();
-        var account = new StorageAccount(new StorageOptions { AccountName = "retentionprod", Prefix = "t1" }, recorder, new FixedToken());
-        await Assert.ThrowsAsync<RequestStopped>(() => account.Queue(StorageAccount.WorkQueueName).SendMessageAsync("{\"type\":\"timer\"}"));
-
-        var request = Assert.Single(recorder.Requests);
-        Assert.Equal("Bearer fixed-token", request.Authorization);
-        Assert.Equal("https://retentionprod.queue.core.windows.net/t1journey-work/messages", request.Uri.GetLeftPart(UriPartial.Path));
-        Assert.Contains($"<MessageText>{Convert.ToBase64String(Encoding.UTF8.GetBytes("{\"type\":\"timer\"}"))}</MessageText>", request.Body, StringComparison.Ordinal);
     }
 
     [Fact]
