@@ -84,7 +84,9 @@ public sealed class AdminApi : IDisposable
         var id = await StartedInstanceAsync("A3");
         var admin = _host.Admin();
         Assert.Equal(HttpStatusCode.Conflict, (await admin.DeleteAsync($"/api/instances/{id}")).StatusCode);
-        Assert.Equal(HttpStatusCode.OK, (await admin.PostAsync($"/api/instances/{id}/suspend", null)).StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, (await admin.PostAsync($"/api/instances/{id}/suspend", null)).StatusCode);
+        await _host.RunUntilIdleAsync();
+        Assert.Equal("Suspended", (await admin.GetFromJsonAsync<JsonObject>($"/api/instances/{id}"))!["status"]!.GetValue<string>());
         await _host.AdvanceAsync(TimeSpan.FromHours(2));
         Assert.Equal("w", (await admin.GetFromJsonAsync<JsonObject>($"/api/instances/{id}"))!["currentStep"]!.GetValue<string>());
 
@@ -92,7 +94,9 @@ public sealed class AdminApi : IDisposable
         await _host.RunUntilIdleAsync();
         Assert.Equal("ask", (await admin.GetFromJsonAsync<JsonObject>($"/api/instances/{id}"))!["currentStep"]!.GetValue<string>());
 
-        Assert.Equal(HttpStatusCode.OK, (await admin.PostAsync($"/api/instances/{id}/terminate", null)).StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, (await admin.PostAsync($"/api/instances/{id}/terminate", null)).StatusCode);
+        await _host.RunUntilIdleAsync();
+        Assert.Equal("Terminated", (await admin.GetFromJsonAsync<JsonObject>($"/api/instances/{id}"))!["status"]!.GetValue<string>());
         Assert.Equal(HttpStatusCode.Conflict, (await admin.PostAsync($"/api/instances/{id}/terminate", null)).StatusCode);
         Assert.Equal(HttpStatusCode.NoContent, (await admin.DeleteAsync($"/api/instances/{id}")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await admin.GetAsync($"/api/instances/{id}")).StatusCode);

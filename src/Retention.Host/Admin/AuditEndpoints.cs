@@ -56,8 +56,9 @@ public sealed class AdminAuditMiddleware(RequestDelegate next)
         }
         var after = instanceId is null ? null : await InstanceStatusAsync(instances, instanceId, CancellationToken.None);
         var (reportedBefore, reportedAfter) = AuditDetails.Of(context);
-        before ??= reportedBefore;
-        after ??= reportedAfter;
+        // What the endpoint reports wins: an instance control is applied by the instance after the answer.
+        before = reportedBefore ?? before;
+        after = reportedAfter ?? after;
         try
         {
             await audit.RecordAsync(actor, context.Request.Method, route, context.Request.Path, targetId, context.Response.StatusCode, before, after, CancellationToken.None);

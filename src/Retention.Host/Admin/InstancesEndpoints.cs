@@ -129,6 +129,9 @@ public static class InstancesEndpoints
             return Problems.Of(StatusCodes.Status409Conflict, "Conflict", $"The instance is {info.State.Status}; {signal.Kind.ToString().ToLowerInvariant()} does not apply.");
         }
         await instances.SignalAsync(instanceId, signal, cancellationToken);
+        var status = info.State.Status.ToString();
+        AuditDetails.Record(http, new JsonObject { ["status"] = status },
+            new JsonObject { ["status"] = status, ["requested"] = signal.Kind.ToString().ToLowerInvariant() });
         var logger = http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Retention.Admin");
         if (logger.IsEnabled(LogLevel.Information))
         {
