@@ -47,8 +47,6 @@ public sealed class StorageOutage(ITestOutputHelper output) : IDisposable
         {
             ["Retention__Storage__ConnectionString"] = _azurite.ConnectionString,
             ["Retention__JourneysPath"] = _journeys.Path,
-            ["extensions__queues__ProcessingLease"] = "00:00:10", // work leased when storage vanished comes back soon after it returns
-            ["extensions__queues__VisibilityTimeout"] = "00:00:02",
         });
         await host.WaitUntilHealthyAsync(TimeSpan.FromSeconds(60));
         using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{_port}"), Timeout = TimeSpan.FromSeconds(60) };

@@ -33,6 +33,11 @@ public sealed class JourneyRouter(
     TimeProvider time,
     ILogger<JourneyRouter> logger)
 {
+    /// <summary>How long after its index entry an instance may still be being created.</summary>
+    private static readonly TimeSpan StartGrace = TimeSpan.FromMinutes(2);
+
+    private static readonly TimeSpan CreationPoll = TimeSpan.FromMilliseconds(100);
+
     public async Task RouteAsync(CustomerEvent received, CancellationToken cancellationToken)
     {
         // Index first (inside each start), then signal the index: an instance this event starts ignores it as its trigger.
@@ -61,7 +66,28 @@ public sealed class JourneyRouter(
         var signal = JourneySignal.Of(received);
         await Task.WhenAll((await index.ListAsync(received.CustomerId, activeOnly: true, cancellationToken))
             .Where(entry => !startedNow.Contains(entry.InstanceId))
-            .Select(entry => instances.SignalAsync(entry.InstanceId, signal, cancellationToken)));
+            .Select(entry => SignalAsync(entry, signal, cancellationToken)));
+    }
+
+    /// <summary>
+    /// The engine drops a signal raised before its instance exists. An instance indexed moments ago may still be
+    /// being created by another request (which read the event log before this event was logged), so the signal waits
+    /// for it; one that never appears was abandoned before its start, whose retry reads this event from the log.
+    /// </summary>
+    private async Task SignalAsync(CustomerInstanceEntry entry, JourneySignal signal, CancellationToken cancellationToken)
+    {
+        if (entry.Status == InstanceStatus.Pending && time.GetUtcNow() - entry.StartedAt < StartGrace)
+        {
+            for (var waited = TimeSpan.Zero; await instances.GetAsync(entry.InstanceId, cancellationToken) is null; waited += CreationPoll)
+            {
+                if (waited >= StartGrace / 4)
+                {
+                    return;
+                }
+                await Task.Delay(CreationPoll, cancellationToken); // real time: another process is creating it
+            }
+        }
+        await instances.SignalAsync(entry.InstanceId, signal, cancellationToken);
     }
 
     /// <summary>Enters a customer into a journey, honouring its re-entry policy. A duplicate trigger changes nothing.</summary>
