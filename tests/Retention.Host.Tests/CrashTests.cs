@@ -12,6 +12,7 @@ namespace Retention.Host.Tests;
 /// out exactly once. Kills are placed by observed progress, and the only deadline is a stall: no instance completing
 /// for longer than the engine's recovery needs.
 /// </summary>
+[Collection(RealProcesses.Name)]
 public sealed class HostKilledMidJourney(ITestOutputHelper output) : IDisposable
 {
     private const int Instances = 100;

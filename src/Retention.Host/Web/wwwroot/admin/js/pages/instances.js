@@ -59,7 +59,13 @@ async function renderDetail(main, instanceId) {
     try { i = await get(`/api/instances/${enc(instanceId)}`); } catch (e) { clear(holder, failure(e, t('instances.title'))); return; }
     const act = (label, path, confirmText) => h('button', { type: 'button', class: path === 'terminate' ? 'danger' : undefined, onclick: () => {
       const run = async () => {
-        try { await post(`/api/instances/${enc(instanceId)}/${path}`); announce(t('instances.done', { action: label })); await refresh(); }
+        try {
+          await post(`/api/instances/${enc(instanceId)}/${path}`);
+          announce(t('instances.done', { action: label }));
+          // The instance applies the control between two of its own steps: show it once it has.
+          for (let n = 0; n < 40 && (await get(`/api/instances/${enc(instanceId)}`)).status === i.status; n++) await new Promise((r) => setTimeout(r, 250));
+          await refresh();
+        }
         catch (e) { announce(e.message, true); }
       };
       if (!confirmText) { run(); return; }
