@@ -17,7 +17,11 @@ public static class OperationsEndpoints
         group.MapGet("/poison", async (WorkQueue queue, CancellationToken ct) =>
             TypedResults.Ok((await queue.PeekPoisonAsync(ct)).Select(m => new PoisonMessage(m.MessageId, m.DequeueCount, m.InsertedOn, m.Body.ToString())).ToList()))
             .RequireAuthorization(Roles.Viewer).WithSummary("Messages in the poison queue (up to 32)");
-        group.MapPost("/poison/requeue", async (WorkQueue queue, CancellationToken ct) => TypedResults.Ok(new Requeued(await queue.RequeuePoisonAsync(ct))))
+        group.MapPost("/poison/requeue", async (WorkQueue queue, HttpContext http, CancellationToken ct) =>
+        {
+            AuditDetails.Target(http, Retention.Storage.StorageAccount.WorkQueueName + Retention.Storage.StorageAccount.PoisonQueueSuffix);
+            return TypedResults.Ok(new Requeued(await queue.RequeuePoisonAsync(ct)));
+        })
             .RequireAuthorization(Roles.Operator).WithSummary("Move every poison message back to the work queue");
         return app;
     }
