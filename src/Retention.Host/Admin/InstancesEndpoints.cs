@@ -32,7 +32,7 @@ public static class InstancesEndpoints
         var group = app.MapGroup("/api/instances").WithTags("Instances");
         group.MapGet("", ListAsync).RequireAuthorization(Roles.Viewer).WithSummary("List instances by customer, journey and status");
         group.MapGet("/{instanceId}", GetAsync).RequireAuthorization(Roles.Viewer).WithSummary("Status, current step, pending timer or wait, version and history");
-        group.MapPost("/{instanceId}/events/{name}", RaiseEventAsync).Accepts<JsonObject>(isOptional: true, "application/json").RequireAuthorization(Roles.Operator).WithSummary("Raise an event for one instance");
+        group.MapPost("/{instanceId}/events/{name}", RaiseEventAsync).ReadsJsonBody(optional: true).RequireAuthorization(Roles.Operator).WithSummary("Raise an event for one instance");
         group.MapPost("/{instanceId}/terminate", (string instanceId, JourneyEngine engine, HttpContext http, CancellationToken ct) =>
             ControlAsync(instanceId, new TerminateInstance($"terminated by {http.User.Identity?.Name}"), engine, http, ct)).RequireAuthorization(Roles.Operator);
         group.MapPost("/{instanceId}/suspend", (string instanceId, JourneyEngine engine, HttpContext http, CancellationToken ct) =>

@@ -8,6 +8,12 @@ using Retention.Core.Runtime;
 
 namespace Retention.Host.Composition;
 
+/// <summary>
+/// Marks an endpoint that reads a JSON object body from the raw request (any content type), for the guard to check as
+/// it checks the bodies the framework binds (<see cref="IAcceptsMetadata"/>).
+/// </summary>
+public sealed record JsonBodyMetadata(bool IsOptional);
+
 /// <summary>Marks an endpoint that reads and checks its body itself (webhooks: the signature covers the raw bytes and is checked first).</summary>
 public sealed class ReadsOwnBodyMetadata
 {
@@ -18,9 +24,10 @@ public sealed class ReadsOwnBodyMetadata
 /// The one place where what a request carries besides its route is checked before any endpoint runs, each fault a
 /// <c>400</c> problem naming its path:
 /// <list type="bullet">
-/// <item>route values with control characters (<c>/id</c>), and a customer id, in the route or the query, that is not
+/// <item>route and query values with control characters (<c>/id</c>; a NUL in the path itself is refused by the
+/// server's URL decoder before any application code runs), and a customer id, in the route or the query, that is not
 /// one (<c>/customerId</c>: the same rule as the events that create customers);</item>
-/// <item>the JSON body of every endpoint that declares one (<see cref="IAcceptsMetadata"/>): well-formed, no member name
+/// <item>the JSON body of every endpoint that declares one (<see cref="IAcceptsMetadata"/>, <see cref="JsonBodyMetadata"/>): well-formed, no member name
 /// twice in one object, an object at the top, present when required, and of the declared request type (a wrong type
 /// is named at its JSON Pointer, such as <c>/data</c>).</item>
 /// </list>
@@ -45,6 +52,13 @@ public sealed class RequestInputGuard(RequestDelegate next, IOptions<Microsoft.A
                 errors.Add(new DefinitionError("/" + name, "must not contain control characters such as NUL"));
             }
         }
+        foreach (var (name, values) in context.Request.Query)
+        {
+            if (values.Any(v => v is not null && v.Any(char.IsControl)))
+            {
+                errors.Add(new DefinitionError("/" + name, "must not contain control characters such as NUL"));
+            }
+        }
         if (endpoint is not null)
         {
             CheckCustomerId(context.Request.RouteValues["customerId"] as string, errors);
@@ -53,11 +67,13 @@ public sealed class RequestInputGuard(RequestDelegate next, IOptions<Microsoft.A
                 CheckCustomerId(value, errors);
             }
         }
-        if (errors.Count == 0 && endpoint?.Metadata.GetMetadata<IAcceptsMetadata>() is { } accepts
-            && endpoint.Metadata.GetMetadata<ReadsOwnBodyMetadata>() is null
+        var accepts = endpoint?.Metadata.GetMetadata<IAcceptsMetadata>();
+        var raw = endpoint?.Metadata.GetMetadata<JsonBodyMetadata>();
+        if (errors.Count == 0 && (accepts is not null || raw is not null)
+            && endpoint!.Metadata.GetMetadata<ReadsOwnBodyMetadata>() is null
             && (HttpMethods.IsPost(context.Request.Method) || HttpMethods.IsPut(context.Request.Method) || HttpMethods.IsPatch(context.Request.Method)))
         {
-            if (await CheckBodyAsync(context, accepts, errors) is { } tooLarge)
+            if (await CheckBodyAsync(context, raw?.IsOptional ?? accepts!.IsOptional, raw is null ? accepts!.RequestType : null, errors) is { } tooLarge)
             {
                 await tooLarge.ExecuteAsync(context);
                 return;
@@ -80,7 +96,7 @@ public sealed class RequestInputGuard(RequestDelegate next, IOptions<Microsoft.A
     }
 
     /// <returns>A 413 problem when the body is over <see cref="MaxBodyBytes"/>; otherwise null, with any fault added to <paramref name="errors"/>.</returns>
-    private async Task<IResult?> CheckBodyAsync(HttpContext context, IAcceptsMetadata accepts, List<DefinitionError> errors)
+    private async Task<IResult?> CheckBodyAsync(HttpContext context, bool optional, Type? requestType, List<DefinitionError> errors)
     {
         var request = context.Request;
         if (request.ContentLength > MaxBodyBytes)
@@ -104,7 +120,7 @@ public sealed class RequestInputGuard(RequestDelegate next, IOptions<Microsoft.A
         request.Body.Position = 0;
         if (body.AsSpan().Trim(" \t\r\n"u8).IsEmpty)
         {
-            if (!accepts.IsOptional)
+            if (!optional)
             {
                 errors.Add(new DefinitionError("", "the body is required: a JSON object"));
             }
@@ -120,7 +136,7 @@ public sealed class RequestInputGuard(RequestDelegate next, IOptions<Microsoft.A
             errors.Add(new DefinitionError("", "the body must be a JSON object"));
             return null;
         }
-        if (accepts.RequestType is { } type && type != typeof(JsonObject) && type != typeof(JsonNode))
+        if (requestType is { } type && type != typeof(JsonObject) && type != typeof(JsonNode))
         {
             try
             {
@@ -177,6 +193,10 @@ public static class RequestInputGuardRegistration
         services.AddExceptionHandler<BadRequestProblemHandler>();
 
     public static IApplicationBuilder UseRequestInputGuard(this IApplicationBuilder app) => app.UseMiddleware<RequestInputGuard>();
+
+    /// <summary>The endpoint reads a JSON object from the raw body; the guard checks it first.</summary>
+    public static TBuilder ReadsJsonBody<TBuilder>(this TBuilder builder, bool optional = false) where TBuilder : IEndpointConventionBuilder =>
+        builder.WithMetadata(new JsonBodyMetadata(optional));
 
     /// <summary>The endpoint reads and checks its body itself; the guard leaves it alone.</summary>
     public static TBuilder ReadsOwnBody<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
