@@ -116,7 +116,7 @@ public class JourneyDefinitionReaderRead
 
     [Fact]
     public void RejectsBrokenJson() =>
-        Assert.Equal("", Assert.Single(Errors("{ \"id\": ")).Path);
+        Assert.Equal("/id", Assert.Single(Errors("{ \"id\": ")).Path); // where the text breaks off
 
     [Fact]
     public void RejectsATemplateThatDoesNotParseWhenGivenAChecker()

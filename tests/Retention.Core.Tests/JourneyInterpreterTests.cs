@@ -167,6 +167,27 @@ public class JourneyInterpreterInterpret
     }
 
     [Fact]
+    public void MeasuresAnEarlyEventsBufferFromItsReceiptNotFromItsOwnTime()
+    {
+        var journey = Journey("""
+            { "id": "a", "type": "wait", "duration": "PT4H", "next": "b" },
+            { "id": "b", "type": "waitForEvent", "event": "survey.answered", "timeout": "P1D", "onEvent": "yes", "onTimeout": "no" },
+            { "id": "yes", "type": "exit", "outcome": "answered" }, { "id": "no", "type": "exit", "outcome": "silent" }
+            """);
+        // Received 3 hours before the start, dated a year ahead by the producer's clock: kept 6 hours from its receipt only.
+        var futureDated = Event("survey.answered", at: Monday.AddYears(1)) with { ReceivedAt = Monday.AddHours(-3) };
+        var started = Run(journey, null, Start(journey, recent: [futureDated]), Monday);
+        Assert.Equal(Monday.AddHours(-3), Assert.Single(started.State.Buffered).BufferedAt);
+        var fired = Run(journey, started.State, new TimerFired(Timer(started).Token), Monday.AddHours(4)); // 7 h after receipt: gone
+        Assert.Equal(InstanceStatus.Waiting, fired.State.Status);
+
+        // Received 1 hour before the start, dated 2 days back: still inside the window measured from its receipt.
+        var lateDated = Event("survey.answered", at: Monday.AddDays(-2)) with { ReceivedAt = Monday.AddHours(-1) };
+        var lateStarted = Run(journey, null, Start(journey, recent: [lateDated]), Monday);
+        Assert.Equal("answered", Run(journey, lateStarted.State, new TimerFired(Timer(lateStarted).Token), Monday.AddHours(4)).State.Outcome);
+    }
+
+    [Fact]
     public void BranchesOnTheCustomersTier()
     {
         var journey = Journey("""

@@ -60,6 +60,9 @@ public sealed class ContactPoliciesOnEverySend : IDisposable
         var held = Assert.Single(await MessagesAsync("Q1"));
         Assert.Equal((MessageStatus.Deferred, "quiet hours"), (held.Status, held.Reason));
         Assert.Equal(new DateTimeOffset(2026, 3, 2, 13, 0, 0, TimeSpan.Zero), held.DeferredUntil); // 08:00 EST
+        var timeline = await _host.Admin().GetFromJsonAsync<System.Text.Json.Nodes.JsonArray>("/api/customers/Q1/timeline");
+        var deferredItem = timeline!.Single(i => i!["kind"]!.GetValue<string>() == "message:sms");
+        Assert.Equal(new DateTimeOffset(2026, 3, 2, 13, 0, 0, TimeSpan.Zero), deferredItem!["deferredUntil"]!.GetValue<DateTimeOffset>()); // a field, not only in the summary
 
         await _host.AdvanceAsync(new DateTimeOffset(2026, 3, 2, 12, 59, 0, TimeSpan.Zero) - _host.Now);
         Assert.Empty(await OutboxAsync("Q1"));

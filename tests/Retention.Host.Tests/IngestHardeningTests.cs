@@ -23,7 +23,7 @@ public sealed class EventsEndpointHardening : IDisposable
     }
 
     [Fact]
-    public async Task RejectsAReplayedSignatureAndAcknowledgesAFreshlySignedRetryAsADuplicate()
+    public async Task AcknowledgesAnIdenticalRedeliveryAndAFreshlySignedRetryAsDuplicates()
     {
         var client = _host.CreateClient();
         var sale = Webhooks.Sale("R1", "S1");
@@ -34,8 +34,9 @@ public sealed class EventsEndpointHardening : IDisposable
         using var replay = Webhooks.Request(sale, _host.Now);
         Assert.Equal(signature, replay.Headers.GetValues("X-Retention-Signature").Single());
         var replayed = await client.SendAsync(replay);
-        Assert.Equal(HttpStatusCode.Unauthorized, replayed.StatusCode);
-        Assert.Contains("already used", (await ProblemOf(replayed))["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Accepted, replayed.StatusCode);
+        var counts = (await replayed.Content.ReadFromJsonAsync<JsonObject>())!;
+        Assert.Equal((0, 1), (counts["accepted"]!.GetValue<int>(), counts["duplicates"]!.GetValue<int>()));
 
         _host.Clock.Advance(TimeSpan.FromSeconds(1));
         var retried = await client.PostAsync(sale, _host.Now);
@@ -44,7 +45,7 @@ public sealed class EventsEndpointHardening : IDisposable
     }
 
     [Fact]
-    public async Task RejectsAReplayOnAnotherReplicaOfTheSameStorage()
+    public async Task RefusesASignatureReusedOverAnotherBodyAndAcknowledgesARedeliveryOnAnotherReplica()
     {
         using var other = new RetentionFactory(virtualTime: true, [], new() { ["Retention:Storage:Prefix"] = _host.Prefix });
         other.Clock.SetUtcNow(_host.Now);
@@ -52,7 +53,23 @@ public sealed class EventsEndpointHardening : IDisposable
         using var first = Webhooks.Request(sale, _host.Now);
         Assert.Equal(HttpStatusCode.Accepted, (await _host.CreateClient().SendAsync(first)).StatusCode);
         using var replay = Webhooks.Request(sale, _host.Now);
-        Assert.Equal(HttpStatusCode.Unauthorized, (await other.CreateClient().SendAsync(replay)).StatusCode);
+        var redelivered = await other.CreateClient().SendAsync(replay);
+        Assert.Equal(HttpStatusCode.Accepted, redelivered.StatusCode);
+        Assert.Equal(1, (await redelivered.Content.ReadFromJsonAsync<JsonObject>())!["duplicates"]!.GetValue<int>());
+
+        // The signature over another body: refused, whether the HMAC is checked (it does not match) or only remembered.
+        var signature = first.Headers.GetValues("X-Retention-Signature").Single();
+        var otherBody = Webhooks.Sale("R2", "S2");
+        using var reused = Webhooks.Request(otherBody, _host.Now);
+        reused.Headers.Remove("X-Retention-Signature");
+        reused.Headers.Add("X-Retention-Signature", signature);
+        var refused = await other.CreateClient().SendAsync(reused);
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        await ProblemOf(refused);
+        var seen = other.Get<Retention.Storage.Ingest.SeenSignatureStore>();
+        var hmac = signature.Split("v1=")[1];
+        var t = long.Parse(signature.Split(',')[0][2..], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal(Retention.Storage.Ingest.SignatureUse.Reused, await seen.TryRecordAsync("demo", t, hmac, "another-body-hash", _host.Now.AddMinutes(5), CancellationToken.None));
     }
 
     [Fact]

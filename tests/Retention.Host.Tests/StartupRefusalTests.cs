@@ -41,3 +41,21 @@ public sealed class StartupOutsideDevelopment
         Assert.NotNull(client);
     }
 }
+
+/// <summary>A storage connection string the SDK cannot read stops the host with one message naming the setting, never the key.</summary>
+public sealed class StartupWithABrokenStorageConnectionString
+{
+    [Fact]
+    public void RefusesToStartAndNamesTheSettingAndTheFault()
+    {
+        const string Key = "not*base64*at*all";
+        using var host = new RetentionFactory(virtualTime: true, [], new()
+        {
+            ["Retention:Storage:ConnectionString"] = $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={Key};TableEndpoint=http://127.0.0.1:10002/devstoreaccount1;",
+        });
+        var refusal = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() => host.CreateClient());
+        Assert.Contains("Retention:Storage:ConnectionString", refusal.Message, StringComparison.Ordinal);
+        Assert.Contains("AccountKey is not base-64", refusal.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(Key, refusal.Message, StringComparison.Ordinal);
+    }
+}

@@ -22,6 +22,7 @@ public static class AdminEndpoints
     public static string SamplePath(RouteEndpoint endpoint) => endpoint.RoutePattern.RawText!
         .Replace("{instanceId}", "x", StringComparison.Ordinal)
         .Replace("{id}", "x", StringComparison.Ordinal)
+        .Replace("{customerId}", "x", StringComparison.Ordinal)
         .Replace("{name}", "y", StringComparison.Ordinal)
         .Replace("{version:int}", "1", StringComparison.Ordinal);
 }

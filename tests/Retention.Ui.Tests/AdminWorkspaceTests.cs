@@ -237,8 +237,8 @@ public sealed class AdminWorkspaceTests(UiHost host, ITestOutputHelper output)
         await page.SaveScreenshotAsync("instance-detail", output);
 
         await page.GotoAsync(Url("#/reports/ui-care"));
-        await Expect(page.Locator("#report-funnel svg")).ToContainTextAsync("thank");
-        await Expect(page.Locator("#report-messages svg")).ToContainTextAsync("sms");
+        await Expect(page.Locator("#report-funnel .bar-chart")).ToContainTextAsync("thank");
+        await Expect(page.Locator("#report-messages .bar-chart")).ToContainTextAsync("sms");
         await Expect(page.Locator("#report-lift")).ToContainTextAsync("Treated");
         await page.SaveScreenshotAsync("reports", output);
 
@@ -250,6 +250,135 @@ public sealed class AdminWorkspaceTests(UiHost host, ITestOutputHelper output)
         await page.GotoAsync(Url("#/simulate/ui-care"));
         await Expect(page.Locator("#sim-profile")).ToHaveValueAsync(new System.Text.RegularExpressions.Regex("王芳"));
         await page.SaveScreenshotAsync("simulate-form", output);
+        Assert.Empty(problems);
+    }
+
+    [Fact]
+    public async Task TheFlowGraphFitsLongStepIdsStaysCentredAndKeepsTheStartInViewAfterATypo()
+    {
+        var (context, page, problems) = await host.OpenAsync();
+        await using var _ = context;
+        await page.GotoAsync(Url("#/editor/ui-edit"));
+        await Expect(page.Locator("#valid-state.valid")).ToBeVisibleAsync();
+        const string LongId = "ask-the-customer-whether-the-call-went-well-and-record-the-answer";
+        var chain = string.Join(",\n", Enumerable.Range(1, 8).Select(i => $"{{ \"id\": \"wait-{i}\", \"type\": \"wait\", \"duration\": \"PT1H\", \"next\": \"{(i < 8 ? $"wait-{i + 1}" : LongId)}\" }}"));
+        var definition = $$"""
+            { "id": "ui-edit", "name": "UI edit", "trigger": { "type": "event", "event": "ui.edit.started" }, "entry": { "policy": "always" },
+              "start": "wait-1",
+              "steps": [
+            {{chain}},
+            { "id": "{{LongId}}", "type": "waitForEvent", "event": "sms.received", "timeout": "P3D", "onEvent": "answered", "onTimeout": "silent" },
+            { "id": "answered", "type": "exit", "outcome": "answered" }, { "id": "silent", "type": "exit", "outcome": "silent" } ] }
+            """;
+        await page.Locator("#definition").FillAsync(definition);
+        await Expect(page.Locator("#valid-state.valid")).ToBeVisibleAsync();
+        await Expect(page.Locator($"#graph g.node[data-step='{LongId}']")).ToHaveCountAsync(1);
+
+        // Every label fits its box; a cut one ends in an ellipsis and the node's title holds the whole id.
+        var overflowing = await page.EvaluateAsync<string[]>("""
+            () => [...document.querySelectorAll('#graph g.node')].flatMap(g => {
+              const box = g.querySelector('rect').getBBox();
+              return [...g.querySelectorAll('text')].filter(t => t.getBBox().x + t.getBBox().width > box.x + box.width - 2).map(t => `${g.dataset.step}: ${t.textContent}`);
+            })
+            """);
+        Assert.Empty(overflowing);
+        Assert.Contains(LongId, await page.Locator($"#graph g.node[data-step='{LongId}'] > title").TextContentAsync(), StringComparison.Ordinal);
+
+        // Centred, and no horizontal scrollbar.
+        var layout = await page.EvaluateAsync<double[]>("""
+            () => { const g = document.getElementById('graph'), s = g.querySelector('svg').getBoundingClientRect(), f = g.getBoundingClientRect();
+              return [g.scrollWidth - g.clientWidth, Math.abs((s.left + s.right) / 2 - (f.left + f.right) / 2)]; }
+            """);
+        Assert.True(layout[0] <= 0, $"the graph scrolls sideways by {layout[0]} px");
+        Assert.True(layout[1] <= 8, $"the graph is {layout[1]} px off centre");
+
+        // Scrolled to the bottom, then a typo re-lays the graph out: the start step is brought back into view.
+        await page.EvaluateAsync("() => { const g = document.getElementById('graph'); g.scrollTop = g.scrollHeight; }");
+        await page.Locator("#definition").FillAsync(definition.Replace("\"onTimeout\": \"silent\"", "\"onTimeout\": \"silnet\"", StringComparison.Ordinal));
+        await Expect(page.Locator(".error-item")).Not.ToHaveCountAsync(0);
+        await Expect(page.Locator("#graph g.node.error")).Not.ToHaveCountAsync(0); // the graph drawn again with the error marked
+        // The start step in view once the graph is drawn again (waited for, not slept on).
+        await page.WaitForFunctionAsync("""
+            () => { const n = document.querySelector('#graph g.node.start')?.getBoundingClientRect(), f = document.getElementById('graph').getBoundingClientRect();
+              return !!n && n.top >= f.top && n.bottom <= f.bottom; }
+            """, null, new() { Timeout = 5000 });
+        await page.SaveScreenshotAsync("editor-long-ids", output);
+        Assert.Empty(problems);
+    }
+
+    [Fact]
+    public async Task ReportsLabelsAreLegibleAndWholeAndMessagesFollowTheSelectedJourney()
+    {
+        await host.SendEventAsync(Webhooks.Customer("C-UI-5"));
+        await host.SendEventAsync(Webhooks.Sale("C-UI-5", "S-UI-5"));
+        await WaitForTaskAsync("C-UI-5");
+        var (context, page, problems) = await host.OpenAsync();
+        await using var _ = context;
+        await page.SetViewportSizeAsync(1000, 1000);
+        await page.GotoAsync(Url("#/reports/ui-care"));
+        await Expect(page.Locator("#report-messages .bar-label").First).ToBeVisibleAsync();
+        var labels = JsonNode.Parse(await page.EvaluateAsync<string>("""
+            () => JSON.stringify([...document.querySelectorAll('.bar-chart .bar-label')].map(l => ({
+              text: l.textContent, size: parseFloat(getComputedStyle(l).fontSize), cut: l.scrollWidth > l.clientWidth + 1 || l.scrollHeight > l.clientHeight + 1 })))
+            """))!.AsArray();
+        Assert.NotEmpty(labels);
+        Assert.All(labels, l =>
+        {
+            Assert.True(l!["size"]!.GetValue<double>() >= 12, $"{l["text"]} is set at {l["size"]} px");
+            Assert.False(l["cut"]!.GetValue<bool>(), $"{l["text"]} is cut");
+            Assert.DoesNotContain("…", l["text"]!.GetValue<string>(), StringComparison.Ordinal);
+        });
+        Assert.True(await page.EvaluateAsync<bool>("() => [...document.querySelectorAll('#report-funnel .bar')].some(b => b.getBoundingClientRect().width > 50)"), "the funnel's bars are not drawn");
+        await page.SaveScreenshotAsync("reports-labels", output);
+
+        // Another journey, which sent nothing: its messages panel is empty rather than showing ui-care's figures.
+        await page.Locator("#report-journey").SelectOptionAsync("ui-edit");
+        await Expect(page.Locator("#report-messages-title")).ToContainTextAsync("ui-edit");
+        await Expect(page.Locator("#report-messages .bar-chart")).ToHaveCountAsync(0);
+        Assert.Empty(problems);
+    }
+
+    [Fact]
+    public async Task TheComplaintsBoardCountsWorkingTimeForEveryClock()
+    {
+        var (context, page, problems) = await host.OpenAsync();
+        await using var _ = context;
+        await page.GotoAsync(Url("#/complaints"));
+        var left = await page.EvaluateAsync<int[]>("""
+            async () => { const { timeToBreach } = await import('/admin/js/pages/complaints.js');
+              const far = new Date(Date.now() + 3 * 86400000).toISOString();
+              return [timeToBreach({ status: 'running', targetMinutes: 480, elapsedMinutes: 120, dueAt: far }).minutes,
+                      timeToBreach({ status: 'paused', targetMinutes: 480, elapsedMinutes: 120 }).minutes]; }
+            """);
+        Assert.Equal([360, 360], left); // working time for both, not wall-clock time to dueAt for the running one
+        await Expect(page.Locator(".hint").First).ToContainTextAsync("working time");
+        Assert.Empty(problems);
+    }
+
+    [Fact]
+    public async Task NarrowScreensAndChineseHeadersKeepThePageInsideTheViewport()
+    {
+        var (context, page, problems) = await host.OpenAsync(locale: "zh-CN");
+        await using var _ = context;
+        await page.SetViewportSizeAsync(420, 900);
+        foreach (var hash in new[] { "#/journeys", "#/instances", "#/reports/ui-care", "#/customers" })
+        {
+            await page.GotoAsync(Url(hash));
+            await Expect(page.Locator("h1")).ToBeVisibleAsync();
+            await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
+            var (scroll, inner) = (await page.EvaluateAsync<int>("() => document.documentElement.scrollWidth"), await page.EvaluateAsync<int>("() => innerWidth"));
+            Assert.True(scroll <= inner, $"{hash} is {scroll} px wide at a {inner} px viewport");
+        }
+        await page.GotoAsync(Url("#/journeys"));
+        await Expect(page.Locator("tr[data-journey='ui-care']")).ToBeVisibleAsync();
+        Assert.Equal("keep-all", await page.EvaluateAsync<string>("() => getComputedStyle(document.querySelector('th')).wordBreak"));
+        await page.SaveScreenshotAsync("journeys-zh-CN-420", output);
+        await page.SetViewportSizeAsync(1400, 1000);
+        // Each header on one line: no Chinese word is broken across lines.
+        var wrapped = await page.EvaluateAsync<string[]>("""
+            () => [...document.querySelectorAll('th')].filter(th => { const r = document.createRange(); r.selectNodeContents(th); return r.getClientRects().length > 1; }).map(th => th.textContent)
+            """);
+        Assert.Empty(wrapped);
         Assert.Empty(problems);
     }
 

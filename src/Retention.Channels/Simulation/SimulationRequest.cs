@@ -29,6 +29,16 @@ public sealed record SimulationRequest(
     public const int MaxEvents = 500;
     public static readonly JourneyDuration DefaultUntil = new(0, 0, 400, TimeSpan.Zero);
 
+    /// <summary>
+    /// The instants a simulation may start at or be given events at: far enough from the ends of the calendar that the
+    /// start plus <c>until</c> and every duration a journey may hold (each at most 10 years) stays a valid date.
+    /// </summary>
+    public static readonly DateTimeOffset EarliestInstant = new(1970, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    public static readonly DateTimeOffset LatestInstant = new(2199, 12, 31, 0, 0, 0, TimeSpan.Zero);
+
+    private const string InstantRule = "must be an ISO 8601 instant such as 2026-03-02T09:00:00+08:00, from 1970 to 2199";
+
     /// <summary>Reads the body, reporting every fault with its JSON Pointer; null when there is any.</summary>
     public static SimulationRequest? Read(JsonNode? body, List<DefinitionError> errors)
     {
@@ -64,7 +74,7 @@ public sealed record SimulationRequest(
         DateTimeOffset? start = null;
         if (obj["start"] is { } startNode)
         {
-            start = Instant(startNode) ?? Error<DateTimeOffset?>(errors, "/start", "must be an ISO 8601 instant such as 2026-03-02T09:00:00+08:00");
+            start = Instant(startNode) ?? Error<DateTimeOffset?>(errors, "/start", InstantRule);
         }
         string? triggerType = null;
         JsonObject? triggerData = null;
@@ -143,7 +153,7 @@ public sealed record SimulationRequest(
         }
         else if (obj["at"] is { } a)
         {
-            at = Instant(a) ?? Error<DateTimeOffset?>(errors, $"{path}/at", "must be an ISO 8601 instant such as 2026-03-02T09:00:00+08:00");
+            at = Instant(a) ?? Error<DateTimeOffset?>(errors, $"{path}/at", InstantRule);
         }
         else if (JourneyDuration.TryParse(Text(obj["after"]), out var duration))
         {
@@ -218,7 +228,8 @@ public sealed record SimulationRequest(
 
     private static DateTimeOffset? Instant(JsonNode? node) =>
         Text(node) is { } text && text.Contains('T', StringComparison.Ordinal)
-        && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var at) ? at : null;
+        && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var at)
+        && at >= EarliestInstant && at <= LatestInstant ? at : null;
 
     private static string? Text(JsonNode? node) => node is JsonValue v && v.TryGetValue<string>(out var s) && s.Length > 0 ? s : null;
 

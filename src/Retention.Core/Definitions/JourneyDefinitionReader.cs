@@ -20,16 +20,8 @@ public sealed class JourneyDefinitionReader(ITemplateChecker? templates = null, 
 
     public DefinitionReadResult Read(string json)
     {
-        JsonNode? root;
-        try
-        {
-            root = JsonNode.Parse(json, documentOptions: new JsonDocumentOptions { MaxDepth = 64 });
-        }
-        catch (JsonException e)
-        {
-            return new DefinitionReadResult(null, [new DefinitionError("", $"not valid JSON: {e.Message}")]);
-        }
-        return Read(root);
+        var root = StrictJson.Parse(json, out var malformed);
+        return malformed is not null ? new DefinitionReadResult(null, [malformed]) : Read(root);
     }
 
     public DefinitionReadResult Read(JsonNode? root)

@@ -16,6 +16,23 @@ public sealed record IncomingEvent(string Id, string Source, string Type, DateTi
 }
 
 /// <summary>
+/// The event times accepted from a producer: at most <paramref name="Ahead"/> after the service's clock (its drift) and
+/// at most <paramref name="Behind"/> before it (a late delivery).
+/// </summary>
+public sealed record EventTimeWindow(DateTimeOffset Now, TimeSpan Ahead, TimeSpan Behind)
+{
+    public bool Contains(DateTimeOffset time) => time <= Now + Ahead && time >= Now - Behind;
+
+    public string Describe() =>
+        $"must lie within {Span(Ahead)} ahead of and {Span(Behind)} behind the service's clock (now {Now.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ})";
+
+    private static string Span(TimeSpan span) =>
+        span.TotalDays >= 1 && span.TotalDays == Math.Floor(span.TotalDays) ? $"{span.TotalDays:0} days"
+        : span.TotalMinutes >= 1 && span.TotalMinutes == Math.Floor(span.TotalMinutes) ? $"{span.TotalMinutes:0} minutes"
+        : $"{span.TotalSeconds:0} seconds";
+}
+
+/// <summary>
 /// Validates CloudEvents 1.0 against the public contract (API.md): the envelope and each known type's data, with
 /// every fault reported at its JSON Pointer (<c>/2/data/phone</c> inside a batch).
 /// </summary>
@@ -122,7 +139,8 @@ public static partial class CloudEventReader
     }
 
     /// <summary>Reads one event (<paramref name="pathPrefix"/> "") or a batch element ("/2").</summary>
-    public static IncomingEvent? Read(JsonNode? node, string pathPrefix, List<DefinitionError> errors)
+    /// <param name="window">When given, a <c>time</c> outside it is refused.</param>
+    public static IncomingEvent? Read(JsonNode? node, string pathPrefix, List<DefinitionError> errors, EventTimeWindow? window = null)
     {
         if (node is not JsonObject obj)
         {
@@ -141,13 +159,17 @@ public static partial class CloudEventReader
         DateTimeOffset? time = null;
         if (Text(obj, "time", pathPrefix, errors, required: false, max: 64) is { } timeText)
         {
-            if (DateTimeOffset.TryParse(timeText, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var parsed) && timeText.Contains('T', StringComparison.Ordinal))
+            if (!DateTimeOffset.TryParse(timeText, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var parsed) || !timeText.Contains('T', StringComparison.Ordinal))
             {
-                time = parsed;
+                errors.Add(new DefinitionError($"{pathPrefix}/time", "must be an RFC 3339 timestamp such as 2026-11-24T09:30:00Z"));
+            }
+            else if (window is not null && !window.Contains(parsed))
+            {
+                errors.Add(new DefinitionError($"{pathPrefix}/time", window.Describe()));
             }
             else
             {
-                errors.Add(new DefinitionError($"{pathPrefix}/time", "must be an RFC 3339 timestamp such as 2026-11-24T09:30:00Z"));
+                time = parsed;
             }
         }
         if (obj["data"] is not JsonObject data)

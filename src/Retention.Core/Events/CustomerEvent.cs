@@ -8,6 +8,12 @@ public sealed record CustomerEvent(string Id, string Source, string Type, DateTi
     /// <summary>Source and id together identify an event; a repeat is the same event.</summary>
     public string Key => $"{Source}|{Id}";
 
+    /// <summary>
+    /// When the service received it, where that is known (ingest sets it and the customer event log keeps it). An early
+    /// event is buffered from then, whatever its own <see cref="Time"/> says.
+    /// </summary>
+    public DateTimeOffset? ReceivedAt { get; init; }
+
     public JsonObject ToJson() => new()
     {
         ["id"] = Id,

@@ -81,9 +81,11 @@ public sealed class JourneyInterpreter(InterpreterSettings settings)
             Record("started", null, $"version {journey.Version}, trigger {start.Trigger.Type}");
             state.SeenEvents.Add(start.Trigger.Key);
             var awaited = journey.AwaitedEventTypes;
-            foreach (var early in start.RecentEvents.Where(e => e.Key != start.Trigger.Key && awaited.Contains(e.Type) && e.Time >= now - BufferWindow))
+            // Buffered from when the service received the event, so a producer's clock cannot stretch the window.
+            foreach (var early in start.RecentEvents.Where(e => e.Key != start.Trigger.Key && awaited.Contains(e.Type) && (e.ReceivedAt ?? e.Time) >= now - BufferWindow))
             {
-                state.Buffered.Add(new BufferedEvent(early, early.Time < now ? early.Time : now));
+                var received = early.ReceivedAt ?? early.Time;
+                state.Buffered.Add(new BufferedEvent(early, received < now ? received : now));
             }
             // An exit event that overtook the trigger (a refund routed before its sale's start) still ends the instance.
             foreach (var early in start.RecentEvents.Where(e => e.Key != start.Trigger.Key && e.Time >= start.Trigger.Time))

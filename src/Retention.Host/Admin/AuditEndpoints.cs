@@ -25,7 +25,12 @@ public static class AuditEndpoints
         {
             return Problems.Validation([new Core.Definitions.DefinitionError("/pageSize", "must be from 1 to 1000")]);
         }
-        return TypedResults.Ok(await audit.ReadAsync(size, continuationToken, cancellationToken));
+        if (!Retention.Storage.PageToken.TryDecode(continuationToken, out var storageToken))
+        {
+            return Problems.Validation([new Core.Definitions.DefinitionError("/continuationToken", Retention.Storage.PageToken.Rule)]);
+        }
+        var page = await audit.ReadAsync(size, storageToken, cancellationToken);
+        return TypedResults.Ok(page with { ContinuationToken = Retention.Storage.PageToken.Encode(page.ContinuationToken) });
     }
 }
 
@@ -47,7 +52,7 @@ public sealed class AdminAuditMiddleware(RequestDelegate next)
             return;
         }
         var instanceId = context.Request.RouteValues["instanceId"] as string;
-        var targetId = instanceId ?? context.Request.RouteValues["id"] as string;
+        var targetId = instanceId ?? context.Request.RouteValues["id"] as string ?? context.Request.RouteValues["name"] as string;
         var before = instanceId is null ? null : await InstanceStatusAsync(instances, instanceId, context.RequestAborted);
         await next(context);
         if (context.User.Identity is not { IsAuthenticated: true, Name: { } actor })
@@ -55,6 +60,7 @@ public sealed class AdminAuditMiddleware(RequestDelegate next)
             return; // refused before it was attributable to a key: nothing changed
         }
         var after = instanceId is null ? null : await InstanceStatusAsync(instances, instanceId, CancellationToken.None);
+        targetId ??= AuditDetails.TargetOf(context); // named by the endpoint when the route does not: an import, a queue
         var (reportedBefore, reportedAfter) = AuditDetails.Of(context);
         // What the endpoint reports wins: an instance control is applied by the instance after the answer.
         before = reportedBefore ?? before;

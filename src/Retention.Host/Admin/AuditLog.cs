@@ -95,6 +95,5 @@ public sealed class AuditLog(StorageAccount account, TimeProvider time)
 
     private static string Clip(string text) => text.Length <= 1024 ? text : text[..1024];
 
-    /// <summary>Continuation tokens of Azure Tables are opaque; they are passed through as they are.</summary>
     public static bool IsValidPageSize(int pageSize) => pageSize is >= 1 and <= 1000;
 }

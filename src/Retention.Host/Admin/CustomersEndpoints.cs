@@ -10,7 +10,8 @@ using Retention.Storage.Tasks;
 
 namespace Retention.Host.Admin;
 
-public sealed record TimelineItem(DateTimeOffset At, string Kind, string Summary, string? InstanceId, string? JourneyId, JsonNode? Detail);
+/// <param name="DeferredUntil">For a message held back (quiet hours, a frequency cap): when it is due to go.</param>
+public sealed record TimelineItem(DateTimeOffset At, string Kind, string Summary, string? InstanceId, string? JourneyId, JsonNode? Detail, DateTimeOffset? DeferredUntil = null);
 
 /// <summary>Customer profiles and timelines (API.md).</summary>
 public static class CustomersEndpoints
@@ -18,17 +19,19 @@ public static class CustomersEndpoints
     public static IEndpointRouteBuilder MapCustomersEndpoints(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/customers").WithTags("Customers");
-        group.MapGet("/{id}", GetAsync).RequireAuthorization(Roles.Viewer).WithSummary("Profile, status, tier and consent");
-        group.MapGet("/{id}/timeline", TimelineAsync).RequireAuthorization(Roles.Viewer).WithSummary("Events, journey steps, messages and tasks in time order");
+        group.MapGet("/{customerId}", GetAsync).RequireAuthorization(Roles.Viewer).WithSummary("Profile, status, tier and consent");
+        group.MapGet("/{customerId}/timeline", TimelineAsync).RequireAuthorization(Roles.Viewer).WithSummary("Events, journey steps, messages and tasks in time order");
         return app;
     }
 
-    private static async Task<Results<Ok<JsonObject>, ProblemHttpResult>> GetAsync(string id, CustomerProfileStore profiles, CancellationToken cancellationToken) =>
-        await profiles.GetAsync(id, cancellationToken) is { } profile ? TypedResults.Ok(profile) : Problems.NotFound($"No customer {id}.");
+    private static async Task<Results<Ok<JsonObject>, ProblemHttpResult>> GetAsync(string customerId, CustomerProfileStore profiles, CancellationToken cancellationToken) =>
+        await profiles.GetAsync(customerId, cancellationToken) is { } profile ? TypedResults.Ok(profile) : Problems.NotFound($"No customer {customerId}.");
 
-    private static async Task<Ok<List<TimelineItem>>> TimelineAsync(
-        string id, CustomerEventLog events, CustomerInstanceIndex index, IJourneyInstances instances, TaskStore tasks, MessageLog messages, CancellationToken cancellationToken)
+    /// <summary>404 for a customer the service knows nothing of: no profile and nothing on the timeline, as the customer itself is.</summary>
+    private static async Task<Results<Ok<List<TimelineItem>>, ProblemHttpResult>> TimelineAsync(
+        string customerId, CustomerProfileStore profiles, CustomerEventLog events, CustomerInstanceIndex index, IJourneyInstances instances, TaskStore tasks, MessageLog messages, CancellationToken cancellationToken)
     {
+        var id = customerId;
         var items = new List<TimelineItem>();
         foreach (var e in await events.SinceAsync(id, DateTimeOffset.MinValue, 1000, cancellationToken))
         {
@@ -52,11 +55,15 @@ public static class CustomersEndpoints
             items.Add(new TimelineItem(m.UpdatedAt, $"message:{m.Channel}", summary, m.InstanceId, m.JourneyId, new JsonObject
             {
                 ["sendKey"] = m.SendKey, ["stepId"] = m.StepId, ["status"] = m.Status, ["category"] = m.Category, ["reason"] = m.Reason,
-            }));
+            }, m.Status == MessageStatus.Deferred ? m.DeferredUntil : null));
         }
         foreach (var t in await tasks.ForCustomerAsync(id, cancellationToken))
         {
             items.Add(new TimelineItem(t.CreatedAt, $"task:{t.Kind}", t.Title, t.InstanceId, t.JourneyId, JsonValue.Create(t.Status)));
+        }
+        if (items.Count == 0 && await profiles.GetAsync(id, cancellationToken) is null)
+        {
+            return Problems.NotFound($"No customer {id}.");
         }
         return TypedResults.Ok(items.OrderBy(i => i.At).ToList());
     }

@@ -31,7 +31,7 @@ public static class InstancesEndpoints
         var group = app.MapGroup("/api/instances").WithTags("Instances");
         group.MapGet("", ListAsync).RequireAuthorization(Roles.Viewer).WithSummary("List instances by customer, journey and status");
         group.MapGet("/{instanceId}", GetAsync).RequireAuthorization(Roles.Viewer).WithSummary("Status, current step, pending timer or wait, version and history");
-        group.MapPost("/{instanceId}/events/{name}", RaiseEventAsync).RequireAuthorization(Roles.Operator).WithSummary("Raise an event for one instance");
+        group.MapPost("/{instanceId}/events/{name}", RaiseEventAsync).ReadsJsonBody(optional: true).RequireAuthorization(Roles.Operator).WithSummary("Raise an event for one instance");
         group.MapPost("/{instanceId}/terminate", (string instanceId, IJourneyInstances instances, HttpContext http, CancellationToken ct) =>
             ControlAsync(instanceId, new JourneySignal(SignalKind.Terminate, Reason: $"terminated by {http.User.Identity?.Name}"), s => !s.IsFinished(), instances, http, ct))
             .RequireAuthorization(Roles.Operator).WithSummary("End the instance; it records the outcome");
@@ -49,6 +49,10 @@ public static class InstancesEndpoints
         string? customerId, string? journeyId, string? status, int? pageSize, string? continuationToken,
         IJourneyInstances instances, CustomerInstanceIndex index, CancellationToken cancellationToken)
     {
+        if (!Retention.Storage.PageToken.TryDecode(continuationToken, out var storageToken))
+        {
+            return Problems.Validation([new DefinitionError("/continuationToken", Retention.Storage.PageToken.Rule)]);
+        }
         InstanceStatus? wanted = null;
         if (status is not null)
         {
@@ -68,8 +72,8 @@ public static class InstancesEndpoints
                 .OrderBy(s => s.StartedAt).Select(Summary).ToList();
             return TypedResults.Ok(new InstanceList(filtered, null));
         }
-        var page = await instances.QueryAsync(journeyId, wanted, size, continuationToken, cancellationToken);
-        return TypedResults.Ok(new InstanceList(page.Items.Select(i => Summary(i.State)).ToList(), page.ContinuationToken));
+        var page = await instances.QueryAsync(journeyId, wanted, size, storageToken, cancellationToken);
+        return TypedResults.Ok(new InstanceList(page.Items.Select(i => Summary(i.State)).ToList(), Retention.Storage.PageToken.Encode(page.ContinuationToken)));
     }
 
     private static async Task<Results<Ok<InstanceDetail>, ProblemHttpResult>> GetAsync(string instanceId, IJourneyInstances instances, IServiceProvider services, CancellationToken cancellationToken)

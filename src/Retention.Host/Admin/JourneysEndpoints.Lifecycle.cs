@@ -38,14 +38,14 @@ public static partial class JourneysEndpoints
     private static void MapLifecycle(RouteGroupBuilder group)
     {
         group.MapGet("/{id}/versions/{version:int}", VersionAsync).RequireAuthorization(Roles.Viewer).WithSummary("The definition of a published version");
-        group.MapPut("/{id}/draft", SaveDraftAsync).RequireAuthorization(Roles.Editor).WithSummary("Save a validated draft (a new id creates a journey's first draft)");
+        group.MapPut("/{id}/draft", SaveDraftAsync).ReadsJsonBody().RequireAuthorization(Roles.Editor).WithSummary("Save a validated draft (a new id creates a journey's first draft)");
         group.MapDelete("/{id}/draft", DiscardDraftAsync).RequireAuthorization(Roles.Editor).WithSummary("Discard the draft");
         group.MapGet("/{id}/diff", DiffAsync).RequireAuthorization(Roles.Viewer).WithSummary("Structural diff of two versions or a version and the draft, steps matched by id");
-        group.MapPost("/{id}/publish", PublishAsync).RequireAuthorization(Roles.Publisher)
+        group.MapPost("/{id}/publish", PublishAsync).ReadsJsonBody(optional: true).RequireAuthorization(Roles.Publisher)
             .WithSummary("Publish the draft as the next version; keep, migrate or end the instances in flight");
         group.MapGet("/{id}/export", ExportAsync).RequireAuthorization(Roles.Viewer).WithSummary("Download the active version, a version or the draft as JSON");
-        group.MapPost("/import", ImportAsync).RequireAuthorization(Roles.Editor).WithSummary("Save a definition as the draft of its id");
-        group.MapPost("/{id}/simulate", SimulateAsync).RequireAuthorization(Roles.Viewer)
+        group.MapPost("/import", ImportAsync).ReadsJsonBody().RequireAuthorization(Roles.Editor).WithSummary("Save a definition as the draft of its id");
+        group.MapPost("/{id}/simulate", SimulateAsync).ReadsJsonBody().RequireAuthorization(Roles.Viewer)
             .WithSummary("Run a draft, version or unsaved definition for one customer under virtual time; never sends");
     }
 
@@ -73,6 +73,10 @@ public static partial class JourneysEndpoints
         if (json.Length > JourneyDrafts.MaxChars)
         {
             return Problems.Validation([new DefinitionError("", $"a definition may have at most {JourneyDrafts.MaxChars} characters")]);
+        }
+        if (id is not null)
+        {
+            AuditDetails.Target(context, id); // an import names its journey only in the body
         }
         var read = reader.Read(json);
         if (!read.IsValid)
@@ -179,7 +183,11 @@ public static partial class JourneysEndpoints
         JourneySimulator simulator, JourneyInterpreter interpreter, TimeProvider time, CancellationToken cancellationToken)
     {
         var errors = new List<DefinitionError>();
-        var body = TryParse(await ReadBodyAsync(request, cancellationToken));
+        var body = StrictJson.Parse(await ReadBodyAsync(request, cancellationToken), out var malformed);
+        if (malformed is not null)
+        {
+            return Problems.Validation([malformed], "The simulation request is not valid");
+        }
         var parsed = SimulationRequest.Read(body, errors);
         if (parsed is null)
         {
@@ -354,15 +362,5 @@ public static partial class JourneysEndpoints
         return await reader.ReadToEndAsync(cancellationToken);
     }
 
-    private static JsonNode? TryParse(string json)
-    {
-        try
-        {
-            return JsonNode.Parse(json, documentOptions: new JsonDocumentOptions { MaxDepth = 64 });
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
-    }
+    private static JsonNode? TryParse(string json) => StrictJson.Parse(json, out _);
 }

@@ -49,7 +49,7 @@ public static class ReportsEndpoints
         group.MapGet("/journeys/{id}/funnel", FunnelAsync).RequireAuthorization(Roles.Viewer).WithSummary("Instances that reached each step, in step order");
         group.MapGet("/journeys/{id}/lift", LiftAsync).RequireAuthorization(Roles.Viewer).WithSummary("Conversion against the holdout, with a 95% interval");
         group.MapGet("/sla", SlaAsync).RequireAuthorization(Roles.Viewer).WithSummary("Complaint SLA compliance by severity");
-        group.MapGet("/messages", MessagesAsync).RequireAuthorization(Roles.Viewer).WithSummary("Messages by channel, status and reason over the last days");
+        group.MapGet("/messages", MessagesAsync).RequireAuthorization(Roles.Viewer).WithSummary("Messages by channel, status and reason over the last days, of one journey (?journeyId=) or all");
         return app;
     }
 
@@ -128,7 +128,7 @@ public static class ReportsEndpoints
             .ToList());
     }
 
-    private static async Task<Results<Ok<List<MessageCountRow>>, ProblemHttpResult>> MessagesAsync(int? days, StorageAccount account, TimeProvider time, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<List<MessageCountRow>>, ProblemHttpResult>> MessagesAsync(int? days, string? journeyId, StorageAccount account, TimeProvider time, CancellationToken cancellationToken)
     {
         var window = days ?? 30;
         if (window is < 1 or > 366)
@@ -139,7 +139,10 @@ public static class ReportsEndpoints
         var counts = new Dictionary<(string Channel, string Status, string? Reason), int>();
         var read = 0;
         // The message log is partitioned by customer; a report reads across partitions, only the three columns it counts.
-        var query = account.Table("messages").QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"UpdatedAt ge {since}"),
+        var filter = journeyId is null
+            ? TableClient.CreateQueryFilter($"UpdatedAt ge {since}")
+            : TableClient.CreateQueryFilter($"UpdatedAt ge {since} and JourneyId eq {journeyId}");
+        var query = account.Table("messages").QueryAsync<TableEntity>(filter,
             maxPerPage: 1000, select: ["Channel", "Status", "Reason"], cancellationToken: cancellationToken);
         await foreach (var e in query)
         {

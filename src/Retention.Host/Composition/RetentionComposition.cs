@@ -48,9 +48,11 @@ public static class RetentionComposition
         var services = builder.Services;
         services.AddOptions<RetentionOptions>().BindConfiguration(RetentionOptions.Section);
         services.AddOptions<StorageOptions>().BindConfiguration("Retention:Storage")
-            .PostConfigure<IConfiguration>((o, config) => o.ConnectionString ??= config.GetConnectionString("Storage") ?? config["AzureWebJobsStorage"]);
+            .PostConfigure<IConfiguration>((o, config) => o.ConnectionString ??= config.GetConnectionString("Storage") ?? config["AzureWebJobsStorage"]).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<StorageOptions>, StorageOptionsValidation>();
         services.AddOptions<DurableTaskSettings>().BindConfiguration(DurableTaskSettings.Section);
         services.AddProblemDetails();
+        services.AddRequestInputGuard();
         services.AddExceptionHandler<StorageUnavailableHandler>();
         services.AddOpenApi(ApiReference.ConfigureDocument);
         services.AddSingleton(TimeProvider.System);
@@ -146,6 +148,7 @@ public static class RetentionComposition
         app.UseApiReference();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseRequestInputGuard();
         app.UseMiddleware<AdminAuditMiddleware>();
         app.MapOpenApi();
         app.MapPrometheusScrapingEndpoint("/metrics");

@@ -71,6 +71,12 @@ public sealed class WebhookOptions
     public Dictionary<string, WebhookSource> Sources { get; set; } = [];
     public TimeSpan TimestampTolerance { get; set; } = TimeSpan.FromMinutes(5);
     public int MaxBodyBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>How far ahead of the service's clock an event's <c>time</c> may be: a producer's clock drift.</summary>
+    public TimeSpan MaxEventTimeAhead { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>How far behind the service's clock an event's <c>time</c> may be: a late delivery or a catch-up.</summary>
+    public TimeSpan MaxEventTimeBehind { get; set; } = TimeSpan.FromDays(30);
 }
 
 public sealed class WebhookSource

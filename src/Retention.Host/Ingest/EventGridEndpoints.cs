@@ -52,14 +52,12 @@ public static class EventGridEndpoints
         {
             return Problems.Of(StatusCodes.Status401Unauthorized, "Unauthorized", "The Event Grid key is missing or wrong.");
         }
-        JsonNode? root;
-        try
+        using var buffer = new MemoryStream();
+        await http.Request.Body.CopyToAsync(buffer, cancellationToken);
+        var root = StrictJson.Parse(buffer.ToArray(), out var malformed, maxDepth: 32);
+        if (malformed is not null)
         {
-            root = await JsonNode.ParseAsync(http.Request.Body, documentOptions: new JsonDocumentOptions { MaxDepth = 32 }, cancellationToken: cancellationToken);
-        }
-        catch (JsonException e)
-        {
-            return Problems.Validation([new DefinitionError("", $"the body is not valid JSON ({e.Message})")]);
+            return Problems.Validation([malformed]);
         }
         var events = root switch
         {

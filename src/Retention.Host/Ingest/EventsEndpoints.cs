@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Unicode;
@@ -19,11 +20,22 @@ public static class EventsEndpoints
     public const string SingleContentType = "application/cloudevents+json";
     public const string BatchContentType = "application/cloudevents-batch+json";
 
+    /// <summary>The rules a producer needs beyond the schema, in the OpenAPI document.</summary>
+    public const string Description =
+        "One CloudEvent 1.0, or a batch of up to 500 (all-or-nothing), signed with X-Retention-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of \"<t>.<body>\">. "
+        + "Event time: an event's optional `time` must lie at most 5 minutes ahead of the service's clock (a producer's clock drift) and at most 30 days behind it "
+        + "(a late delivery); outside that window the request is refused with 400 naming `/time` (`/2/time` in a batch). Both limits are configurable "
+        + "(Retention:Webhooks:MaxEventTimeAhead, Retention:Webhooks:MaxEventTimeBehind). An event's own time never extends how long an early event is buffered: "
+        + "that is measured from when the service received it. Redelivery: the same body with the same signature within the 300 s timestamp tolerance is "
+        + "acknowledged with 202 and its events counted as duplicates; a signature reused over another body is refused with 401. A repeated member name "
+        + "in any object is refused with 400 at the second occurrence.";
+
     public static IEndpointRouteBuilder MapEventsEndpoints(this IEndpointRouteBuilder app)
     {
         app.MapPost("/api/events", IngestAsync)
             .WithTags("Ingest")
             .WithSummary("Accept CloudEvents from a core system")
+            .WithDescription(Description)
             .Accepts<JsonObject>(SingleContentType, BatchContentType)
             .Produces<IngestResponse>(StatusCodes.Status202Accepted)
             .ProducesProblem(StatusCodes.Status400BadRequest)
@@ -32,7 +44,8 @@ public static class EventsEndpoints
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
             .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
-            .AllowAnonymous();
+            .AllowAnonymous()
+            .ReadsOwnBody();
         return app;
     }
 
@@ -76,14 +89,10 @@ public static class EventsEndpoints
         {
             return Reject("invalid", null, "body is not UTF-8", Problems.Validation([new DefinitionError("", "the body is not valid UTF-8")]));
         }
-        JsonNode? root;
-        try
+        var root = StrictJson.Parse(body, out var malformed, maxDepth: 32);
+        if (malformed is not null)
         {
-            root = JsonNode.Parse(body, documentOptions: new JsonDocumentOptions { MaxDepth = 32 });
-        }
-        catch (JsonException e)
-        {
-            return Reject("invalid", null, "body is not JSON", Problems.Validation([new DefinitionError("", $"the body is not valid JSON ({e.Message})")]));
+            return Reject("invalid", null, "body is not JSON", Problems.Validation([malformed]));
         }
         if (!CloudEventReader.IsWellFormedText(root))
         {
@@ -98,8 +107,15 @@ public static class EventsEndpoints
         {
             return Reject("invalid", null, "batch size", Problems.Validation([new DefinitionError("", $"a batch holds 1 to {CloudEventReader.MaxBatch} events; this one has {nodes.Count}")]));
         }
-        var source = (nodes[0] as JsonObject)?["source"] is JsonValue s && s.TryGetValue<string>(out var text) ? text : null;
-        if (source is null || !webhooks.Sources.TryGetValue(source, out var known))
+        var sourceNode = (nodes[0] as JsonObject)?["source"];
+        var source = sourceNode is JsonValue s && s.TryGetValue<string>(out var text) ? text : null;
+        if (source is null)
+        {
+            // Which secret to check the signature with is unknown, but what is missing is plain: say so, not "unauthorized".
+            return Reject("invalid", null, "source missing", Problems.Validation([new DefinitionError(batch ? "/0/source" : "/source",
+                nodes[0] is not JsonObject ? "an event must be a JSON object with a source" : sourceNode is null ? "is required: the registered source that signs the request" : "must be a string")]));
+        }
+        if (!webhooks.Sources.TryGetValue(source, out var known))
         {
             return Reject("unknown_source", null, "unknown source", Problems.Of(StatusCodes.Status401Unauthorized, "Unauthorized", "The event source is not registered for webhooks."));
         }
@@ -119,10 +135,11 @@ public static class EventsEndpoints
         }
         var errors = new List<DefinitionError>();
         var events = new List<IncomingEvent>();
+        var window = new EventTimeWindow(now, webhooks.MaxEventTimeAhead, webhooks.MaxEventTimeBehind);
         for (var i = 0; i < nodes.Count; i++)
         {
             var prefix = batch ? $"/{i}" : "";
-            if (CloudEventReader.Read(nodes[i], prefix, errors) is { } incoming)
+            if (CloudEventReader.Read(nodes[i], prefix, errors, window) is { } incoming)
             {
                 if (incoming.Source != source)
                 {
@@ -138,13 +155,16 @@ public static class EventsEndpoints
         // The replay check writes and the ingest plan only reads, so they run at once; nothing of the events is
         // written until both say go.
         var expiresAt = DateTimeOffset.FromUnixTimeSeconds(matched.Timestamp) + webhooks.TimestampTolerance;
-        var fresh = seenSignatures.TryRecordAsync(source, matched.Timestamp, matched.Hmac, expiresAt, cancellationToken);
+        // An identical redelivery (same signature, same body) goes on like the first delivery: ingest is idempotent on
+        // source and id, so what was accepted then counts as duplicates now, and whatever an interrupted first delivery
+        // left undone is applied.
+        var use = seenSignatures.TryRecordAsync(source, matched.Timestamp, matched.Hmac, Convert.ToHexStringLower(SHA256.HashData(body)), expiresAt, cancellationToken);
         var planning = ingestor.PrepareAsync(events, batch ? "/{0}" : "", cancellationToken);
-        await Task.WhenAll(fresh, planning);
-        if (!await fresh)
+        await Task.WhenAll(use, planning);
+        if (await use == SignatureUse.Reused)
         {
-            return Reject("replayed", source, "signature replayed", Problems.Of(StatusCodes.Status401Unauthorized, "Unauthorized",
-                "This signature was already used; sign every delivery, including a retry, with a fresh timestamp."));
+            return Reject("replayed", source, "signature reused over another body", Problems.Of(StatusCodes.Status401Unauthorized, "Unauthorized",
+                "This signature was already used over another body; sign every delivery with a fresh timestamp."));
         }
         var result = await ingestor.CommitAsync(await planning, cancellationToken);
         if (!result.IsValid)

@@ -51,6 +51,7 @@ public sealed class StorageUnavailableHandler(IProblemDetailsService problems, I
     {
         AggregateException aggregate => aggregate.InnerExceptions.Count > 0 && aggregate.InnerExceptions.All(e => IsStorageOutage(e, requestAborted)),
         RequestFailedException failed => failed.Status is 0 or 408 or >= 500,
+        BadHttpRequestException => false, // an IOException, but the request's own fault (a body that cannot be read or bound)
         HttpRequestException or SocketException or IOException => true,
         OperationCanceledException => !requestAborted.IsCancellationRequested, // the SDK's network timeout, not the client leaving
         _ => false,

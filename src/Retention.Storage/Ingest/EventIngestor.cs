@@ -79,7 +79,7 @@ public sealed class EventIngestor(
             {
                 complaintsInRequest[complaintId] = customerId;
             }
-            fresh.Add(new CustomerEvent(e.Id, e.Source, e.Type, e.Time ?? now, customerId, e.Data));
+            fresh.Add(new CustomerEvent(e.Id, e.Source, e.Type, e.Time ?? now, customerId, e.Data) { ReceivedAt = now });
         }
         return errors.Count > 0 ? new IngestPlan([], 0, errors) : new IngestPlan(fresh, duplicates, []);
     }

@@ -3,9 +3,18 @@ using Azure.Data.Tables;
 
 namespace Retention.Storage.Ingest;
 
+/// <summary>What a signature's use is: its first, an identical redelivery (same body), or a reuse over another body.</summary>
+public enum SignatureUse
+{
+    First,
+    Redelivery,
+    Reused,
+}
+
 /// <summary>
-/// The webhook signatures already accepted, so a captured request cannot be replayed while its timestamp is still
-/// inside the tolerance window. Durable in a table, so every replica sees every signature; an entry is needed only
+/// The webhook signatures already accepted, with a hash of the body each one signed, so a captured signature cannot be
+/// used over another body while its timestamp is still inside the tolerance window; the same request delivered again
+/// (a sender's retry of a delivery it did not see acknowledged) is told apart and is answered as a duplicate. Durable in a table, so every replica sees every signature; an entry is needed only
 /// until its timestamp leaves the window (after that the timestamp check rejects it anyway), so expired entries are
 /// purged now and then.
 /// </summary>
@@ -17,20 +26,21 @@ public sealed class SeenSignatureStore(StorageAccount account, TimeProvider time
     private volatile bool _created;
     private long _nextPurgeTicks;
 
-    /// <summary>Records the signature; false when it was seen before (a replay).</summary>
-    public async Task<bool> TryRecordAsync(string source, long timestamp, string signature, DateTimeOffset expiresAt, CancellationToken cancellationToken)
+    /// <summary>Records the signature with the hash of the body it signed, and says whether it was seen before and over which body.</summary>
+    public async Task<SignatureUse> TryRecordAsync(string source, long timestamp, string signature, string bodyHash, DateTimeOffset expiresAt, CancellationToken cancellationToken)
     {
         await EnsureCreatedAsync(cancellationToken);
-        var entity = new TableEntity(KeyEncoding.Encode(source), $"{timestamp:D12}-{signature}") { ["ExpiresAt"] = expiresAt };
-        bool recorded;
+        var entity = new TableEntity(KeyEncoding.Encode(source), $"{timestamp:D12}-{signature}") { ["ExpiresAt"] = expiresAt, ["BodyHash"] = bodyHash };
+        SignatureUse recorded;
         try
         {
             await _table.AddEntityAsync(entity, cancellationToken);
-            recorded = true;
+            recorded = SignatureUse.First;
         }
         catch (RequestFailedException e) when (e.Status == 409)
         {
-            recorded = false;
+            var seen = await _table.GetEntityIfExistsAsync<TableEntity>(entity.PartitionKey, entity.RowKey, ["BodyHash"], cancellationToken);
+            recorded = seen.HasValue && seen.Value!.GetString("BodyHash") == bodyHash ? SignatureUse.Redelivery : SignatureUse.Reused;
         }
         if (PurgeIsDue())
         {

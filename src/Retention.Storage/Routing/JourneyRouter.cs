@@ -36,8 +36,6 @@ public sealed class JourneyRouter(
     /// <summary>How long after its index entry an instance may still be being created.</summary>
     private static readonly TimeSpan StartGrace = TimeSpan.FromMinutes(2);
 
-    private static readonly TimeSpan CreationPoll = TimeSpan.FromMilliseconds(100);
-
     public async Task RouteAsync(CustomerEvent received, CancellationToken cancellationToken)
     {
         // Index first (inside each start), then signal the index: an instance this event starts ignores it as its trigger.
@@ -70,22 +68,16 @@ public sealed class JourneyRouter(
     }
 
     /// <summary>
-    /// The engine drops a signal raised before its instance exists. An instance indexed moments ago may still be
-    /// being created by another request (which read the event log before this event was logged), so the signal waits
-    /// for it; one that never appears was abandoned before its start, whose retry reads this event from the log.
+    /// The engine drops a signal raised before its instance exists. An instance indexed moments ago may still be being
+    /// created by another request; if it does not exist yet, its creator delivers this event: it reads the event log
+    /// again once the instance exists (see <see cref="StartAsync"/>), and this event was logged before this check.
     /// </summary>
     private async Task SignalAsync(CustomerInstanceEntry entry, JourneySignal signal, CancellationToken cancellationToken)
     {
-        if (entry.Status == InstanceStatus.Pending && time.GetUtcNow() - entry.StartedAt < StartGrace)
+        if (entry.Status == InstanceStatus.Pending && time.GetUtcNow() - entry.StartedAt < StartGrace
+            && await instances.GetAsync(entry.InstanceId, cancellationToken) is null)
         {
-            for (var waited = TimeSpan.Zero; await instances.GetAsync(entry.InstanceId, cancellationToken) is null; waited += CreationPoll)
-            {
-                if (waited >= StartGrace / 4)
-                {
-                    return;
-                }
-                await Task.Delay(CreationPoll, cancellationToken); // real time: another process is creating it
-            }
+            return;
         }
         await instances.SignalAsync(entry.InstanceId, signal, cancellationToken);
     }
@@ -104,8 +96,9 @@ public sealed class JourneyRouter(
             return new NotEntered(skip.Reason);
         }
         var enter = (Enter)decision;
-        // Index first, then read the event log: an event logged after this read is raised to the indexed instance,
-        // and one logged before it is in what the start carries. Either way the instance sees it.
+        // Index first, then read the event log: an event logged before this read is in what the start carries, and one
+        // logged after it is raised to the indexed instance, by its own route once the instance exists or by the second
+        // read below. Either way the instance sees it.
         await index.AddPendingAsync(trigger.CustomerId, enter.InstanceId, journey.Id, now, cancellationToken);
         var profile = await customers.GetAsync(trigger.CustomerId, cancellationToken) ?? CustomerSnapshot.Empty(trigger.CustomerId);
         var window = journey.EventBufferWindow ?? interpreter.Settings.EventBufferWindow;
@@ -115,7 +108,18 @@ public sealed class JourneyRouter(
         var json = await versions.ReadJsonAsync(journey.Id, journey.Version, cancellationToken)
             ?? throw new InvalidOperationException($"Journey {journey.Id} v{journey.Version} is missing from the catalog.");
         var run = new JourneyRun(json, journey.Version, new StartInstance(enter.InstanceId, enter.EntryKey, trigger, profile, recent), null, null);
-        if (!await instances.StartAsync(JourneyTasks.Journey, enter.InstanceId, run, cancellationToken))
+        var created = await instances.StartAsync(JourneyTasks.Journey, enter.InstanceId, run, cancellationToken);
+        if (journey.AwaitedEventTypes.Count > 0 || journey.ExitOn.Count > 0)
+        {
+            // An event logged after the first read may have found no instance to signal (it did not exist yet): deliver
+            // it now. Also on a repeated start, in case the first one stopped right after creating the instance.
+            var carried = recent.Select(e => e.Key).Append(trigger.Key).ToHashSet(StringComparer.Ordinal);
+            foreach (var late in (await events.SinceAsync(trigger.CustomerId, now - window, 200, cancellationToken)).Where(e => !carried.Contains(e.Key)))
+            {
+                await instances.SignalAsync(enter.InstanceId, JourneySignal.Of(late), cancellationToken);
+            }
+        }
+        if (!created)
         {
             return new AlreadyStarted(enter.InstanceId);
         }

@@ -1,46 +1,41 @@
-// Charts drawn as SVG by our own code: horizontal bars, stacked bars, and a difference with its interval.
+// Charts drawn by our own code: horizontal and stacked bars in HTML, and a difference with its interval in SVG.
 import { h } from './dom.js';
 
-const clip = (s, n) => (String(s).length > n ? `${String(s).slice(0, n - 1)}…` : String(s));
-
-/** rows: [{ label, value, kind? }]; each bar is labelled with its value, and the chart has a text title for readers. */
-export function barChart(title, rows, { width = 560, labelWidth = 170, format = v => v } = {}) {
-  const barHeight = 22, gap = 8, top = 10;
-  const max = Math.max(1, ...rows.map(r => r.value));
-  const plot = width - labelWidth - 60;
-  const height = top * 2 + rows.length * (barHeight + gap);
-  return h('svg:svg', { viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-label': title },
-    h('svg:title', {}, title),
-    rows.map((r, n) => {
-      const y = top + n * (barHeight + gap);
-      const w = Math.max(r.value > 0 ? 2 : 0, (r.value / max) * plot);
-      return h('svg:g', {},
-        h('svg:text', { x: labelWidth - 6, y: y + 15, 'text-anchor': 'end' }, clip(r.label, 26)),
-        h('svg:rect', { class: `bar ${r.kind ?? ''}`, x: labelWidth, y, width: w, height: barHeight, rx: 2 }),
-        h('svg:text', { x: labelWidth + w + 5, y: y + 15 }, format(r.value)));
-    }));
+/**
+ * Bars as HTML, so labels are set at the page's own text size (not scaled down with an SVG) and wrap instead of being
+ * cut: a reason such as "sms suppressed · the customer opted out" is read in full beside its bar.
+ * rows: [{ label, value, kind?, note? }] or, stacked, [{ label, parts: [{ value, kind, name }], note? }].
+ */
+function bars(title, rows, { format = v => v } = {}) {
+  const total = r => (r.parts ? r.parts.reduce((s, p) => s + p.value, 0) : r.value);
+  const max = Math.max(1, ...rows.map(total));
+  const pct = v => `${Math.max(0, (v / max) * 85)}%`; // the rest of the track holds the value
+  return h('figure', { class: 'bar-chart', role: 'group', 'aria-label': title },
+    h('figcaption', { class: 'sr-only' }, title),
+    rows.map(r => h('div', { class: 'bar-row' },
+      h('span', { class: 'bar-label' }, r.label),
+      h('span', { class: 'bar-track' },
+        r.parts
+          ? r.parts.map(p => bar(p.kind, pct(p.value), `${p.name}: ${p.value}`))
+          : bar(r.kind, r.value > 0 ? `max(2px, ${pct(r.value)})` : '0'),
+        h('span', { class: 'bar-value' }, r.parts ? (r.note ?? '') : format(r.value))))));
 }
 
-/** rows: [{ label, parts: [{ value, kind, name }] }] stacked left to right. */
-export function stackedChart(title, rows, { width = 560, labelWidth = 110 } = {}) {
-  const barHeight = 24, gap = 10, top = 10;
-  const max = Math.max(1, ...rows.map(r => r.parts.reduce((s, p) => s + p.value, 0)));
-  const plot = width - labelWidth - 80;
-  const height = top * 2 + rows.length * (barHeight + gap);
-  return h('svg:svg', { viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-label': title },
-    h('svg:title', {}, title),
-    rows.map((r, n) => {
-      const y = top + n * (barHeight + gap);
-      let x = labelWidth;
-      const parts = r.parts.map(p => {
-        const w = (p.value / max) * plot;
-        const rect = h('svg:rect', { class: `bar ${p.kind}`, x, y, width: w, height: barHeight }, h('svg:title', {}, `${p.name}: ${p.value}`));
-        x += w;
-        return rect;
-      });
-      return h('svg:g', {}, h('svg:text', { x: labelWidth - 6, y: y + 16, 'text-anchor': 'end' }, r.label), parts,
-        h('svg:text', { x: x + 5, y: y + 16 }, r.note ?? ''));
-    }));
+/** One bar; its width is set through the CSS object model, which the page's content security policy allows (a style attribute it does not). */
+function bar(kind, width, title) {
+  const el = h('span', { class: `bar ${kind ?? ''}`, title });
+  el.style.width = width;
+  return el;
+}
+
+/** rows: [{ label, value, kind? }]; each bar is labelled with its value, and the chart is named for readers. */
+export function barChart(title, rows, options = {}) {
+  return bars(title, rows, options);
+}
+
+/** rows: [{ label, parts: [{ value, kind, name }], note? }] stacked left to right. */
+export function stackedChart(title, rows) {
+  return bars(title, rows);
 }
 
 /** A point estimate with its 95% interval on an axis through zero (percentage points). */

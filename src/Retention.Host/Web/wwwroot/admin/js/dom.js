@@ -28,12 +28,12 @@ export function clear(el, ...children) {
   return el;
 }
 
-/** A table with a caption (for screen readers) and header cells. */
+/** A table with a caption (for screen readers) and header cells, scrolling inside its own box when wider than the page. */
 export function table(caption, headers, rows) {
-  return h('table', {},
+  return h('div', { class: 'table-wrap' }, h('table', {},
     h('caption', { class: 'sr-only' }, caption),
     h('thead', {}, h('tr', {}, headers.map(x => h('th', { scope: 'col', class: x.num ? 'num' : undefined }, x.label ?? x)))),
-    h('tbody', {}, rows));
+    h('tbody', {}, rows)));
 }
 
 export function badge(text, kind) {

@@ -2,7 +2,27 @@
 import { h } from './dom.js';
 import { t } from './i18n.js';
 
-const W = 176, H = 48, GAP_X = 34, GAP_Y = 78, PAD = 28;
+const W = 176, MAX_W = 280, H = 48, GAP_X = 34, GAP_Y = 78, PAD = 28, LOOP_MARGIN = 120;
+const ID_FONT = '600 13px system-ui, sans-serif', DETAIL_FONT = '11px system-ui, sans-serif';
+
+let measurer;
+/** The rendered width of text in a font, measured as the browser will draw it (CJK and wide letters included). */
+function textWidth(text, font) {
+  measurer ??= document.createElement('canvas').getContext('2d');
+  measurer.font = font;
+  return measurer.measureText(text).width;
+}
+
+/** The text, cut with an ellipsis where it would overflow max pixels; the node's title carries it whole. */
+function fit(text, font, max) {
+  if (textWidth(text, font) <= max) return text;
+  let lo = 0, hi = text.length;
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (textWidth(`${text.slice(0, mid)}…`, font) <= max) lo = mid; else hi = mid - 1;
+  }
+  return `${text.slice(0, lo)}…`;
+}
 
 /** Each step's outgoing edges with their labels: next, branch cases, split paths, waitForEvent outcomes. */
 export function successors(step) {
@@ -40,6 +60,7 @@ function describe(step) {
 }
 
 const clip = (s, n) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
+const nodeWidth = step => Math.min(MAX_W, Math.max(W, Math.ceil(textWidth(step.id, ID_FONT)) + 18));
 
 /**
  * Draws the definition's steps. errorSteps: ids to mark as invalid; onSelect(stepId) runs when a node is chosen by
@@ -66,14 +87,20 @@ export function drawGraph(definition, { errorSteps = new Set(), focusStep = null
 
   const rows = [];
   for (const id of order) (rows[layer.get(id)] ??= []).push(id);
-  const widest = Math.max(1, ...rows.map(r => r.length));
-  const width = PAD * 2 + widest * W + (widest - 1) * GAP_X + 120;
+  const widths = new Map(steps.map(s => [s.id, nodeWidth(s)]));
+  const rowWidth = row => row.reduce((sum, id) => sum + widths.get(id), 0) + (row.length - 1) * GAP_X;
+  // Loops back go round the right-hand side; the same margin on the left keeps the graph centred.
+  const loops = steps.some(s => successors(s).some(e => layer.has(e.to) && layer.get(e.to) <= layer.get(s.id)));
+  const margin = loops ? LOOP_MARGIN : 0;
+  const width = PAD * 2 + Math.max(W, ...rows.map(rowWidth)) + margin * 2;
   const height = PAD * 2 + rows.length * H + Math.max(0, rows.length - 1) * GAP_Y;
   const pos = new Map();
   rows.forEach((row, r) => {
-    const rowWidth = row.length * W + (row.length - 1) * GAP_X;
-    const x0 = (width - 120 - rowWidth) / 2;
-    row.forEach((id, n) => pos.set(id, { x: x0 + n * (W + GAP_X), y: PAD + r * (H + GAP_Y) }));
+    let x = (width - rowWidth(row)) / 2;
+    for (const id of row) {
+      pos.set(id, { x, y: PAD + r * (H + GAP_Y), w: widths.get(id) });
+      x += widths.get(id) + GAP_X;
+    }
   });
 
   const svg = h('svg:svg', { viewBox: `0 0 ${width} ${Math.max(height, 80)}`, width, height: Math.max(height, 80), role: 'group', 'aria-label': t('graph.label') },
@@ -85,17 +112,17 @@ export function drawGraph(definition, { errorSteps = new Set(), focusStep = null
     for (const [n, edge] of successors(step).entries()) {
       const to = pos.get(edge.to);
       if (!to) continue;
-      const sx = from.x + W / 2, sy = from.y + H;
+      const sx = from.x + from.w / 2, sy = from.y + H;
       let d, lx, ly;
       if (to.y > from.y) {
-        const tx = to.x + W / 2, ty = to.y;
+        const tx = to.x + to.w / 2, ty = to.y;
         d = `M${sx},${sy} C${sx},${sy + GAP_Y / 2} ${tx},${ty - GAP_Y / 2} ${tx},${ty}`;
         lx = (sx + tx) / 2 + 4; ly = (sy + ty) / 2 + (n % 2 ? 10 : -2);
       } else {
         // A loop back to an earlier (or the same) row goes round the right-hand side.
-        const rx = Math.max(from.x, to.x) + W + 40 + n * 12;
+        const rx = Math.max(from.x + from.w, to.x + to.w) + 40 + n * 12;
         const fy = from.y + H / 2, ty = to.y + H / 2;
-        d = `M${from.x + W},${fy} C${rx},${fy} ${rx},${ty} ${to.x + W},${ty}`;
+        d = `M${from.x + from.w},${fy} C${rx},${fy} ${rx},${ty} ${to.x + to.w},${ty}`;
         lx = rx - 20; ly = (fy + ty) / 2;
       }
       svg.append(h('svg:path', { class: 'edge', d, 'marker-end': 'url(#arrow)' }));
@@ -104,15 +131,17 @@ export function drawGraph(definition, { errorSteps = new Set(), focusStep = null
   }
 
   for (const step of steps) {
-    const { x, y } = pos.get(step.id);
+    const { x, y, w } = pos.get(step.id);
+    const detail = `${step.type ?? '?'} ${describe(step)}`.trim();
     const classes = ['node', step.type, step.id === startId ? 'start' : '', errorSteps.has(step.id) ? 'error' : '', step.id === focusStep ? 'focus' : ''].join(' ');
     const select = () => onSelect?.(step.id);
     const node = h('svg:g', { class: classes, tabindex: 0, role: 'button', dataset: { step: step.id },
       'aria-label': `${step.id} (${step.type})${errorSteps.has(step.id) ? ` — ${t('graph.hasError')}` : ''}`,
       onclick: select, onkeydown: e => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); select(); } } },
-    h('svg:rect', { x, y, width: W, height: H, rx: 6 }),
-    h('svg:text', { x: x + 8, y: y + 19, 'font-size': 13, 'font-weight': 600 }, clip(step.id, 24)),
-    h('svg:text', { x: x + 8, y: y + 37, 'font-size': 11, fill: '#5b6474' }, clip(`${step.type ?? '?'} ${describe(step)}`.trim(), 30)));
+    h('svg:title', {}, `${step.id}\n${detail}`),
+    h('svg:rect', { x, y, width: w, height: H, rx: 6 }),
+    h('svg:text', { class: 'node-id', x: x + 8, y: y + 19, 'font-size': 13, 'font-weight': 600 }, fit(step.id, ID_FONT, w - 16)),
+    h('svg:text', { class: 'node-detail', x: x + 8, y: y + 37, 'font-size': 11, fill: '#5b6474' }, fit(detail, DETAIL_FONT, w - 16)));
     svg.append(node);
   }
   return svg;

@@ -4,10 +4,14 @@ import { h, clear, table, badge } from '../dom.js';
 import { t } from '../i18n.js';
 import { failure } from '../common.js';
 
-export function timeToBreach(clock, now = Date.now()) {
+/**
+ * Working time left before the clock breaches, in one unit for every clock: the target less the working time elapsed
+ * (the server counts both in the calendar's business hours). Wall-clock time to dueAt would mix nights and weekends in
+ * for running clocks only.
+ */
+export function timeToBreach(clock) {
   if (clock.breached) return { minutes: 0, breached: true };
-  if (clock.status === 'running' && clock.dueAt) return { minutes: Math.round((new Date(clock.dueAt).getTime() - now) / 60000), breached: false };
-  return { minutes: (clock.targetMinutes ?? 0) - (clock.elapsedMinutes ?? 0), breached: false, paused: clock.status !== 'running' };
+  return { minutes: Math.round((clock.targetMinutes ?? 0) - (clock.elapsedMinutes ?? 0)), breached: false, paused: clock.status !== 'running' };
 }
 
 function duration(minutes) {
@@ -34,8 +38,8 @@ export async function render(main) {
           const left = timeToBreach(k);
           return h('li', {}, h('strong', {}, k.name), ' ',
             left.breached ? badge(t('complaints.breached'), 'breached')
-              : [t(left.paused ? 'complaints.leftPaused' : 'complaints.left', { time: duration(left.minutes) }), ' ', badge(t(`complaints.clock.${k.status}`), k.status === 'running' ? 'active' : 'paused')],
-            h('span', { class: 'muted' }, ` (${t('complaints.target', { target: duration(k.targetMinutes ?? 0) })})`));
+              : [h('span', { class: 'time-left' }, t('complaints.left', { time: duration(left.minutes) })), ' ', badge(t(`complaints.clock.${k.status}`), k.status === 'running' ? 'active' : 'paused')],
+            h('span', { class: 'muted' }, ` (${t('complaints.target', { target: duration(Math.round(k.targetMinutes ?? 0)) })})`));
         })))))));
   };
   await load();

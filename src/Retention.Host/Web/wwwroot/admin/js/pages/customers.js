@@ -35,7 +35,8 @@ export async function render(main, [customerId]) {
         return h('tr', { class: `kind-${group}`, dataset: { kind: item.kind } },
           h('td', {}, formatTime(item.at)),
           h('td', {}, t(`timeline.group.${group}`), ' ', h('span', { class: 'muted mono' }, item.kind.split(':')[1] ?? '')),
-          h('td', {}, group === 'message' && status ? [badge(t(`message.${status}`), status), ' '] : null, item.summary),
+          h('td', {}, group === 'message' && status ? [badge(t(`message.${status}`), status), ' '] : null, item.summary,
+            item.deferredUntil ? h('div', { class: 'deferred-until' }, t('timeline.deferredUntil', { time: formatTime(item.deferredUntil) })) : null),
           h('td', {}, item.instanceId ? h('a', { href: `#/instances/${enc(item.instanceId)}` }, item.instanceId) : ''));
       })));
 }

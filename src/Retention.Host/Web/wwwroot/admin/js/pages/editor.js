@@ -155,6 +155,22 @@ class Editor {
       const span = this.spans?.get(`/steps/${n}`);
       if (span) this.moveTo({ offset: span.start, end: span.start + 1, path: `/steps/${n}` });
     } }));
+    this.keepInView(this.graph.querySelector(focusStep ? 'g.node.focus' : 'g.node.start'));
+  }
+
+  /**
+   * After a re-layout (a typo moves steps about), scrolls the graph so the start step, or the step in focus, is in
+   * view. The offsets are always written back: the browser would otherwise restore the offset it had before the
+   * graph was replaced, which can leave the start step out of view.
+   */
+  keepInView(node) {
+    if (!node) return;
+    const box = node.getBoundingClientRect(), frame = this.graph.getBoundingClientRect();
+    let top = this.graph.scrollTop, left = this.graph.scrollLeft;
+    if (box.top < frame.top || box.bottom > frame.bottom) top += box.top - frame.top - 16;
+    if (box.left < frame.left || box.right > frame.right) left += box.left - frame.left - 16;
+    this.graph.scrollTop = Math.max(0, top);
+    this.graph.scrollLeft = Math.max(0, left);
   }
 
   moveTo(error) {

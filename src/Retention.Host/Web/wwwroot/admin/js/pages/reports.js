@@ -16,15 +16,15 @@ export async function render(main, [journeyId]) {
   const funnel = panel('funnel', t('reports.funnel'));
   const lift = panel('lift', t('reports.lift'));
   const sla = panel('sla', t('reports.sla'));
-  const messages = panel('messages', t('reports.messages'));
+  const messages = panel('messages', selected ? t('reports.messagesOf', { journey: selected }) : t('reports.messages'));
   main.append(h('div', { class: 'row' }, h('label', { for: 'report-journey' }, t('reports.journey'), pick), h('label', { for: 'report-days' }, t('reports.window'), days)),
     h('div', { class: 'charts' }, funnel, lift, sla, messages));
-  days.addEventListener('change', () => loadMessages(messages.body, days.value));
+  days.addEventListener('change', () => loadMessages(messages.body, days.value, selected));
   await Promise.all([
     selected ? loadFunnel(funnel.body, selected) : null,
     selected ? loadLift(lift.body, selected) : null,
     loadSla(sla.body),
-    loadMessages(messages.body, days.value),
+    loadMessages(messages.body, days.value, selected),
   ]);
 }
 
@@ -74,13 +74,13 @@ async function loadSla(body) {
   } catch (e) { clear(body, failure(e, t('reports.sla'))); }
 }
 
-async function loadMessages(body, days) {
+async function loadMessages(body, days, journeyId) {
   try {
-    const rows = await get(`/api/reports/messages?days=${enc(days)}`);
+    const rows = await get(`/api/reports/messages?days=${enc(days)}${journeyId ? `&journeyId=${enc(journeyId)}` : ''}`);
     if (!rows.length) { clear(body, h('p', { class: 'muted' }, t('common.none'))); return; }
     clear(body, barChart(t('reports.messages'), rows.map(r => ({
       label: `${r.channel} ${t(`message.${r.status}`)}${r.reason ? ` · ${r.reason}` : ''}`, value: r.count,
       kind: ['suppressed', 'failed', 'undelivered'].includes(r.status) ? 'breached' : r.status === 'deferred' ? 'holdout' : '',
-    })), { labelWidth: 260, width: 640 }));
+    }))));
   } catch (e) { clear(body, failure(e, t('reports.messages'))); }
 }
