@@ -294,7 +294,6 @@ public sealed class HostileRequests : IDisposable
         var client = _host.Admin();
         var imported = ApiJourney.Replace("\"api-start\"", "\"imported-journey\"", StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.OK, (await client.SendAsync(Json(HttpMethod.Post, "/api/journeys/import", imported))).StatusCode);
-        Assert.Equal(HttpStatusCode.OK, (await client.PostAsync("/api/operations/poison/requeue", null)).StatusCode);
         Assert.Equal(HttpStatusCode.Accepted, (await client.PostAsync("/api/jobs/pyramid/run", null)).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await client.PostAsync("/api/journeys/imported-journey/publish", null)).StatusCode);
         var entries = (await client.GetFromJsonAsync<JsonObject>("/api/audit?pageSize=100"))!["items"]!.AsArray();

@@ -34,7 +34,7 @@ public static class ApiReference
             {
                 [HttpMethod.Get] = new OpenApiOperation
                 {
-                    Summary = "Prometheus metrics: events ingested and rejected, steps, timer lateness, messages, SLA warnings and breaches, poison messages",
+                    Summary = "Prometheus metrics: events ingested and rejected, steps, timer lateness, messages, SLA warnings and breaches",
                     Responses = new OpenApiResponses
                     {
                         ["200"] = new OpenApiResponse { Description = "Prometheus text exposition format", Content = new Dictionary<string, OpenApiMediaType>(StringComparer.Ordinal) { ["text/plain"] = new OpenApiMediaType() } },
