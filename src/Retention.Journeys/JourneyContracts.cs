@@ -22,6 +22,7 @@ public static class JourneyTasks
     public const string RecordFinished = "RecordFinished";
     public const string ListInstances = "ListInstances";
     public const string RunScheduledWork = "RunScheduledWork";
+    public const string ReadRecentEvents = "ReadRecentEvents";
 
     /// <summary>The one external event name a journey instance listens to; what it carries is a <see cref="JourneySignal"/>.</summary>
     public const string Signal = "signal";
@@ -32,7 +33,8 @@ public static class JourneyTasks
 /// instance on its version without reading storage), and either the start or the state and history tail that
 /// <c>ContinueAsNew</c> carried over.
 /// </summary>
-public sealed record JourneyRun(string Definition, int Version, StartInstance? Start, string? State, IReadOnlyList<HistoryEntry>? History)
+/// <param name="Generation">How many times the instance has continued as new before this generation.</param>
+public sealed record JourneyRun(string Definition, int Version, StartInstance? Start, string? State, IReadOnlyList<HistoryEntry>? History, int Generation = 0)
 {
     public static string Serialize(JourneyInstanceState state) => JsonSerializer.Serialize(state, CoreJsonContext.Default.JourneyInstanceState);
 
@@ -53,18 +55,19 @@ public sealed record JourneySignal(SignalKind Kind, CustomerEvent? Event = null,
 /// What an instance publishes of itself as its Durable Task custom status, for the instance API, the reports and
 /// routing: its state without the bulky parts (profile copy, seen-event keys, buffered events) and its latest history.
 /// </summary>
-public sealed record JourneyInstanceView(JourneyInstanceState State, IReadOnlyList<HistoryEntry> History)
+/// <param name="Generation">How many times the instance has continued as new (its history was cut short).</param>
+public sealed record JourneyInstanceView(JourneyInstanceState State, IReadOnlyList<HistoryEntry> History, int Generation = 0)
 {
     /// <summary>History entries an instance keeps in its view and carries across <c>ContinueAsNew</c>.</summary>
     public const int HistoryKept = 60;
 
-    public static JourneyInstanceView Of(JourneyInstanceState state, IReadOnlyList<HistoryEntry> history)
+    public static JourneyInstanceView Of(JourneyInstanceState state, IReadOnlyList<HistoryEntry> history, int generation)
     {
         var slim = JsonSerializer.Deserialize(JsonSerializer.SerializeToUtf8Bytes(state, CoreJsonContext.Default.JourneyInstanceState), CoreJsonContext.Default.JourneyInstanceState)!;
         slim.Customer = [];
         slim.SeenEvents = [];
         slim.Buffered = [.. state.Buffered.Select(b => b with { Event = b.Event with { Data = [] } })];
-        return new JourneyInstanceView(slim, history);
+        return new JourneyInstanceView(slim, history, generation);
     }
 }
 
@@ -82,6 +85,9 @@ public sealed record ScheduledWork(string Kind, string Name, DateTimeOffset Occu
 public sealed record JourneyMigrationRun(string JourneyId, int ToVersion, JourneySignal Signal);
 
 public sealed record InstancePageRequest(string JourneyId, string? ContinuationToken);
+
+/// <summary>A customer's events received since an instant (at most <paramref name="Take"/>).</summary>
+public sealed record RecentEventsRequest(string CustomerId, DateTimeOffset Since, int Take);
 
 /// <param name="Versions">Each instance's version, so the migration skips those already on the new one.</param>
 public sealed record InstanceIdPage(IReadOnlyList<string> InstanceIds, IReadOnlyList<int> Versions, string? ContinuationToken);

@@ -30,17 +30,19 @@ public sealed class JourneyOrchestrator(JourneyInterpreter interpreter, JourneyD
         private bool _nudged;
         private string? _migratingTo;
 
+        private const int RecentEventsRead = 200;
+
         private DateTimeOffset Now => new(context.CurrentUtcDateTime, TimeSpan.Zero);
 
         public async Task<string?> RunAsync()
         {
             if (_state is null)
             {
-                await ApplyAsync(run.Start ?? throw new InvalidOperationException("A new instance needs its start."));
+                await ApplyAsync(await WithRecentEventsAsync(run.Start ?? throw new InvalidOperationException("A new instance needs its start.")));
             }
             else
             {
-                context.SetCustomStatus(JourneyInstanceView.Of(_state, _history)); // a new generation shows its state at once
+                context.SetCustomStatus(JourneyInstanceView.Of(_state, _history, run.Generation)); // a new generation shows its state at once
             }
             while (!_state!.Status.IsFinished())
             {
@@ -51,7 +53,7 @@ public sealed class JourneyOrchestrator(JourneyInterpreter interpreter, JourneyD
                     // waiter completes first.
                     if (_signal is null)
                     {
-                        context.ContinueAsNew(new JourneyRun(_definitionJson, _journey.Version, null, JourneyRun.Serialize(_state), _history), preserveUnprocessedEvents: true);
+                        context.ContinueAsNew(new JourneyRun(_definitionJson, _journey.Version, null, JourneyRun.Serialize(_state), _history, run.Generation + 1), preserveUnprocessedEvents: true);
                         return null;
                     }
                     if (!_nudged)
@@ -69,6 +71,23 @@ public sealed class JourneyOrchestrator(JourneyInterpreter interpreter, JourneyD
             await context.CallActivityAsync(JourneyTasks.RecordFinished,
                 new FinishedInstance(state.CustomerId, state.InstanceId, state.JourneyId, state.Status, state.StartedAt), options.EffectRetry);
             return state.Outcome;
+        }
+
+        /// <summary>
+        /// The customer's events that arrived before this instance started (an early answer, a refund that overtook its
+        /// sale), read now that the instance has started: an event routed before then found it not started and left it
+        /// to this read, one routed after is signalled. Only journeys that wait for or exit on events need them.
+        /// </summary>
+        private async Task<StartInstance> WithRecentEventsAsync(StartInstance start)
+        {
+            if (_journey.AwaitedEventTypes.Count == 0 && _journey.ExitOn.Count == 0)
+            {
+                return start;
+            }
+            var window = _journey.EventBufferWindow ?? interpreter.Settings.EventBufferWindow;
+            var recent = await context.CallActivityAsync<IReadOnlyList<Core.Events.CustomerEvent>>(JourneyTasks.ReadRecentEvents,
+                new RecentEventsRequest(start.Trigger.CustomerId, Now - window, RecentEventsRead), options.EffectRetry);
+            return start with { RecentEvents = recent };
         }
 
         /// <summary>The instance's timer raced against its signal; the loser is cancelled. Null when nothing is due yet.</summary>
@@ -143,7 +162,7 @@ public sealed class JourneyOrchestrator(JourneyInterpreter interpreter, JourneyD
             {
                 _history.RemoveRange(0, _history.Count - JourneyInstanceView.HistoryKept);
             }
-            context.SetCustomStatus(JourneyInstanceView.Of(_state, _history));
+            context.SetCustomStatus(JourneyInstanceView.Of(_state, _history, run.Generation));
             var effects = result.Commands.Select(RunEffectAsync).Where(t => t is not null).Cast<Task>().ToList();
             if (effects.Count > 0)
             {

@@ -4,7 +4,12 @@ using Retention.Core.Runtime;
 namespace Retention.Journeys;
 
 /// <summary>An instance as the engine reports it: its published view, or what the engine knows when the instance has none yet.</summary>
-public sealed record JourneyInstanceInfo(JourneyInstanceState State, IReadOnlyList<HistoryEntry> History);
+/// <param name="Generation">How many times the instance has continued as new.</param>
+/// <param name="HasStarted">
+/// The engine has run the instance's first step, so its history exists. A signal raised before that may be dropped by
+/// the engine (the Azure Storage backend discards events for an instance it cannot find yet).
+/// </param>
+public sealed record JourneyInstanceInfo(JourneyInstanceState State, IReadOnlyList<HistoryEntry> History, int Generation = 0, bool HasStarted = true);
 
 public sealed record JourneyInstancePage(IReadOnlyList<JourneyInstanceInfo> Items, string? ContinuationToken);
 
@@ -33,6 +38,12 @@ public interface IJourneyInstances
 public interface ICustomerEventSink
 {
     Task AcceptAsync(CustomerEvent customerEvent, CancellationToken cancellationToken);
+}
+
+/// <summary>A customer's recently received events, for an instance that starts after some of them arrived.</summary>
+public interface IRecentCustomerEvents
+{
+    Task<IReadOnlyList<CustomerEvent>> SinceAsync(string customerId, DateTimeOffset since, int take, CancellationToken cancellationToken);
 }
 
 /// <summary>The per-customer index that routes events to instances; an instance marks itself finished there.</summary>

@@ -29,14 +29,18 @@ public static class JourneyTaskRegistry
             [JourneyTasks.RecordFinished] = sp => ActivatorUtilities.CreateInstance<RecordFinishedActivity>(sp),
             [JourneyTasks.ListInstances] = sp => ActivatorUtilities.CreateInstance<ListInstancesActivity>(sp),
             [JourneyTasks.RunScheduledWork] = sp => ActivatorUtilities.CreateInstance<RunScheduledWorkActivity>(sp),
+            [JourneyTasks.ReadRecentEvents] = sp => ActivatorUtilities.CreateInstance<ReadRecentEventsActivity>(sp),
         };
 
     /// <summary>The services the orchestrators themselves need (pure: no I/O).</summary>
-    public static IServiceCollection AddJourneyOrchestrations(this IServiceCollection services)
+    /// <param name="inputsPerGeneration">Overrides <see cref="JourneyOrchestrationOptions.InputsPerGeneration"/> (tests shorten it).</param>
+    public static IServiceCollection AddJourneyOrchestrations(this IServiceCollection services, int? inputsPerGeneration = null)
     {
         services.AddSingleton<JourneyDefinitions>();
         services.AddSingleton<JourneyMetrics>();
-        services.AddSingleton(sp => new JourneyOrchestrationOptions { Metrics = sp.GetRequiredService<JourneyMetrics>() });
+        services.AddSingleton(sp => inputsPerGeneration is { } inputs
+            ? new JourneyOrchestrationOptions { Metrics = sp.GetRequiredService<JourneyMetrics>(), InputsPerGeneration = inputs }
+            : new JourneyOrchestrationOptions { Metrics = sp.GetRequiredService<JourneyMetrics>() });
         return services;
     }
 }

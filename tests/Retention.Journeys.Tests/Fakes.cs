@@ -92,3 +92,25 @@ internal sealed class FakeScheduledWorkRunner : IScheduledWorkRunner
         return Task.CompletedTask;
     }
 }
+
+/// <summary>The customer's event log: what a test logged before an instance started.</summary>
+internal sealed class FakeRecentEvents : IRecentCustomerEvents
+{
+    private readonly List<(DateTimeOffset ReceivedAt, CustomerEvent Event)> _log = [];
+
+    public void Log(CustomerEvent customerEvent, DateTimeOffset receivedAt)
+    {
+        lock (_log)
+        {
+            _log.Add((receivedAt, customerEvent));
+        }
+    }
+
+    public Task<IReadOnlyList<CustomerEvent>> SinceAsync(string customerId, DateTimeOffset since, int take, CancellationToken cancellationToken)
+    {
+        lock (_log)
+        {
+            return Task.FromResult<IReadOnlyList<CustomerEvent>>([.. _log.Where(e => e.Event.CustomerId == customerId && e.ReceivedAt >= since).Select(e => e.Event).Take(take)]);
+        }
+    }
+}

@@ -89,6 +89,20 @@ public sealed class JourneyOrchestratorRun
     }
 
     [Fact]
+    public async Task AnEventLoggedBeforeTheInstanceStartedIsReadByItAtItsStart()
+    {
+        using var world = new JourneyWorld();
+        // Routed while the instance was not yet running: only the customer's log has it, and the instance reads it at its start.
+        world.Recent.Log(world.Event(KnownEventTypes.SmsReceived), T0);
+        var id = await world.EnterAsync(WaitSendAwait);
+        await world.Engine.AdvanceToAsync(T0.AddDays(1));
+
+        var info = await world.InfoAsync(id);
+        Assert.True((InstanceStatus.Completed, "replied") == (info.State.Status, info.State.Outcome), world.Why(id));
+        Assert.Equal(1, world.Engine.ActivityExecutionsOf(JourneyTasks.ReadRecentEvents));
+    }
+
+    [Fact]
     public async Task AGenerationHandsOnItsStateHistoryAndTheEventsRaisedAroundIt()
     {
         var json = JourneyWorld.Journey("""

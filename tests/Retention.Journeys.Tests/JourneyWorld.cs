@@ -34,6 +34,7 @@ internal sealed class JourneyWorld : IDisposable
         services.AddSingleton<ICustomerEventSink>(Emitted);
         services.AddSingleton<IInstanceIndex>(Index);
         services.AddSingleton<IScheduledWorkRunner>(Work);
+        services.AddSingleton<IRecentCustomerEvents>(Recent);
         services.AddSingleton(typeof(ILogger<>), typeof(NullLogger<>));
         services.AddSingleton<TimeProvider>(Clock);
         services.AddJourneyOrchestrations();
@@ -54,6 +55,7 @@ internal sealed class JourneyWorld : IDisposable
     public FakeCustomerEventSink Emitted { get; } = new();
     public FakeInstanceIndex Index { get; } = new();
     public FakeScheduledWorkRunner Work { get; } = new();
+    public FakeRecentEvents Recent { get; } = new();
 
     public const string Templates = """{ "hello": { "sms": { "en": "Hello" } }, "later": { "sms": { "en": "Later" } }, "bye": { "sms": { "en": "Bye" } } }""";
 

@@ -666,7 +666,7 @@ public sealed class VirtualDurableEngine(IServiceProvider services, TimeProvider
             state.Status = InstanceStatus.Failed;
             state.Outcome = instance.FailureMessage;
         }
-        return new JourneyInstanceInfo(state, view?.History ?? []);
+        return new JourneyInstanceInfo(state, view?.History ?? [], view?.Generation ?? 0);
     }
 
     private static JourneyInstanceState Minimal(InstanceRecord instance)

@@ -17,7 +17,7 @@ public sealed record PendingTimerView(DateTimeOffset DueAt, string Purpose, stri
 
 public sealed record InstanceDetail(string InstanceId, string JourneyId, int Version, string CustomerId, string Status, string? CurrentStep,
     string? WaitingForEvent, PendingTimerView? PendingTimer, string? Outcome, bool Holdout, bool Converted, DateTimeOffset StartedAt,
-    DateTimeOffset UpdatedAt, DateTimeOffset? EndedAt, JsonObject Context, int BufferedEvents, IReadOnlyList<HistoryEntry> History);
+    DateTimeOffset UpdatedAt, DateTimeOffset? EndedAt, JsonObject Context, int BufferedEvents, IReadOnlyList<HistoryEntry> History, int Generation = 0);
 
 public sealed record InstanceList(IReadOnlyList<InstanceSummary> Items, string? ContinuationToken);
 
@@ -88,7 +88,7 @@ public static class InstancesEndpoints
         var waiting = s.Status == InstanceStatus.Waiting && s.CurrentStepId is { } id && journey?.FindStep(id) is WaitForEventStep w ? w.Event : null;
         return TypedResults.Ok(new InstanceDetail(s.InstanceId, s.JourneyId, s.Version, s.CustomerId, s.Status.ToString(), s.CurrentStepId, waiting,
             s.Timer is { } t ? new PendingTimerView(t.DueAt, t.Purpose.ToString(), t.StepId) : null, s.Outcome, s.Holdout, s.Converted,
-            s.StartedAt, s.UpdatedAt, s.EndedAt, s.Context, s.Buffered.Count, info.History));
+            s.StartedAt, s.UpdatedAt, s.EndedAt, s.Context, s.Buffered.Count, info.History, info.Generation));
     }
 
     private static async Task<Results<Accepted<RaisedEvent>, ProblemHttpResult>> RaiseEventAsync(

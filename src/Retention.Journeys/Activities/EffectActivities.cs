@@ -87,6 +87,14 @@ public sealed class ListInstancesActivity(IJourneyInstances instances) : TaskAct
     }
 }
 
+/// <summary>The events a new instance may have to see: those that arrived before it started, read once it has started.</summary>
+[DurableTask(JourneyTasks.ReadRecentEvents)]
+public sealed class ReadRecentEventsActivity(IRecentCustomerEvents events) : TaskActivity<RecentEventsRequest, IReadOnlyList<CustomerEvent>>
+{
+    public override Task<IReadOnlyList<CustomerEvent>> RunAsync(TaskActivityContext context, RecentEventsRequest input) =>
+        events.SinceAsync(input.CustomerId, input.Since, input.Take, CancellationToken.None);
+}
+
 [DurableTask(JourneyTasks.RunScheduledWork)]
 public sealed class RunScheduledWorkActivity(IScheduledWorkRunner runner) : TaskActivity<ScheduledWork, bool>
 {

@@ -10,7 +10,7 @@ namespace Retention.Storage.Customers;
 /// Every accepted event, per customer in time order: the customer's timeline, and where a journey that starts later
 /// finds an event that arrived before it (an early event).
 /// </summary>
-public sealed class CustomerEventLog(StorageAccount account)
+public sealed class CustomerEventLog(StorageAccount account) : Retention.Journeys.IRecentCustomerEvents
 {
     private readonly TableClient _table = account.Table("customerevents");
 

@@ -120,8 +120,17 @@ public sealed class DurableTaskEngine : IJourneyInstances, IAsyncDisposable
 
     public async Task<JourneyInstanceInfo?> GetAsync(string instanceId, CancellationToken cancellationToken)
     {
-        var states = await _service.GetOrchestrationStateAsync(instanceId, allExecutions: false, fetchInput: true);
-        return states.FirstOrDefault() is { Name: JourneyTasks.Journey } state ? ToInfo(state) : null;
+        var states = await _service.GetOrchestrationStateAsync(instanceId, allExecutions: false, fetchInput: false);
+        if (states.FirstOrDefault() is not { Name: JourneyTasks.Journey } state)
+        {
+            return null;
+        }
+        if (state.OrchestrationStatus == OrchestrationStatus.Pending)
+        {
+            // Not yet run: only its start input tells whose it is.
+            state = (await _service.GetOrchestrationStateAsync(instanceId, allExecutions: false, fetchInput: true)).FirstOrDefault() ?? state;
+        }
+        return ToInfo(state);
     }
 
     public async Task<JourneyInstancePage> QueryAsync(string? journeyId, InstanceStatus? status, int pageSize, string? continuationToken, CancellationToken cancellationToken)
@@ -167,11 +176,11 @@ public sealed class DurableTaskEngine : IJourneyInstances, IAsyncDisposable
         JourneyInstanceInfo info;
         if (!string.IsNullOrEmpty(state.Status) && JsonDataConverter.Default.Deserialize<JourneyInstanceView>(state.Status) is { } view)
         {
-            info = new JourneyInstanceInfo(view.State, view.History);
+            info = new JourneyInstanceInfo(view.State, view.History, view.Generation, state.OrchestrationStatus != OrchestrationStatus.Pending);
         }
         else
         {
-            info = new JourneyInstanceInfo(PendingState(id, state), []);
+            info = new JourneyInstanceInfo(PendingState(id, state), [], HasStarted: state.OrchestrationStatus != OrchestrationStatus.Pending);
         }
         if (state.OrchestrationStatus == OrchestrationStatus.Failed)
         {

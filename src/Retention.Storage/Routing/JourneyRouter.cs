@@ -27,14 +27,15 @@ public sealed class JourneyRouter(
     IJourneyCatalog catalog,
     JourneyCatalog versions,
     ICustomerProfiles customers,
-    CustomerEventLog events,
     IJourneyInstances instances,
-    JourneyInterpreter interpreter,
     TimeProvider time,
     ILogger<JourneyRouter> logger)
 {
-    /// <summary>How long after its index entry an instance may still be being created.</summary>
-    private static readonly TimeSpan StartGrace = TimeSpan.FromMinutes(2);
+    /// <summary>
+    /// How long after its index entry an instance may not yet have run its first step (an engine backlog, a partition
+    /// moving between workers); within it, each signal first checks that the instance has started.
+    /// </summary>
+    private static readonly TimeSpan StartGrace = TimeSpan.FromMinutes(15);
 
     public async Task RouteAsync(CustomerEvent received, CancellationToken cancellationToken)
     {
@@ -68,14 +69,14 @@ public sealed class JourneyRouter(
     }
 
     /// <summary>
-    /// The engine drops a signal raised before its instance exists. An instance indexed moments ago may still be being
-    /// created by another request; if it does not exist yet, its creator delivers this event: it reads the event log
-    /// again once the instance exists (see <see cref="StartAsync"/>), and this event was logged before this check.
+    /// The engine may drop a signal raised before the instance has run its first step. An instance that has not yet
+    /// started reads the customer's recent events itself when it does, and this event was logged before this check,
+    /// so it is left to that read; one that has started gets the signal.
     /// </summary>
     private async Task SignalAsync(CustomerInstanceEntry entry, JourneySignal signal, CancellationToken cancellationToken)
     {
-        if (entry.Status == InstanceStatus.Pending && time.GetUtcNow() - entry.StartedAt < StartGrace
-            && await instances.GetAsync(entry.InstanceId, cancellationToken) is null)
+        if (time.GetUtcNow() - entry.StartedAt < StartGrace
+            && await instances.GetAsync(entry.InstanceId, cancellationToken) is not { HasStarted: true })
         {
             return;
         }
@@ -96,29 +97,14 @@ public sealed class JourneyRouter(
             return new NotEntered(skip.Reason);
         }
         var enter = (Enter)decision;
-        // Index first, then read the event log: an event logged before this read is in what the start carries, and one
-        // logged after it is raised to the indexed instance, by its own route once the instance exists or by the second
-        // read below. Either way the instance sees it.
+        // Index first, then start: an event logged before the instance has started is read by the instance itself once it
+        // has (see JourneyOrchestrator), and one routed after that finds it in the index and signals it.
         await index.AddPendingAsync(trigger.CustomerId, enter.InstanceId, journey.Id, now, cancellationToken);
         var profile = await customers.GetAsync(trigger.CustomerId, cancellationToken) ?? CustomerSnapshot.Empty(trigger.CustomerId);
-        var window = journey.EventBufferWindow ?? interpreter.Settings.EventBufferWindow;
-        var recent = journey.AwaitedEventTypes.Count > 0 || journey.ExitOn.Count > 0
-            ? await events.SinceAsync(trigger.CustomerId, now - window, 200, cancellationToken)
-            : [];
         var json = await versions.ReadJsonAsync(journey.Id, journey.Version, cancellationToken)
             ?? throw new InvalidOperationException($"Journey {journey.Id} v{journey.Version} is missing from the catalog.");
-        var run = new JourneyRun(json, journey.Version, new StartInstance(enter.InstanceId, enter.EntryKey, trigger, profile, recent), null, null);
+        var run = new JourneyRun(json, journey.Version, new StartInstance(enter.InstanceId, enter.EntryKey, trigger, profile, []), null, null);
         var created = await instances.StartAsync(JourneyTasks.Journey, enter.InstanceId, run, cancellationToken);
-        if (journey.AwaitedEventTypes.Count > 0 || journey.ExitOn.Count > 0)
-        {
-            // An event logged after the first read may have found no instance to signal (it did not exist yet): deliver
-            // it now. Also on a repeated start, in case the first one stopped right after creating the instance.
-            var carried = recent.Select(e => e.Key).Append(trigger.Key).ToHashSet(StringComparer.Ordinal);
-            foreach (var late in (await events.SinceAsync(trigger.CustomerId, now - window, 200, cancellationToken)).Where(e => !carried.Contains(e.Key)))
-            {
-                await instances.SignalAsync(enter.InstanceId, JourneySignal.Of(late), cancellationToken);
-            }
-        }
         if (!created)
         {
             return new AlreadyStarted(enter.InstanceId);

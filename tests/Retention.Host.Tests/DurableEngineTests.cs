@@ -1,0 +1,106 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Retention.Testing;
+
+namespace Retention.Host.Tests;
+
+/// <summary>
+/// The journey orchestrator on the real Durable Task engine (DTFx on Azurite, real time, second-long waits): what the
+/// in-memory engine cannot show, because it lies in the engine — timers chained past the maximum interval, early
+/// firings, and <c>ContinueAsNew</c> with signals raised around it.
+/// </summary>
+public sealed class JourneysOnTheRealEngine : IDisposable
+{
+    private const string LongWait = """
+        { "id": "long-wait", "trigger": { "type": "event", "event": "sale.completed" }, "entry": { "policy": "oncePerKey", "key": "trigger.data.saleId" },
+          "start": "w", "steps": [
+            { "id": "w", "type": "wait", "duration": "PT7S", "next": "s" },
+            { "id": "s", "type": "send", "channel": "sms", "template": "t", "category": "service" } ],
+          "templates": { "t": { "sms": { "en": "Seven seconds later" } } } }
+        """;
+
+    private const string Steps = """
+        { "id": "many-events", "trigger": { "type": "event", "event": "sale.completed" }, "entry": { "policy": "oncePerKey", "key": "trigger.data.saleId" },
+          "start": "e1", "steps": [
+            { "id": "e1", "type": "waitForEvent", "event": "step.done", "filter": { "path": "event.data.n", "op": "eq", "value": "1" }, "onEvent": "e2" },
+            { "id": "e2", "type": "waitForEvent", "event": "step.done", "filter": { "path": "event.data.n", "op": "eq", "value": "2" }, "onEvent": "e3" },
+            { "id": "e3", "type": "waitForEvent", "event": "step.done", "filter": { "path": "event.data.n", "op": "eq", "value": "3" }, "onEvent": "e4" },
+            { "id": "e4", "type": "waitForEvent", "event": "step.done", "filter": { "path": "event.data.n", "op": "eq", "value": "4" }, "onEvent": "e5" },
+            { "id": "e5", "type": "waitForEvent", "event": "step.done", "filter": { "path": "event.data.n", "op": "eq", "value": "5" }, "onEvent": "e6" },
+            { "id": "e6", "type": "waitForEvent", "event": "step.done", "filter": { "path": "event.data.n", "op": "eq", "value": "6" }, "onEvent": "s" },
+            { "id": "s", "type": "send", "channel": "sms", "template": "t", "category": "service" } ],
+          "templates": { "t": { "sms": { "en": "All six" } } } }
+        """;
+
+    // Timers of at most 2 s, so the 7 s wait is four chained timers; two inputs per generation, so six events span three.
+    private readonly RetentionFactory _host = new(virtualTime: false, [LongWait, Steps], new()
+    {
+        ["extensions:durableTask:maximumTimerInterval"] = "00:00:02",
+        ["Retention:InputsPerGeneration"] = "2",
+    });
+
+    public void Dispose() => _host.Dispose();
+
+    [Fact]
+    public async Task AWaitLongerThanTheMaximumTimerIntervalCompletesOnTimeNeverEarly()
+    {
+        var client = _host.CreateClient();
+        Assert.Equal(HttpStatusCode.Accepted, (await client.PostAsync(Webhooks.Customer("L1", phone: "+8613900000001"), DateTimeOffset.UtcNow)).StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, (await client.PostAsync(Webhooks.Sale("L1", "LS1"), DateTimeOffset.UtcNow)).StatusCode);
+        var instance = await Eventually(async () => await DetailAsync("long-wait:L1:LS1") is { } d && d["pendingTimer"] is JsonObject ? d : null);
+        var due = instance["pendingTimer"]!["dueAt"]!.GetValue<DateTimeOffset>();
+
+        var sent = await Eventually(async () =>
+            (await client.GetFromJsonAsync<JsonArray>("/api/dev/outbox?customerId=L1"))!.SingleOrDefault()?.AsObject(), TimeSpan.FromSeconds(60));
+
+        var sentAt = sent["sentAt"]!.GetValue<DateTimeOffset>();
+        Assert.True(sentAt >= due, $"sent at {sentAt:O}, before its due time {due:O}");
+        var done = (await DetailAsync("long-wait:L1:LS1"))!;
+        Assert.Equal("Completed", done["status"]!.GetValue<string>());
+        Assert.Single(done["history"]!.AsArray(), h => h!["kind"]!.GetValue<string>() == "timer-fired");
+    }
+
+    [Fact]
+    public async Task AnInstanceThatContinuesAsNewKeepsEveryEventRaisedAroundIt()
+    {
+        var client = _host.CreateClient();
+        Assert.Equal(HttpStatusCode.Accepted, (await client.PostAsync(Webhooks.Customer("G1", phone: "+8613900000002"), DateTimeOffset.UtcNow)).StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, (await client.PostAsync(Webhooks.Sale("G1", "GS1"), DateTimeOffset.UtcNow)).StatusCode);
+        await Eventually(async () => await DetailAsync("many-events:G1:GS1") is { } d && d["currentStep"]?.GetValue<string>() == "e1" ? d : null);
+
+        // All six at once, in reverse order: those not yet awaited are buffered, and every generation hands its buffer on.
+        var batch = new JsonArray([.. Enumerable.Range(1, 6).Reverse().Select(n => (JsonNode)Webhooks.Event("step.done",
+            new JsonObject { ["customerId"] = "G1", ["n"] = n.ToString(System.Globalization.CultureInfo.InvariantCulture) }))]);
+        Assert.Equal(HttpStatusCode.Accepted, (await client.PostAsync(batch, DateTimeOffset.UtcNow, batch: true)).StatusCode);
+
+        var done = await Eventually(async () => await DetailAsync("many-events:G1:GS1") is { } d && d["status"]!.GetValue<string>() == "Completed" ? d : null,
+            TimeSpan.FromSeconds(60));
+        Assert.True(done["generation"]!.GetValue<int>() >= 2, $"continued as new {done["generation"]} times");
+        Assert.Equal(["e1", "e2", "e3", "e4", "e5", "e6"], done["history"]!.AsArray()
+            .Where(h => h!["kind"]!.GetValue<string>() == "event-received").Select(h => h!["stepId"]!.GetValue<string>()));
+        Assert.Equal("All six", (await client.GetFromJsonAsync<JsonArray>("/api/dev/outbox?customerId=G1"))!.Single()!["body"]!.GetValue<string>());
+    }
+
+    private async Task<JsonObject?> DetailAsync(string instanceId)
+    {
+        var response = await _host.Admin().GetAsync($"/api/instances/{Uri.EscapeDataString(instanceId)}");
+        return response.IsSuccessStatusCode ? await response.Content.ReadFromJsonAsync<JsonObject>() : null;
+    }
+
+    /// <summary>Polls every quarter second; the deadline is generous, since the waits are seconds long and the machine may be busy.</summary>
+    private static async Task<T> Eventually<T>(Func<Task<T?>> probe, TimeSpan? within = null) where T : class
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            if (await probe() is { } value)
+            {
+                return value;
+            }
+            Assert.True(clock.Elapsed < (within ?? TimeSpan.FromSeconds(45)), "timed out waiting for the journey");
+            await Task.Delay(250);
+        }
+    }
+}
