@@ -1,4 +1,5 @@
-// Retention on Azure Functions (Flex Consumption) as a custom handler, with everything it talks to.
+// Retention on Azure Functions (Flex Consumption, .NET 10 isolated worker, Durable Functions on Azure Storage), with
+// everything it talks to.
 // Deploy into an existing resource group; see infra/README.md.
 targetScope = 'resourceGroup'
 

@@ -1,42 +1,42 @@
 #!/usr/bin/env bash
-# Builds the Azure Functions deployment artifact of the custom handler:
-#   artifacts/functionapp/       host.json, one folder per function (from functions/), and app/: the host published
-#                                self-contained for linux-x64, with the shipped journeys and schema
-#   artifacts/functionapp.zip    the same folder zipped (executable bits kept), for
-#                                `az functionapp deployment source config-zip --src artifacts/functionapp.zip`
+# Builds the Azure Functions deployment artifact of the isolated-worker app (src/Retention.Functions):
+#   artifacts/functionapp/       `dotnet publish` output: Retention.Functions.dll and its dependencies, functions.metadata,
+#                                worker.config.json, extensions.json and .azurefunctions/ (the host-side extensions),
+#                                host.json, the shipped journeys, calendars and schema, and the admin workspace files
+#   artifacts/functionapp.zip    the same folder zipped, for
+#                                `az functionapp deployment source config-zip -g <group> -n <app> --src artifacts/functionapp.zip`
 #                                or, from inside artifacts/functionapp, `func azure functionapp publish <app>`
-# Usage: scripts/package-functionapp.sh
+# Usage: scripts/package-functionapp.sh [Release|Debug]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+configuration=${1:-Release}
 out=artifacts/functionapp
 zip_file=artifacts/functionapp.zip
 rm -rf "$out" "$zip_file"
 mkdir -p "$out"
 
-# --artifacts-path keeps this build's bin/ and obj/ apart from the developer's, so packaging never disturbs a build
-# or test run going on in the same tree.
-dotnet publish src/Retention.Host -c Release -r linux-x64 --self-contained \
-  --artifacts-path artifacts/build -o "$out/app" -p:GenerateDocumentationFile=false
+# Framework-dependent (Flex Consumption provides .NET 10 for dotnet-isolated 10.0). --artifacts-path keeps this build's
+# bin/ and obj/ apart from the developer's, so packaging never disturbs a build or test run in the same tree.
+dotnet publish src/Retention.Functions/Retention.Functions.csproj -c "$configuration" \
+  --artifacts-path artifacts/build -o "$out" -p:GenerateDocumentationFile=false
 
-cp host.json "$out/host.json"
-for function in functions/*/; do
-  name=$(basename "$function")
-  mkdir -p "$out/$name"
-  cp "$function/function.json" "$out/$name/function.json"
-done
-
-# Local development defaults (dev keys and secrets) have no place in a deployment.
-rm -f "$out/app/appsettings.Development.json"
+# Local development defaults (dev keys and secrets) have no place in a deployment; nor has the standalone host's
+# launcher, which the project reference copies along with its library.
+rm -f "$out/appsettings.Development.json" "$out/Retention.Host" "$out/Retention.Host.runtimeconfig.json"
 
 fail() { echo "package-functionapp: $*" >&2; exit 1; }
-[ -x "$out/app/Retention.Host" ] || fail "app/Retention.Host is missing or not executable (host.json's defaultExecutablePath)"
-[ -f "$out/app/libcoreclr.so" ] || fail "app/ is not self-contained (no libcoreclr.so)"
-ls "$out"/app/config/journeys/*.json >/dev/null 2>&1 || fail "app/config/journeys has no journeys"
-ls "$out"/app/schemas/*.json >/dev/null 2>&1 || fail "app/schemas has no schema"
-[ -f "$out/app/host.json" ] || fail "app/host.json is missing (our queue options read it)"
+[ -f "$out/Retention.Functions.dll" ] || fail "Retention.Functions.dll is missing"
+grep -q '"dotnet-isolated"' "$out/worker.config.json" || fail "worker.config.json is missing or not dotnet-isolated"
+[ -f "$out/functions.metadata" ] || fail "functions.metadata is missing (the worker SDK did not index the functions)"
+[ -f "$out/extensions.json" ] && [ -d "$out/.azurefunctions" ] || fail "the host-side extensions (extensions.json, .azurefunctions/) are missing"
+grep -q '"durableTask"' "$out/host.json" || fail "host.json is missing or has no extensions.durableTask"
+ls "$out"/config/journeys/*.json >/dev/null 2>&1 || fail "config/journeys has no journeys"
+ls "$out"/schemas/*.json >/dev/null 2>&1 || fail "schemas/ has no schema"
+[ -f "$out/Web/wwwroot/admin/index.html" ] || fail "the admin workspace files are missing"
 
+# Hidden entries (.azurefunctions/) included.
 (cd "$out" && zip -qr -X "../$(basename "$zip_file")" .)
 
-echo "Functions: $(cd "$out" && ls -d */ | grep -v '^app/$' | tr -d / | tr '\n' ' ')"
+echo "Functions: $(python3 -c 'import json,sys; print(" ".join(f["name"] for f in json.load(open(sys.argv[1]))))' "$out/functions.metadata" 2>/dev/null || echo '(see functions.metadata)')"
 echo "Wrote $out/ and $zip_file ($(du -h "$zip_file" | cut -f1))"

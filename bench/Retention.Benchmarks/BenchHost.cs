@@ -1,4 +1,3 @@
-using Azure.Core.Pipeline;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.Configuration;
@@ -8,24 +7,15 @@ using Retention.Testing;
 namespace Retention.Benchmarks;
 
 /// <summary>
-/// The real host in-process, as <see cref="RetentionFactory"/> composes it, on the private Azurite, with the request
-/// counter registered as the storage pipeline policy. The hosted poller is off (<c>RunPollers=false</c>): the benchmark
-/// runs the very same <c>QueuePoller.RunAsync</c> loop itself, so it can start it once a backlog is in place.
+/// The real host in-process (<c>WebApplicationFactory&lt;Program&gt;</c>, as the tests' <see cref="RetentionFactory"/>
+/// composes it) on the private Azurite, with storage prefix <c>bench</c> and the journeys given. Everything else is the
+/// host's own configuration, host.json's <c>extensions:durableTask</c> included, unless <paramref name="settings"/>
+/// overrides it (e.g. <c>Retention:RunWorker</c>, the partition count).
 /// </summary>
-public sealed class BenchHost : WebApplicationFactory<Program>
+public sealed class BenchHost(string connectionString, IReadOnlyDictionary<string, string?> settings, bool hostLogs, params string[] journeys)
+    : WebApplicationFactory<Program>
 {
-    private readonly JourneyFolder _journeys;
-    private readonly string _connectionString;
-    private readonly RequestCounter _counter;
-    private readonly bool _hostLogs;
-
-    public BenchHost(string connectionString, RequestCounter counter, bool hostLogs, params string[] journeys)
-    {
-        _journeys = new JourneyFolder(journeys);
-        _connectionString = connectionString;
-        _counter = counter;
-        _hostLogs = hostLogs;
-    }
+    private readonly JourneyFolder _journeys = new(journeys);
 
     public T Get<T>() where T : notnull => Services.GetRequiredService<T>();
 
@@ -33,19 +23,25 @@ public sealed class BenchHost : WebApplicationFactory<Program>
     {
         builder.UseEnvironment("Development");
         builder.UseSetting("Retention:Storage:Prefix", "bench");
-        builder.UseSetting("Retention:Storage:ConnectionString", _connectionString);
+        builder.UseSetting("Retention:Storage:ConnectionString", connectionString);
         builder.UseSetting("Retention:JourneysPath", _journeys.Path);
-        builder.UseSetting("Retention:RunPollers", "false");
         builder.UseSetting("Retention:DefaultTimeZone", "UTC");
-        if (!_hostLogs)
+        foreach (var (key, value) in settings)
+        {
+            builder.UseSetting(key, value);
+        }
+        if (!hostLogs)
         {
             // Information logs (one per start and per send) would cost console time on 2 cores; warnings still show.
             builder.ConfigureAppConfiguration(config => config.AddInMemoryCollection(new Dictionary<string, string?>
             {
                 ["Logging:LogLevel:Default"] = "Warning",
+                // DTFx warns on every ExecutionStarted it abandons for a moment and every slow partition-table write; at
+                // hundreds of starts that buries the figures. --host-logs shows them.
+                ["Logging:LogLevel:DurableTask.AzureStorage"] = "Error",
+                ["Logging:LogLevel:DurableTask.Core"] = "Error",
             }));
         }
-        builder.ConfigureServices(services => services.AddSingleton<HttpPipelinePolicy>(_counter));
     }
 
     protected override void Dispose(bool disposing)

@@ -3,14 +3,17 @@ namespace Retention.Benchmarks;
 /// <summary>The journeys the benchmark publishes through the host's journeys folder.</summary>
 public static class Journeys
 {
-    /// <summary>Phases 1 and 4b: two timers, two SMS. Six steps per instance after the start (which writes two more).</summary>
+    /// <summary>Figures 1, 3 and 4 under load: two timers, two SMS (service, so no quiet hours or caps), exit.</summary>
     public const string Timers = "bench-timers";
 
-    /// <summary>Phase 4a: one timer, ten seconds after the start.</summary>
+    /// <summary>Figure 4 at idle: one five-second timer, exit.</summary>
     public const string Idle = "bench-idle";
 
-    /// <summary>Phase 5: waits for an event that never comes, with no timeout, so no timer per instance.</summary>
+    /// <summary>Figure 6: waits for an event that never comes, with no timeout, so no timer per instance.</summary>
     public const string Waiting = "bench-waiting";
+
+    /// <summary>The wait of <see cref="Idle"/>, for the lateness cross-check from history.</summary>
+    public static readonly TimeSpan IdleWait = TimeSpan.FromSeconds(5);
 
     public static readonly string[] All =
     [
@@ -29,7 +32,7 @@ public static class Journeys
         { "id": "bench-idle", "name": "Benchmark: one timer", "trigger": { "type": "event", "event": "bench.start" },
           "entry": { "policy": "oncePerKey", "key": "trigger.data.saleId" },
           "start": "w", "steps": [
-            { "id": "w", "type": "wait", "duration": "PT10S", "next": "done" },
+            { "id": "w", "type": "wait", "duration": "PT5S", "next": "done" },
             { "id": "done", "type": "exit", "outcome": "done" } ] }
         """,
         """

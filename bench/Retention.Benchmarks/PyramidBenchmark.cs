@@ -22,8 +22,7 @@ public sealed class PyramidBenchmark(PyramidBenchOptions options)
         Console.WriteLine($"Pyramid benchmark — {DateTimeOffset.UtcNow:u}, {Environment.ProcessorCount} cores, load average {LoadAverage()}");
         Console.WriteLine($"Flags: pyramid --customers {n} --seed-concurrency {options.SeedConcurrency} --write-concurrency {options.WriteConcurrency} --changes {options.Changes} --azurite-port {options.AzuritePort}");
         using var azurite = await PrivateAzurite.StartAsync(options.AzuritePort, onDisk: false);
-        var counter = new RequestCounter(azurite.BlobPort);
-        using var host = new BenchHost(azurite.ConnectionString, counter, hostLogs: false);
+        using var host = new BenchHost(azurite.ConnectionString, new Dictionary<string, string?>(), hostLogs: false);
         _ = host.Services;
         var table = host.Get<StorageAccount>().Table("customers");
         var recompute = host.Get<PyramidRecompute>();

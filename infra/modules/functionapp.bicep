@@ -1,5 +1,5 @@
-// The Flex Consumption plan and the Function App running Retention.Host as a custom handler, with a system-assigned
-// managed identity. Created here with the settings the Functions host needs to start; the full app settings (with
+// The Flex Consumption plan and the Function App running src/Retention.Functions (the .NET 10 isolated worker, with
+// Durable Functions), with a system-assigned managed identity. Created here with the settings the Functions host needs to start; the full app settings (with
 // Key Vault references) are applied by appsettings.bicep once the identity holds its roles.
 
 @description('Function App name, globally unique (it is the host name).')
@@ -62,6 +62,8 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
       http20Enabled: true
       appSettings: [
         {
+          // Identity-based host storage; Durable Functions' Azure Storage backend keeps its task hub here too (host.json
+          // extensions.durableTask.storageProvider names no other connection), reached with the same identity.
           name: 'AzureWebJobsStorage__accountName'
           value: storageAccountName
         }
@@ -89,10 +91,10 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
         maximumInstanceCount: maximumInstanceCount
         instanceMemoryMB: instanceMemoryMB
       }
-      // A custom handler: the Functions host starts host.json's defaultExecutablePath (app/Retention.Host).
+      // The isolated worker: the Functions host starts `dotnet Retention.Functions.dll` (worker.config.json in the package).
       runtime: {
-        name: 'custom'
-        version: '1.0'
+        name: 'dotnet-isolated'
+        version: '10.0'
       }
     }
   }

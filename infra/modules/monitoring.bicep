@@ -1,5 +1,6 @@
-// Log Analytics and workspace-based Application Insights: the Functions host's invocation logs and traces, and the
-// custom handler's own logs (the Logs lines of each reply, and its console output as worker logs).
+// Log Analytics and workspace-based Application Insights: the Functions host's invocation logs and traces (the Durable
+// extension's orchestration tracking included) and the isolated worker's own ILogger output, which the worker sends
+// to the host.
 
 @description('Base name shared by the resources.')
 param name string

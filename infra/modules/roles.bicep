@@ -1,6 +1,8 @@
-// What the Function App's system-assigned identity may do: read and write Retention's tables, queues and blobs (and
-// the Functions host's own leases, timer status and deployment package in the same account), and read the vault's
-// secrets for the Key Vault references in its app settings.
+// What the Function App's system-assigned identity may do: read and write Retention's tables and blobs, the Durable
+// Functions task hub (control and work-item queues, History and Instances tables, lease and large-message blobs: the
+// three data roles Durable Functions documents for identity-based connections), the Functions host's own leases,
+// timer status and deployment package in the same account, and read the vault's secrets for the Key Vault
+// references in its app settings.
 
 @description('The Function App identity\'s principal id.')
 param principalId string
@@ -14,9 +16,9 @@ var storageRoles = {
   // The Functions host's identity-based AzureWebJobsStorage asks for Owner (blob leases for timers and singletons, host
   // keys); it includes everything Blob Data Contributor gives the app for the journeys container.
   'Storage Blob Data Owner': 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
-  // The work queue: our enqueues, the host's queue trigger (receive, delete, poison).
+  // The task hub's control queues and work-item queue (Durable's dispatchers enqueue, receive, update and delete).
   'Storage Queue Data Contributor': '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
-  // Instances, customers, outbox, event log and the other tables.
+  // The task hub's History and Instances tables, and ours: customers, catalog, ledgers, tasks, message log.
   'Storage Table Data Contributor': '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
 }
 var keyVaultSecretsUser = '4633458b-17de-408a-b874-0445c86b69e6'

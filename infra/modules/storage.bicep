@@ -1,6 +1,8 @@
-// The one storage account: Retention's tables (instances, customers, …), the work queue and its poison queue, the
-// journey definitions container, and the Functions host's own storage (leases, timer status) and deployment package.
-// Shared keys are off: the app and the Functions host both reach it with the app's managed identity.
+// The one storage account: Retention's own tables and containers (customers, catalog, ledgers, tasks, message log), the
+// Durable Functions task hub (its control and work-item queues, its History and Instances tables, its lease and
+// large-message containers: the Durable extension creates them on first start), the Functions host's own storage
+// (leases, timer status) and the deployment package. Shared keys are off: the app and the Functions host both reach
+// it with the app's managed identity.
 
 @description('Storage account name: 3-24 lower-case letters and digits, globally unique.')
 @minLength(3)
@@ -13,11 +15,6 @@ param tags object = {}
 
 @description('Container the Flex Consumption plan deploys the app package from.')
 param deploymentContainerName string
-
-@description('The queues Retention works from (StorageAccount.WorkQueueNames); each gets its -poison queue too.')
-param workQueueNames array = [
-  'journey-work'
-]
 
 resource account 'Microsoft.Storage/storageAccounts@2023-05-01' = {
   name: name
@@ -53,23 +50,6 @@ resource deploymentContainer 'Microsoft.Storage/storageAccounts/blobServices/con
     publicAccess: 'None'
   }
 }
-
-resource queueService 'Microsoft.Storage/storageAccounts/queueServices@2023-05-01' = {
-  parent: account
-  name: 'default'
-}
-
-// The app creates these (and its tables and containers) at start too; declaring the queues here lets the Functions
-// host's queue listener find them before the first start.
-resource workQueues 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' = [for queueName in workQueueNames: {
-  parent: queueService
-  name: queueName
-}]
-
-resource poisonQueues 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' = [for queueName in workQueueNames: {
-  parent: queueService
-  name: '${queueName}-poison'
-}]
 
 output id string = account.id
 output name string = account.name

@@ -16,6 +16,7 @@ public sealed class JourneyMetrics : IDisposable
     private readonly Counter<long> _messages;
     private readonly Counter<long> _sla;
     private readonly Histogram<double> _lateness;
+    private readonly Counter<long> _failed;
 
     public JourneyMetrics()
     {
@@ -23,6 +24,7 @@ public sealed class JourneyMetrics : IDisposable
         _steps = _meter.CreateCounter<long>("retention_steps_executed", description: "History entries written by journey steps");
         _messages = _meter.CreateCounter<long>("retention_messages", description: "Messages dispatched, by channel and status");
         _sla = _meter.CreateCounter<long>("retention_sla_thresholds", description: "SLA clock thresholds reached: warnings before a target, breaches at or after it");
+        _failed = _meter.CreateCounter<long>("retention_instances_failed", description: "Instances that failed: a step that cannot run, an effect that kept failing");
         _lateness = _meter.CreateHistogram<double>("retention_timer_lateness", unit: "s", description: "How late timers fired",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60] });
     }
@@ -42,6 +44,8 @@ public sealed class JourneyMetrics : IDisposable
 
     public void MessageDispatched(MessageChannel channel, SendStatus status) =>
         _messages.Add(1, new("channel", channel.ToString().ToLowerInvariant()), new("status", status.ToString().ToLowerInvariant()));
+
+    public void InstanceFailed() => _failed.Add(1);
 
     public void TimerLateness(TimeSpan lateness) => _lateness.Record(Math.Max(0, lateness.TotalSeconds));
 

@@ -14,8 +14,23 @@ namespace Retention.Journeys;
 public sealed class JourneyOrchestrator(JourneyInterpreter interpreter, JourneyDefinitions definitions, JourneyOrchestrationOptions options)
     : TaskOrchestrator<JourneyRun, string?>
 {
-    public override Task<string?> RunAsync(TaskOrchestrationContext context, JourneyRun input) =>
-        new Driver(context, interpreter, definitions, options, input).RunAsync();
+    public override async Task<string?> RunAsync(TaskOrchestrationContext context, JourneyRun input)
+    {
+        try
+        {
+            return await new Driver(context, interpreter, definitions, options, input).RunAsync();
+        }
+        catch (Exception) when (!context.IsReplaying && Failed(options))
+        {
+            throw; // the instance fails on its own, visibly: the engine records the reason, the metric counts it
+        }
+    }
+
+    private static bool Failed(JourneyOrchestrationOptions options)
+    {
+        options.Metrics?.InstanceFailed();
+        return true;
+    }
 
     /// <summary>One generation of one instance.</summary>
     private sealed class Driver(TaskOrchestrationContext context, JourneyInterpreter interpreter, JourneyDefinitions definitions,
@@ -101,7 +116,7 @@ public sealed class JourneyOrchestrator(JourneyInterpreter interpreter, JourneyD
                 return TakeSignal(await _signal);
             }
             using var cancel = new CancellationTokenSource();
-            var fired = context.CreateTimer(timer.DueAt.UtcDateTime, cancel.Token);
+            var fired = context.CreateTimer(options.FireAt(timer.DueAt), cancel.Token);
             var winner = await Task.WhenAny(_signal, fired);
             if (winner == _signal)
             {
@@ -111,7 +126,7 @@ public sealed class JourneyOrchestrator(JourneyInterpreter interpreter, JourneyD
 #pragma warning restore CA1849
                 return TakeSignal(await _signal);
             }
-            // A durable timer can fire up to a second early: never act before the due time.
+            // Never act before the due time, should a timer still come back early.
             if (Now < timer.DueAt)
             {
                 return null;
@@ -162,12 +177,13 @@ public sealed class JourneyOrchestrator(JourneyInterpreter interpreter, JourneyD
             {
                 _history.RemoveRange(0, _history.Count - JourneyInstanceView.HistoryKept);
             }
-            context.SetCustomStatus(JourneyInstanceView.Of(_state, _history, run.Generation));
             var effects = result.Commands.Select(RunEffectAsync).Where(t => t is not null).Cast<Task>().ToList();
             if (effects.Count > 0)
             {
                 await Task.WhenAll(effects);
             }
+            // Published once its effects are done: a view that says Completed means its messages went out.
+            context.SetCustomStatus(JourneyInstanceView.Of(_state, _history, run.Generation));
             if (input is MigrateInstance migrate && _state.Version == migrate.To.Version)
             {
                 // The instance now runs the new version: the next generation carries its definition.

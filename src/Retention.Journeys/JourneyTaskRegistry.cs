@@ -34,13 +34,21 @@ public static class JourneyTaskRegistry
 
     /// <summary>The services the orchestrators themselves need (pure: no I/O).</summary>
     /// <param name="inputsPerGeneration">Overrides <see cref="JourneyOrchestrationOptions.InputsPerGeneration"/> (tests shorten it).</param>
-    public static IServiceCollection AddJourneyOrchestrations(this IServiceCollection services, int? inputsPerGeneration = null)
+    /// <param name="timerMargin">Overrides <see cref="JourneyOrchestrationOptions.TimerMargin"/> (none for an engine with exact timers).</param>
+    public static IServiceCollection AddJourneyOrchestrations(this IServiceCollection services, int? inputsPerGeneration = null, TimeSpan? timerMargin = null)
     {
         services.AddSingleton<JourneyDefinitions>();
         services.AddSingleton<JourneyMetrics>();
-        services.AddSingleton(sp => inputsPerGeneration is { } inputs
-            ? new JourneyOrchestrationOptions { Metrics = sp.GetRequiredService<JourneyMetrics>(), InputsPerGeneration = inputs }
-            : new JourneyOrchestrationOptions { Metrics = sp.GetRequiredService<JourneyMetrics>() });
+        services.AddSingleton(sp =>
+        {
+            var defaults = new JourneyOrchestrationOptions();
+            return new JourneyOrchestrationOptions
+            {
+                Metrics = sp.GetRequiredService<JourneyMetrics>(),
+                InputsPerGeneration = inputsPerGeneration ?? defaults.InputsPerGeneration,
+                TimerMargin = timerMargin ?? defaults.TimerMargin,
+            };
+        });
         return services;
     }
 }

@@ -24,10 +24,10 @@ public sealed class MessageDeliveryOrchestrator(JourneyOrchestrationOptions opti
         var due = input.NotBefore;
         for (var deferral = 0; deferral < MaxDeferrals; deferral++)
         {
-            // A durable timer can fire up to a second early: wait again until the due time has passed.
+            // Never act before the due time, should a timer still come back early.
             while (context.CurrentUtcDateTime < due.UtcDateTime)
             {
-                await context.CreateTimer(due.UtcDateTime, CancellationToken.None);
+                await context.CreateTimer(options.FireAt(due), CancellationToken.None);
             }
             var outcome = await context.CallActivityAsync<SendOutcome>(JourneyTasks.SendMessage, input.Send, options.EffectRetry);
             if (outcome is not { Status: SendStatus.Deferred, DeferredUntil: { } until })

@@ -39,7 +39,7 @@ internal sealed class JourneyWorld : IDisposable
         services.AddSingleton<TimeProvider>(Clock);
         services.AddJourneyOrchestrations();
         // Registered after AddJourneyOrchestrations, so it is the one resolved.
-        services.AddSingleton(sp => new JourneyOrchestrationOptions { InputsPerGeneration = inputsPerGeneration, Metrics = sp.GetRequiredService<JourneyMetrics>() });
+        services.AddSingleton(sp => new JourneyOrchestrationOptions { InputsPerGeneration = inputsPerGeneration, Metrics = sp.GetRequiredService<JourneyMetrics>(), TimerMargin = TimeSpan.Zero });
         services.AddSingleton(new JourneyInterpreter(InterpreterSettings.Default));
         services.AddSingleton(sp => new VirtualDurableEngine(sp, Clock) { OffThreadContinuations = offThread });
         services.AddSingleton<IJourneyInstances>(sp => sp.GetRequiredService<VirtualDurableEngine>());

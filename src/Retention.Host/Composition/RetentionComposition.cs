@@ -19,6 +19,7 @@ using Retention.Host.Hosting;
 using Retention.Host.Ingest;
 using Retention.Host.Operations;
 using Retention.Host.Security;
+using Retention.Host.Web;
 using Retention.Storage;
 using Retention.Storage.Customers;
 using Retention.Journeys;
@@ -31,21 +32,46 @@ using Retention.Storage.Tasks;
 
 namespace Retention.Host.Composition;
 
-/// <summary>The composition root: every service and endpoint of the host, wired in one place.</summary>
+/// <summary>
+/// The composition root, shared by both hosts: <see cref="AddRetentionServices"/> and <see cref="UseRetention"/> are every
+/// service, middleware and endpoint of the product. The standalone host (<see cref="AddRetention"/>) adds its own
+/// engine (DTFx in process) and scheduler loop; the Functions app (src/Retention.Functions) adds its Durable client
+/// and trigger wrappers instead.
+/// </summary>
 public static class RetentionComposition
 {
+    /// <summary>The standalone host: the shared composition, plus the engine and the loops only this host runs.</summary>
     public static WebApplicationBuilder AddRetention(this WebApplicationBuilder builder)
     {
-        // host.json carries the Durable Task settings for both hosts (extensions.durableTask); it is the lowest-precedence
-        // source, so appsettings, environment variables and the command line can still override it.
-        builder.Configuration.Sources.Insert(0, new Microsoft.Extensions.Configuration.Json.JsonConfigurationSource
+        builder.Configuration.AddRetentionConfiguration();
+        builder.Services.AddRetentionServices(builder.Configuration);
+        builder.Services.AddStandaloneRuntime();
+        return builder;
+    }
+
+    /// <summary>
+    /// host.json carries the Durable Task settings for both hosts (extensions.durableTask); it is the lowest-precedence
+    /// source, so appsettings, environment variables and the command line can still override it. Key Vault references
+    /// the platform left unresolved are refused.
+    /// </summary>
+    public static IConfigurationManager AddRetentionConfiguration(this IConfigurationManager configuration)
+    {
+        configuration.Sources.Insert(0, new Microsoft.Extensions.Configuration.Json.JsonConfigurationSource
         {
             Path = "host.json",
             Optional = true,
             FileProvider = new Microsoft.Extensions.FileProviders.PhysicalFileProvider(AppContext.BaseDirectory),
         });
-        KeyVaultReferences.RefuseUnresolved(builder.Configuration);
-        var services = builder.Services;
+        KeyVaultReferences.RefuseUnresolved(configuration);
+        return configuration;
+    }
+
+    /// <summary>
+    /// Every service both hosts share: options, storage, the journey runtime's ports, ingest, channels, the scheduler and
+    /// the HTTP API's services. Not the engine: each host registers its <see cref="IJourneyInstances"/>.
+    /// </summary>
+    public static IServiceCollection AddRetentionServices(this IServiceCollection services, IConfiguration configuration)
+    {
         services.AddOptions<RetentionOptions>().BindConfiguration(RetentionOptions.Section);
         services.AddOptions<StorageOptions>().BindConfiguration("Retention:Storage")
             .PostConfigure<IConfiguration>((o, config) => o.ConnectionString ??= config.GetConnectionString("Storage") ?? config["AzureWebJobsStorage"]).ValidateOnStart();
@@ -74,10 +100,7 @@ public static class RetentionComposition
         services.AddSingleton<MessageRenderer>();
         services.AddSingleton(sp => new JourneyDefinitionReader(sp.GetRequiredService<MessageRenderer>(),
             sp.GetRequiredService<BusinessCalendars>().ById.Keys.ToHashSet(StringComparer.Ordinal)));
-        services.AddJourneyOrchestrations();
-        services.AddSingleton(sp => new DurableTaskEngine(sp.GetRequiredService<IOptions<StorageOptions>>().Value,
-            sp.GetRequiredService<IOptions<DurableTaskSettings>>().Value, sp, sp.GetRequiredService<ILoggerFactory>()));
-        services.AddSingleton<IJourneyInstances>(sp => sp.GetRequiredService<DurableTaskEngine>());
+        services.AddJourneyOrchestrations(configuration.GetValue<int?>("Retention:InputsPerGeneration"), configuration.GetValue<TimeSpan?>("Retention:TimerMargin"));
         services.AddSingleton<CustomerInstanceIndex>();
         services.AddSingleton<IInstanceIndex>(sp => sp.GetRequiredService<CustomerInstanceIndex>());
         services.AddSingleton<JourneyRouter>();
@@ -86,6 +109,7 @@ public static class RetentionComposition
         services.AddSingleton<CustomerProfileStore>();
         services.AddSingleton<ICustomerProfiles>(sp => sp.GetRequiredService<CustomerProfileStore>());
         services.AddSingleton<CustomerEventLog>();
+        services.AddSingleton<IRecentCustomerEvents>(sp => sp.GetRequiredService<CustomerEventLog>());
         services.AddOptions<Retention.Core.Customers.PyramidSettings>().BindConfiguration(Retention.Core.Customers.PyramidSettings.Section)
             .Validate(o => o.Errors().Count == 0, "Retention:Pyramid is not valid: check ActiveWithin and the tier percentages").ValidateOnStart();
         services.AddSingleton(sp => sp.GetRequiredService<IOptions<Retention.Core.Customers.PyramidSettings>>().Value);
@@ -113,7 +137,7 @@ public static class RetentionComposition
         services.AddSingleton<ContactLedger>();
         services.AddSingleton<MessageLog>();
         services.AddSingleton<DevOutboxProvider>();
-        services.AddChannelProviders(builder.Configuration); // acs / smtp when configured; otherwise the dev outbox below
+        services.AddChannelProviders(configuration); // acs / smtp when configured; otherwise the dev outbox below
         services.TryAddSingleton<ISmsProvider>(sp => sp.GetRequiredService<DevOutboxProvider>());
         services.TryAddSingleton<IEmailProvider>(sp => sp.GetRequiredService<DevOutboxProvider>());
         services.AddSingleton<IMessageSender, ChannelSender>();
@@ -125,9 +149,8 @@ public static class RetentionComposition
         services.AddSingleton<IScheduledWorkRunner, ScheduledWorkRunner>();
 
         services.AddHostedService<RuntimeStartup>();
-        services.AddHostedService<DurableWorkerService>();
         services.AddHostedService<CatalogRefreshService>();
-        services.AddHostedService<SchedulerService>();
+        services.AddRouting(); // a WebApplication adds it; the Functions worker's pipeline (UseRetention) needs it too
 
         services.AddAdminAuthentication(); // API keys, and bearer tokens when Retention:Admin:Jwt is configured
         services.AddAuthorizationBuilder()
@@ -137,12 +160,38 @@ public static class RetentionComposition
             .AddPolicy(Roles.Operator, p => p.RequireRole(Roles.Operator));
 
         services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter(JourneyMetrics.MeterName, IngestMetrics.MeterName).AddPrometheusExporter());
-        return builder;
+        return services;
+    }
+
+    /// <summary>
+    /// The standalone host's own runtime: the Durable Task engine in process (DTFx on Azure Storage) as
+    /// <see cref="IJourneyInstances"/>, its worker, and the loop that ticks the cron scheduler. In the Functions app the
+    /// Functions host runs the orchestrations and a timer function ticks the scheduler.
+    /// </summary>
+    public static IServiceCollection AddStandaloneRuntime(this IServiceCollection services)
+    {
+        services.AddSingleton(sp => new DurableTaskEngine(sp.GetRequiredService<IOptions<StorageOptions>>().Value,
+            sp.GetRequiredService<IOptions<DurableTaskSettings>>().Value, sp, sp.GetRequiredService<ILoggerFactory>()));
+        services.AddSingleton<IJourneyInstances>(sp => sp.GetRequiredService<DurableTaskEngine>());
+        services.AddHostedService<DurableWorkerService>();
+        services.AddHostedService<SchedulerService>();
+        return services;
     }
 
     public static WebApplication MapRetention(this WebApplication app)
     {
-        RefuseLocalDefaultsOutsideDevelopment(app);
+        app.UseRetention();
+        return app;
+    }
+
+    /// <summary>
+    /// The HTTP pipeline and every endpoint, on any application builder: the standalone host's <see cref="WebApplication"/>,
+    /// or the pipeline the Functions app's catch-all HTTP function runs. Refuses local defaults outside Development.
+    /// </summary>
+    public static IApplicationBuilder UseRetention(this IApplicationBuilder app)
+    {
+        RefuseLocalDefaultsOutsideDevelopment(app.ApplicationServices);
+        app.UseRouting();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseApiReference();
@@ -150,6 +199,13 @@ public static class RetentionComposition
         app.UseAuthorization();
         app.UseRequestInputGuard();
         app.UseMiddleware<AdminAuditMiddleware>();
+        app.UseAdminWorkspaceFiles();
+        app.UseEndpoints(MapRetentionEndpoints);
+        return app;
+    }
+
+    private static void MapRetentionEndpoints(IEndpointRouteBuilder app)
+    {
         app.MapOpenApi();
         app.MapPrometheusScrapingEndpoint("/metrics");
         app.MapHealthEndpoints();
@@ -163,22 +219,22 @@ public static class RetentionComposition
         app.MapJobsEndpoints();
         app.MapOperationsEndpoints();
         app.MapAuditEndpoints();
-        Retention.Host.Web.AdminUiEndpoints.MapAdminWorkspace(app);
-        if (app.Services.GetRequiredService<IOptions<RetentionOptions>>().Value.Channels.UsesDevOutbox)
+        app.MapAdminWorkspace();
+        if (app.ServiceProvider.GetRequiredService<IOptions<RetentionOptions>>().Value.Channels.UsesDevOutbox)
         {
             app.MapDevOutboxEndpoints();
         }
-        return app;
     }
 
     /// <summary>The local defaults of API.md are for a developer's machine only; anywhere else they are refused.</summary>
-    private static void RefuseLocalDefaultsOutsideDevelopment(WebApplication app)
+    private static void RefuseLocalDefaultsOutsideDevelopment(IServiceProvider services)
     {
-        if (app.Environment.IsDevelopment())
+        var environment = services.GetRequiredService<IHostEnvironment>();
+        if (environment.IsDevelopment())
         {
             return;
         }
-        var options = app.Services.GetRequiredService<IOptions<RetentionOptions>>().Value;
+        var options = services.GetRequiredService<IOptions<RetentionOptions>>().Value;
         var problems = new List<string>();
         if (options.Admin.Keys.Count == 0)
         {
@@ -198,7 +254,7 @@ public static class RetentionComposition
         }
         if (problems.Count > 0)
         {
-            throw new InvalidOperationException($"Refusing to start in {app.Environment.EnvironmentName}: {string.Join("; ", problems)}. Set real values, or run with ASPNETCORE_ENVIRONMENT=Development for local use.");
+            throw new InvalidOperationException($"Refusing to start in {environment.EnvironmentName}: {string.Join("; ", problems)}. Set real values, or run with ASPNETCORE_ENVIRONMENT=Development for local use.");
         }
     }
 }

@@ -23,7 +23,8 @@ public static class AdminUiEndpoints
 
     public static string Folder => System.IO.Path.Combine(AppContext.BaseDirectory, "Web", "wwwroot", "admin");
 
-    public static WebApplication MapAdminWorkspace(this WebApplication app)
+    /// <summary>The workspace's static files (middleware, after authentication; the endpoints are <see cref="MapAdminWorkspace"/>).</summary>
+    public static IApplicationBuilder UseAdminWorkspaceFiles(this IApplicationBuilder app)
     {
         var files = new PhysicalFileProvider(Folder);
         // "/admin" without the slash would resolve the modules' relative URLs against "/".
@@ -49,6 +50,11 @@ public static class AdminUiEndpoints
                 headers.CacheControl = "no-cache"; // revalidated by ETag, so a new build is seen at once
             },
         });
+        return app;
+    }
+
+    public static IEndpointRouteBuilder MapAdminWorkspace(this IEndpointRouteBuilder app)
+    {
         app.MapGet("/api/session", Session).RequireAuthorization(Roles.Viewer).WithTags("Admin workspace")
             .WithSummary("The signed-in key's name and roles, so the workspace offers only the actions they allow");
         app.MapReportsEndpoints();

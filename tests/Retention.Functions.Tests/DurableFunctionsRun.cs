@@ -1,0 +1,69 @@
+using System.Text.Json.Nodes;
+using Microsoft.DurableTask.Client;
+using Retention.Journeys;
+using Retention.Testing;
+
+namespace Retention.Functions.Tests;
+
+/// <summary>
+/// The orchestrator and activity wrappers run a journey to completion on the in-memory Durable Task test host: the
+/// webhook enters through the HTTP function, which starts the instance through the Durable client it binds.
+/// </summary>
+public sealed class DurableFunctionsRun(FunctionsApp app) : IClassFixture<FunctionsApp>
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+
+    [Fact]
+    public async Task ASaleRunsTheJourneyToCompletionThroughTheWrappers()
+    {
+        Assert.Equal(202, (await app.PostEventAsync(Webhooks.Customer("FD1", phone: "+8613700137001"))).Status);
+        Assert.Equal(202, (await app.PostEventAsync(Webhooks.Sale("FD1", "S1", "Wealth Fund"))).Status);
+        const string instanceId = "fn-thanks:FD1:S1";
+
+        using var timeout = new CancellationTokenSource(Patience);
+        await app.Durable.Client.WaitForInstanceStartAsync(instanceId, timeout.Token);
+        var done = await app.Durable.Client.WaitForInstanceCompletionAsync(instanceId, getInputsAndOutputs: true, timeout.Token);
+
+        Assert.Equal(OrchestrationRuntimeStatus.Completed, done.RuntimeStatus);
+        // Read back as the admin API reads it: the instance's view, through the Functions IJourneyInstances.
+        var instance = await app.SendAsync("GET", $"/api/instances/{instanceId}", headers: new Dictionary<string, string> { ["X-Api-Key"] = "dev-admin-key" });
+        Assert.Equal(200, instance.Status);
+        Assert.Equal("Completed", JsonNode.Parse(instance.Body)!["status"]!.GetValue<string>());
+        var outbox = JsonNode.Parse((await app.SendAsync("GET", "/api/dev/outbox?to=%2B8613700137001")).Body)!.AsArray();
+        Assert.Equal(2, outbox.Count);
+        Assert.All(outbox, m => Assert.Contains("Thank you for choosing Wealth Fund.", m!["body"]!.GetValue<string>(), StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task TheTimerStartsEachScheduledOccurrenceOnce()
+    {
+        var first = await app.Scheduler.RunAsync(null!, app.Durable.Client, CancellationToken.None);
+        await app.Scheduler.RunAsync(null!, app.Durable.Client, CancellationToken.None);
+        Assert.NotNull(first);
+
+        var runs = new List<OrchestrationMetadata>();
+        await foreach (var run in app.Durable.Client.GetAllInstancesAsync(new OrchestrationQuery { InstanceIdPrefix = "work:journey:fn-nightly:" }))
+        {
+            runs.Add(run);
+        }
+        var occurrence = Assert.Single(runs);
+        Assert.Equal(JourneyTasks.ScheduledWork, occurrence.Name);
+        using var timeout = new CancellationTokenSource(Patience);
+        var done = await app.Durable.Client.WaitForInstanceCompletionAsync(occurrence.InstanceId, timeout.Token);
+        Assert.Equal(OrchestrationRuntimeStatus.Completed, done.RuntimeStatus);
+
+        // A third tick, after the occurrence ran, does not start it again either.
+        await app.Scheduler.RunAsync(null!, app.Durable.Client, CancellationToken.None);
+        var again = new List<OrchestrationMetadata>();
+        await foreach (var run in app.Durable.Client.GetAllInstancesAsync(new OrchestrationQuery { InstanceIdPrefix = "work:journey:fn-nightly:" }))
+        {
+            again.Add(run);
+        }
+        Assert.Single(again);
+        // And a start under an occurrence's id is refused whatever state the instance is in (the engine's promise).
+        var instances = (IJourneyInstances)app.Services.GetService(typeof(IJourneyInstances))!;
+        var scope = (Retention.Functions.Durable.DurableClientScope)app.Services.GetService(typeof(Retention.Functions.Durable.DurableClientScope))!;
+        var input = new ScheduledWork(ScheduledWork.JourneyKind, "fn-nightly", DateTimeOffset.UnixEpoch);
+        Assert.False(await scope.Use(app.Durable.Client, () => instances.StartAsync(JourneyTasks.ScheduledWork, occurrence.InstanceId, input, CancellationToken.None)));
+    }
+}
