@@ -83,6 +83,24 @@ public sealed class JourneysOnTheRealEngine : IDisposable
         Assert.Equal("All six", (await client.GetFromJsonAsync<JsonArray>("/api/dev/outbox?customerId=G1"))!.Single()!["body"]!.GetValue<string>());
     }
 
+    [Fact]
+    public async Task AnInstanceControlIsAnsweredOnceTheInstanceAppliedIt()
+    {
+        var client = _host.CreateClient();
+        var admin = _host.Admin();
+        Assert.Equal(HttpStatusCode.Accepted, (await client.PostAsync(Webhooks.Sale("C1", "CS1"), DateTimeOffset.UtcNow)).StatusCode);
+        var id = Uri.EscapeDataString("many-events:C1:CS1");
+        await Eventually(async () => await DetailAsync("many-events:C1:CS1") is { } d && d["status"]!.GetValue<string>() == "Waiting" ? d : null);
+
+        foreach (var (control, status) in new[] { ("suspend", "Suspended"), ("resume", "Waiting"), ("terminate", "Terminated") })
+        {
+            var response = await admin.PostAsync($"/api/instances/{id}/{control}", null);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal(status, (await response.Content.ReadFromJsonAsync<JsonObject>())!["status"]!.GetValue<string>());
+        }
+        Assert.Equal(HttpStatusCode.Conflict, (await admin.PostAsync($"/api/instances/{id}/terminate", null)).StatusCode);
+    }
+
     private async Task<JsonObject?> DetailAsync(string instanceId)
     {
         var response = await _host.Admin().GetAsync($"/api/instances/{Uri.EscapeDataString(instanceId)}");

@@ -118,10 +118,11 @@ public static class InstancesEndpoints
     }
 
     /// <summary>
-    /// Signals the instance, which applies the control between two of its own inputs: answered 202 with the instance as
-    /// it was, or 409 when its status does not allow the control.
+    /// Signals the instance, which applies the control between two of its own inputs: answered 200 with the instance as
+    /// it now is once it has (within <see cref="RetentionOptions.InstanceControlWait"/>), else 202 with the instance as it
+    /// was; 409 when its status does not allow the control.
     /// </summary>
-    private static async Task<Results<Accepted<InstanceSummary>, ProblemHttpResult>> ControlAsync(
+    private static async Task<Results<Ok<InstanceSummary>, Accepted<InstanceSummary>, ProblemHttpResult>> ControlAsync(
         string instanceId, JourneySignal signal, Func<InstanceStatus, bool> allowed, IJourneyInstances instances, HttpContext http, CancellationToken cancellationToken)
     {
         if (await instances.GetAsync(instanceId, cancellationToken) is not { } info)
@@ -133,14 +134,25 @@ public static class InstancesEndpoints
             return Problems.Of(StatusCodes.Status409Conflict, "Conflict", $"The instance is {info.State.Status}; {signal.Kind.ToString().ToLowerInvariant()} does not apply.");
         }
         await instances.SignalAsync(instanceId, signal, cancellationToken);
-        var status = info.State.Status.ToString();
-        AuditDetails.Record(http, new JsonObject { ["status"] = status },
-            new JsonObject { ["status"] = status, ["requested"] = signal.Kind.ToString().ToLowerInvariant() });
         var logger = http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Retention.Admin");
         if (logger.IsEnabled(LogLevel.Information))
         {
             logger.InstanceControl(signal.Kind.ToString(), instanceId, http.User.Identity?.Name);
         }
+        var before = info.State.Status.ToString();
+        var wait = http.RequestServices.GetRequiredService<Microsoft.Extensions.Options.IOptions<RetentionOptions>>().Value.InstanceControlWait;
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (waited.Elapsed < wait)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(100), cancellationToken); // real time: the engine applies it in another thread or process
+            if (await instances.GetAsync(instanceId, cancellationToken) is { } now && now.State.Status != info.State.Status)
+            {
+                AuditDetails.Record(http, new JsonObject { ["status"] = before }, new JsonObject { ["status"] = now.State.Status.ToString() });
+                return TypedResults.Ok(Summary(now.State));
+            }
+        }
+        AuditDetails.Record(http, new JsonObject { ["status"] = before },
+            new JsonObject { ["status"] = before, ["requested"] = signal.Kind.ToString().ToLowerInvariant() });
         return TypedResults.Accepted((string?)null, Summary(info.State));
     }
 

@@ -21,6 +21,12 @@ public sealed class RetentionOptions
 
     public TimeSpan CatalogRefreshInterval { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How long an instance control (terminate, suspend, resume) waits for the instance to apply it, answering 200 with
+    /// the instance as it now is; past it, 202 with the instance as it was (it applies the control shortly).
+    /// </summary>
+    public TimeSpan InstanceControlWait { get; set; } = TimeSpan.FromSeconds(5);
+
     public WebhookOptions Webhooks { get; set; } = new();
 
     public AdminOptions Admin { get; set; } = new();
