@@ -118,22 +118,9 @@ public sealed class BareTaskHub : IAsyncDisposable
         _settings = settings;
         _writes = writes;
         _loggers = loggers;
-        var provider = settings.StorageProvider;
-        _service = new AzureStorageOrchestrationService(new AzureStorageOrchestrationServiceSettings
-        {
-            TaskHubName = hubName,
-            StorageAccountClientProvider = new StorageAccountClientProvider(connectionString),
-            PartitionCount = provider.PartitionCount,
-            MaxQueuePollingInterval = provider.MaxQueuePollingInterval,
-            ControlQueueVisibilityTimeout = provider.ControlQueueVisibilityTimeout,
-            WorkItemQueueVisibilityTimeout = provider.WorkItemQueueVisibilityTimeout,
-            ControlQueueBatchSize = provider.ControlQueueBatchSize,
-            MaxConcurrentTaskActivityWorkItems = settings.MaxConcurrentActivityFunctions,
-            MaxConcurrentTaskOrchestrationWorkItems = settings.MaxConcurrentOrchestratorFunctions,
-            WorkerId = $"bare-{Environment.ProcessId}",
-            LoggerFactory = loggers,
-        });
-        _client = new TaskHubClient(_service, new ShimDataConverter(), loggers);
+        _service = new AzureStorageOrchestrationService(DurableTaskServiceSettings.For(settings, hubName, new StorageAccountClientProvider(connectionString),
+            $"bare-{Environment.ProcessId}", loggers));
+        _client = new TaskHubClient(_service, new ShimJsonDataConverter(), loggers);
     }
 
     public async Task StartWorkerAsync()
@@ -141,9 +128,9 @@ public sealed class BareTaskHub : IAsyncDisposable
         await _service.CreateIfNotExistsAsync();
         var shims = new DurableTaskShimFactory(new DurableTaskWorkerOptions { MaximumTimerInterval = _settings.MaximumTimerInterval }, _loggers);
         var worker = new TaskHubWorker(_service, _loggers);
-        worker.AddTaskOrchestrations(new ShimCreator<TaskOrchestration>(BareJourney.Name,
+        worker.AddTaskOrchestrations(new NamedObjectCreator<TaskOrchestration>(BareJourney.Name,
             () => shims.CreateOrchestration(new TaskName(BareJourney.Name), new BareJourney(), parent: null)));
-        worker.AddTaskActivities(new ShimCreator<TaskActivity>(BareSendActivity.Name,
+        worker.AddTaskActivities(new NamedObjectCreator<TaskActivity>(BareSendActivity.Name,
             () => shims.CreateActivity(new TaskName(BareSendActivity.Name), new BareSendActivity(_writes))));
         worker.ErrorPropagationMode = ErrorPropagationMode.UseFailureDetails;
         await worker.StartAsync();
@@ -161,29 +148,5 @@ public sealed class BareTaskHub : IAsyncDisposable
             await worker.StopAsync(isForced: true);
         }
         _service.Dispose();
-    }
-
-    /// <summary>As the engine's: System.Text.Json through the SDK's converter, as the shims deserialize.</summary>
-    private sealed class ShimDataConverter : DurableTask.Core.Serializing.DataConverter
-    {
-        public override string? Serialize(object value) => JsonDataConverter.Default.Serialize(value);
-
-        public override string? Serialize(object value, bool formatted) => JsonDataConverter.Default.Serialize(value);
-
-        public override object? Deserialize(string data, Type objectType) => JsonDataConverter.Default.Deserialize(data, objectType);
-    }
-
-    private sealed class ShimCreator<T> : ObjectCreator<T>
-    {
-        private readonly Func<T> _create;
-
-        public ShimCreator(string name, Func<T> create)
-        {
-            _create = create;
-            Name = name;
-            Version = "";
-        }
-
-        public override T Create() => _create();
     }
 }

@@ -36,23 +36,9 @@ public sealed class DurableTaskEngine : IJourneyInstances, IAsyncDisposable
         _services = services;
         _loggers = loggers;
         TaskHubName = settings.TaskHubFor(storage.Prefix);
-        var provider = settings.StorageProvider;
-        _service = new AzureStorageOrchestrationService(new AzureStorageOrchestrationServiceSettings
-        {
-            TaskHubName = TaskHubName,
-            StorageAccountClientProvider = ClientProvider(storage),
-            PartitionCount = provider.PartitionCount,
-            MaxQueuePollingInterval = provider.MaxQueuePollingInterval,
-            ControlQueueVisibilityTimeout = provider.ControlQueueVisibilityTimeout,
-            WorkItemQueueVisibilityTimeout = provider.WorkItemQueueVisibilityTimeout,
-            ControlQueueBatchSize = provider.ControlQueueBatchSize,
-            MaxConcurrentTaskActivityWorkItems = settings.MaxConcurrentActivityFunctions,
-            MaxConcurrentTaskOrchestrationWorkItems = settings.MaxConcurrentOrchestratorFunctions,
-            // Two processes on one machine must not share a lease owner.
-            WorkerId = WorkerIdentity(),
-            LoggerFactory = loggers,
-        });
-        _client = new TaskHubClient(_service, new ShimDataConverter(), loggers);
+        // Two processes on one machine must not share a lease owner.
+        _service = new AzureStorageOrchestrationService(DurableTaskServiceSettings.For(settings, TaskHubName, ClientProvider(storage), WorkerIdentity(), loggers));
+        _client = new TaskHubClient(_service, new ShimJsonDataConverter(), loggers);
     }
 
     public string TaskHubName { get; }
@@ -85,9 +71,9 @@ public sealed class DurableTaskEngine : IJourneyInstances, IAsyncDisposable
         var shims = new DurableTaskShimFactory(new DurableTaskWorkerOptions { MaximumTimerInterval = _settings.MaximumTimerInterval }, _loggers);
         var worker = new TaskHubWorker(_service, _loggers);
         worker.AddTaskOrchestrations([.. JourneyTaskRegistry.Orchestrators.Select(o =>
-            (ObjectCreator<TaskOrchestration>)new ShimCreator<TaskOrchestration>(o.Key, () => shims.CreateOrchestration(new TaskName(o.Key), o.Value(_services), parent: null)).Named())]);
+            (ObjectCreator<TaskOrchestration>)new NamedObjectCreator<TaskOrchestration>(o.Key, () => shims.CreateOrchestration(new TaskName(o.Key), o.Value(_services), parent: null)))]);
         worker.AddTaskActivities([.. JourneyTaskRegistry.Activities.Select(a =>
-            (ObjectCreator<TaskActivity>)new ShimCreator<TaskActivity>(a.Key, () => shims.CreateActivity(new TaskName(a.Key), a.Value(_services))).Named())]);
+            (ObjectCreator<TaskActivity>)new NamedObjectCreator<TaskActivity>(a.Key, () => shims.CreateActivity(new TaskName(a.Key), a.Value(_services))))]);
         worker.ErrorPropagationMode = ErrorPropagationMode.UseFailureDetails;
         await worker.StartAsync();
         _worker = worker;
@@ -215,27 +201,5 @@ public sealed class DurableTaskEngine : IJourneyInstances, IAsyncDisposable
     {
         await StopWorkerAsync();
         _service.Dispose();
-    }
-
-    /// <summary>The client serializes inputs and events as the shims deserialize them: System.Text.Json through the SDK's converter.</summary>
-    private sealed class ShimDataConverter : DurableTask.Core.Serializing.DataConverter
-    {
-        public override string? Serialize(object value) => JsonDataConverter.Default.Serialize(value);
-
-        public override string? Serialize(object value, bool formatted) => JsonDataConverter.Default.Serialize(value);
-
-        public override object? Deserialize(string data, Type objectType) => JsonDataConverter.Default.Deserialize(data, objectType);
-    }
-
-    private sealed class ShimCreator<T>(string name, Func<T> create) : ObjectCreator<T>
-    {
-        public ShimCreator<T> Named()
-        {
-            Name = name;
-            Version = "";
-            return this;
-        }
-
-        public override T Create() => create();
     }
 }
