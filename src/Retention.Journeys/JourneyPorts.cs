@@ -57,3 +57,44 @@ public interface IScheduledWorkRunner
 {
     Task RunAsync(ScheduledWork work, CancellationToken cancellationToken);
 }
+
+/// <summary>How an engine's record of a journey orchestration reads as an instance: one rule for every engine.</summary>
+public static class JourneyInstanceRecords
+{
+    /// <param name="view">The instance's published view (its custom status), when it has published one.</param>
+    /// <param name="start">The start input, read only while the instance has no view yet.</param>
+    /// <param name="hasStarted">The engine's runtime status is past Pending: its first step has run.</param>
+    /// <param name="failure">The engine's failure message when the orchestration failed, else null.</param>
+    public static JourneyInstanceInfo ToInfo(string instanceId, JourneyInstanceView? view, JourneyRun? start, bool hasStarted, string? failure,
+        DateTimeOffset createdAt, DateTimeOffset lastUpdatedAt)
+    {
+        var info = view is not null
+            ? new JourneyInstanceInfo(view.State, view.History, view.Generation, hasStarted)
+            : new JourneyInstanceInfo(PendingState(instanceId, start?.Start, createdAt), [], HasStarted: hasStarted);
+        if (failure is not null)
+        {
+            var s = info.State;
+            s.Status = InstanceStatus.Failed;
+            s.Outcome = failure;
+            s.EndedAt ??= lastUpdatedAt;
+            s.Timer = null;
+        }
+        return info;
+    }
+
+    /// <summary>An instance started but not yet run: what its id and start input tell.</summary>
+    private static JourneyInstanceState PendingState(string instanceId, StartInstance? start, DateTimeOffset createdAt)
+    {
+        var parts = instanceId.Split(':', 2);
+        return new JourneyInstanceState
+        {
+            InstanceId = instanceId,
+            JourneyId = parts[0],
+            CustomerId = start?.Trigger.CustomerId ?? (parts.Length > 1 ? parts[1] : ""),
+            EntryKey = start?.EntryKey,
+            Status = InstanceStatus.Pending,
+            StartedAt = createdAt,
+            UpdatedAt = createdAt,
+        };
+    }
+}

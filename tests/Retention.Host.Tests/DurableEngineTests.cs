@@ -57,8 +57,8 @@ public sealed class JourneysOnTheRealEngine : IDisposable
 
         var sentAt = sent["sentAt"]!.GetValue<DateTimeOffset>();
         Assert.True(sentAt >= due, $"sent at {sentAt:O}, before its due time {due:O}");
-        var done = (await DetailAsync("long-wait:L1:LS1"))!;
-        Assert.Equal("Completed", done["status"]!.GetValue<string>());
+        // The view is published once the send is done, in the step after it: wait for it.
+        var done = await Eventually(async () => await DetailAsync("long-wait:L1:LS1") is { } d && d["status"]!.GetValue<string>() == "Completed" ? d : null);
         Assert.Single(done["history"]!.AsArray(), h => h!["kind"]!.GetValue<string>() == "timer-fired");
     }
 

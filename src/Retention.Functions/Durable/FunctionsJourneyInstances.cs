@@ -89,34 +89,14 @@ public sealed class FunctionsJourneyInstances(DurableClientScope scope) : IJourn
 
     private static JourneyInstanceInfo ToInfo(OrchestrationMetadata metadata)
     {
-        var info = metadata.SerializedCustomStatus is { Length: > 0 } && metadata.ReadCustomStatusAs<JourneyInstanceView>() is { } view
-            ? new JourneyInstanceInfo(view.State, view.History, view.Generation)
-            : new JourneyInstanceInfo(PendingState(metadata), []);
-        if (metadata.RuntimeStatus == OrchestrationRuntimeStatus.Failed)
-        {
-            var s = info.State;
-            s.Status = InstanceStatus.Failed;
-            s.Outcome = metadata.FailureDetails?.ErrorMessage ?? metadata.SerializedOutput ?? "failed";
-            s.EndedAt ??= metadata.LastUpdatedAt;
-            s.Timer = null;
-        }
-        return info;
-    }
-
-    /// <summary>An instance started but not yet run: what its id and start input tell.</summary>
-    private static JourneyInstanceState PendingState(OrchestrationMetadata metadata)
-    {
-        var start = metadata.SerializedInput is { Length: > 0 } ? metadata.ReadInputAs<JourneyRun>()?.Start : null;
-        var parts = metadata.InstanceId.Split(':', 2);
-        return new JourneyInstanceState
-        {
-            InstanceId = metadata.InstanceId,
-            JourneyId = parts[0],
-            CustomerId = start?.Trigger.CustomerId ?? (parts.Length > 1 ? parts[1] : ""),
-            EntryKey = start?.EntryKey,
-            Status = InstanceStatus.Pending,
-            StartedAt = metadata.CreatedAt,
-            UpdatedAt = metadata.CreatedAt,
-        };
+        var view = metadata.SerializedCustomStatus is { Length: > 0 } ? metadata.ReadCustomStatusAs<JourneyInstanceView>() : null;
+        return JourneyInstanceRecords.ToInfo(
+            metadata.InstanceId,
+            view,
+            view is null && metadata.SerializedInput is { Length: > 0 } ? metadata.ReadInputAs<JourneyRun>() : null,
+            hasStarted: metadata.RuntimeStatus != OrchestrationRuntimeStatus.Pending,
+            metadata.RuntimeStatus == OrchestrationRuntimeStatus.Failed ? metadata.FailureDetails?.ErrorMessage ?? metadata.SerializedOutput ?? "failed" : null,
+            metadata.CreatedAt,
+            metadata.LastUpdatedAt);
     }
 }

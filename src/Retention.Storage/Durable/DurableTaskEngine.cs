@@ -158,43 +158,15 @@ public sealed class DurableTaskEngine : IJourneyInstances, IAsyncDisposable
 
     private static JourneyInstanceInfo ToInfo(OrchestrationState state)
     {
-        var id = state.OrchestrationInstance.InstanceId;
-        JourneyInstanceInfo info;
-        if (!string.IsNullOrEmpty(state.Status) && JsonDataConverter.Default.Deserialize<JourneyInstanceView>(state.Status) is { } view)
-        {
-            info = new JourneyInstanceInfo(view.State, view.History, view.Generation, state.OrchestrationStatus != OrchestrationStatus.Pending);
-        }
-        else
-        {
-            info = new JourneyInstanceInfo(PendingState(id, state), [], HasStarted: state.OrchestrationStatus != OrchestrationStatus.Pending);
-        }
-        if (state.OrchestrationStatus == OrchestrationStatus.Failed)
-        {
-            var s = info.State;
-            s.Status = InstanceStatus.Failed;
-            s.Outcome = state.FailureDetails?.ErrorMessage ?? state.Output ?? "failed";
-            s.EndedAt ??= new DateTimeOffset(DateTime.SpecifyKind(state.LastUpdatedTime, DateTimeKind.Utc));
-            s.Timer = null;
-        }
-        return info;
-    }
-
-    /// <summary>An instance started but not yet run: what its id and start input tell.</summary>
-    private static JourneyInstanceState PendingState(string instanceId, OrchestrationState state)
-    {
-        var start = string.IsNullOrEmpty(state.Input) ? null : JsonDataConverter.Default.Deserialize<JourneyRun>(state.Input)?.Start;
-        var parts = instanceId.Split(':', 2);
-        var created = new DateTimeOffset(DateTime.SpecifyKind(state.CreatedTime, DateTimeKind.Utc));
-        return new JourneyInstanceState
-        {
-            InstanceId = instanceId,
-            JourneyId = parts[0],
-            CustomerId = start?.Trigger.CustomerId ?? (parts.Length > 1 ? parts[1] : ""),
-            EntryKey = start?.EntryKey,
-            Status = InstanceStatus.Pending,
-            StartedAt = created,
-            UpdatedAt = created,
-        };
+        var view = string.IsNullOrEmpty(state.Status) ? null : JsonDataConverter.Default.Deserialize<JourneyInstanceView>(state.Status);
+        return JourneyInstanceRecords.ToInfo(
+            state.OrchestrationInstance.InstanceId,
+            view,
+            view is null && !string.IsNullOrEmpty(state.Input) ? JsonDataConverter.Default.Deserialize<JourneyRun>(state.Input) : null,
+            hasStarted: state.OrchestrationStatus != OrchestrationStatus.Pending,
+            state.OrchestrationStatus == OrchestrationStatus.Failed ? state.FailureDetails?.ErrorMessage ?? state.Output ?? "failed" : null,
+            new DateTimeOffset(DateTime.SpecifyKind(state.CreatedTime, DateTimeKind.Utc)),
+            new DateTimeOffset(DateTime.SpecifyKind(state.LastUpdatedTime, DateTimeKind.Utc)));
     }
 
     public async ValueTask DisposeAsync()
