@@ -30,4 +30,16 @@ public static partial class Logs
 
     [LoggerMessage(EventId = 1050, Level = LogLevel.Information, Message = "Pyramid recomputation {Tag}: {Scanned} customers scanned, {Changed} changed, {Events} events raised")]
     public static partial void PyramidRecomputed(this ILogger logger, string tag, int scanned, int changed, int events);
+
+    [LoggerMessage(EventId = 1060, Level = LogLevel.Warning, Message = "An accepted {Type} event for customer {CustomerId} failed ({Error}), attempt {Attempt} of {MaxAttempts}")]
+    public static partial void IngestEventFailed(this ILogger logger, string error, string type, string customerId, int attempt, int maxAttempts);
+
+    [LoggerMessage(EventId = 1061, Level = LogLevel.Error, Message = "An accepted {Type} event for customer {CustomerId} was set aside after {Attempts} attempts; see /api/operations/ingest")]
+    public static partial void IngestEventPoisoned(this ILogger logger, string type, string customerId, int attempts);
+
+    [LoggerMessage(EventId = 1062, Level = LogLevel.Warning, Message = "Storage failed for {Events} accepted events; the drain retries shortly")]
+    public static partial void IngestDrainStorageFailed(this ILogger logger, int events);
+
+    [LoggerMessage(EventId = 1063, Level = LogLevel.Warning, Message = "A drain of the ingest inbox failed; trying again shortly")]
+    public static partial void IngestDrainFailed(this ILogger logger, Exception exception);
 }

@@ -73,6 +73,8 @@ public sealed class FunctionsApp : IAsyncLifetime
 
     public SchedulerFunction Scheduler => new(Services.GetRequiredService<Scheduler>(), Services.GetRequiredService<DurableClientScope>());
 
+    public IngestDrainFunction IngestDrain => new(Services.GetRequiredService<Retention.Storage.Ingest.IngestDrain>(), Services.GetRequiredService<DurableClientScope>());
+
     public async Task InitializeAsync()
     {
         var builder = FunctionsApplication.CreateBuilder([]);

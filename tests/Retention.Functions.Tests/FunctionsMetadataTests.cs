@@ -111,7 +111,7 @@ public sealed class FunctionsMetadataTests(PublishedApp app) : IClassFixture<Pub
     [Fact]
     public void NoFunctionIsLeftOverFromAnotherHost()
     {
-        var expected = JourneyTaskRegistry.Orchestrators.Keys.Concat(JourneyTaskRegistry.Activities.Keys).Append(HttpFunction.Name).Append(SchedulerFunction.Name);
+        var expected = JourneyTaskRegistry.Orchestrators.Keys.Concat(JourneyTaskRegistry.Activities.Keys).Append(HttpFunction.Name).Append(SchedulerFunction.Name).Append(IngestDrainFunction.Name);
         Assert.Equal(expected.Order(StringComparer.Ordinal), app.Functions.Keys.Order(StringComparer.Ordinal));
     }
 
@@ -122,6 +122,15 @@ public sealed class FunctionsMetadataTests(PublishedApp app) : IClassFixture<Pub
         Assert.Equal("timerTrigger", trigger["type"]!.GetValue<string>());
         Assert.Equal(SchedulerFunction.EveryMinute, trigger["schedule"]!.GetValue<string>());
         Assert.Contains(Bindings(SchedulerFunction.Name), b => b["type"]!.GetValue<string>() == "durableClient");
+    }
+
+    [Fact]
+    public void TheIngestDrainRunsEveryFiveSecondsWithTheDurableClient()
+    {
+        var trigger = TriggerOf(IngestDrainFunction.Name);
+        Assert.Equal("timerTrigger", trigger["type"]!.GetValue<string>());
+        Assert.Equal(IngestDrainFunction.EveryFiveSeconds, trigger["schedule"]!.GetValue<string>());
+        Assert.Contains(Bindings(IngestDrainFunction.Name), b => b["type"]!.GetValue<string>() == "durableClient");
     }
 
     [Theory]

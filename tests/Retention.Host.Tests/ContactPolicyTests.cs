@@ -34,6 +34,7 @@ public sealed class ContactPoliciesOnEverySend : IDisposable
         var customer = Webhooks.Customer(id, phone: phone ?? $"+86138{Math.Abs(id.GetHashCode(StringComparison.Ordinal)) % 100000000:D8}", timeZone: timeZone);
         customer["data"]!["consent"]!["sms"] = smsConsent;
         Assert.Equal(HttpStatusCode.Accepted, (await _host.CreateClient().PostAsync(customer, _host.Now)).StatusCode);
+        await _host.RunUntilIdleAsync(); // applied behind the answer
     }
 
     private async Task SaleAsync(string customerId, string saleId)

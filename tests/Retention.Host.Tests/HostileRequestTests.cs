@@ -285,6 +285,7 @@ public sealed class HostileRequests : IDisposable
         await ProblemOf(await client.GetAsync("/api/customers/NOBODY/timeline"), HttpStatusCode.NotFound, "unknown timeline");
         await ProblemOf(await client.GetAsync("/api/customers/NOBODY"), HttpStatusCode.NotFound, "unknown customer");
         Assert.Equal(HttpStatusCode.Accepted, (await _host.CreateClient().PostAsync(Webhooks.Customer("KNOWN1"), _host.Now)).StatusCode);
+        await _host.RunUntilIdleAsync(); // applied behind the answer
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/customers/KNOWN1/timeline")).StatusCode);
     }
 

@@ -38,6 +38,7 @@ public sealed class EventsEndpointHardening : IDisposable
         var counts = (await replayed.Content.ReadFromJsonAsync<JsonObject>())!;
         Assert.Equal((0, 1), (counts["accepted"]!.GetValue<int>(), counts["duplicates"]!.GetValue<int>()));
 
+        await _host.RunUntilIdleAsync(); // applied behind the answer
         _host.Clock.Advance(TimeSpan.FromSeconds(1));
         var retried = await client.PostAsync(sale, _host.Now);
         Assert.Equal(HttpStatusCode.Accepted, retried.StatusCode);
@@ -66,10 +67,11 @@ public sealed class EventsEndpointHardening : IDisposable
         var refused = await other.CreateClient().SendAsync(reused);
         Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
         await ProblemOf(refused);
-        var seen = other.Get<Retention.Storage.Ingest.SeenSignatureStore>();
+        var inbox = other.Get<Retention.Storage.Ingest.IngestInbox>();
         var hmac = signature.Split("v1=")[1];
         var t = long.Parse(signature.Split(',')[0][2..], System.Globalization.CultureInfo.InvariantCulture);
-        Assert.Equal(Retention.Storage.Ingest.SignatureUse.Reused, await seen.TryRecordAsync("demo", t, hmac, "another-body-hash", _host.Now.AddMinutes(5), CancellationToken.None));
+        Assert.Equal(Retention.Storage.Ingest.SignatureUse.Reused,
+            await inbox.AcceptAsync([], new("demo", t, hmac, "another-body-hash", _host.Now.AddMinutes(5)), CancellationToken.None));
     }
 
     [Fact]

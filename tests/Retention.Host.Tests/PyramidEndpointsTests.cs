@@ -24,14 +24,16 @@ public sealed class PyramidThroughTheApi : IDisposable
         var client = _host.CreateClient();
         var admin = _host.Admin();
         Assert.Equal(HttpStatusCode.Accepted, (await client.PostAsync(Webhooks.Customer("C1"), _host.Now)).StatusCode);
+        await _host.RunUntilIdleAsync(); // applied behind the answer
         var prospect = await admin.GetFromJsonAsync<JsonObject>("/api/customers/C1");
         Assert.Equal("prospect", prospect!["status"]!.GetValue<string>());
 
         var transaction = Transaction("tx-event-1", "T1", 880);
         Assert.Equal(HttpStatusCode.Accepted, (await client.PostAsync(transaction, _host.Now)).StatusCode);
         _host.Clock.Advance(TimeSpan.FromSeconds(1));
-        Assert.Equal(HttpStatusCode.Accepted, (await client.PostAsync(transaction, _host.Now)).StatusCode); // the webhook retried
+        Assert.Equal(HttpStatusCode.Accepted, (await client.PostAsync(transaction, _host.Now)).StatusCode); // the webhook retried before the first was applied
         Assert.Equal(HttpStatusCode.Accepted, (await client.PostAsync(Transaction("tx-event-2", "T1", 880), _host.Now)).StatusCode); // reposted under a new id
+        await _host.RunUntilIdleAsync();
 
         var customer = await admin.GetFromJsonAsync<JsonObject>("/api/customers/C1");
         Assert.Equal("active", customer!["status"]!.GetValue<string>());

@@ -49,6 +49,7 @@ public sealed class JourneyTemplates : IDisposable
     public async Task PreviewRendersForAStoredCustomerInTheirLocaleWithSegments()
     {
         await _host.CreateClient().PostAsync(Webhooks.Customer("V1", locale: "zh-CN", name: "王芳"), _host.Now);
+        await _host.RunUntilIdleAsync(); // applied behind the answer
         var preview = await (await _host.Admin().PostAsJsonAsync("/api/journeys/greeting/templates/hello/preview", new { customerId = "V1" }))
             .Content.ReadFromJsonAsync<JsonObject>();
         Assert.Equal("王芳，您好！您的理财产品已到账。", preview!["body"]!.GetValue<string>());

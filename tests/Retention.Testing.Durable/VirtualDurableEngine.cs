@@ -61,6 +61,12 @@ public sealed class VirtualDurableEngine(IServiceProvider services, TimeProvider
 
     public OffThreadContinuations OffThreadContinuations { get; init; } = OffThreadContinuations.Fail;
 
+    /// <summary>
+    /// Work outside the engine that feeds it (the host's ingest drain): run whenever the engine is otherwise idle,
+    /// until it reports it did nothing. It runs between steps, never inside one.
+    /// </summary>
+    public Func<Task<bool>>? IdleWork { get; init; }
+
     /// <summary>The earliest pending, uncancelled timer of any running instance.</summary>
     public DateTimeOffset? NextTimerDue
     {
@@ -159,6 +165,10 @@ public sealed class VirtualDurableEngine(IServiceProvider services, TimeProvider
                     {
                         Volatile.Write(ref _expectedOffThreadPosts, 0);
                     }
+                    continue;
+                }
+                if (IdleWork is not null && await IdleWork().ConfigureAwait(false))
+                {
                     continue;
                 }
                 return;

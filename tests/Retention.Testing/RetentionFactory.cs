@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using Retention.Journeys;
 using Retention.Storage;
+using Retention.Storage.Ingest;
 using Retention.Testing.Durable;
 
 namespace Retention.Testing;
@@ -89,7 +90,11 @@ public sealed class RetentionFactory : WebApplicationFactory<Program>
             builder.ConfigureServices(services =>
             {
                 services.AddSingleton<TimeProvider>(Clock);
-                services.AddSingleton(sp => new VirtualDurableEngine(sp, Clock));
+                // Accepted webhook events are applied as the engine pumps, as the drain service applies them in a real host.
+                services.AddSingleton(sp => new VirtualDurableEngine(sp, Clock)
+                {
+                    IdleWork = async () => (await sp.GetRequiredService<IngestDrain>().DrainAsync(TimeSpan.FromDays(1), CancellationToken.None)).Progressed,
+                });
                 services.AddSingleton<IJourneyInstances>(sp => sp.GetRequiredService<VirtualDurableEngine>());
             });
         }

@@ -23,6 +23,12 @@ public sealed record CustomerEvent(string Id, string Source, string Type, DateTi
         ["customerId"] = CustomerId,
         ["data"] = Data.DeepClone(),
     };
+
+    /// <summary>Reads what <see cref="ToJson"/> wrote.</summary>
+    public static CustomerEvent FromJson(JsonObject o) => new(
+        o["id"]!.GetValue<string>(), o["source"]!.GetValue<string>(), o["type"]!.GetValue<string>(),
+        DateTimeOffset.Parse(o["time"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture),
+        o["customerId"]!.GetValue<string>(), o["data"] as JsonObject ?? []);
 }
 
 /// <summary>Event types the runtime itself understands.</summary>

@@ -120,7 +120,9 @@ public static class RetentionComposition
         services.AddSingleton<IngestLedger>();
         services.AddSingleton<EventIngestor>();
         services.AddSingleton<ICustomerEventSink>(sp => sp.GetRequiredService<EventIngestor>());
-        services.AddSingleton<SeenSignatureStore>();
+        services.AddSingleton<IngestInbox>();
+        services.AddOptions<IngestDrainOptions>().BindConfiguration(IngestDrainOptions.Section);
+        services.AddSingleton<IngestDrain>();
         services.AddSingleton<WebhookRateLimiter>();
         services.AddSingleton<IngestMetrics>();
         services.AddSingleton<AuditLog>();
@@ -165,8 +167,8 @@ public static class RetentionComposition
 
     /// <summary>
     /// The standalone host's own runtime: the Durable Task engine in process (DTFx on Azure Storage) as
-    /// <see cref="IJourneyInstances"/>, its worker, and the loop that ticks the cron scheduler. In the Functions app the
-    /// Functions host runs the orchestrations and a timer function ticks the scheduler.
+    /// <see cref="IJourneyInstances"/>, its worker, the loop that ticks the cron scheduler and the one that drains the
+    /// ingest inbox. In the Functions app the Functions host runs the orchestrations and timer functions do the rest.
     /// </summary>
     public static IServiceCollection AddStandaloneRuntime(this IServiceCollection services)
     {
@@ -175,6 +177,7 @@ public static class RetentionComposition
         services.AddSingleton<IJourneyInstances>(sp => sp.GetRequiredService<DurableTaskEngine>());
         services.AddHostedService<DurableWorkerService>();
         services.AddHostedService<SchedulerService>();
+        services.AddHostedService<IngestDrainService>();
         return services;
     }
 

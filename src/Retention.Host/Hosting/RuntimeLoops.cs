@@ -78,3 +78,78 @@ public sealed class SchedulerService(Retention.Storage.Scheduling.Scheduler sche
         }
     }
 }
+
+/// <summary>
+/// Applies accepted webhook events behind their acknowledgement. It wakes when this replica accepts a request and
+/// otherwise polls, backing off to <see cref="IdlePoll"/>, for requests other replicas accepted; only the replica
+/// holding the drain lease drains. It also keeps the backlog figures of <c>/metrics</c> and <c>/healthz</c> current.
+/// </summary>
+public sealed class IngestDrainService(
+    Retention.Storage.Ingest.IngestDrain drain,
+    Retention.Storage.Ingest.IngestInbox inbox,
+    Retention.Storage.Ingest.IngestMetrics metrics,
+    IOptions<RetentionOptions> options,
+    TimeProvider time,
+    ILogger<IngestDrainService> logger) : BackgroundService
+{
+    private static readonly TimeSpan FirstPoll = TimeSpan.FromMilliseconds(250);
+    private static readonly TimeSpan IdlePoll = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan RetryAfterStorageFailure = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan BacklogMeasureInterval = TimeSpan.FromSeconds(15);
+    private static readonly TimeSpan DrainBudget = TimeSpan.FromSeconds(30);
+    private const int BacklogMeasureCap = 100_000;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!options.Value.RunWorker)
+        {
+            return;
+        }
+        var poll = FirstPoll;
+        var measuredAt = DateTimeOffset.MinValue;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            // Taken before draining, so a request accepted while this drain runs wakes the next one.
+            var accepted = inbox.NextAcceptance;
+            var wait = poll;
+            try
+            {
+                var round = await drain.DrainAsync(DrainBudget, stoppingToken);
+                (wait, poll) = round switch
+                {
+                    { StorageFailed: true } => (RetryAfterStorageFailure, FirstPoll),
+                    { Progressed: true } => (TimeSpan.Zero, FirstPoll),
+                    { Requests: > 0 } => (TimeSpan.FromSeconds(1), FirstPoll), // requests waiting out a retry delay
+                    _ => (poll, poll * 2 < IdlePoll ? poll * 2 : IdlePoll),
+                };
+                if (time.GetUtcNow() - measuredAt >= BacklogMeasureInterval)
+                {
+                    metrics.Backlog = await inbox.MeasureAsync(BacklogMeasureCap, stoppingToken);
+                    measuredAt = time.GetUtcNow();
+                }
+            }
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+            {
+                Retention.Storage.Logs.IngestDrainFailed(logger, e);
+                wait = RetryAfterStorageFailure;
+            }
+            if (wait > TimeSpan.Zero)
+            {
+                await ((Task)Task.WhenAny(accepted, Task.Delay(wait, time, stoppingToken))).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+        }
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        try
+        {
+            await drain.ReleaseAsync(cancellationToken);
+        }
+        catch (Exception e) when (e is Azure.RequestFailedException or HttpRequestException or OperationCanceledException)
+        {
+            // The lease lapses by itself.
+        }
+    }
+}

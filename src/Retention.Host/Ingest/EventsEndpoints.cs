@@ -52,7 +52,6 @@ public static class EventsEndpoints
     private static async Task<Results<Accepted<IngestResponse>, ProblemHttpResult>> IngestAsync(
         HttpRequest request,
         EventIngestor ingestor,
-        SeenSignatureStore seenSignatures,
         WebhookRateLimiter rateLimiter,
         IngestMetrics metrics,
         IOptionsMonitor<RetentionOptions> options,
@@ -152,24 +151,32 @@ public static class EventsEndpoints
         {
             return Reject("invalid", source, $"{errors.Count} validation errors", Problems.Validation(errors, "The events are not valid; none were accepted"));
         }
-        // The replay check writes and the ingest plan only reads, so they run at once; nothing of the events is
-        // written until both say go.
-        var expiresAt = DateTimeOffset.FromUnixTimeSeconds(matched.Timestamp) + webhooks.TimestampTolerance;
-        // An identical redelivery (same signature, same body) goes on like the first delivery: ingest is idempotent on
-        // source and id, so what was accepted then counts as duplicates now, and whatever an interrupted first delivery
-        // left undone is applied.
-        var use = seenSignatures.TryRecordAsync(source, matched.Timestamp, matched.Hmac, Convert.ToHexStringLower(SHA256.HashData(body)), expiresAt, cancellationToken);
-        var planning = ingestor.PrepareAsync(events, batch ? "/{0}" : "", cancellationToken);
-        await Task.WhenAll(use, planning);
-        if (await use == SignatureUse.Reused)
+        // Reads only: which events were applied before, which customer each complaint belongs to.
+        var plan = await ingestor.PrepareAsync(events, batch ? "/{0}" : "", cancellationToken);
+        if (plan.Errors.Count > 0)
+        {
+            return Reject("invalid", source, $"{plan.Errors.Count} validation errors", Problems.Validation(plan.Errors, "The events are not valid; none were accepted"));
+        }
+        // One write accepts the events and remembers the signature; they are applied behind this answer. An identical
+        // redelivery (same signature, same body) finds the signature and is answered as duplicates: its events are
+        // already accepted.
+        var signed = new AcceptedSignature(source, matched.Timestamp, matched.Hmac, Convert.ToHexStringLower(SHA256.HashData(body)),
+            DateTimeOffset.FromUnixTimeSeconds(matched.Timestamp) + webhooks.TimestampTolerance);
+        IngestResult result;
+        SignatureUse use;
+        try
+        {
+            (result, use) = await ingestor.AcceptAsync(plan, signed, cancellationToken);
+        }
+        catch (InboxRowTooLargeException tooLarge)
+        {
+            return Reject("too_large", source, "events too large compressed", Problems.Of(StatusCodes.Status413PayloadTooLarge, "Payload too large",
+                $"{tooLarge.Message} Send the events in smaller batches."));
+        }
+        if (use == SignatureUse.Reused)
         {
             return Reject("replayed", source, "signature reused over another body", Problems.Of(StatusCodes.Status401Unauthorized, "Unauthorized",
                 "This signature was already used over another body; sign every delivery with a fresh timestamp."));
-        }
-        var result = await ingestor.CommitAsync(await planning, cancellationToken);
-        if (!result.IsValid)
-        {
-            return Reject("invalid", source, $"{result.Errors.Count} validation errors", Problems.Validation(result.Errors, "The events are not valid; none were accepted"));
         }
         foreach (var type in result.AcceptedTypes ?? [])
         {

@@ -3,12 +3,17 @@ using Microsoft.Extensions.Options;
 using Retention.Host.Composition;
 using Retention.Storage;
 using Retention.Storage.Durable;
+using Retention.Storage.Ingest;
 
 namespace Retention.Host.Operations;
 
 /// <param name="Reason">Why the service is unhealthy, for an operator; null when healthy.</param>
 /// <param name="Worker">The Durable Task worker runs (or this replica serves only HTTP).</param>
-public sealed record Health(string Status, bool Storage, bool Worker, string? TaskHub, string? Reason = null);
+/// <param name="Ingest">Accepted events not yet applied, as this replica last measured them.</param>
+public sealed record Health(string Status, bool Storage, bool Worker, string? TaskHub, IngestBacklogHealth Ingest, string? Reason = null);
+
+/// <param name="Capped">The count stopped at its cap: at least this many wait.</param>
+public sealed record IngestBacklogHealth(int Events, int Requests, double OldestAgeSeconds, bool Capped);
 
 public static class HealthEndpoints
 {
@@ -21,7 +26,7 @@ public static class HealthEndpoints
     }
 
     private static async Task<Results<Ok<Health>, JsonHttpResult<Health>>> CheckAsync(
-        StorageAccount account, IServiceProvider services, IOptions<RetentionOptions> options, CancellationToken cancellationToken)
+        StorageAccount account, IngestMetrics ingest, TimeProvider time, IServiceProvider services, IOptions<RetentionOptions> options, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(TimeSpan.FromSeconds(3));
@@ -37,7 +42,10 @@ public static class HealthEndpoints
         {
             reasons.Add("the Durable Task worker is not running (still starting, or it stopped)");
         }
-        var health = new Health(reasons.Count == 0 ? "healthy" : "unhealthy", storage, worker, engine?.TaskHubName, reasons.Count == 0 ? null : string.Join("; ", reasons));
+        var backlog = ingest.Backlog;
+        var health = new Health(reasons.Count == 0 ? "healthy" : "unhealthy", storage, worker, engine?.TaskHubName,
+            new IngestBacklogHealth(backlog.Events, backlog.Requests, Math.Round(backlog.Age(time.GetUtcNow()).TotalSeconds, 1), backlog.Capped),
+            reasons.Count == 0 ? null : string.Join("; ", reasons));
         return reasons.Count == 0 ? TypedResults.Ok(health) : TypedResults.Json(health, statusCode: StatusCodes.Status503ServiceUnavailable);
     }
 }

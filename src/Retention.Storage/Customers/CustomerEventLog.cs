@@ -67,15 +67,6 @@ public sealed class CustomerEventLog(StorageAccount account) : Retention.Journey
 
     private static string RowKey(DateTimeOffset time, string key) => $"{time.UtcTicks:D19}-{StableHash.Hex(key)}";
 
-    public static CustomerEvent? Parse(string? json)
-    {
-        if (json is null || JsonNode.Parse(json) is not JsonObject o)
-        {
-            return null;
-        }
-        return new CustomerEvent(
-            o["id"]!.GetValue<string>(), o["source"]!.GetValue<string>(), o["type"]!.GetValue<string>(),
-            DateTimeOffset.Parse(o["time"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture),
-            o["customerId"]!.GetValue<string>(), o["data"] as JsonObject ?? []);
-    }
+    public static CustomerEvent? Parse(string? json) =>
+        json is not null && JsonNode.Parse(json) is JsonObject o ? CustomerEvent.FromJson(o) : null;
 }

@@ -17,13 +17,16 @@ public sealed record IngestResult(int Accepted, int Duplicates, IReadOnlyList<De
 public sealed record IngestPlan(IReadOnlyList<CustomerEvent> Fresh, int Duplicates, IReadOnlyList<DefinitionError> Errors);
 
 /// <summary>
-/// Accepts validated events: resolves each one's customer, stores profiles and the event log, and routes the event
-/// to journeys (starts and signals). All events of a request are resolved before anything is written, so a bad batch changes nothing.
-/// The write order makes a crash safe: the ledger entry that marks an event as seen is written last, so a retried
-/// webhook re-applies whatever was interrupted, and every step is idempotent.
+/// Accepts validated events and applies them. A webhook request is accepted with one durable write (<see cref="AcceptAsync(IngestPlan, AcceptedSignature?, CancellationToken)"/>
+/// puts its events in the <see cref="IngestInbox"/>) and applied behind the acknowledgement by the <see cref="IngestDrain"/>;
+/// events from inside the service (an inbound SMS, a staff action, the pyramid) are applied at once. Applying an
+/// event resolves nothing new: it stores the profile change and the event log, and routes the event to journeys
+/// (starts and signals). The ingest ledger entry that marks an event as applied is written last, so a crash midway
+/// re-applies whatever was interrupted, and every step is idempotent.
 /// </summary>
 public sealed class EventIngestor(
     IngestLedger ledger,
+    IngestInbox inbox,
     CustomerProfileStore profiles,
     CorrelationIndex lookups,
     CustomerEventLog log,
@@ -34,12 +37,9 @@ public sealed class EventIngestor(
     /// <summary>Storage calls one request makes at once: enough to hide round trips, few enough not to flood storage.</summary>
     private const int Parallelism = 16;
 
-    public async Task<IngestResult> IngestAsync(IReadOnlyList<IncomingEvent> incoming, string pathPrefixFormat, CancellationToken cancellationToken) =>
-        await CommitAsync(await PrepareAsync(incoming, pathPrefixFormat, cancellationToken), cancellationToken);
-
     /// <summary>
-    /// Reads only (which events were seen before, which customer a complaint belongs to), so it may run alongside
-    /// the replay check of the request's signature; nothing is written until <see cref="CommitAsync"/>.
+    /// Reads only (which events were applied before, which customer a complaint belongs to); nothing is written until
+    /// the plan is accepted.
     /// </summary>
     public async Task<IngestPlan> PrepareAsync(IReadOnlyList<IncomingEvent> incoming, string pathPrefixFormat, CancellationToken cancellationToken)
     {
@@ -85,26 +85,26 @@ public sealed class EventIngestor(
     }
 
     /// <summary>
-    /// Writes a valid plan. One customer's events are accepted in request order (a profile update before the event
-    /// that relies on it, a complaint before its follow-ups); different customers' events at once.
+    /// Accepts a valid plan: its events and the request's signature in one inbox write, to be applied behind the
+    /// answer in acceptance order per customer. A request that opens complaints first records which customer each
+    /// belongs to, so a follow-up naming only the complaint resolves at once even before the opening is applied
+    /// (the record is idempotent, and harmless if the inbox write then fails).
     /// </summary>
-    public async Task<IngestResult> CommitAsync(IngestPlan plan, CancellationToken cancellationToken)
+    public async Task<(IngestResult Result, SignatureUse Signature)> AcceptAsync(IngestPlan plan, AcceptedSignature? signature, CancellationToken cancellationToken)
     {
         if (plan.Errors.Count > 0)
         {
-            return new IngestResult(0, 0, plan.Errors);
+            return (new IngestResult(0, 0, plan.Errors), SignatureUse.First);
         }
-        await ForEachAsync(plan.Fresh.GroupBy(e => e.CustomerId, StringComparer.Ordinal), async (events, ct) =>
-        {
-            foreach (var e in events)
-            {
-                await AcceptAsync(e, ct);
-            }
-        }, cancellationToken);
-        return new IngestResult(plan.Fresh.Count, plan.Duplicates, [], [.. plan.Fresh.Select(e => e.Type)]);
+        await Task.WhenAll(plan.Fresh.Where(e => e.Type == KnownEventTypes.ComplaintOpened)
+            .Select(e => lookups.PutAsync(CorrelationIndex.Complaint, e.Data["complaintId"]!.GetValue<string>(), e.CustomerId, cancellationToken)));
+        var use = await inbox.AcceptAsync(plan.Fresh, signature, cancellationToken);
+        return use == SignatureUse.First
+            ? (new IngestResult(plan.Fresh.Count, plan.Duplicates, [], [.. plan.Fresh.Select(e => e.Type)]), use)
+            : (new IngestResult(0, plan.Fresh.Count + plan.Duplicates, []), use);
     }
 
-    /// <summary>Accepts one event whose customer is known: from a webhook, an inbound SMS or the admin API.</summary>
+    /// <summary>Applies one event whose customer is known: from the inbox, an inbound SMS or the admin API.</summary>
     /// <param name="recordSeen">
     /// False for internal events whose id is derived from their cause (the pyramid's): no webhook can repeat them,
     /// and a repeat is deduplicated by the event log and the instances, so the ledger write is saved.

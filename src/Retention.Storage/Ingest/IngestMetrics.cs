@@ -1,0 +1,60 @@
+using System.Diagnostics.Metrics;
+
+namespace Retention.Storage.Ingest;
+
+/// <summary>
+/// Ingest figures, exported at <c>/metrics</c>: events accepted by type, rejected requests by reason, and the inbox
+/// behind them (events waiting, the oldest one's age, events applied and set aside).
+/// </summary>
+public sealed class IngestMetrics : IDisposable
+{
+    public const string MeterName = "Retention.Ingest";
+
+    private readonly Meter _meter = new(MeterName);
+    private readonly Counter<long> _ingested;
+    private readonly Counter<long> _duplicates;
+    private readonly Counter<long> _rejected;
+    private readonly Counter<long> _applied;
+    private readonly Counter<long> _poisoned;
+    private readonly TimeProvider _time;
+    private InboxBacklog _backlog = InboxBacklog.Empty;
+
+    public IngestMetrics(TimeProvider time)
+    {
+        _time = time;
+        _ingested = _meter.CreateCounter<long>("retention_events_ingested", description: "Webhook events accepted, by event type");
+        _duplicates = _meter.CreateCounter<long>("retention_events_duplicate", description: "Webhook events acknowledged as repeats of accepted ones");
+        _rejected = _meter.CreateCounter<long>("retention_events_rejected", description: "Webhook requests rejected, by reason");
+        _applied = _meter.CreateCounter<long>("retention_ingest_applied", description: "Accepted events applied from the inbox (profiles, aggregates, journeys)");
+        _poisoned = _meter.CreateCounter<long>("retention_ingest_poisoned", description: "Accepted events set aside after failing repeatedly");
+        _meter.CreateObservableGauge("retention_ingest_backlog", () => (long)Backlog.Events, description: "Accepted events not yet applied, as last measured");
+        _meter.CreateObservableGauge("retention_ingest_backlog_age_seconds", () => Backlog.Age(_time.GetUtcNow()).TotalSeconds,
+            description: "How long the oldest accepted event not yet applied has waited, as last measured");
+    }
+
+    /// <summary>The inbox as last measured by this replica.</summary>
+    public InboxBacklog Backlog
+    {
+        get => Volatile.Read(ref _backlog);
+        set => Volatile.Write(ref _backlog, value);
+    }
+
+    public void Ingested(string type) => _ingested.Add(1, new KeyValuePair<string, object?>("type", type));
+
+    public void Duplicates(int count)
+    {
+        if (count > 0)
+        {
+            _duplicates.Add(count);
+        }
+    }
+
+    /// <param name="reason">A fixed, low-cardinality reason: invalid, unsigned, bad_signature, replayed, unknown_source, too_large, rate_limited, unsupported_media_type.</param>
+    public void Rejected(string reason) => _rejected.Add(1, new KeyValuePair<string, object?>("reason", reason));
+
+    public void Applied(int count) => _applied.Add(count);
+
+    public void Poisoned(int count) => _poisoned.Add(count);
+
+    public void Dispose() => _meter.Dispose();
+}
