@@ -33,8 +33,7 @@ public static class OperationsEndpoints
         {
             var backlog = await inbox.MeasureAsync(100_000, ct);
             var poisoned = await inbox.ListPoisonedAsync(200, ct);
-            return TypedResults.Ok(new IngestStatus(
-                new IngestBacklogHealth(backlog.Events, backlog.Requests, Math.Round(backlog.Age(time.GetUtcNow()).TotalSeconds, 1), backlog.Capped), poisoned));
+            return TypedResults.Ok(new IngestStatus(IngestBacklogHealth.Of(backlog, time.GetUtcNow()), poisoned));
         }).RequireAuthorization(Roles.Viewer)
             .WithSummary("Accepted webhook events not yet applied, and those set aside after failing repeatedly (ids, types and errors; never their data)");
         group.MapPost("/ingest/poisoned/{id}/retry", async Task<Results<Accepted, ProblemHttpResult>> (string id, IngestInbox inbox, CancellationToken ct) =>
