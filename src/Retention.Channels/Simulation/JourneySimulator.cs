@@ -1,7 +1,6 @@
 using System.Text.Json.Nodes;
 using Retention.Channels.Sms;
 using Retention.Channels.Templates;
-using Retention.Core.Conditions;
 using Retention.Core.Contact;
 using Retention.Core.Customers;
 using Retention.Core.Definitions;
@@ -67,6 +66,7 @@ public sealed class JourneySimulator(JourneyInterpreter interpreter, ContactPoli
             .ToDictionary(kv => kv.Key, kv => (IReadOnlyList<RecentContact>)[.. kv.Value.Where(c => c.At <= input.Start)]); // none from the simulation's future
         private readonly string _customerId = CustomerSnapshot.Text(input.Customer, "customerId") ?? "simulated-customer";
         private JourneyInstanceState? _state;
+        private CustomerActivity _activity = CustomerActivity.Of(input.Customer);
         private DateTimeOffset _now = input.Start;
 
         private TimeZoneInfo Zone => LocalClock.ResolveZone(CustomerSnapshot.Text(_profile, "timeZone"), owner.Interpreter.Settings.DefaultTimeZone);
@@ -75,8 +75,7 @@ public sealed class JourneySimulator(JourneyInterpreter interpreter, ContactPoli
         {
             var triggerData = (JsonObject)input.TriggerData.DeepClone();
             triggerData["customerId"] = _customerId;
-            var trigger = new CustomerEvent("simulation-trigger", "simulation", input.TriggerType, input.Start, _customerId, triggerData);
-            ProfileChange.Of(trigger)?.ApplyTo(_profile); // ingest stores it before the journey starts
+            var trigger = Ingest(new CustomerEvent("simulation-trigger", "simulation", input.TriggerType, input.Start, _customerId, triggerData));
             if (NotEnteredBecause(trigger) is { } reason)
             {
                 Add("exited", null, new JsonObject { ["status"] = "not-entered", ["outcome"] = reason });
@@ -130,28 +129,39 @@ public sealed class JourneySimulator(JourneyInterpreter interpreter, ContactPoli
         /// <summary>What the router and the entry policy check before an instance exists.</summary>
         private string? NotEnteredBecause(CustomerEvent trigger)
         {
-            var json = trigger.ToJson();
-            var passes = _journey.Trigger switch
-            {
-                EventTrigger { Filter: { } filter } => filter.Evaluate(new ValueScope(_profile, json, [], json, [])),
-                ScheduleTrigger { Customers: { } customers } => customers.Evaluate(new ValueScope(_profile, json, [], null, [])),
-                _ => true,
-            };
-            if (!passes)
+            if (!_journey.Trigger.Selects(_profile, trigger))
             {
                 return "the trigger's filter does not match this customer and event";
             }
             return EntryPolicy.Decide(_journey, trigger, null, _now) is Skip skip ? skip.Reason : null;
         }
 
+        /// <summary>
+        /// What ingest does with an event before journeys see it: a transaction is counted (a first payment is marked as
+        /// such) and the profile changes, which the next journey to start and marketing sends read.
+        /// </summary>
+        private CustomerEvent Ingest(CustomerEvent e)
+        {
+            if (e.Type == KnownEventTypes.TransactionPosted)
+            {
+                var transaction = PostedTransaction.Of(e);
+                if (_activity.IsFirstPayment(transaction))
+                {
+                    e = PostedTransaction.MarkFirstPayment(e);
+                }
+                _activity = _activity.Apply(transaction, _now);
+            }
+            ProfileChange.Of(e)?.ApplyTo(_profile);
+            return e;
+        }
+
         private void OnEvent(SimulatedEvent simulated, int index)
         {
             var data = (JsonObject)simulated.Data.DeepClone();
             data["customerId"] = _customerId;
-            var received = new CustomerEvent($"simulation-{index}", "simulation", simulated.Type, _now, _customerId, data);
-            var detail = new JsonObject { ["type"] = simulated.Type, ["data"] = data.DeepClone() };
+            var received = Ingest(new CustomerEvent($"simulation-{index}", "simulation", simulated.Type, _now, _customerId, data));
+            var detail = new JsonObject { ["type"] = simulated.Type, ["data"] = received.Data.DeepClone() };
             Add("event", _state!.CurrentStepId, detail);
-            ProfileChange.Of(received)?.ApplyTo(_profile); // as ingest changes the stored profile, which marketing sends read
             var result = owner.Interpreter.Interpret(_journey, _state, new EventReceived(received), _now);
             if (!result.Changed)
             {

@@ -270,7 +270,8 @@ public static partial class JourneysEndpoints
         return journey.Trigger switch
         {
             EventTrigger e => (e.Event, data),
-            ScheduleTrigger => ("schedule.fired", new JsonObject { ["occurrence"] = start.ToString("O", CultureInfo.InvariantCulture) }),
+            ScheduleTrigger schedule when schedule.Fired(journey.Id, start, "simulated-customer") is { } fired => (fired.Type, fired.Data),
+            ScheduleTrigger => (ScheduleTrigger.FiredEventType, new JsonObject { ["occurrence"] = start.ToString("O", CultureInfo.InvariantCulture) }),
             _ => ("journey.started", data),
         };
     }

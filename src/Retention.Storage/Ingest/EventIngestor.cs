@@ -128,9 +128,7 @@ public sealed class EventIngestor(
             }
             if (outcome.FirstPayment)
             {
-                var data = (JsonObject)e.Data.DeepClone();
-                data["firstPayment"] = true;
-                e = e with { Data = data };
+                e = PostedTransaction.MarkFirstPayment(e);
             }
         }
         var state = ProfileChange.Of(e) switch
