@@ -118,6 +118,43 @@ public sealed class SimulationMatchesLiveRun
         new TimedEvent(MondayTen, "referral.paid", Data("RR2", ("referralId", "REF2"), ("referredCustomerId", "RF2"), ("amount", 2500), ("transactionId", "T8"))),
         [], Days: 3));
 
+    [Fact]
+    public async Task CapsInASimulationCountTheCustomersRealMessagesFromOtherInstances()
+    {
+        const string offer = """
+            { "id": "offer", "trigger": { "type": "event", "event": "sale.completed" }, "entry": { "policy": "oncePerKey", "key": "trigger.data.saleId" },
+              "start": "send", "steps": [ { "id": "send", "type": "send", "channel": "sms", "template": "offer", "category": "marketing" } ],
+              "templates": { "offer": { "sms": { "en": "A new fund for you, {{ customer.name }}" } } } }
+            """;
+        using var factory = new RetentionFactory(virtualTime: true, [offer]);
+        using var client = factory.CreateClient();
+        using var admin = factory.Admin();
+        async Task PostAsync(string type, JsonObject data)
+        {
+            Assert.Equal(HttpStatusCode.Accepted, (await client.PostAsync(Webhooks.Event(type, data, time: factory.Now), factory.Now)).StatusCode);
+            await factory.RunUntilIdleAsync();
+        }
+        await PostAsync("customer.upserted", ProgramHost.Customer("CAP1", "+8613800000111"));
+        await PostAsync("sale.completed", Data("CAP1", ("saleId", "S1")));
+        await PostAsync("sale.completed", Data("CAP1", ("saleId", "S2"))); // two marketing messages: the cap of 2 a week is reached
+
+        factory.Clock.Advance(TimeSpan.FromHours(2));
+        var response = await admin.PostAsJsonAsync("/api/journeys/offer/simulate", new JsonObject
+        {
+            ["customerId"] = "CAP1", ["start"] = factory.Now.ToString("O", CultureInfo.InvariantCulture),
+            ["trigger"] = new JsonObject { ["type"] = "sale.completed", ["data"] = Data("CAP1", ("saleId", "S3")) }, ["until"] = "P10D",
+        });
+        var simulated = (await response.Content.ReadFromJsonAsync<JsonObject>())!["timeline"]!.AsArray()
+            .Where(e => Text(e!.AsObject(), "kind") == "message").Select(e => (Text(e!["detail"]!.AsObject(), "status"), e!["at"]!.GetValue<DateTimeOffset>())).ToList();
+
+        await PostAsync("sale.completed", Data("CAP1", ("saleId", "S3")));
+        await factory.Engine.AdvanceToAsync(factory.Now.AddDays(10));
+        var sent = (await admin.GetFromJsonAsync<JsonArray>("/api/dev/outbox?customerId=CAP1"))!.Select(m => m!["sentAt"]!.GetValue<DateTimeOffset>()).Order().ToList();
+
+        Assert.Equal([("deferred", RetentionFactory.Epoch.AddHours(2)), ("sent", RetentionFactory.Epoch.AddDays(7))], simulated);
+        Assert.Equal([RetentionFactory.Epoch, RetentionFactory.Epoch, RetentionFactory.Epoch.AddDays(7)], sent);
+    }
+
     private static async Task AgreeAsync(Scenario scenario)
     {
         using var host = new ProgramHost(scenario.Journey);
