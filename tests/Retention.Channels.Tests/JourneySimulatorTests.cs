@@ -1,8 +1,8 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Retention.Channels.Policies;
 using Retention.Channels.Simulation;
 using Retention.Channels.Templates;
+using Retention.Core.Contact;
 using Retention.Core.Definitions;
 using Retention.Core.Runtime;
 using Retention.Testing;

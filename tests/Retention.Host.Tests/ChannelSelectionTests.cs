@@ -1,8 +1,8 @@
 using Microsoft.Extensions.DependencyInjection;
 using Retention.Channels.Acs;
-using Retention.Channels.DevOutbox;
 using Retention.Channels.Providers;
 using Retention.Channels.Smtp;
+using Retention.Storage.DevOutbox;
 using Retention.Testing;
 
 namespace Retention.Host.Tests;

@@ -4,8 +4,8 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Moq;
-using Retention.Channels.Messages;
 using Retention.Channels.Providers;
+using Retention.Storage.Messages;
 using Retention.Testing;
 
 namespace Retention.Host.Tests;

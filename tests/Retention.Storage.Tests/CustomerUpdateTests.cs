@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Retention.Core.Customers;
 using Retention.Core.Runtime;
 using Retention.Storage.Customers;
 using Retention.Testing;
@@ -27,7 +28,7 @@ public sealed class CustomerUpdatesOnAzurite : IDisposable
     public async Task ARetriedAdditionAddsOnceAndAnotherStepRunAddsAgain()
     {
         var profiles = _host.Get<CustomerProfileStore>();
-        await profiles.UpsertAsync("R1", new JsonObject { ["name"] = "Referrer" }, _host.Now, CancellationToken.None);
+        await profiles.ApplyAsync("R1", new ProfileMerge(new JsonObject { ["name"] = "Referrer" }), _host.Now, CancellationToken.None);
 
         await profiles.ApplyAsync(Voucher("referral-reward:R1:RF1/voucher-40/1", 40m), CancellationToken.None);
         await profiles.ApplyAsync(Voucher("referral-reward:R1:RF1/voucher-40/1", 40m), CancellationToken.None); // the outbox again

@@ -1,12 +1,13 @@
 using System.Text.Json.Nodes;
-using Retention.Channels.DevOutbox;
+using Retention.Core.Customers;
 using Retention.Core.Events;
 using Retention.Core.Ports;
 using Retention.Core.Runtime;
-using Retention.Storage.Customers;
 using Retention.Journeys;
-using Retention.Storage.Routing;
+using Retention.Storage.Customers;
+using Retention.Storage.DevOutbox;
 using Retention.Storage.Journeys;
+using Retention.Storage.Routing;
 using Retention.Testing;
 
 namespace Retention.Storage.Tests;
@@ -27,7 +28,7 @@ public sealed class PublishingWithInstancesInFlight : IDisposable
     public PublishingWithInstancesInFlight()
     {
         _host.CreateClient();
-        _host.Get<CustomerProfileStore>().UpsertAsync("M1", new JsonObject { ["phone"] = "+8613800000001" }, _host.Now, CancellationToken.None).GetAwaiter().GetResult();
+        _host.Get<CustomerProfileStore>().ApplyAsync("M1", new ProfileMerge(new JsonObject { ["phone"] = "+8613800000001" }), _host.Now, CancellationToken.None).GetAwaiter().GetResult();
     }
 
     public void Dispose() => _host.Dispose();

@@ -101,7 +101,7 @@ public sealed class CustomerPyramidOnAzurite : IDisposable
     public async Task RecomputePlacesEveryoneOnceAndThenWritesNothingWhenNothingChanged()
     {
         await SeedTenAsync();
-        await _host.Get<CustomerProfileStore>().UpsertAsync("P1", new JsonObject { ["name"] = "Never bought" }, _host.Now, CancellationToken.None);
+        await _host.Get<CustomerProfileStore>().ApplyAsync("P1", new ProfileMerge(new JsonObject { ["name"] = "Never bought" }), _host.Now, CancellationToken.None);
 
         var first1At = _host.Now;
         var first = await Recompute.RecomputeAsync("pyramid@1", first1At, CancellationToken.None);

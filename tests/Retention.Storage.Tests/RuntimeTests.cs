@@ -1,9 +1,9 @@
 using System.Text.Json.Nodes;
-using Retention.Channels.DevOutbox;
 using Retention.Core.Events;
 using Retention.Core.Ports;
 using Retention.Core.Runtime;
 using Retention.Journeys;
+using Retention.Storage.DevOutbox;
 using Retention.Storage.Durable;
 using Retention.Storage.Ingest;
 using Retention.Storage.Routing;
@@ -43,8 +43,8 @@ public sealed class JourneyRuntimeOnAzurite : IDisposable
         _host.CreateClient(); // starts the host: storage created, journeys published
         foreach (var customer in new[] { "C1", "C9" })
         {
-            _host.Get<Retention.Storage.Customers.CustomerProfileStore>().UpsertAsync(customer,
-                new JsonObject { ["name"] = "Ann", ["phone"] = "+8613800138000", ["timeZone"] = "Asia/Shanghai" }, _host.Now, CancellationToken.None).GetAwaiter().GetResult();
+            _host.Get<Retention.Storage.Customers.CustomerProfileStore>().ApplyAsync(customer,
+                new Retention.Core.Customers.ProfileMerge(new JsonObject { ["name"] = "Ann", ["phone"] = "+8613800138000", ["timeZone"] = "Asia/Shanghai" }), _host.Now, CancellationToken.None).GetAwaiter().GetResult();
         }
     }
 

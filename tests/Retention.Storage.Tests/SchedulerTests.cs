@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Retention.Core.Customers;
 using Retention.Storage.Customers;
 using Retention.Storage.Routing;
 using Retention.Storage.Scheduling;
@@ -25,8 +26,8 @@ public sealed class SchedulerAcrossReplicas : IDisposable
         _a.CreateClient();
         _b.CreateClient();
         var profiles = _a.Get<CustomerProfileStore>();
-        profiles.UpsertAsync("TOP1", new JsonObject { ["tier"] = "top" }, _a.Now, CancellationToken.None).GetAwaiter().GetResult();
-        profiles.UpsertAsync("BASE1", new JsonObject { ["tier"] = "base" }, _a.Now, CancellationToken.None).GetAwaiter().GetResult();
+        profiles.ApplyAsync("TOP1", new ProfileMerge(new JsonObject { ["tier"] = "top" }), _a.Now, CancellationToken.None).GetAwaiter().GetResult();
+        profiles.ApplyAsync("BASE1", new ProfileMerge(new JsonObject { ["tier"] = "base" }), _a.Now, CancellationToken.None).GetAwaiter().GetResult();
     }
 
     public void Dispose()

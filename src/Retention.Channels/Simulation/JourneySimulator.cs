@@ -1,8 +1,7 @@
 using System.Text.Json.Nodes;
-using Retention.Channels.Policies;
 using Retention.Channels.Sms;
 using Retention.Channels.Templates;
-using Retention.Core.Conditions;
+using Retention.Core.Contact;
 using Retention.Core.Customers;
 using Retention.Core.Definitions;
 using Retention.Core.Events;
@@ -16,6 +15,10 @@ public sealed record SimulatedEvent(DateTimeOffset At, string Type, JsonObject D
 /// <param name="Version">The version number, or <c>"draft"</c> for a draft or an unsaved definition.</param>
 /// <param name="Customer">The profile, with its <c>customerId</c>.</param>
 /// <param name="Events">In time order; all at or after <paramref name="Start"/>.</param>
+/// <param name="RecentContacts">
+/// The customer's real recent messages by category (<c>marketing</c>, <c>service</c>), across all journeys: the
+/// frequency caps count them with the simulated journey's own.
+/// </param>
 public sealed record SimulationInput(
     JourneyDefinition Journey,
     JsonNode Version,
@@ -24,7 +27,8 @@ public sealed record SimulationInput(
     string TriggerType,
     JsonObject TriggerData,
     IReadOnlyList<SimulatedEvent> Events,
-    DateTimeOffset Until);
+    DateTimeOffset Until,
+    IReadOnlyDictionary<string, IReadOnlyList<RecentContact>>? RecentContacts = null);
 
 /// <param name="Kind">entered, step, wait, event, message, task, update, exited or clock.</param>
 /// <param name="LocalAt">The same instant in the customer's time zone.</param>
@@ -33,11 +37,12 @@ public sealed record SimulationEntry(DateTimeOffset At, DateTimeOffset LocalAt, 
 public sealed record SimulationResult(string JourneyId, JsonNode Version, DateTimeOffset Start, DateTimeOffset End, string Outcome, IReadOnlyList<SimulationEntry> Timeline);
 
 /// <summary>
-/// Runs a journey for one customer under virtual time with the production <see cref="JourneyInterpreter"/>, the real
-/// <see cref="ContactPolicy"/> (consent, quiet hours, expiry, fallback), frequency caps counted in memory, business
-/// calendars and <see cref="MessageRenderer"/>. Timers, deferred sends and the timeline's events are kept in memory and
-/// taken in time order; nothing is sent and nothing is stored. The same input always gives the same answer: the
-/// interpreter is pure and splits and holdouts come from a stable hash.
+/// Runs a journey for one customer under virtual time with production's decisions: the <see cref="JourneyInterpreter"/>,
+/// <see cref="ContactPolicy.Decide"/> (fallback, consent, quiet hours, frequency caps, expiry), <see cref="ProfileChange"/>
+/// for what events do to the profile, business calendars and <see cref="MessageRenderer"/>. Timers, deferred sends,
+/// the recent contacts caps count and the timeline's events are kept in memory and taken in time order; nothing is sent
+/// and nothing is stored. The same input always gives the same answer: the interpreter is pure and splits and holdouts
+/// come from a stable hash.
 /// </summary>
 public sealed class JourneySimulator(JourneyInterpreter interpreter, ContactPolicy policy, MessageRenderer renderer)
 {
@@ -57,9 +62,11 @@ public sealed class JourneySimulator(JourneyInterpreter interpreter, ContactPoli
         private readonly List<SimulationEntry> _timeline = [];
         private readonly List<(DateTimeOffset Due, long Token)> _timers = [];
         private readonly List<(DateTimeOffset Due, SendMessage Send)> _deferred = [];
-        private readonly Dictionary<string, List<(string SendKey, DateTimeOffset At)>> _contacts = [];
+        private readonly Dictionary<string, IReadOnlyList<RecentContact>> _contacts = (input.RecentContacts ?? new Dictionary<string, IReadOnlyList<RecentContact>>())
+            .ToDictionary(kv => kv.Key, kv => (IReadOnlyList<RecentContact>)[.. kv.Value.Where(c => c.At <= input.Start)]); // none from the simulation's future
         private readonly string _customerId = CustomerSnapshot.Text(input.Customer, "customerId") ?? "simulated-customer";
         private JourneyInstanceState? _state;
+        private CustomerActivity _activity = CustomerActivity.Of(input.Customer);
         private DateTimeOffset _now = input.Start;
 
         private TimeZoneInfo Zone => LocalClock.ResolveZone(CustomerSnapshot.Text(_profile, "timeZone"), owner.Interpreter.Settings.DefaultTimeZone);
@@ -68,7 +75,7 @@ public sealed class JourneySimulator(JourneyInterpreter interpreter, ContactPoli
         {
             var triggerData = (JsonObject)input.TriggerData.DeepClone();
             triggerData["customerId"] = _customerId;
-            var trigger = new CustomerEvent("simulation-trigger", "simulation", input.TriggerType, input.Start, _customerId, triggerData);
+            var trigger = Ingest(new CustomerEvent("simulation-trigger", "simulation", input.TriggerType, input.Start, _customerId, triggerData));
             if (NotEnteredBecause(trigger) is { } reason)
             {
                 Add("exited", null, new JsonObject { ["status"] = "not-entered", ["outcome"] = reason });
@@ -122,42 +129,39 @@ public sealed class JourneySimulator(JourneyInterpreter interpreter, ContactPoli
         /// <summary>What the router and the entry policy check before an instance exists.</summary>
         private string? NotEnteredBecause(CustomerEvent trigger)
         {
-            var json = trigger.ToJson();
-            var passes = _journey.Trigger switch
-            {
-                EventTrigger { Filter: { } filter } => filter.Evaluate(new ValueScope(_profile, json, [], json, [])),
-                ScheduleTrigger { Customers: { } customers } => customers.Evaluate(new ValueScope(_profile, json, [], null, [])),
-                _ => true,
-            };
-            if (!passes)
+            if (!_journey.Trigger.Selects(_profile, trigger))
             {
                 return "the trigger's filter does not match this customer and event";
             }
             return EntryPolicy.Decide(_journey, trigger, null, _now) is Skip skip ? skip.Reason : null;
         }
 
+        /// <summary>
+        /// What ingest does with an event before journeys see it: a transaction is counted (a first payment is marked as
+        /// such) and the profile changes, which the next journey to start and marketing sends read.
+        /// </summary>
+        private CustomerEvent Ingest(CustomerEvent e)
+        {
+            if (e.Type == KnownEventTypes.TransactionPosted)
+            {
+                var transaction = PostedTransaction.Of(e);
+                if (_activity.IsFirstPayment(transaction))
+                {
+                    e = PostedTransaction.MarkFirstPayment(e);
+                }
+                _activity = _activity.Apply(transaction, _now);
+            }
+            ProfileChange.Of(e)?.ApplyTo(_profile);
+            return e;
+        }
+
         private void OnEvent(SimulatedEvent simulated, int index)
         {
             var data = (JsonObject)simulated.Data.DeepClone();
             data["customerId"] = _customerId;
-            var received = new CustomerEvent($"simulation-{index}", "simulation", simulated.Type, _now, _customerId, data);
-            var detail = new JsonObject { ["type"] = simulated.Type, ["data"] = data.DeepClone() };
+            var received = Ingest(new CustomerEvent($"simulation-{index}", "simulation", simulated.Type, _now, _customerId, data));
+            var detail = new JsonObject { ["type"] = simulated.Type, ["data"] = received.Data.DeepClone() };
             Add("event", _state!.CurrentStepId, detail);
-            // What ingest does to the stored profile, which marketing sends read.
-            if (simulated.Type == KnownEventTypes.CustomerUpserted)
-            {
-                var changes = (JsonObject)data.DeepClone();
-                changes.Remove("customerId");
-                CustomerSnapshot.Merge(_profile, changes);
-            }
-            else if (simulated.Type == KnownEventTypes.ConsentChanged && data["channel"] is JsonValue channel && data["status"] is JsonValue status)
-            {
-                if (_profile["consent"] is not JsonObject consent)
-                {
-                    _profile["consent"] = consent = [];
-                }
-                consent[channel.GetValue<string>()] = status.GetValue<string>();
-            }
             var result = owner.Interpreter.Interpret(_journey, _state, new EventReceived(received), _now);
             if (!result.Changed)
             {
@@ -193,7 +197,7 @@ public sealed class JourneySimulator(JourneyInterpreter interpreter, ContactPoli
                         });
                         break;
                     case "update" when updates.TryDequeue(out var update):
-                        ApplyUpdate(update);
+                        update.ApplyTo(_profile); // as the update activity changes the stored profile
                         Add("update", h.StepId, new JsonObject
                         {
                             ["set"] = new JsonObject(update.SetAttributes.Select(kv => KeyValuePair.Create(kv.Key, kv.Value?.DeepClone()))),
@@ -227,39 +231,28 @@ public sealed class JourneySimulator(JourneyInterpreter interpreter, ContactPoli
             }
         }
 
-        /// <summary>The decisions <see cref="Sending.ChannelSender"/> makes, with the contact ledger in memory and no provider.</summary>
+        /// <summary>The sender's decision on a send, with the recent contacts in memory and no provider.</summary>
         private void Deliver(SendMessage send)
         {
-            var snapshot = send.Variables["customer"] as JsonObject ?? [];
-            var customer = send.Category == MessageCategory.Marketing ? _profile : snapshot; // marketing reads the live profile
-            if (ContactPolicy.Address(customer, send.Channel) is null && send.Fallback is { } fallback && ContactPolicy.Address(customer, fallback) is not null)
+            var customer = ContactPolicy.ReadsLiveProfile(send) ? _profile : ContactPolicy.InstanceCopy(send);
+            var category = ContactPolicy.Name(send.Category);
+            switch (owner.Policy.Decide(send, customer, _contacts.GetValueOrDefault(category) ?? [], _now))
             {
-                Message(send, customer, null, "fallback", $"no {ContactPolicy.Name(send.Channel)} address; sent by {ContactPolicy.Name(fallback)}");
-                Deliver(send.AsFallback());
-                return;
-            }
-            switch (owner.Policy.Evaluate(send, customer, _now))
-            {
+                case Fallback fallback:
+                    Message(send, customer, null, "fallback", fallback.Reason);
+                    Deliver(fallback.Send);
+                    return;
                 case Suppress suppress:
-                    Message(send, customer, null, suppress.Reason.Contains("expir", StringComparison.Ordinal) ? "expired" : "suppressed", suppress.Reason);
+                    Message(send, customer, null, suppress.Expired ? "expired" : "suppressed", suppress.Reason);
                     return;
                 case Defer defer:
                     Message(send, customer, null, "deferred", defer.Reason, defer.Until);
                     _deferred.Add((defer.Until, send));
                     return;
                 case Allow allow:
-                    var category = ContactPolicy.Name(send.Category);
-                    if (owner.Policy.CapFor(send.Category) is { } cap && TryReserve(category, send.SendKey, cap) is { } allowedAt)
+                    if (allow.Recent is { } counted)
                     {
-                        var capped = $"frequency cap of {cap.Count} {category} messages per {cap.Window.TotalDays:0.#} days";
-                        if (allowedAt > owner.Policy.ExpiresAt(send))
-                        {
-                            Message(send, customer, null, "expired", $"{capped}; expired before the cap allowed it");
-                            return;
-                        }
-                        Message(send, customer, null, "deferred", capped, allowedAt);
-                        _deferred.Add((allowedAt, send));
-                        return;
+                        _contacts[category] = counted;
                     }
                     Message(send, customer, allow.To, "sent", null);
                     return;
@@ -308,29 +301,6 @@ public sealed class JourneySimulator(JourneyInterpreter interpreter, ContactPoli
             }
             Add("message", send.StepId, detail);
         }
-
-        /// <summary>The contact ledger's rule in memory: null when reserved, otherwise when the cap next allows a message.</summary>
-        private DateTimeOffset? TryReserve(string category, string sendKey, FrequencyCap cap)
-        {
-            if (!_contacts.TryGetValue(category, out var contacts))
-            {
-                _contacts[category] = contacts = [];
-            }
-            contacts.RemoveAll(c => c.At <= _now - cap.Window);
-            if (contacts.Any(c => c.SendKey == sendKey))
-            {
-                return null;
-            }
-            if (contacts.Count >= cap.Count)
-            {
-                return contacts.OrderBy(c => c.At).ElementAt(contacts.Count - cap.Count).At + cap.Window;
-            }
-            contacts.Add((sendKey, _now));
-            return null;
-        }
-
-        /// <summary>What <c>CustomerProfileStore.ApplyAsync</c> does to the stored profile.</summary>
-        private void ApplyUpdate(UpdateCustomer update) => update.ApplyTo(_profile);
 
         private void Add(string kind, string? stepId, JsonObject detail) =>
             _timeline.Add(new SimulationEntry(_now, TimeZoneInfo.ConvertTime(_now, Zone), kind, stepId, detail));

@@ -1,11 +1,33 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
+using Retention.Core.Conditions;
+using Retention.Core.Events;
 
 namespace Retention.Core.Customers;
 
 /// <summary>One <c>transaction.posted</c>, as the customer's aggregates need it.</summary>
-public sealed record PostedTransaction(string TransactionId, decimal Amount, DateTimeOffset OccurredAt, string? ProductCode);
+public sealed record PostedTransaction(string TransactionId, decimal Amount, DateTimeOffset OccurredAt, string? ProductCode)
+{
+    public static PostedTransaction Of(CustomerEvent e)
+    {
+        JsonNumbers.TryGetDecimal(e.Data["amount"], out var amount);
+        var occurredAt = e.Data["occurredAt"] is JsonValue at && at.TryGetValue<string>(out var text)
+            ? DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal)
+            : e.Time;
+        var product = e.Data["productCode"] is JsonValue code && code.TryGetValue<string>(out var productCode) ? productCode : null;
+        return new PostedTransaction(e.Data["transactionId"]!.GetValue<string>(), amount, occurredAt, product);
+    }
+
+    /// <summary>The event as journeys see the customer's first payment: <c>event.data.firstPayment</c> is true.</summary>
+    public static CustomerEvent MarkFirstPayment(CustomerEvent e)
+    {
+        var data = (JsonObject)e.Data.DeepClone();
+        data["firstPayment"] = true;
+        return e with { Data = data };
+    }
+}
 
 /// <summary>
 /// A customer's transaction aggregates: last activity, revenue per month (UTC months, the last 12 kept, so the
@@ -21,6 +43,18 @@ public sealed record CustomerActivity(
     IReadOnlyList<string> ProductCodes)
 {
     public static readonly CustomerActivity None = new(null, null, null, 0, new Dictionary<string, decimal>(), []);
+
+    /// <summary>
+    /// The aggregates a customer snapshot shows (<see cref="CustomerSnapshot"/>); the revenue by month is not among them,
+    /// so only transactions applied from here on count towards it.
+    /// </summary>
+    public static CustomerActivity Of(JsonObject snapshot) => new(
+        Instant(snapshot["lastActivityAt"]),
+        Instant(snapshot["firstPaymentAt"]),
+        CustomerSnapshot.Text(snapshot, "firstTransactionId"),
+        snapshot["transactions"] is JsonValue count && count.TryGetValue<int>(out var transactions) ? transactions : 0,
+        new Dictionary<string, decimal>(),
+        snapshot["productCodes"] is JsonArray codes ? [.. codes.OfType<JsonValue>().Select(c => c.GetValue<string>())] : []);
 
     /// <summary>Months kept in <see cref="RevenueByMonth"/>: the trailing window.</summary>
     public const int TrailingMonths = 12;
@@ -73,6 +107,9 @@ public sealed record CustomerActivity(
     public static string MonthKey(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM", CultureInfo.InvariantCulture);
 
     private static string OldestMonthKept(DateTimeOffset now) => MonthKey(new DateTimeOffset(now.UtcDateTime.Year, now.UtcDateTime.Month, 1, 0, 0, 0, TimeSpan.Zero).AddMonths(1 - TrailingMonths));
+
+    private static DateTimeOffset? Instant(JsonNode? node) =>
+        node is JsonValue v && v.TryGetValue<string>(out var text) && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var at) ? at : null;
 
     private static Dictionary<string, decimal> Prune(Dictionary<string, decimal> months, DateTimeOffset now)
     {

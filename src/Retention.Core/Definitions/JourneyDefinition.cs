@@ -1,5 +1,7 @@
+using System.Globalization;
 using System.Text.Json.Nodes;
 using Retention.Core.Conditions;
+using Retention.Core.Events;
 using Retention.Core.Time;
 
 namespace Retention.Core.Definitions;
@@ -43,7 +45,23 @@ public sealed record JourneyDefinition
         Steps.OfType<WaitForEventStep>().Select(s => s.Event).ToHashSet(StringComparer.Ordinal);
 }
 
-public abstract record JourneyTrigger;
+public abstract record JourneyTrigger
+{
+    /// <summary>
+    /// Whether a trigger event starts this customer: the event trigger's filter, or the schedule's selection of
+    /// customers, on the profile as it stands when the event arrives.
+    /// </summary>
+    public bool Selects(JsonObject customer, CustomerEvent trigger)
+    {
+        var json = trigger.ToJson();
+        return this switch
+        {
+            EventTrigger { Filter: { } filter } => filter.Evaluate(new ValueScope(customer, json, [], json, [])),
+            ScheduleTrigger { Customers: { } customers } => customers.Evaluate(new ValueScope(customer, json, [], null, [])),
+            _ => true,
+        };
+    }
+}
 
 /// <summary>Starts an instance when a matching event arrives.</summary>
 public sealed record EventTrigger(string Event, Condition? Filter) : JourneyTrigger;
@@ -65,6 +83,29 @@ public sealed record ScheduleTrigger(string Cron, string TimeZone, Condition? Cu
     {
         var date = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(occurrence, Time.LocalClock.ResolveZone(TimeZone, TimeZoneInfo.Utc)).DateTime);
         return (date, Dates.Count == 0 ? "" : Dates.GetValueOrDefault(date));
+    }
+
+    public const string FiredEventType = "schedule.fired";
+
+    /// <summary>
+    /// The trigger event of one occurrence for one customer, with the date's occasion; its id is (journey, occurrence),
+    /// so a repeated run starts nobody twice. Null when the occurrence's date is not one of the schedule's.
+    /// </summary>
+    public CustomerEvent? Fired(string journeyId, DateTimeOffset occurrence, string customerId)
+    {
+        var (date, occasion) = OccasionOf(occurrence);
+        if (occasion is null)
+        {
+            return null;
+        }
+        var at = occurrence.ToString("O", CultureInfo.InvariantCulture);
+        var data = new JsonObject { ["customerId"] = customerId, ["occurrence"] = at };
+        if (occasion.Length > 0)
+        {
+            data["occasion"] = occasion;
+            data["date"] = date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+        }
+        return new CustomerEvent($"{journeyId}@{at}", "schedule", FiredEventType, occurrence, customerId, data);
     }
 }
 

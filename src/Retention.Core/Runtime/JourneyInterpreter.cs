@@ -176,17 +176,12 @@ public sealed class JourneyInterpreter(InterpreterSettings settings)
             {
                 state.SeenEvents.RemoveRange(0, state.SeenEvents.Count - _settings.SeenEventsKept);
             }
-            if (received.Type == KnownEventTypes.CustomerUpserted)
+            // The instance's copy of the profile changes as the stored one does.
+            var profileChange = ProfileChange.Of(received);
+            profileChange?.ApplyTo(state.Customer);
+            if (profileChange is ProfileMerge)
             {
-                var profile = (JsonObject)received.Data.DeepClone();
-                profile.Remove("customerId");
-                CustomerSnapshot.Merge(state.Customer, profile);
                 FollowChangedDate();
-            }
-            var segmentChanged = SegmentField(received.Type);
-            if (segmentChanged is not null && received.Data["to"] is JsonValue to)
-            {
-                state.Customer[segmentChanged] = to.DeepClone();
             }
             PauseOrResumeClocks(received);
             var scope = Scope(received);
@@ -220,7 +215,7 @@ public sealed class JourneyInterpreter(InterpreterSettings settings)
                 Buffer(received);
                 return Done();
             }
-            return _history.Count > 0 || received.Type == KnownEventTypes.CustomerUpserted || segmentChanged is not null ? Done() : Ignored(state, "not awaited");
+            return _history.Count > 0 || profileChange is not null ? Done() : Ignored(state, "not awaited");
         }
 
         /// <summary>A wait for a profile date (a birthday) moves when the profile's date changes.</summary>
@@ -235,13 +230,6 @@ public sealed class JourneyInterpreter(InterpreterSettings settings)
         }
 
         /// <summary>The pyramid's recomputation announces status and tier changes; the instance's copy of the profile follows them.</summary>
-        private static string? SegmentField(string eventType) => eventType switch
-        {
-            KnownEventTypes.CustomerStatusChanged => "status",
-            KnownEventTypes.CustomerTierChanged => "tier",
-            _ => null,
-        };
-
         private void PauseOrResumeClocks(CustomerEvent received)
         {
             foreach (var (name, clock) in state.Clocks.Where(c => !c.Value.Stopped).ToList())

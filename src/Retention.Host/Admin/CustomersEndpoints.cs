@@ -1,10 +1,10 @@
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Retention.Channels.Messages;
 using Retention.Host.Composition;
 using Retention.Host.Security;
-using Retention.Storage.Customers;
 using Retention.Journeys;
+using Retention.Storage.Customers;
+using Retention.Storage.Messages;
 using Retention.Storage.Routing;
 using Retention.Storage.Tasks;
 

@@ -4,11 +4,13 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Retention.Channels.Simulation;
+using Retention.Core.Contact;
 using Retention.Core.Definitions;
 using Retention.Core.Runtime;
 using Retention.Core.Time;
 using Retention.Host.Composition;
 using Retention.Host.Security;
+using Retention.Storage.Contacts;
 using Retention.Storage.Customers;
 using Retention.Storage.Journeys;
 
@@ -180,7 +182,7 @@ public static partial class JourneysEndpoints
 
     private static async Task<Results<Ok<SimulationResult>, ProblemHttpResult>> SimulateAsync(
         string id, HttpRequest request, JourneyCatalog catalog, JourneyDrafts drafts, JourneyDefinitionReader reader, CustomerProfileStore profiles,
-        JourneySimulator simulator, JourneyInterpreter interpreter, TimeProvider time, CancellationToken cancellationToken)
+        JourneySimulator simulator, JourneyInterpreter interpreter, ContactPolicy policy, ContactLedger contacts, TimeProvider time, CancellationToken cancellationToken)
     {
         var errors = new List<DefinitionError>();
         var body = StrictJson.Parse(await ReadBodyAsync(request, cancellationToken), out var malformed);
@@ -246,7 +248,15 @@ public static partial class JourneysEndpoints
             return Problems.Validation(errors, "The simulation request is not valid");
         }
         var (triggerType, triggerData) = parsed.TriggerType is { } type ? (type, parsed.TriggerData ?? []) : DefaultTrigger(journey, start);
-        return TypedResults.Ok(simulator.Run(new SimulationInput(journey, version, customer, start, triggerType, triggerData, events, parsed.Until.AddTo(start, zone))));
+        var recent = new Dictionary<string, IReadOnlyList<RecentContact>>();
+        if (customer["customerId"]?.GetValue<string>() is { } customerId)
+        {
+            foreach (var category in Enum.GetValues<MessageCategory>().Where(c => policy.CapFor(c) is not null).Select(ContactPolicy.Name))
+            {
+                recent[category] = await contacts.RecentAsync(customerId, category, cancellationToken);
+            }
+        }
+        return TypedResults.Ok(simulator.Run(new SimulationInput(journey, version, customer, start, triggerType, triggerData, events, parsed.Until.AddTo(start, zone), recent)));
     }
 
     /// <summary>The journey's own trigger, with its entry key filled in, so a bare request enters it.</summary>
@@ -260,7 +270,8 @@ public static partial class JourneysEndpoints
         return journey.Trigger switch
         {
             EventTrigger e => (e.Event, data),
-            ScheduleTrigger => ("schedule.fired", new JsonObject { ["occurrence"] = start.ToString("O", CultureInfo.InvariantCulture) }),
+            ScheduleTrigger schedule when schedule.Fired(journey.Id, start, "simulated-customer") is { } fired => (fired.Type, fired.Data),
+            ScheduleTrigger => (ScheduleTrigger.FiredEventType, new JsonObject { ["occurrence"] = start.ToString("O", CultureInfo.InvariantCulture) }),
             _ => ("journey.started", data),
         };
     }

@@ -5,9 +5,9 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
-using Retention.Channels.Inbound;
 using Retention.Core.Definitions;
 using Retention.Host.Composition;
+using Retention.Storage.Inbound;
 
 namespace Retention.Host.Ingest;
 

@@ -27,38 +27,31 @@ public sealed class CustomerProfileStore(StorageAccount account, CorrelationInde
         return response.HasValue ? CustomerRow.Snapshot(response.Value!, customerId, time.GetUtcNow()) : null;
     }
 
-    /// <summary>Merges a <c>customer.upserted</c> payload, unless a newer one was applied already.</summary>
-    /// <param name="mergeConsent">A consent change touches one channel and is applied whatever its time.</param>
-    public async Task<ProfileWrite> UpsertAsync(string customerId, JsonObject changes, DateTimeOffset eventTime, CancellationToken cancellationToken, bool mergeConsent = false)
+    /// <summary>
+    /// An event's change to the profile, under the ETag. A change ordered by time is left out when a newer one was applied
+    /// already; a status or tier goes to the column the pyramid owns, where snapshots read it.
+    /// </summary>
+    public async Task<ProfileWrite> ApplyAsync(string customerId, ProfileChange change, DateTimeOffset eventTime, CancellationToken cancellationToken)
     {
+        if (change is SegmentChange segment)
+        {
+            var column = segment.Field == "status" ? CustomerRow.Status : CustomerRow.Tier;
+            await _table.UpsertEntityAsync(new TableEntity(KeyEncoding.Encode(customerId), ProfileRow) { [column] = segment.Value }, TableUpdateMode.Merge, cancellationToken);
+            return ProfileWrite.Applied;
+        }
         for (var attempt = 0; ; attempt++)
         {
             var row = await ReadAsync(customerId, cancellationToken);
-            if (row is not null && row.ProfileTime > eventTime && !mergeConsent)
+            if (row is not null && row.ProfileTime > eventTime && change.IsOrderedByTime)
             {
                 return ProfileWrite.Stale;
             }
             var profile = row?.Profile ?? CustomerSnapshot.Empty(customerId);
             var oldPhone = CustomerSnapshot.Text(profile, "phone");
-            if (mergeConsent && changes["consent"] is JsonObject consentChanges)
-            {
-                if (profile["consent"] is not JsonObject consent)
-                {
-                    consent = [];
-                    profile["consent"] = consent;
-                }
-                foreach (var (channel, value) in consentChanges)
-                {
-                    consent[channel] = value?.DeepClone();
-                }
-                eventTime = row?.ProfileTime ?? DateTimeOffset.MinValue;
-            }
-            else
-            {
-                CustomerSnapshot.Merge(profile, changes);
-            }
+            change.ApplyTo(profile);
             profile["customerId"] = customerId;
-            if (await TryWriteAsync(customerId, profile, eventTime, row?.ETag, cancellationToken))
+            var profileTime = change.IsOrderedByTime ? eventTime : row?.ProfileTime ?? DateTimeOffset.MinValue;
+            if (await TryWriteAsync(customerId, profile, profileTime, row?.ETag, cancellationToken))
             {
                 var phone = CustomerSnapshot.Text(profile, "phone");
                 if (phone is not null && phone != oldPhone)
@@ -72,16 +65,6 @@ public sealed class CustomerProfileStore(StorageAccount account, CorrelationInde
                 throw new InvalidOperationException($"Customer {customerId} kept changing concurrently.");
             }
         }
-    }
-
-    /// <summary>
-    /// A status or tier a core system announces (the pyramid writes its own): set in the column the pyramid owns, where
-    /// snapshots read it, whatever the profile's event time.
-    /// </summary>
-    public async Task SetSegmentAsync(string customerId, string column, string value, CancellationToken cancellationToken)
-    {
-        var entity = new TableEntity(KeyEncoding.Encode(customerId), ProfileRow) { [column] = value };
-        await _table.UpsertEntityAsync(entity, TableUpdateMode.Merge, cancellationToken);
     }
 
     /// <summary>

@@ -1,8 +1,6 @@
 using System.Globalization;
-using System.Text.Json.Nodes;
 using Azure;
 using Azure.Data.Tables;
-using Retention.Core.Conditions;
 using Retention.Core.Customers;
 using Retention.Core.Events;
 
@@ -27,19 +25,9 @@ public sealed class CustomerTransactions(StorageAccount account, PyramidSettings
     private static readonly DateTimeOffset NoProfileTime = new(1601, 1, 2, 0, 0, 0, TimeSpan.Zero);
     private readonly TableClient _table = account.Table("customers");
 
-    public static PostedTransaction Read(CustomerEvent e)
-    {
-        JsonNumbers.TryGetDecimal(e.Data["amount"], out var amount);
-        var occurredAt = e.Data["occurredAt"] is JsonValue at && at.TryGetValue<string>(out var text)
-            ? DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal)
-            : e.Time;
-        var product = e.Data["productCode"] is JsonValue code && code.TryGetValue<string>(out var productCode) ? productCode : null;
-        return new PostedTransaction(e.Data["transactionId"]!.GetValue<string>(), amount, occurredAt, product);
-    }
-
     public async Task<TransactionOutcome> ApplyAsync(CustomerEvent e, CancellationToken cancellationToken)
     {
-        var transaction = Read(e);
+        var transaction = PostedTransaction.Of(e);
         var partition = KeyEncoding.Encode(e.CustomerId);
         var transactionRow = CustomerRow.TransactionRowPrefix + KeyEncoding.Encode(transaction.TransactionId);
         for (var attempt = 1; attempt <= MaxAttempts; attempt++)

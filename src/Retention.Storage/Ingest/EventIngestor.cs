@@ -128,22 +128,15 @@ public sealed class EventIngestor(
             }
             if (outcome.FirstPayment)
             {
-                var data = (JsonObject)e.Data.DeepClone();
-                data["firstPayment"] = true;
-                e = e with { Data = data };
+                e = PostedTransaction.MarkFirstPayment(e);
             }
         }
-        var state = e.Type switch
+        var state = ProfileChange.Of(e) switch
         {
-            KnownEventTypes.CustomerUpserted => UpsertProfileAsync(e, cancellationToken),
-            KnownEventTypes.ConsentChanged => profiles.UpsertAsync(e.CustomerId,
-                new JsonObject { ["consent"] = new JsonObject { [e.Data["channel"]!.GetValue<string>()] = e.Data["status"]!.GetValue<string>() } },
-                e.Time, cancellationToken, mergeConsent: true),
-            // From a core system (the pyramid writes its own): the profile carries the segment, so a journey this event starts already sees it.
-            KnownEventTypes.CustomerStatusChanged or KnownEventTypes.CustomerTierChanged
-                when e.Source != PyramidEvents.Source && e.Data["to"] is JsonValue announced && announced.TryGetValue<string>(out var segment) =>
-                profiles.SetSegmentAsync(e.CustomerId, e.Type == KnownEventTypes.CustomerStatusChanged ? CustomerRow.Status : CustomerRow.Tier, segment, cancellationToken),
-            KnownEventTypes.ComplaintOpened => lookups.PutAsync(CorrelationIndex.Complaint, e.Data["complaintId"]!.GetValue<string>(), e.CustomerId, cancellationToken),
+            SegmentChange when e.Source == PyramidEvents.Source => Task.CompletedTask, // the pyramid wrote its own columns
+            // Before the route: a journey this event starts already sees its change.
+            { } change => profiles.ApplyAsync(e.CustomerId, change, e.Time, cancellationToken),
+            null when e.Type == KnownEventTypes.ComplaintOpened => lookups.PutAsync(CorrelationIndex.Complaint, e.Data["complaintId"]!.GetValue<string>(), e.CustomerId, cancellationToken),
             _ => Task.CompletedTask,
         };
         // The profile (or lookup) and the log entry do not depend on each other, so they are written at once; both
@@ -154,13 +147,6 @@ public sealed class EventIngestor(
         {
             await ledger.RecordAsync(e.Source, e.Id, e.Type, time.GetUtcNow(), cancellationToken);
         }
-    }
-
-    private Task UpsertProfileAsync(CustomerEvent e, CancellationToken cancellationToken)
-    {
-        var changes = (JsonObject)e.Data.DeepClone();
-        changes.Remove("customerId");
-        return profiles.UpsertAsync(e.CustomerId, changes, e.Time, cancellationToken);
     }
 
     /// <summary>Runs the body for each item, <see cref="Parallelism"/> at a time; a single item without the machinery.</summary>

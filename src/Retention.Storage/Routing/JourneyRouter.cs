@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Logging;
-using Retention.Core.Conditions;
 using Retention.Core.Customers;
 using Retention.Core.Definitions;
 using Retention.Core.Events;
@@ -48,11 +47,10 @@ public sealed class JourneyRouter(
             {
                 continue;
             }
-            if (trigger.Filter is { } filter)
+            if (trigger.Filter is not null)
             {
                 profile ??= await customers.GetAsync(received.CustomerId, cancellationToken) ?? CustomerSnapshot.Empty(received.CustomerId);
-                var trig = received.ToJson();
-                if (!filter.Evaluate(new ValueScope(profile, trig, [], trig, [])))
+                if (!trigger.Selects(profile, received))
                 {
                     continue;
                 }

@@ -1,8 +1,5 @@
-using System.Text.Json.Nodes;
 using Azure.Data.Tables;
-using Retention.Core.Conditions;
 using Retention.Core.Definitions;
-using Retention.Core.Events;
 using Retention.Core.Ports;
 using Retention.Storage.Customers;
 using Retention.Journeys;
@@ -24,13 +21,11 @@ public sealed class ScheduledJourneyStarter(StorageAccount account, IJourneyCata
         {
             return 0;
         }
-        var (date, occasion) = trigger.OccasionOf(run.Occurrence);
-        if (occasion is null)
+        if (trigger.OccasionOf(run.Occurrence).Occasion is null)
         {
             return 0; // not one of the schedule's dates
         }
         var started = 0;
-        var occurrence = run.Occurrence.ToString("O");
         var now = time.GetUtcNow();
         await foreach (var row in _customers.QueryAsync<TableEntity>(CustomerRow.ProfileRowsFilter, select: CustomerRow.SnapshotColumns, cancellationToken: cancellationToken))
         {
@@ -40,15 +35,8 @@ public sealed class ScheduledJourneyStarter(StorageAccount account, IJourneyCata
             {
                 continue;
             }
-            var data = new JsonObject { ["customerId"] = customerId, ["occurrence"] = occurrence };
-            if (occasion.Length > 0)
-            {
-                data["occasion"] = occasion;
-                data["date"] = date.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
-            }
-            var triggerEvent = new CustomerEvent($"{run.Name}@{occurrence}", "schedule", "schedule.fired", run.Occurrence, customerId, data);
-            if ((trigger.Customers?.Evaluate(new ValueScope(profile, triggerEvent.ToJson(), [], null, [])) ?? true)
-                && await router.StartAsync(journey, triggerEvent, cancellationToken) is Started)
+            var triggerEvent = trigger.Fired(journey.Id, run.Occurrence, customerId)!;
+            if (trigger.Selects(profile, triggerEvent) && await router.StartAsync(journey, triggerEvent, cancellationToken) is Started)
             {
                 started++;
             }

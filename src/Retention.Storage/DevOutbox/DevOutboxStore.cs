@@ -1,8 +1,7 @@
 using Azure;
 using Azure.Data.Tables;
-using Retention.Storage;
 
-namespace Retention.Channels.DevOutbox;
+namespace Retention.Storage.DevOutbox;
 
 /// <summary>A message the dev outbox "sent", as <c>GET /api/dev/outbox</c> returns it.</summary>
 public sealed record OutboxMessage(string Id, string Channel, string To, string Body, string? Subject, string JourneyId, string InstanceId,

@@ -1,9 +1,9 @@
 using System.Text.Json;
 using Azure;
 using Azure.Data.Tables;
-using Retention.Storage;
+using Retention.Core.Contact;
 
-namespace Retention.Channels.Policies;
+namespace Retention.Storage.Contacts;
 
 /// <summary>
 /// Recent contacts per customer and category, across all journeys: what frequency caps count. One row per customer
@@ -13,31 +13,29 @@ public sealed class ContactLedger(StorageAccount account)
 {
     private readonly TableClient _table = account.Table("contacts");
 
-    private sealed record Contact(string SendKey, DateTimeOffset At);
-
-    /// <returns>null when reserved (or already held by this send), otherwise when the cap next allows a message.</returns>
-    public async Task<DateTimeOffset?> TryReserveAsync(string customerId, string category, string sendKey, FrequencyCap cap, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>
+    /// Decides a send against the customer's recent contacts in <paramref name="category"/> and keeps the contacts an
+    /// allowed send counts in; decided again when another send changed them meanwhile.
+    /// </summary>
+    public async Task<ContactDecision> DecideAsync(string customerId, string category, Func<IReadOnlyList<RecentContact>, ContactDecision> decide,
+        CancellationToken cancellationToken)
     {
         for (var attempt = 0; attempt < 20; attempt++)
         {
             var (contacts, etag) = await ReadAsync(customerId, category, cancellationToken);
-            contacts.RemoveAll(c => c.At <= now - cap.Window);
-            if (contacts.Any(c => c.SendKey == sendKey))
+            var decision = decide(contacts);
+            if (decision is not Allow { Recent: { } counted } || counted.SequenceEqual(contacts)
+                || await TryWriteAsync(customerId, category, counted, etag, cancellationToken))
             {
-                return null;
-            }
-            if (contacts.Count >= cap.Count)
-            {
-                return contacts.OrderBy(c => c.At).ElementAt(contacts.Count - cap.Count).At + cap.Window;
-            }
-            contacts.Add(new Contact(sendKey, now));
-            if (await TryWriteAsync(customerId, category, contacts, etag, cancellationToken))
-            {
-                return null;
+                return decision;
             }
         }
         throw new InvalidOperationException($"Contacts of customer {customerId} kept changing concurrently.");
     }
+
+    /// <summary>The customer's recent contacts in a category, as caps count them.</summary>
+    public async Task<IReadOnlyList<RecentContact>> RecentAsync(string customerId, string category, CancellationToken cancellationToken) =>
+        (await ReadAsync(customerId, category, cancellationToken)).Contacts;
 
     /// <summary>Gives a reservation back when the message did not go out after all.</summary>
     public async Task ReleaseAsync(string customerId, string category, string sendKey, CancellationToken cancellationToken)
@@ -45,25 +43,26 @@ public sealed class ContactLedger(StorageAccount account)
         for (var attempt = 0; attempt < 20; attempt++)
         {
             var (contacts, etag) = await ReadAsync(customerId, category, cancellationToken);
-            if (contacts.RemoveAll(c => c.SendKey == sendKey) == 0 || await TryWriteAsync(customerId, category, contacts, etag, cancellationToken))
+            var kept = contacts.Where(c => c.SendKey != sendKey).ToList();
+            if (kept.Count == contacts.Count || await TryWriteAsync(customerId, category, kept, etag, cancellationToken))
             {
                 return;
             }
         }
     }
 
-    private async Task<(List<Contact>, ETag?)> ReadAsync(string customerId, string category, CancellationToken cancellationToken)
+    private async Task<(IReadOnlyList<RecentContact> Contacts, ETag? ETag)> ReadAsync(string customerId, string category, CancellationToken cancellationToken)
     {
         var response = await _table.GetEntityIfExistsAsync<TableEntity>(KeyEncoding.Encode(customerId), category, cancellationToken: cancellationToken);
         if (!response.HasValue)
         {
             return ([], null);
         }
-        var contacts = JsonSerializer.Deserialize<List<Contact>>(response.Value!.GetString("Contacts") ?? "[]", JsonSerializerOptions.Web) ?? [];
+        var contacts = JsonSerializer.Deserialize<List<RecentContact>>(response.Value!.GetString("Contacts") ?? "[]", JsonSerializerOptions.Web) ?? [];
         return (contacts, response.Value.ETag);
     }
 
-    private async Task<bool> TryWriteAsync(string customerId, string category, List<Contact> contacts, ETag? etag, CancellationToken cancellationToken)
+    private async Task<bool> TryWriteAsync(string customerId, string category, IReadOnlyList<RecentContact> contacts, ETag? etag, CancellationToken cancellationToken)
     {
         var entity = new TableEntity(KeyEncoding.Encode(customerId), category) { ["Contacts"] = JsonSerializer.Serialize(contacts, JsonSerializerOptions.Web) };
         return await _table.TryWriteAsync(entity, etag, cancellationToken);

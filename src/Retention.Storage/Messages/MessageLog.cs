@@ -2,9 +2,8 @@ using System.Text.Json;
 using Azure;
 using Azure.Data.Tables;
 using Retention.Core.Runtime;
-using Retention.Storage;
 
-namespace Retention.Channels.Messages;
+namespace Retention.Storage.Messages;
 
 /// <summary>Where a message stands: every decision the contact policies and providers made about it.</summary>
 public static class MessageStatus

@@ -1,7 +1,7 @@
 using Retention.Channels.Providers;
 using Retention.Core.Runtime;
 
-namespace Retention.Channels.DevOutbox;
+namespace Retention.Storage.DevOutbox;
 
 /// <summary>The local SMS and email provider: messages land in the dev outbox, readable at <c>/api/dev/outbox</c>.</summary>
 public sealed class DevOutboxProvider(DevOutboxStore outbox, TimeProvider time) : ISmsProvider, IEmailProvider

@@ -4,7 +4,7 @@ using Retention.Core.Runtime;
 using Retention.Storage.Customers;
 using Retention.Storage.Ingest;
 
-namespace Retention.Channels.Inbound;
+namespace Retention.Storage.Inbound;
 
 public enum InboundSmsResult { UnknownSender, OptedOut, OptedIn, Reply }
 

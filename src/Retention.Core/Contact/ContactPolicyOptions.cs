@@ -1,4 +1,4 @@
-namespace Retention.Channels.Policies;
+namespace Retention.Core.Contact;
 
 /// <summary>The <c>Retention:Contact</c> section: the rules of good conduct applied to every send.</summary>
 public sealed class ContactPolicyOptions
@@ -33,8 +33,29 @@ public sealed class QuietHours
     public string End { get; set; } = "08:00";
 }
 
+/// <summary>At most <see cref="Count"/> messages of a category in any <see cref="Window"/>, across all journeys.</summary>
 public sealed class FrequencyCap
 {
     public int Count { get; set; }
     public TimeSpan Window { get; set; }
+
+    /// <summary>Null when the send fits (or is counted already), otherwise when the cap next allows a message.</summary>
+    public DateTimeOffset? AllowsAt(IReadOnlyList<RecentContact> recent, string sendKey, DateTimeOffset now)
+    {
+        var inWindow = InWindow(recent, now);
+        if (inWindow.Count < Count || inWindow.Any(c => c.SendKey == sendKey))
+        {
+            return null;
+        }
+        return inWindow.OrderBy(c => c.At).ElementAt(inWindow.Count - Count).At + Window;
+    }
+
+    /// <summary>The contacts still inside the window, with this send counted once.</summary>
+    public IReadOnlyList<RecentContact> Counting(IReadOnlyList<RecentContact> recent, string sendKey, DateTimeOffset now)
+    {
+        var inWindow = InWindow(recent, now);
+        return inWindow.Any(c => c.SendKey == sendKey) ? inWindow : [.. inWindow, new RecentContact(sendKey, now)];
+    }
+
+    private List<RecentContact> InWindow(IReadOnlyList<RecentContact> recent, DateTimeOffset now) => [.. recent.Where(c => c.At > now - Window)];
 }

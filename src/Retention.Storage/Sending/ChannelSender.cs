@@ -1,14 +1,15 @@
 using System.Text.Json.Nodes;
-using Retention.Channels.Messages;
-using Retention.Channels.Policies;
 using Retention.Channels.Providers;
 using Retention.Channels.Templates;
+using Retention.Core.Contact;
 using Retention.Core.Customers;
 using Retention.Core.Definitions;
 using Retention.Core.Ports;
 using Retention.Core.Runtime;
+using Retention.Storage.Contacts;
+using Retention.Storage.Messages;
 
-namespace Retention.Channels.Sending;
+namespace Retention.Storage.Sending;
 
 /// <summary>
 /// Carries out a committed send: the contact policies decide (send, defer until, or suppress because), a frequency
@@ -35,20 +36,18 @@ public sealed class ChannelSender(
             return new SendOutcome(SendStatus.Duplicate, existing.ProviderMessageId, existing.Status);
         }
         var now = time.GetUtcNow();
-        // Marketing reads the live profile, so an opt-out counts from the moment it arrives; service messages use the
-        // instance's copy, which customer.upserted events keep current, and save a read per send.
-        var snapshot = message.Variables["customer"] as JsonObject ?? [];
-        var customer = message.Category == MessageCategory.Marketing
-            ? await profiles.GetAsync(message.CustomerId, cancellationToken) ?? snapshot
-            : snapshot;
-        if (ContactPolicy.Address(customer, message.Channel) is null && message.Fallback is { } fallbackChannel
-            && ContactPolicy.Address(customer, fallbackChannel) is not null)
+        var customer = ContactPolicy.ReadsLiveProfile(message)
+            ? await profiles.GetAsync(message.CustomerId, cancellationToken) ?? ContactPolicy.InstanceCopy(message)
+            : ContactPolicy.InstanceCopy(message);
+        // Uncapped categories need no ledger read.
+        var decision = policy.CapFor(message.Category) is null
+            ? policy.Decide(message, customer, [], now)
+            : await ledger.DecideAsync(message.CustomerId, ContactPolicy.Name(message.Category), recent => policy.Decide(message, customer, recent, now), cancellationToken);
+        switch (decision)
         {
-            await log.RecordAsync(message, existing, MessageStatus.Suppressed, $"no {ContactPolicy.Name(message.Channel)} address; sent by {ContactPolicy.Name(fallbackChannel)}", cancellationToken: cancellationToken);
-            return await SendAsync(message.AsFallback(), cancellationToken);
-        }
-        switch (policy.Evaluate(message, customer, now))
-        {
+            case Fallback fallback:
+                await log.RecordAsync(message, existing, MessageStatus.Suppressed, fallback.Reason, cancellationToken: cancellationToken);
+                return await SendAsync(fallback.Send, cancellationToken);
             case Suppress suppress:
                 await log.RecordAsync(message, existing, MessageStatus.Suppressed, suppress.Reason, cancellationToken: cancellationToken);
                 return new SendOutcome(SendStatus.Suppressed, null, suppress.Reason);
@@ -66,19 +65,6 @@ public sealed class ChannelSender(
     {
         var attempts = existing?.Attempts ?? 0;
         var category = ContactPolicy.Name(message.Category);
-        if (policy.CapFor(message.Category) is { } cap
-            && await ledger.TryReserveAsync(message.CustomerId, category, message.SendKey, cap, now, cancellationToken) is { } allowedAt)
-        {
-            if (allowedAt > policy.ExpiresAt(message))
-            {
-                var reason = $"frequency cap of {cap.Count} {category} messages per {cap.Window.TotalDays:0.#} days; expired before the cap allowed it";
-                await log.RecordAsync(message, existing, MessageStatus.Suppressed, reason, cancellationToken: cancellationToken);
-                return new SendOutcome(SendStatus.Suppressed, null, reason);
-            }
-            var capped = $"frequency cap of {cap.Count} {category} messages per {cap.Window.TotalDays:0.#} days";
-            await log.RecordAsync(message, existing, MessageStatus.Deferred, capped, allowedAt, cancellationToken: cancellationToken);
-            return new SendOutcome(SendStatus.Deferred, null, capped, allowedAt);
-        }
         var journey = await catalog.GetAsync(message.JourneyId, message.Version, cancellationToken)
             ?? throw new InvalidOperationException($"Journey {message.JourneyId} v{message.Version} is missing.");
         if (!journey.Templates.TryGetValue(message.Template, out var template))

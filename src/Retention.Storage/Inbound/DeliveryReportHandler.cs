@@ -1,11 +1,11 @@
 using System.Text.Json.Nodes;
-using Retention.Channels.Messages;
-using Retention.Channels.Policies;
 using Retention.Core.Events;
-using Retention.Storage.Ingest;
 using Retention.Journeys;
+using Retention.Storage.Contacts;
+using Retention.Storage.Ingest;
+using Retention.Storage.Messages;
 
-namespace Retention.Channels.Inbound;
+namespace Retention.Storage.Inbound;
 
 /// <summary>
 /// A provider's delivery report: updates the message's status; on a failed delivery, sends by the step's fallback

@@ -1,0 +1,108 @@
+using System.Text.Json.Nodes;
+using Retention.Core.Contact;
+using Retention.Core.Customers;
+using Retention.Core.Definitions;
+using Retention.Core.Events;
+using Retention.Core.Runtime;
+
+namespace Retention.Core.Tests;
+
+/// <summary>The one send decision the sender and the simulator share: fallback, consent, quiet hours, caps and expiry.</summary>
+public class ContactPolicyDecide
+{
+    private static readonly TimeZoneInfo Shanghai = TimeZoneInfo.FindSystemTimeZoneById("Asia/Shanghai");
+    private static readonly DateTimeOffset MondayTen = new(2026, 3, 2, 10, 0, 0, TimeSpan.FromHours(8));
+    private readonly ContactPolicy _policy = new(new ContactPolicyOptions(), Shanghai);
+
+    private static SendMessage Marketing(string key, MessageChannel? fallback = null, DateTimeOffset? expiresAt = null) =>
+        new(key, Guid.Empty, MondayTen, "offer:C1:S1", "offer", 1, "send", "C1", MessageChannel.Sms, MessageCategory.Marketing, "offer", [], fallback, expiresAt);
+
+    private static JsonObject Customer(string? phone = "+8613800138000", string consent = "opted-in") => new()
+    {
+        ["customerId"] = "C1", ["phone"] = phone, ["email"] = "c1@example.com",
+        ["consent"] = new JsonObject { ["sms"] = consent, ["email"] = consent },
+    };
+
+    [Fact]
+    public void AllowsAndCountsTheSendAmongTheRecentContactsWhenTheCapHasRoom()
+    {
+        var recent = new[] { new RecentContact("other", MondayTen.AddDays(-8)), new RecentContact("earlier", MondayTen.AddDays(-1)) };
+
+        var allow = Assert.IsType<Allow>(_policy.Decide(Marketing("k"), Customer(), recent, MondayTen));
+
+        Assert.Equal(("+8613800138000", MessageChannel.Sms), (allow.To, allow.Channel));
+        Assert.Equal([new RecentContact("earlier", MondayTen.AddDays(-1)), new RecentContact("k", MondayTen)], allow.Recent); // the week-old one has left the window
+    }
+
+    [Fact]
+    public void DefersUntilTheOldestCountedContactLeavesTheWindowAndDropsWhatWouldExpireFirst()
+    {
+        var recent = new[] { new RecentContact("a", MondayTen.AddDays(-2)), new RecentContact("b", MondayTen.AddDays(-1)) };
+
+        var defer = Assert.IsType<Defer>(_policy.Decide(Marketing("k"), Customer(), recent, MondayTen));
+        Assert.Equal(MondayTen.AddDays(5), defer.Until);
+        Assert.StartsWith("frequency cap of 2 marketing messages per 7 days", defer.Reason, StringComparison.Ordinal);
+
+        var dropped = Assert.IsType<Suppress>(_policy.Decide(Marketing("k", expiresAt: MondayTen.AddDays(1)), Customer(), recent, MondayTen));
+        Assert.True(dropped.Expired);
+        Assert.EndsWith("expired before the cap allowed it", dropped.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ASendAlreadyCountedIsNotCappedByItself()
+    {
+        var recent = new[] { new RecentContact("a", MondayTen.AddDays(-2)), new RecentContact("k", MondayTen.AddHours(-1)) };
+        Assert.IsType<Allow>(_policy.Decide(Marketing("k"), Customer(), recent, MondayTen));
+    }
+
+    [Fact]
+    public void FallsBackWhenOnlyTheFallbackChannelHasAnAddress()
+    {
+        var fallback = Assert.IsType<Fallback>(_policy.Decide(Marketing("k", MessageChannel.Email), Customer(phone: null), [], MondayTen));
+
+        Assert.Equal((MessageChannel.Email, "k/fallback"), (fallback.Send.Channel, fallback.Send.SendKey));
+        Assert.Equal("no sms address; sent by email", fallback.Reason);
+    }
+
+    [Fact]
+    public void RefusesMarketingWithoutConsentAndDefersItThroughQuietHours()
+    {
+        var refused = Assert.IsType<Suppress>(_policy.Decide(Marketing("k"), Customer(consent: "opted-out"), [], MondayTen));
+        Assert.False(refused.Expired);
+
+        var late = Assert.IsType<Defer>(_policy.Decide(Marketing("k"), Customer(), [], MondayTen.AddHours(12))); // 22:00 local
+        Assert.Equal((MondayTen.AddDays(1).AddHours(-2), "quiet hours"), (late.Until, late.Reason));
+    }
+}
+
+/// <summary>What an event does to a profile: the stored one, an instance's copy and a simulation's alike.</summary>
+public class ProfileChangeOf
+{
+    private static CustomerEvent Event(string type, JsonObject data) => new("e1", "core", type, DateTimeOffset.UnixEpoch, "C1", data);
+
+    [Fact]
+    public void AnUpsertMergesTheProfileWithoutItsCustomerIdAndIsOrderedByTime()
+    {
+        var change = Assert.IsType<ProfileMerge>(ProfileChange.Of(Event("customer.upserted",
+            new JsonObject { ["customerId"] = "C1", ["name"] = "Li", ["attributes"] = new JsonObject { ["a"] = 1 } })));
+        var profile = new JsonObject { ["customerId"] = "C1", ["name"] = "Old", ["attributes"] = new JsonObject { ["b"] = 2 } };
+
+        change.ApplyTo(profile);
+
+        Assert.True(change.IsOrderedByTime);
+        Assert.Equal("""{"customerId":"C1","name":"Li","attributes":{"b":2,"a":1}}""", profile.ToJsonString());
+    }
+
+    [Fact]
+    public void ConsentAndSegmentsSetOneFieldWhateverTheirTime()
+    {
+        var profile = new JsonObject();
+        var consent = ProfileChange.Of(Event("consent.changed", new JsonObject { ["channel"] = "sms", ["status"] = "opted-out" }))!;
+        consent.ApplyTo(profile);
+        ProfileChange.Of(Event("customer.tier_changed", new JsonObject { ["from"] = "base", ["to"] = "top" }))!.ApplyTo(profile);
+
+        Assert.False(consent.IsOrderedByTime);
+        Assert.Equal("""{"consent":{"sms":"opted-out"},"tier":"top"}""", profile.ToJsonString());
+        Assert.Null(ProfileChange.Of(Event("sale.completed", [])));
+    }
+}
