@@ -20,9 +20,12 @@ public sealed class RetentionFactory : WebApplicationFactory<Program>
 
     private readonly JourneyFolder _journeys;
     private readonly Dictionary<string, string?> _settings;
+    private readonly Action<IServiceCollection>? _services;
 
-    public RetentionFactory(bool virtualTime, string[] journeys, Dictionary<string, string?>? settings = null)
+    /// <param name="services">Replaces services after the host's own, for an edge a test makes fail or slow.</param>
+    public RetentionFactory(bool virtualTime, string[] journeys, Dictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null)
     {
+        _services = services;
         VirtualTime = virtualTime;
         Clock = new FakeTimeProvider(Epoch);
         _journeys = new JourneyFolder(journeys);
@@ -97,6 +100,10 @@ public sealed class RetentionFactory : WebApplicationFactory<Program>
                 });
                 services.AddSingleton<IJourneyInstances>(sp => sp.GetRequiredService<VirtualDurableEngine>());
             });
+        }
+        if (_services is not null)
+        {
+            builder.ConfigureServices(_services);
         }
     }
 
