@@ -24,7 +24,7 @@ public sealed class IngestDrainOptions
     public int Parallelism { get; set; } = 32;
 
     /// <summary>How long a replica's drain lease lasts unrenewed: how soon another replica takes over from a crashed one.</summary>
-    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(30);
+    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(15);
 }
 
 /// <summary>What one drain round did.</summary>
