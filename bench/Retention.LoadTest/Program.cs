@@ -2,70 +2,138 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
+using System.Net.Http.Json;
 using System.Net.Sockets;
+using System.Text.Json.Nodes;
+using Retention.Core.Events;
+using Retention.Storage;
+using Retention.Storage.Ingest;
 using Retention.Testing;
 
-// Usage: dotnet run -c Release --project bench/Retention.LoadTest [-- --rate 200 --seconds 60 --private-azurite]
-// Starts the built host on 127.0.0.1 with a private storage prefix on the local Azurite (or, with --private-azurite,
-// on a fresh Azurite of its own, so other users' data and traffic do not count), sends signed sale.completed
-// webhooks at a fixed rate (open loop: a slow answer does not slow the sender), then prints p50/p99 ingest latency and errors.
-var rate = Option("--rate", 200, 1, 1000);
-var seconds = Option("--seconds", 60, 1, 300);
+// Usage: dotnet run -c Release --project bench/Retention.LoadTest [-- --rates 50,100,200,400 --seconds 60 --batch 100 --private-azurite]
+// Ingest figures, one run:
+//  1. Azurite's own capacity for the single write the webhook path makes (the ingest inbox's transaction), by a bare
+//     loop with 64 writes in flight: requests per second, for single events and for batches.
+//  2. The built host as its own process, on a private storage prefix (with --private-azurite on a fresh Azurite of its
+//     own, so other traffic does not count), with the shipped journeys: signed sale.completed webhooks at each rate
+//     for --seconds, open loop (a slow answer does not slow the sender), singly and in batches; ingest p50/p99 and errors.
+//  3. After each run, how long its backlog takes to drain, events applied per second meanwhile, and the slowest
+//     /healthz answer while it drains.
+var rates = OptionList("--rates", [50, 100, 200, 400]);
+var seconds = Option("--seconds", 60, 1, 600);
+var batchSize = Option("--batch", 100, 2, 500);
+var bareSeconds = Option("--bare-seconds", 10, 1, 120);
 using var azurite = args.Contains("--private-azurite") ? new AzuriteProcess(10270) : null;
 if (azurite is not null)
 {
     await azurite.StartAsync();
 }
+var connection = azurite?.ConnectionString ?? TestStorage.ConnectionString;
+var stamp = DateTime.UtcNow.ToString("HHmmss", CultureInfo.InvariantCulture);
+Console.WriteLine($"load average at start: {LoadAverage()}");
+
+var bareSingle = await BareWriteRateAsync(1);
+var bareBatch = await BareWriteRateAsync(batchSize);
+Console.WriteLine($"bare inbox writes ({bareSeconds} s each, 64 in flight): single event {bareSingle:F0} requests/s; batch of {batchSize} {bareBatch:F0} requests/s = {bareBatch * batchSize:F0} events/s");
+
 var port = FreeLoopbackPort();
-var prefix = "load" + DateTime.UtcNow.ToString("HHmmss", CultureInfo.InvariantCulture);
-Console.WriteLine($"Host on 127.0.0.1:{port}, storage prefix {prefix} on {(azurite is null ? "the shared Azurite" : "a private Azurite")}; {rate} events/s for {seconds} s");
+var prefix = "load" + stamp;
+Console.WriteLine($"Host on 127.0.0.1:{port}, storage prefix {prefix} on {(azurite is null ? "the shared Azurite" : "a private Azurite")}");
 using var host = new HostProcess(port, new Dictionary<string, string>
 {
-    ["Retention__Storage__ConnectionString"] = azurite?.ConnectionString ?? TestStorage.ConnectionString,
+    ["Retention__Storage__ConnectionString"] = connection,
     ["Retention__Storage__Prefix"] = prefix,
 });
-await host.WaitUntilHealthyAsync(TimeSpan.FromSeconds(60));
-
-using var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 256, PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
+await host.WaitUntilHealthyAsync(TimeSpan.FromSeconds(120));
+using var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 512, PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
 {
     BaseAddress = new Uri($"http://127.0.0.1:{port}"),
     Timeout = TimeSpan.FromSeconds(30),
 };
+client.DefaultRequestHeaders.Add("X-Api-Key", "dev-admin-key");
 // Warm-up: the first requests pay for JIT and table creation; they are not counted.
 for (var i = 0; i < 20; i++)
 {
     using var warm = await client.SendAsync(Webhooks.Request(Webhooks.Sale($"WARM{i}", "S1"), DateTimeOffset.UtcNow));
 }
+await DrainAsync();
 
-var latencies = new ConcurrentBag<double>();
-var errors = new ConcurrentDictionary<string, int>();
-var total = rate * seconds;
-var clock = Stopwatch.StartNew();
-var inFlight = new List<Task>(total);
-for (var i = 0; i < total; i++)
+var results = new List<string>();
+var sequence = 0;
+foreach (var batched in new[] { false, true })
 {
-    var due = TimeSpan.FromSeconds((double)i / rate);
-    if (due > clock.Elapsed)
+    foreach (var rate in rates)
     {
-        await Task.Delay(due - clock.Elapsed);
+        var load = LoadAverage();
+        var run = await SendAsync(rate, batched);
+        var drain = await DrainAsync();
+        var bare = batched ? bareBatch * batchSize : bareSingle;
+        var line = $"{(batched ? $"batch {batchSize}" : "single"),-9} {rate,5} ev/s  sent {run.Rate,6:F0} ev/s  p50 {run.P50,7:F1} ms  p99 {run.P99,7:F1} ms  errors {run.Errors,4}"
+            + $"  | backlog {drain.Backlog,6}  drained in {drain.Time.TotalSeconds,6:F1} s  applied {drain.AppliedPerSecond,6:F0} ev/s  /healthz max {drain.SlowestHealth,6:F0} ms"
+            + $"  | rate/bare {rate / bare:P0}  load {load}";
+        Console.WriteLine(line + (run.ErrorKinds.Length > 0 ? $"  ({run.ErrorKinds})" : ""));
+        results.Add(line);
     }
-    var customer = $"L{i % 2000:D4}";
-    var sale = Webhooks.Sale(customer, $"S{i}");
-    inFlight.Add(SendAsync(sale));
 }
-await Task.WhenAll(inFlight);
-var elapsed = clock.Elapsed;
+Console.WriteLine();
+Console.WriteLine($"bare inbox writes: single {bareSingle:F0}/s, batch of {batchSize} {bareBatch:F0}/s ({bareBatch * batchSize:F0} events/s)");
+results.ForEach(Console.WriteLine);
+Console.WriteLine($"load average at end: {LoadAverage()}");
+return 0;
 
-var sorted = latencies.Order().ToArray();
-double Percentile(double p) => sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
-Console.WriteLine($"sent {total} in {elapsed.TotalSeconds:F1} s ({total / elapsed.TotalSeconds:F0}/s)");
-Console.WriteLine($"ingest latency p50 {Percentile(0.50):F1} ms, p99 {Percentile(0.99):F1} ms, max {(sorted.Length == 0 ? double.NaN : sorted[^1]):F1} ms");
-Console.WriteLine($"errors {errors.Values.Sum()}{(errors.IsEmpty ? "" : " (" + string.Join(", ", errors.Select(e => $"{e.Key}: {e.Value}")) + ")")}");
-return errors.IsEmpty ? 0 : 1;
-
-async Task SendAsync(System.Text.Json.Nodes.JsonObject sale)
+async Task<double> BareWriteRateAsync(int events)
 {
-    using var request = Webhooks.Request(sale, DateTimeOffset.UtcNow);
+    var account = new StorageAccount(new StorageOptions { ConnectionString = connection, Prefix = $"bare{events}x{stamp}" });
+    await account.Table("inbox").CreateIfNotExistsAsync();
+    var inbox = new IngestInbox(account, TimeProvider.System);
+    var data = Enumerable.Range(0, events).Select(i => new CustomerEvent($"bare-{i}", "bench", "sale.completed", DateTimeOffset.UtcNow, $"L{i:D4}",
+        new JsonObject { ["customerId"] = $"L{i:D4}", ["saleId"] = $"S{i}", ["product"] = "Fund A" })).ToList();
+    var written = 0L;
+    var clock = Stopwatch.StartNew();
+    await Task.WhenAll(Enumerable.Range(0, 64).Select(async worker =>
+    {
+        for (var n = 0; clock.Elapsed < TimeSpan.FromSeconds(bareSeconds); n++)
+        {
+            var signature = new AcceptedSignature("bench", DateTimeOffset.UtcNow.ToUnixTimeSeconds(), $"{worker}-{n}-{Guid.NewGuid():N}", "hash", DateTimeOffset.UtcNow.AddMinutes(5));
+            await inbox.AcceptAsync(data, signature, CancellationToken.None);
+            Interlocked.Increment(ref written);
+        }
+    }));
+    return written / clock.Elapsed.TotalSeconds;
+}
+
+async Task<SendRun> SendAsync(int rate, bool batched)
+{
+    var latencies = new ConcurrentBag<double>();
+    var errors = new ConcurrentDictionary<string, int>();
+    var perRequest = batched ? batchSize : 1;
+    var requests = Math.Max(1, rate * seconds / perRequest);
+    var clock = Stopwatch.StartNew();
+    var inFlight = new List<Task>(requests);
+    for (var r = 0; r < requests; r++)
+    {
+        var due = TimeSpan.FromSeconds((double)r * perRequest / rate);
+        if (due > clock.Elapsed)
+        {
+            await Task.Delay(due - clock.Elapsed);
+        }
+        JsonNode body = batched
+            ? new JsonArray([.. Enumerable.Range(0, perRequest).Select(_ => (JsonNode)Sale(Interlocked.Increment(ref sequence)))])
+            : Sale(Interlocked.Increment(ref sequence));
+        inFlight.Add(PostAsync(body, batched, latencies, errors));
+    }
+    await Task.WhenAll(inFlight);
+    var sorted = latencies.Order().ToArray();
+    double Percentile(double p) => sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
+    return new SendRun(requests * perRequest / clock.Elapsed.TotalSeconds, Percentile(0.50), Percentile(0.99), errors.Values.Sum(),
+        string.Join(", ", errors.Select(e => $"{e.Key}: {e.Value}")));
+}
+
+static JsonObject Sale(int n) => Webhooks.Sale($"L{n % 2000:D4}", $"S{n}");
+
+async Task PostAsync(JsonNode body, bool batched, ConcurrentBag<double> latencies, ConcurrentDictionary<string, int> errors)
+{
+    using var request = Webhooks.Request(body, DateTimeOffset.UtcNow, batch: batched);
     var started = Stopwatch.GetTimestamp();
     try
     {
@@ -82,6 +150,38 @@ async Task SendAsync(System.Text.Json.Nodes.JsonObject sale)
     }
 }
 
+/// <summary>Waits for the inbox to empty, watching how fast it shrinks and how fast /healthz answers meanwhile.</summary>
+async Task<Drain> DrainAsync()
+{
+    var clock = Stopwatch.StartNew();
+    var first = -1;
+    var slowestHealth = 0.0;
+    while (true)
+    {
+        var asked = Stopwatch.GetTimestamp();
+        using (var health = await client.GetAsync("/healthz"))
+        {
+            slowestHealth = Math.Max(slowestHealth, Stopwatch.GetElapsedTime(asked).TotalMilliseconds);
+        }
+        var status = await client.GetFromJsonAsync<JsonObject>("/api/operations/ingest");
+        var events = status!["backlog"]!["events"]!.GetValue<int>();
+        if (first < 0)
+        {
+            first = events;
+        }
+        if (events == 0)
+        {
+            var time = clock.Elapsed;
+            return new Drain(first, time, first == 0 ? 0 : first / time.TotalSeconds, slowestHealth);
+        }
+        if (clock.Elapsed > TimeSpan.FromMinutes(30))
+        {
+            throw new TimeoutException($"the inbox did not drain in 30 minutes; {events} events left");
+        }
+        await Task.Delay(250);
+    }
+}
+
 int Option(string name, int fallback, int min, int max)
 {
     var at = Array.IndexOf(args, name);
@@ -89,9 +189,23 @@ int Option(string name, int fallback, int min, int max)
     return Math.Clamp(value, min, max);
 }
 
+int[] OptionList(string name, int[] fallback)
+{
+    var at = Array.IndexOf(args, name);
+    return at >= 0 && at + 1 < args.Length
+        ? [.. args[at + 1].Split(',').Select(v => Math.Clamp(int.Parse(v, CultureInfo.InvariantCulture), 1, 5000))]
+        : fallback;
+}
+
+static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
+
 static int FreeLoopbackPort()
 {
     using var listener = new TcpListener(IPAddress.Loopback, 0);
     listener.Start();
     return ((IPEndPoint)listener.LocalEndpoint).Port;
 }
+
+internal sealed record SendRun(double Rate, double P50, double P99, int Errors, string ErrorKinds);
+
+internal sealed record Drain(int Backlog, TimeSpan Time, double AppliedPerSecond, double SlowestHealth);
