@@ -35,10 +35,6 @@ public sealed class JourneyDefinitionReader(ITemplateChecker? templates = null, 
         return new DefinitionReadResult(errors.Count == 0 ? definition : null, errors);
     }
 
-    private static string Pointer(string parent, string key) => $"{parent}/{key.Replace("~", "~0", StringComparison.Ordinal).Replace("/", "~1", StringComparison.Ordinal)}";
-
-    private static string Pointer(string parent, int index) => $"{parent}/{index}";
-
     /// <summary>Shape: types, required fields and value formats.</summary>
     private sealed class Parse(List<DefinitionError> errors, ITemplateChecker? templates, IReadOnlySet<string>? calendars)
     {
@@ -47,7 +43,7 @@ public sealed class JourneyDefinitionReader(ITemplateChecker? templates = null, 
             var id = OptionalString(obj, path, "calendar");
             if (id is not null && calendars is not null && !calendars.Contains(id))
             {
-                Error(Pointer(path, "calendar"), $"unknown business calendar '{id}'; known: {string.Join(", ", calendars.Order(StringComparer.Ordinal))}");
+                Error(JsonPointer.Append(path, "calendar"), $"unknown business calendar '{id}'; known: {string.Join(", ", calendars.Order(StringComparer.Ordinal))}");
             }
             return id;
         }
@@ -112,7 +108,7 @@ public sealed class JourneyDefinitionReader(ITemplateChecker? templates = null, 
             var steps = new List<Step>();
             for (var i = 0; i < array.Count; i++)
             {
-                if (Step(array[i], Pointer("/steps", i)) is { } step)
+                if (Step(array[i], JsonPointer.Append("/steps", i)) is { } step)
                 {
                     steps.Add(step);
                 }
@@ -130,7 +126,7 @@ public sealed class JourneyDefinitionReader(ITemplateChecker? templates = null, 
             var id = RequiredString(obj, path, "id") ?? "";
             if (id.Length > 0 && !EntryPolicy.JourneyIdPattern().IsMatch(id))
             {
-                Error(Pointer(path, "id"), "must be lower-case letters, digits and hyphens, at most 63 characters");
+                Error(JsonPointer.Append(path, "id"), "must be lower-case letters, digits and hyphens, at most 63 characters");
             }
             var type = RequiredString(obj, path, "type");
             switch (type)
@@ -144,7 +140,7 @@ public sealed class JourneyDefinitionReader(ITemplateChecker? templates = null, 
                     var fallback = Enum<MessageChannel>(obj, path, "fallback", required: false);
                     if (fallback == channel)
                     {
-                        Error(Pointer(path, "fallback"), "must be the other channel");
+                        Error(JsonPointer.Append(path, "fallback"), "must be the other channel");
                         fallback = null;
                     }
                     return new SendStep(id,
@@ -165,24 +161,24 @@ public sealed class JourneyDefinitionReader(ITemplateChecker? templates = null, 
                     var timeout = OptionalDuration(obj, path, timeoutKey);
                     if (timeout is { IsZero: true })
                     {
-                        Error(Pointer(path, timeoutKey), "must be longer than zero");
+                        Error(JsonPointer.Append(path, timeoutKey), "must be longer than zero");
                     }
                     if (inBusinessTime && timeout is { Years: not 0 } or { Months: not 0 } or { Days: not 0 })
                     {
-                        Error(Pointer(path, "businessTimeout"), "counts working hours: use hours and minutes, such as PT8H");
+                        Error(JsonPointer.Append(path, "businessTimeout"), "counts working hours: use hours and minutes, such as PT8H");
                     }
                     var timeoutCalendar = CalendarRef(obj, path);
                     return new WaitForEventStep(id,
                         RequiredString(obj, path, "event") ?? "",
-                        PathMap(obj["match"], Pointer(path, "match")),
+                        PathMap(obj["match"], JsonPointer.Append(path, "match")),
                         OptionalCondition(obj, path, "filter"),
                         timeout,
-                        PathMap(obj["capture"], Pointer(path, "capture")),
+                        PathMap(obj["capture"], JsonPointer.Append(path, "capture")),
                         OptionalString(obj, path, "onEvent"),
                         OptionalString(obj, path, "onTimeout"),
                         inBusinessTime,
                         timeoutCalendar,
-                        obj["deadline"] is { } deadline ? Deadline(deadline, Pointer(path, "deadline")) : null);
+                        obj["deadline"] is { } deadline ? Deadline(deadline, JsonPointer.Append(path, "deadline")) : null);
                 case "clock":
                     Unknown(obj, path, "id", "type", "clock", "action", "next");
                     return new ClockStep(id,
@@ -199,7 +195,7 @@ public sealed class JourneyDefinitionReader(ITemplateChecker? templates = null, 
                             return null;
                         }
                         Unknown(c, p, "when", "next");
-                        var when = Condition(c["when"], Pointer(p, "when"));
+                        var when = Condition(c["when"], JsonPointer.Append(p, "when"));
                         var next = RequiredString(c, p, "next");
                         return when is null || next is null ? null : new BranchCase(when, next);
                     }, required: true), OptionalString(obj, path, "otherwise"));
@@ -216,7 +212,7 @@ public sealed class JourneyDefinitionReader(ITemplateChecker? templates = null, 
                         var percent = RequiredNumber(c, p, "percent");
                         if (percent is <= 0 or > 100)
                         {
-                            Error(Pointer(p, "percent"), "must be more than 0 and at most 100");
+                            Error(JsonPointer.Append(p, "percent"), "must be more than 0 and at most 100");
                         }
                         var next = RequiredString(c, p, "next");
                         return percent is null || next is null ? null : new SplitPath(percent.Value, next);
@@ -226,7 +222,7 @@ public sealed class JourneyDefinitionReader(ITemplateChecker? templates = null, 
                     var businessDays = OptionalNumber(obj, path, "dueBusinessDays");
                     if (businessDays is not null && (businessDays is < 1 or > 60 || businessDays != Math.Floor(businessDays.Value)))
                     {
-                        Error(Pointer(path, "dueBusinessDays"), "must be a whole number of working days from 1 to 60");
+                        Error(JsonPointer.Append(path, "dueBusinessDays"), "must be a whole number of working days from 1 to 60");
                     }
                     if (businessDays is not null && obj["due"] is not null)
                     {
@@ -235,7 +231,7 @@ public sealed class JourneyDefinitionReader(ITemplateChecker? templates = null, 
                     return new TaskStep(id,
                         RequiredString(obj, path, "kind") ?? "",
                         RequiredString(obj, path, "title") ?? "",
-                        Assignee(obj["assignee"], Pointer(path, "assignee")),
+                        Assignee(obj["assignee"], JsonPointer.Append(path, "assignee")),
                         (businessDays is null ? RequiredDuration(obj, path, "due") : null) ?? JourneyDuration.Zero,
                         OptionalString(obj, path, "next"),
                         businessDays is null ? null : (int)businessDays.Value);
@@ -245,7 +241,7 @@ public sealed class JourneyDefinitionReader(ITemplateChecker? templates = null, 
                     var sums = ValueMap(obj, path, "add");
                     foreach (var (name, source) in sums.Where(kv => kv.Value.Literal is not null && !JsonNumbers.TryGetDecimal(kv.Value.Literal, out _)))
                     {
-                        Error(Pointer(Pointer(path, "add"), name), "must be a number or a {\"path\": …} to one");
+                        Error(JsonPointer.Append(JsonPointer.Append(path, "add"), name), "must be a number or a {\"path\": …} to one");
                     }
                     var add = StringList(obj, path, "addTags");
                     var remove = StringList(obj, path, "removeTags");
@@ -259,7 +255,7 @@ public sealed class JourneyDefinitionReader(ITemplateChecker? templates = null, 
                     var emitted = RequiredString(obj, path, "event");
                     if (emitted is not null && !CloudEventReader.IsCustomType(emitted))
                     {
-                        Error(Pointer(path, "event"), "must be a custom event type such as referral.paid (lower-case, dotted) that core systems do not send");
+                        Error(JsonPointer.Append(path, "event"), "must be a custom event type such as referral.paid (lower-case, dotted) that core systems do not send");
                     }
                     return new EmitStep(id, emitted ?? "", ValuePath(obj, path, "customer") ?? "", ValueMap(obj, path, "data"), OptionalString(obj, path, "next"));
                 case "exit":
@@ -268,7 +264,7 @@ public sealed class JourneyDefinitionReader(ITemplateChecker? templates = null, 
                 case null:
                     return null;
                 default:
-                    Error(Pointer(path, "type"), $"unknown step type '{type}'; expected wait, send, waitForEvent, clock, branch, split, task, update, emit or exit");
+                    Error(JsonPointer.Append(path, "type"), $"unknown step type '{type}'; expected wait, send, waitForEvent, clock, branch, split, task, update, emit or exit");
                     return null;
             }
         }
@@ -284,7 +280,7 @@ public sealed class JourneyDefinitionReader(ITemplateChecker? templates = null, 
             }
             if (forms[0] != "businessTime" && obj["calendar"] is not null)
             {
-                Error(Pointer(path, "calendar"), "applies only to businessTime waits");
+                Error(JsonPointer.Append(path, "calendar"), "applies only to businessTime waits");
             }
             switch (forms[0])
             {
@@ -292,23 +288,23 @@ public sealed class JourneyDefinitionReader(ITemplateChecker? templates = null, 
                     var business = RequiredDuration(obj, path, "businessTime");
                     if (business is { IsZero: true })
                     {
-                        Error(Pointer(path, "businessTime"), "must be longer than zero");
+                        Error(JsonPointer.Append(path, "businessTime"), "must be longer than zero");
                     }
                     if (business is { Years: not 0 } or { Months: not 0 } or { Days: not 0 })
                     {
-                        Error(Pointer(path, "businessTime"), "counts working hours: use hours and minutes, such as PT4H (a working day is as long as its calendar says)");
+                        Error(JsonPointer.Append(path, "businessTime"), "counts working hours: use hours and minutes, such as PT4H (a working day is as long as its calendar says)");
                     }
                     return new WaitStep(id, new WaitBusinessTime(business ?? JourneyDuration.Zero, CalendarRef(obj, path)), next);
                 case "duration":
                     var duration = RequiredDuration(obj, path, "duration");
                     if (duration is { IsZero: true })
                     {
-                        Error(Pointer(path, "duration"), "must be longer than zero");
+                        Error(JsonPointer.Append(path, "duration"), "must be longer than zero");
                     }
                     // A bad duration is reported above; the step stays in, so its references are still checked.
                     return new WaitStep(id, new WaitDuration(duration ?? JourneyDuration.Zero), next);
                 case "until":
-                    var untilPath = Pointer(path, "until");
+                    var untilPath = JsonPointer.Append(path, "until");
                     if (obj["until"] is not JsonObject until)
                     {
                         Error(untilPath, "must be an object such as {\"time\": \"10:00\", \"daysLater\": 1}");
@@ -319,13 +315,13 @@ public sealed class JourneyDefinitionReader(ITemplateChecker? templates = null, 
                     var daysLater = OptionalNumber(until, untilPath, "daysLater") ?? 0;
                     if (daysLater is < 0 or > 3660 || daysLater != decimal.Truncate(daysLater))
                     {
-                        Error(Pointer(untilPath, "daysLater"), "must be a whole number of days between 0 and 3660");
+                        Error(JsonPointer.Append(untilPath, "daysLater"), "must be a whole number of days between 0 and 3660");
                         daysLater = 0;
                     }
                     var days = (int)daysLater;
                     return at is null ? null : new WaitStep(id, new WaitTimeOfDay(at.Value, days), next);
                 default:
-                    var datePath = Pointer(path, "untilDate");
+                    var datePath = JsonPointer.Append(path, "untilDate");
                     if (obj["untilDate"] is not JsonObject date)
                     {
                         Error(datePath, "must be an object such as {\"path\": \"customer.birthday\", \"yearly\": true, \"time\": \"09:00\"}");
@@ -358,19 +354,19 @@ public sealed class JourneyDefinitionReader(ITemplateChecker? templates = null, 
                     var cron = RequiredString(obj, path, "cron");
                     if (cron is not null && !IsCron(cron))
                     {
-                        Error(Pointer(path, "cron"), $"'{cron}' is not a cron expression (5 fields, or 6 with seconds)");
+                        Error(JsonPointer.Append(path, "cron"), $"'{cron}' is not a cron expression (5 fields, or 6 with seconds)");
                     }
                     var zone = OptionalString(obj, path, "timeZone") ?? "UTC";
                     if (!LocalClock.IsKnownZone(zone))
                     {
-                        Error(Pointer(path, "timeZone"), $"'{zone}' is not an IANA time zone");
+                        Error(JsonPointer.Append(path, "timeZone"), $"'{zone}' is not an IANA time zone");
                     }
                     var dates = new Dictionary<DateOnly, string>();
                     if (obj["dates"] is JsonObject byDate)
                     {
                         foreach (var (text, occasion) in byDate)
                         {
-                            var datePath = Pointer(Pointer(path, "dates"), text);
+                            var datePath = JsonPointer.Append(JsonPointer.Append(path, "dates"), text);
                             if (!DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date))
                             {
                                 Error(datePath, $"'{text}' is not a date (YYYY-MM-DD)");
@@ -387,7 +383,7 @@ public sealed class JourneyDefinitionReader(ITemplateChecker? templates = null, 
                     }
                     else if (obj["dates"] is not null)
                     {
-                        Error(Pointer(path, "dates"), "must be an object of dates (YYYY-MM-DD) to occasion names");
+                        Error(JsonPointer.Append(path, "dates"), "must be an object of dates (YYYY-MM-DD) to occasion names");
                     }
                     return new ScheduleTrigger(cron ?? "", zone, OptionalCondition(obj, path, "customers")) { Dates = dates };
                 case "api":
@@ -396,7 +392,7 @@ public sealed class JourneyDefinitionReader(ITemplateChecker? templates = null, 
                 case null:
                     return null;
                 default:
-                    Error(Pointer(path, "type"), $"unknown trigger type '{type}'; expected event, schedule or api");
+                    Error(JsonPointer.Append(path, "type"), $"unknown trigger type '{type}'; expected event, schedule or api");
                     return null;
             }
         }
@@ -431,11 +427,11 @@ public sealed class JourneyDefinitionReader(ITemplateChecker? templates = null, 
             var cooldown = OptionalDuration(obj, path, "cooldown");
             if (policy == ReEntryPolicy.OncePerKey && obj["key"] is null)
             {
-                Error(Pointer(path, "key"), "is required for the oncePerKey policy, e.g. \"trigger.data.saleId\"");
+                Error(JsonPointer.Append(path, "key"), "is required for the oncePerKey policy, e.g. \"trigger.data.saleId\"");
             }
             if (policy == ReEntryPolicy.Cooldown && cooldown is null && obj["cooldown"] is null)
             {
-                Error(Pointer(path, "cooldown"), "is required for the cooldown policy, e.g. \"P90D\"");
+                Error(JsonPointer.Append(path, "cooldown"), "is required for the cooldown policy, e.g. \"P90D\"");
             }
             return new EntryRule(policy, key, cooldown);
         }
@@ -449,7 +445,7 @@ public sealed class JourneyDefinitionReader(ITemplateChecker? templates = null, 
             }
             Unknown(obj, path, "event", "match", "filter");
             var type = RequiredString(obj, path, "event");
-            return type is null ? null : new EventRule(type, PathMap(obj["match"], Pointer(path, "match")), OptionalCondition(obj, path, "filter"));
+            return type is null ? null : new EventRule(type, PathMap(obj["match"], JsonPointer.Append(path, "match")), OptionalCondition(obj, path, "filter"));
         }
 
         private Dictionary<string, ClockDefinition> Clocks(JsonNode? node, string path)
@@ -466,7 +462,7 @@ public sealed class JourneyDefinitionReader(ITemplateChecker? templates = null, 
             }
             foreach (var (name, value) in obj)
             {
-                var clockPath = Pointer(path, name);
+                var clockPath = JsonPointer.Append(path, name);
                 if (!EntryPolicy.JourneyIdPattern().IsMatch(name))
                 {
                     Error(clockPath, "a clock name must be lower-case letters, digits and hyphens");
@@ -477,7 +473,7 @@ public sealed class JourneyDefinitionReader(ITemplateChecker? templates = null, 
                     continue;
                 }
                 Unknown(clock, clockPath, "target", "calendar", "pauseOn", "resumeOn");
-                if (ClockTargetOf(clock["target"], Pointer(clockPath, "target")) is { } target)
+                if (ClockTargetOf(clock["target"], JsonPointer.Append(clockPath, "target")) is { } target)
                 {
                     clocks[name] = new ClockDefinition(name, target, CalendarRef(clock, clockPath),
                         List(clock, clockPath, "pauseOn", EventRule), List(clock, clockPath, "resumeOn", EventRule));
@@ -503,7 +499,7 @@ public sealed class JourneyDefinitionReader(ITemplateChecker? templates = null, 
                     {
                         foreach (var (value, duration) in byValue)
                         {
-                            if (WorkingTime(duration, Pointer(Pointer(path, "cases"), value)) is { } target)
+                            if (WorkingTime(duration, JsonPointer.Append(JsonPointer.Append(path, "cases"), value)) is { } target)
                             {
                                 cases[value] = target;
                             }
@@ -511,9 +507,9 @@ public sealed class JourneyDefinitionReader(ITemplateChecker? templates = null, 
                     }
                     else
                     {
-                        Error(Pointer(path, "cases"), "is required: an object of values to working-time durations");
+                        Error(JsonPointer.Append(path, "cases"), "is required: an object of values to working-time durations");
                     }
-                    var fallback = obj["default"] is { } d ? WorkingTime(d, Pointer(path, "default")) : null;
+                    var fallback = obj["default"] is { } d ? WorkingTime(d, JsonPointer.Append(path, "default")) : null;
                     return new ClockTarget(valuePath, cases, fallback);
                 default:
                     Error(path, "must be a duration or an object with path, cases and default");
@@ -549,7 +545,7 @@ public sealed class JourneyDefinitionReader(ITemplateChecker? templates = null, 
             var percent = OptionalNumber(obj, path, "percent") ?? 100;
             if (percent is <= 0 or > 1000)
             {
-                Error(Pointer(path, "percent"), "must be more than 0 and at most 1000 (percent of the clock's target)");
+                Error(JsonPointer.Append(path, "percent"), "must be more than 0 and at most 1000 (percent of the clock's target)");
             }
             return clock is null ? null : new ClockDeadline(clock, percent);
         }
@@ -599,7 +595,7 @@ public sealed class JourneyDefinitionReader(ITemplateChecker? templates = null, 
             }
             foreach (var (name, value) in obj)
             {
-                var tpath = Pointer(path, name);
+                var tpath = JsonPointer.Append(path, name);
                 if (value is not JsonObject t)
                 {
                     Error(tpath, "a template must be an object with 'sms' and/or 'email' by locale");
@@ -611,7 +607,7 @@ public sealed class JourneyDefinitionReader(ITemplateChecker? templates = null, 
                 {
                     foreach (var (locale, text) in smsObj)
                     {
-                        var p = Pointer(Pointer(tpath, "sms"), locale);
+                        var p = JsonPointer.Append(JsonPointer.Append(tpath, "sms"), locale);
                         if (text is JsonValue v && v.TryGetValue<string>(out var s) && s.Length > 0)
                         {
                             CheckTemplate(p, s);
@@ -625,14 +621,14 @@ public sealed class JourneyDefinitionReader(ITemplateChecker? templates = null, 
                 }
                 else if (t["sms"] is not null)
                 {
-                    Error(Pointer(tpath, "sms"), "must be an object of locale to text, e.g. {\"en\": \"…\", \"zh-CN\": \"…\"}");
+                    Error(JsonPointer.Append(tpath, "sms"), "must be an object of locale to text, e.g. {\"en\": \"…\", \"zh-CN\": \"…\"}");
                 }
                 var email = new Dictionary<string, EmailContent>(StringComparer.Ordinal);
                 if (t["email"] is JsonObject emailObj)
                 {
                     foreach (var (locale, content) in emailObj)
                     {
-                        var p = Pointer(Pointer(tpath, "email"), locale);
+                        var p = JsonPointer.Append(JsonPointer.Append(tpath, "email"), locale);
                         if (content is not JsonObject c)
                         {
                             Error(p, "must be an object with subject, text and optional html");
@@ -646,7 +642,7 @@ public sealed class JourneyDefinitionReader(ITemplateChecker? templates = null, 
                         {
                             if (part is not null)
                             {
-                                CheckTemplate(Pointer(p, field), part);
+                                CheckTemplate(JsonPointer.Append(p, field), part);
                             }
                         }
                         if (subject is not null && text is not null)
@@ -657,7 +653,7 @@ public sealed class JourneyDefinitionReader(ITemplateChecker? templates = null, 
                 }
                 else if (t["email"] is not null)
                 {
-                    Error(Pointer(tpath, "email"), "must be an object of locale to {subject, text, html}");
+                    Error(JsonPointer.Append(tpath, "email"), "must be an object of locale to {subject, text, html}");
                 }
                 result[name] = new MessageTemplate(sms, email);
             }
@@ -689,7 +685,7 @@ public sealed class JourneyDefinitionReader(ITemplateChecker? templates = null, 
             if (obj["not"] is not null)
             {
                 Unknown(obj, path, "not");
-                var inner = Condition(obj["not"], Pointer(path, "not"));
+                var inner = Condition(obj["not"], JsonPointer.Append(path, "not"));
                 return inner is null ? null : new NotCondition(inner);
             }
             Unknown(obj, path, "path", "op", "value", "valuePath");
@@ -703,21 +699,21 @@ public sealed class JourneyDefinitionReader(ITemplateChecker? templates = null, 
             }
             else if (obj["valuePath"] is not null && op is ComparisonOperator.In or ComparisonOperator.NotIn or ComparisonOperator.Exists)
             {
-                Error(Pointer(path, "valuePath"), $"cannot be used with '{Camel(op.Value.ToString())}'");
+                Error(JsonPointer.Append(path, "valuePath"), $"cannot be used with '{Camel(op.Value.ToString())}'");
             }
             else if (obj["valuePath"] is null && op is ComparisonOperator.In or ComparisonOperator.NotIn && value is not JsonArray)
             {
-                Error(Pointer(path, "value"), $"must be an array for '{Camel(op.Value.ToString())}'");
+                Error(JsonPointer.Append(path, "value"), $"must be an array for '{Camel(op.Value.ToString())}'");
             }
             else if (op is not (ComparisonOperator.Exists or null) && obj["value"] is null && obj["valuePath"] is null)
             {
-                Error(Pointer(path, "value"), "is required");
+                Error(JsonPointer.Append(path, "value"), "is required");
             }
             return valuePath is null || op is null ? null : new Comparison(valuePath, op.Value, value, otherPath);
         }
 
         private Condition? OptionalCondition(JsonObject obj, string path, string key) =>
-            obj[key] is null ? null : Condition(obj[key], Pointer(path, key));
+            obj[key] is null ? null : Condition(obj[key], JsonPointer.Append(path, key));
 
         private Dictionary<string, string> PathMap(JsonNode? node, string path)
         {
@@ -748,12 +744,12 @@ public sealed class JourneyDefinitionReader(ITemplateChecker? templates = null, 
             {
                 foreach (var (name, value) in values)
                 {
-                    map[name] = ValueSourceOf(value, Pointer(Pointer(path, key), name));
+                    map[name] = ValueSourceOf(value, JsonPointer.Append(JsonPointer.Append(path, key), name));
                 }
             }
             else if (obj[key] is not null)
             {
-                Error(Pointer(path, key), "must be an object of names to values");
+                Error(JsonPointer.Append(path, key), "must be an object of names to values");
             }
             return map;
         }
@@ -773,7 +769,7 @@ public sealed class JourneyDefinitionReader(ITemplateChecker? templates = null, 
             var text = RequiredString(obj, path, key);
             if (text is not null && !ValueScope.IsValidPath(text))
             {
-                Error(Pointer(path, key), $"'{text}' is not a value path; it must start with customer., trigger., event., context. or journey.");
+                Error(JsonPointer.Append(path, key), $"'{text}' is not a value path; it must start with customer., trigger., event., context. or journey.");
                 return null;
             }
             return text;
@@ -781,7 +777,7 @@ public sealed class JourneyDefinitionReader(ITemplateChecker? templates = null, 
 
         private List<T> List<T>(JsonObject obj, string path, string key, Func<JsonNode?, string, T?> item, bool required = false) where T : class
         {
-            var listPath = Pointer(path, key);
+            var listPath = JsonPointer.Append(path, key);
             if (obj[key] is not JsonArray array)
             {
                 if (obj[key] is not null || required)
@@ -797,7 +793,7 @@ public sealed class JourneyDefinitionReader(ITemplateChecker? templates = null, 
             var result = new List<T>();
             for (var i = 0; i < array.Count; i++)
             {
-                if (item(array[i], Pointer(listPath, i)) is { } value)
+                if (item(array[i], JsonPointer.Append(listPath, i)) is { } value)
                 {
                     result.Add(value);
                 }
@@ -822,7 +818,7 @@ public sealed class JourneyDefinitionReader(ITemplateChecker? templates = null, 
             {
                 if (!known.Contains(key))
                 {
-                    Error(Pointer(path, key), $"unknown property; expected one of {string.Join(", ", known)}");
+                    Error(JsonPointer.Append(path, key), $"unknown property; expected one of {string.Join(", ", known)}");
                 }
             }
         }
@@ -831,7 +827,7 @@ public sealed class JourneyDefinitionReader(ITemplateChecker? templates = null, 
         {
             if (obj[key] is null)
             {
-                Error(Pointer(path, key), "is required");
+                Error(JsonPointer.Append(path, key), "is required");
                 return null;
             }
             return OptionalString(obj, path, key);
@@ -848,17 +844,17 @@ public sealed class JourneyDefinitionReader(ITemplateChecker? templates = null, 
             {
                 if (s.Length == 0)
                 {
-                    Error(Pointer(path, key), "must not be empty");
+                    Error(JsonPointer.Append(path, key), "must not be empty");
                     return null;
                 }
                 if (s.Length > 10_000)
                 {
-                    Error(Pointer(path, key), "is longer than 10000 characters");
+                    Error(JsonPointer.Append(path, key), "is longer than 10000 characters");
                     return null;
                 }
                 return s;
             }
-            Error(Pointer(path, key), "must be a string");
+            Error(JsonPointer.Append(path, key), "must be a string");
             return null;
         }
 
@@ -866,7 +862,7 @@ public sealed class JourneyDefinitionReader(ITemplateChecker? templates = null, 
         {
             if (obj[key] is null)
             {
-                Error(Pointer(path, key), "is required");
+                Error(JsonPointer.Append(path, key), "is required");
                 return null;
             }
             return OptionalNumber(obj, path, key);
@@ -883,7 +879,7 @@ public sealed class JourneyDefinitionReader(ITemplateChecker? templates = null, 
             {
                 return d;
             }
-            Error(Pointer(path, key), "must be a number between -10^9 and 10^9");
+            Error(JsonPointer.Append(path, key), "must be a number between -10^9 and 10^9");
             return null;
         }
 
@@ -898,7 +894,7 @@ public sealed class JourneyDefinitionReader(ITemplateChecker? templates = null, 
             {
                 return v.GetValue<bool>();
             }
-            Error(Pointer(path, key), "must be true or false");
+            Error(JsonPointer.Append(path, key), "must be true or false");
             return null;
         }
 
@@ -906,7 +902,7 @@ public sealed class JourneyDefinitionReader(ITemplateChecker? templates = null, 
         {
             if (obj[key] is null)
             {
-                Error(Pointer(path, key), "is required");
+                Error(JsonPointer.Append(path, key), "is required");
                 return null;
             }
             return OptionalDuration(obj, path, key);
@@ -921,7 +917,7 @@ public sealed class JourneyDefinitionReader(ITemplateChecker? templates = null, 
             }
             if (!JourneyDuration.TryParse(text, out var duration))
             {
-                Error(Pointer(path, key), $"'{text}' is not an ISO 8601 duration of at most 10 years, such as PT30S, PT4H, P7D or P1Y");
+                Error(JsonPointer.Append(path, key), $"'{text}' is not an ISO 8601 duration of at most 10 years, such as PT30S, PT4H, P7D or P1Y");
                 return null;
             }
             return duration;
@@ -938,7 +934,7 @@ public sealed class JourneyDefinitionReader(ITemplateChecker? templates = null, 
             {
                 return time;
             }
-            Error(Pointer(path, key), $"'{text}' is not a time of day such as 10:00");
+            Error(JsonPointer.Append(path, key), $"'{text}' is not a time of day such as 10:00");
             return null;
         }
 
@@ -954,7 +950,7 @@ public sealed class JourneyDefinitionReader(ITemplateChecker? templates = null, 
             {
                 return System.Enum.Parse<TEnum>(text, ignoreCase: true);
             }
-            Error(Pointer(path, key), $"'{text}' is not one of {string.Join(", ", names)}");
+            Error(JsonPointer.Append(path, key), $"'{text}' is not one of {string.Join(", ", names)}");
             return null;
         }
 
@@ -976,11 +972,11 @@ public sealed class JourneyDefinitionReader(ITemplateChecker? templates = null, 
                 {
                     if (!indexOf.TryAdd(id, i))
                     {
-                        Error(Pointer(Pointer("/steps", i), "id"), $"duplicate step id '{id}' (first at /steps/{indexOf[id]})");
+                        Error(JsonPointer.Append(JsonPointer.Append("/steps", i), "id"), $"duplicate step id '{id}' (first at /steps/{indexOf[id]})");
                     }
                 }
             }
-            string StepPath(string id) => indexOf.TryGetValue(id, out var i) ? Pointer("/steps", i) : "/steps";
+            string StepPath(string id) => indexOf.TryGetValue(id, out var i) ? JsonPointer.Append("/steps", i) : "/steps";
 
             if (journey.Start.Length > 0 && !indexOf.ContainsKey(journey.Start))
             {
