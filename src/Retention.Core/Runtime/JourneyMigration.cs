@@ -95,7 +95,7 @@ public static class JourneyMigration
         }
         state.UpdatedAt = now;
         state.HistoryCount++;
-        return new InterpretResult(state, [], [new HistoryEntry(now, "migrated", state.CurrentStepId, note)], true);
+        return new InterpretResult(state, [], [new HistoryEntry(now, HistoryKinds.Migrated, state.CurrentStepId, note)], true);
     }
 
     private static InterpretResult Ignored(JourneyInstanceState state, string reason) => new(state, [], [], false, reason);
