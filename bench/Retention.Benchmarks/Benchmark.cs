@@ -335,7 +335,7 @@ public sealed class Benchmark(BenchOptions options, string launchedFrom)
             var page = await _engine.QueryAsync(journeyId, null, 500, token, cancellationToken);
             foreach (var item in page.Items.Where(i => ids.Contains(i.State.InstanceId)))
             {
-                foreach (var entry in item.History.Where(h => h.Kind == "timer-fired" && h.Detail.StartsWith("due ", StringComparison.Ordinal)))
+                foreach (var entry in item.History.Where(h => h.Kind == HistoryKinds.TimerFired && h.Detail.StartsWith("due ", StringComparison.Ordinal)))
                 {
                     if (DateTimeOffset.TryParse(entry.Detail[4..], CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var due))
                     {

@@ -35,9 +35,9 @@ public sealed class JourneyMetrics : IDisposable
         _steps.Add(result.History.Count);
         foreach (var entry in result.History)
         {
-            if (entry.Kind is "sla-warning" or "sla-breach")
+            if (entry.Kind is HistoryKinds.SlaWarning or HistoryKinds.SlaBreach)
             {
-                _sla.Add(1, new KeyValuePair<string, object?>("kind", entry.Kind == "sla-warning" ? "warning" : "breach"));
+                _sla.Add(1, new KeyValuePair<string, object?>("kind", entry.Kind == HistoryKinds.SlaWarning ? "warning" : "breach"));
             }
         }
     }

@@ -60,7 +60,7 @@ public sealed class JourneySimulatorTests
         Assert.Equal("waiting", result.Outcome);
         Assert.Equal(["entered", "wait", "step", "message", "wait", "step", "message", "wait", "event", "step", "update", "step", "step", "wait"],
             result.Timeline.Take(14).Select(e => e.Kind));
-        Assert.Equal(["timer-fired", "timer-fired", "event-received", "branch", "branch"],
+        Assert.Equal([HistoryKinds.TimerFired, HistoryKinds.TimerFired, HistoryKinds.EventReceived, HistoryKinds.Branch, HistoryKinds.Branch],
             result.Timeline.Where(e => e.Kind == "step").Take(5).Select(e => (string)e.Detail["kind"]!));
     }
 

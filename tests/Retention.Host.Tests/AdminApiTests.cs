@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Retention.Core.Runtime;
 using Retention.Testing;
 
 namespace Retention.Host.Tests;
@@ -75,7 +76,7 @@ public sealed class AdminApi : IDisposable
         await _host.RunUntilIdleAsync();
         var done = await admin.GetFromJsonAsync<JsonObject>($"/api/instances/{id}");
         Assert.Equal(("Completed", "answered"), (done!["status"]!.GetValue<string>(), done["outcome"]!.GetValue<string>()));
-        Assert.Contains(done["history"]!.AsArray(), h => h!["kind"]!.GetValue<string>() == "event-received");
+        Assert.Contains(done["history"]!.AsArray(), h => h!["kind"]!.GetValue<string>() == HistoryKinds.EventReceived);
     }
 
     [Fact]

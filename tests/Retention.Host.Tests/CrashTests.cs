@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using Retention.Core.Runtime;
 using Retention.Testing;
 using Xunit.Abstractions;
 
@@ -130,7 +131,7 @@ public sealed class HostKilledMidJourney(ITestOutputHelper output) : IDisposable
         foreach (var instance in instances)
         {
             var detail = await admin.GetFromJsonAsync<JsonObject>($"/api/instances/{instance["instanceId"]!.GetValue<string>()}");
-            Assert.Equal(2, detail!["history"]!.AsArray().Count(h => h!["kind"]!.GetValue<string>() == "timer-fired"));
+            Assert.Equal(2, detail!["history"]!.AsArray().Count(h => h!["kind"]!.GetValue<string>() == HistoryKinds.TimerFired));
         }
         var outbox = (await admin.GetFromJsonAsync<JsonArray>("/api/dev/outbox"))!;
         Assert.Equal(Instances * 2, outbox.Count);

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using Retention.Core.Runtime;
 using Retention.Testing;
 
 namespace Retention.Host.Tests;
@@ -59,7 +60,7 @@ public sealed class JourneysOnTheRealEngine : IDisposable
         Assert.True(sentAt >= due, $"sent at {sentAt:O}, before its due time {due:O}");
         // The view is published once the send is done, in the step after it: wait for it.
         var done = await Eventually(async () => await DetailAsync("long-wait:L1:LS1") is { } d && d["status"]!.GetValue<string>() == "Completed" ? d : null);
-        Assert.Single(done["history"]!.AsArray(), h => h!["kind"]!.GetValue<string>() == "timer-fired");
+        Assert.Single(done["history"]!.AsArray(), h => h!["kind"]!.GetValue<string>() == HistoryKinds.TimerFired);
     }
 
     [Fact]
@@ -79,7 +80,7 @@ public sealed class JourneysOnTheRealEngine : IDisposable
             TimeSpan.FromSeconds(60));
         Assert.True(done["generation"]!.GetValue<int>() >= 2, $"continued as new {done["generation"]} times");
         Assert.Equal(["e1", "e2", "e3", "e4", "e5", "e6"], done["history"]!.AsArray()
-            .Where(h => h!["kind"]!.GetValue<string>() == "event-received").Select(h => h!["stepId"]!.GetValue<string>()));
+            .Where(h => h!["kind"]!.GetValue<string>() == HistoryKinds.EventReceived).Select(h => h!["stepId"]!.GetValue<string>()));
         Assert.Equal("All six", (await client.GetFromJsonAsync<JsonArray>("/api/dev/outbox?customerId=G1"))!.Single()!["body"]!.GetValue<string>());
     }
 

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using Retention.Core.Runtime;
 using Retention.Testing;
 using Xunit.Abstractions;
 
@@ -166,7 +167,7 @@ public sealed class StorageOutage(ITestOutputHelper output) : IDisposable
         foreach (var instance in instances.Take(20))
         {
             var detail = await admin.GetFromJsonAsync<JsonObject>($"/api/instances/{instance["instanceId"]!.GetValue<string>()}");
-            Assert.Equal(1, detail!["history"]!.AsArray().Count(h => h!["kind"]!.GetValue<string>() == "timer-fired"));
+            Assert.Equal(1, detail!["history"]!.AsArray().Count(h => h!["kind"]!.GetValue<string>() == HistoryKinds.TimerFired));
         }
     }
 

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using Retention.Core.Runtime;
 using Retention.Testing;
 using Xunit.Abstractions;
 
@@ -127,9 +128,9 @@ public sealed class TwoReplicas(ITestOutputHelper output) : IDisposable
         }));
         Assert.All(histories, kinds =>
         {
-            Assert.Equal(1, kinds.Count(k => k == "timer-fired"));
-            Assert.Equal(2, kinds.Count(k => k == "event-received"));
-            Assert.Equal(1, kinds.Count(k => k == "send"));
+            Assert.Equal(1, kinds.Count(k => k == HistoryKinds.TimerFired));
+            Assert.Equal(2, kinds.Count(k => k == HistoryKinds.EventReceived));
+            Assert.Equal(1, kinds.Count(k => k == HistoryKinds.Send));
         });
         output.WriteLine($"checked in {clock.Elapsed.TotalSeconds:F1} s; history kinds: {string.Join(", ", histories[0])}");
     }

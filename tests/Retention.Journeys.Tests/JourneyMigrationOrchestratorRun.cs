@@ -39,7 +39,7 @@ public sealed class JourneyMigrationOrchestratorRun
         {
             var info = await world.InfoAsync(id);
             Assert.True((2, "pause", InstanceStatus.Waiting) == (info.State.Version, info.State.CurrentStepId, info.State.Status), world.Why(id));
-            Assert.Contains(info.History, h => h.Kind == "migrated");
+            Assert.Contains(info.History, h => h.Kind == HistoryKinds.Migrated);
             // The same kind of wait keeps its deadline.
             Assert.Equal(T0.AddDays(1), info.State.Timer?.DueAt);
         }

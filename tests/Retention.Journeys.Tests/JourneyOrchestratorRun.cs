@@ -43,7 +43,7 @@ public sealed class JourneyOrchestratorRun
         Assert.Equal(T0.AddDays(4), world.Sender.Dispatches[1].At);
         var info = await world.InfoAsync(id);
         Assert.Equal((InstanceStatus.Completed, "no-reply"), (info.State.Status, info.State.Outcome));
-        Assert.Contains(info.History, h => h.Kind == "timed-out" && h.At == T0.AddDays(4));
+        Assert.Contains(info.History, h => h.Kind == HistoryKinds.TimedOut && h.At == T0.AddDays(4));
         Assert.Equal(VirtualRuntimeStatus.Completed, world.Engine.Inspect(id)!.Status);
         Assert.Equal(id, Assert.Single(world.Index.Finished).InstanceId);
         Assert.Null(world.Engine.NextTimerDue);
@@ -65,7 +65,7 @@ public sealed class JourneyOrchestratorRun
         Assert.Null(world.Engine.NextTimerDue);
         await world.Engine.AdvanceToAsync(T0.AddDays(10));
         Assert.Single(world.Sender.Dispatches);
-        Assert.DoesNotContain((await world.InfoAsync(id)).History, h => h.Kind == "timed-out");
+        Assert.DoesNotContain((await world.InfoAsync(id)).History, h => h.Kind == HistoryKinds.TimedOut);
         Assert.Equal(1, world.Engine.ActivityExecutionsOf(JourneyTasks.RecordFinished));
     }
 
@@ -78,13 +78,13 @@ public sealed class JourneyOrchestratorRun
         await world.RaiseAsync(id, KnownEventTypes.SmsReceived);
         await world.Engine.RunUntilIdleAsync();
         Assert.True((await world.StateAsync(id)).Status == InstanceStatus.Waiting, world.Why(id));
-        Assert.Contains((await world.InfoAsync(id)).History, h => h.Kind == "event-buffered");
+        Assert.Contains((await world.InfoAsync(id)).History, h => h.Kind == HistoryKinds.EventBuffered);
 
         await world.Engine.AdvanceToAsync(T0.AddDays(1));
 
         var info = await world.InfoAsync(id);
         Assert.True((InstanceStatus.Completed, "replied") == (info.State.Status, info.State.Outcome), world.Why(id));
-        Assert.Contains(info.History, h => h.Kind == "buffered-delivered" && h.At == T0.AddDays(1));
+        Assert.Contains(info.History, h => h.Kind == HistoryKinds.BufferedDelivered && h.At == T0.AddDays(1));
         Assert.Null(world.Engine.NextTimerDue);
     }
 
@@ -126,8 +126,8 @@ public sealed class JourneyOrchestratorRun
         Assert.True((InstanceStatus.Completed, "three-replies") == (info.State.Status, info.State.Outcome), world.Why(id));
         Assert.True(world.Engine.Inspect(id)!.Generation >= 2);
         Assert.Equal(["b", "d"], world.Sender.Dispatches.Select(d => d.Message.StepId));
-        Assert.Equal("started", info.History[0].Kind);
-        Assert.Equal(3, info.History.Count(h => h.Kind == "event-received"));
+        Assert.Equal(HistoryKinds.Started, info.History[0].Kind);
+        Assert.Equal(3, info.History.Count(h => h.Kind == HistoryKinds.EventReceived));
         Assert.Equal(new Dictionary<string, int> { ["a"] = 1, ["b"] = 1, ["c"] = 1, ["d"] = 1, ["e"] = 1, ["f"] = 1 }, info.State.Occurrences);
     }
 
@@ -196,7 +196,7 @@ public sealed class JourneyOrchestratorRun
         Assert.Empty(world.Sender.Dispatches);
         var held = await world.InfoAsync(id);
         Assert.True((InstanceStatus.Suspended, true) == (held.State.Status, held.State.TimerElapsedWhileSuspended), world.Why(id));
-        Assert.Contains(held.History, h => h.Kind == "timer-held" && h.At == T0.AddDays(1));
+        Assert.Contains(held.History, h => h.Kind == HistoryKinds.TimerHeld && h.At == T0.AddDays(1));
 
         await world.SignalAsync(id, SignalKind.Resume, "operator");
         await world.Engine.RunUntilIdleAsync();

@@ -74,8 +74,8 @@ public sealed class PublishingWithInstancesInFlight : IDisposable
         var done = await StateAsync(id);
         Assert.Equal((InstanceStatus.Completed, 2), (done.Status, done.Version));
         var history = (await _host.Get<IJourneyInstances>().GetAsync(id, CancellationToken.None))!.History;
-        Assert.Single(history, h => h.Kind == "timer-fired");
-        Assert.Contains(history, h => h.Kind == "migrated" && h.StepId == "w2");
+        Assert.Single(history, h => h.Kind == HistoryKinds.TimerFired);
+        Assert.Contains(history, h => h.Kind == HistoryKinds.Migrated && h.StepId == "w2");
 
         await _host.AdvanceAsync(TimeSpan.FromDays(1));
         Assert.Single(await SentAsync()); // no second firing, no duplicate send

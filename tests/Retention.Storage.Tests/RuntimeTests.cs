@@ -101,7 +101,7 @@ public sealed class JourneyRuntimeOnAzurite : IDisposable
         await _host.AdvanceAsync(TimeSpan.FromSeconds(1));
 
         Assert.Equal(InstanceStatus.Completed, (await StateAsync(id)).Status);
-        Assert.Equal(2, (await HistoryAsync(id)).Count(h => h.Kind == "timer-fired"));
+        Assert.Equal(2, (await HistoryAsync(id)).Count(h => h.Kind == HistoryKinds.TimerFired));
         Assert.Equal(2, await SentAsync(id));
         Assert.Equal(due, (await _host.Get<DevOutboxStore>().ListAsync(null, null, null, 10, CancellationToken.None)).Where(m => m.InstanceId == id).Max(m => m.SentAt));
     }
@@ -126,7 +126,7 @@ public sealed class JourneyRuntimeOnAzurite : IDisposable
 
         var state = await StateAsync(id);
         Assert.Equal(16, state.Buffered.Count);
-        Assert.Equal(16, (await HistoryAsync(id)).Count(h => h.Kind == "event-buffered"));
+        Assert.Equal(16, (await HistoryAsync(id)).Count(h => h.Kind == HistoryKinds.EventBuffered));
     }
 
     [Fact]

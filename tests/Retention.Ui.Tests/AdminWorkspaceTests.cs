@@ -1,6 +1,7 @@
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Playwright;
+using Retention.Core.Definitions;
 using Retention.Testing;
 using Xunit.Abstractions;
 using static Microsoft.Playwright.Assertions;
@@ -307,6 +308,32 @@ public sealed class AdminWorkspaceTests(UiHost host, ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task TheEditorOffersTheServersStepTypesAndInsertsEachAsTheSchemasExample()
+    {
+        var (context, page, problems) = await host.OpenAsync();
+        await using var _ = context;
+        await page.GotoAsync(Url("#/editor/ui-edit"));
+        await Expect(page.Locator("#valid-state.valid")).ToBeVisibleAsync();
+
+        var offered = await page.Locator("#step-type option").EvaluateAllAsync<string[]>("options => options.map(o => o.value)");
+        Assert.Equal(StepTypes.All, offered);
+        var schema = (await host.Api().GetFromJsonAsync<JsonObject>("/api/journeys/schema"))!;
+        foreach (var type in offered)
+        {
+            await page.Locator("#step-type").SelectOptionAsync(type);
+            await page.Locator("#insert-step").ClickAsync();
+            var id = $"{type.ToLowerInvariant()}-1";
+            await Expect(page.Locator($"#graph g.node.{type}[data-step='{id}']")).ToHaveCountAsync(1);
+            var inserted = JsonNode.Parse(await page.Locator("#definition").InputValueAsync())!["steps"]!.AsArray().Single(s => s!["id"]!.GetValue<string>() == id)!;
+            Assert.True(JsonNode.DeepEquals(schema["$defs"]![$"{type}Step"]!["examples"]![0], inserted), $"{type}: {inserted.ToJsonString()}");
+        }
+        // Clock and emit steps say what they do in the graph, as the other types do.
+        await Expect(page.Locator("#graph g.node[data-step='clock-1'] .node-detail")).ToHaveTextAsync("clock start resolution");
+        await Expect(page.Locator("#graph g.node[data-step='emit-1'] .node-detail")).ToHaveTextAsync("emit referral.paid");
+        Assert.Empty(problems);
+    }
+
+    [Fact]
     public async Task ReportsLabelsAreLegibleAndWholeAndMessagesFollowTheSelectedJourney()
     {
         await host.SendEventAsync(Webhooks.Customer("C-UI-5"));
@@ -328,7 +355,8 @@ public sealed class AdminWorkspaceTests(UiHost host, ITestOutputHelper output)
             Assert.False(l["cut"]!.GetValue<bool>(), $"{l["text"]} is cut");
             Assert.DoesNotContain("…", l["text"]!.GetValue<string>(), StringComparison.Ordinal);
         });
-        Assert.True(await page.EvaluateAsync<bool>("() => [...document.querySelectorAll('#report-funnel .bar')].some(b => b.getBoundingClientRect().width > 50)"), "the funnel's bars are not drawn");
+        // The funnel loads beside the messages panel: waited for, not assumed drawn with it.
+        await page.WaitForFunctionAsync("() => [...document.querySelectorAll('#report-funnel .bar')].some(b => b.getBoundingClientRect().width > 50)", null, new() { Timeout = 10_000 });
         await page.SaveScreenshotAsync("reports-labels", output);
 
         // Another journey, which sent nothing: its messages panel is empty rather than showing ui-care's figures.

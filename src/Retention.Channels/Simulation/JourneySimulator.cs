@@ -181,13 +181,13 @@ public sealed class JourneySimulator(JourneyInterpreter interpreter, ContactPoli
             {
                 switch (h.Kind)
                 {
-                    case "started":
+                    case HistoryKinds.Started:
                         Add("entered", null, new JsonObject { ["version"] = input.Version.DeepClone(), ["trigger"] = input.TriggerType, ["detail"] = h.Detail });
                         break;
-                    case "send" when sends.TryDequeue(out var send):
+                    case HistoryKinds.Send when sends.TryDequeue(out var send):
                         Deliver(send);
                         break;
-                    case "task" when tasks.TryDequeue(out var task):
+                    case HistoryKinds.Task when tasks.TryDequeue(out var task):
                         Add("task", task.StepId, new JsonObject
                         {
                             ["kind"] = task.Kind,
@@ -196,7 +196,7 @@ public sealed class JourneySimulator(JourneyInterpreter interpreter, ContactPoli
                             ["dueAt"] = task.DueAt,
                         });
                         break;
-                    case "update" when updates.TryDequeue(out var update):
+                    case HistoryKinds.Update when updates.TryDequeue(out var update):
                         update.ApplyTo(_profile); // as the update activity changes the stored profile
                         Add("update", h.StepId, new JsonObject
                         {
@@ -205,10 +205,10 @@ public sealed class JourneySimulator(JourneyInterpreter interpreter, ContactPoli
                             ["removeTags"] = new JsonArray([.. update.RemoveTags.Select(t => JsonValue.Create(t))]),
                         });
                         break;
-                    case "waiting":
+                    case HistoryKinds.Waiting:
                         Add("wait", h.StepId, new JsonObject { ["until"] = result.State.Timer?.DueAt });
                         break;
-                    case "waiting-for-event":
+                    case HistoryKinds.WaitingForEvent:
                         var wait = h.StepId is null ? null : _journey.FindStep(h.StepId) as WaitForEventStep;
                         var detail = new JsonObject { ["event"] = wait?.Event };
                         if ((wait?.Timeout is not null || wait?.Deadline is not null) && result.State.Timer is { } timeout)
@@ -217,11 +217,11 @@ public sealed class JourneySimulator(JourneyInterpreter interpreter, ContactPoli
                         }
                         Add("wait", h.StepId, detail);
                         break;
-                    case "completed" or "exited" or "terminated" or "failed":
+                    case var kind when HistoryKinds.IsEnd(kind):
                         Add("exited", h.StepId, new JsonObject { ["status"] = h.Kind, ["outcome"] = h.Detail });
                         break;
                     default:
-                        Add(h.Kind.Contains("clock", StringComparison.Ordinal) ? "clock" : "step", h.StepId, new JsonObject { ["kind"] = h.Kind, ["detail"] = h.Detail });
+                        Add(HistoryKinds.IsClock(h.Kind) ? "clock" : "step", h.StepId, new JsonObject { ["kind"] = h.Kind, ["detail"] = h.Detail });
                         break;
                 }
             }

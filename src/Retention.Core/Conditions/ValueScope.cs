@@ -8,8 +8,6 @@ namespace Retention.Core.Conditions;
 /// </summary>
 public sealed class ValueScope(JsonObject customer, JsonObject trigger, JsonObject context, JsonObject? currentEvent, JsonObject journey)
 {
-    public static readonly IReadOnlySet<string> Roots = new HashSet<string>(StringComparer.Ordinal) { "customer", "trigger", "event", "context", "journey" };
-
     public JsonNode? Resolve(string path)
     {
         var segments = path.Split('.');
@@ -31,11 +29,5 @@ public sealed class ValueScope(JsonObject customer, JsonObject trigger, JsonObje
             }
         }
         return node;
-    }
-
-    public static bool IsValidPath(string path)
-    {
-        var segments = path.Split('.');
-        return Roots.Contains(segments[0]) && segments.All(s => s.Length > 0);
     }
 }

@@ -4,400 +4,194 @@ using System.Text.Json.Nodes;
 using Cronos;
 using Retention.Core.Conditions;
 using Retention.Core.Events;
-using Retention.Core.Runtime;
 using Retention.Core.Time;
 
 namespace Retention.Core.Definitions;
 
 /// <summary>
 /// Reads a journey definition from JSON and validates it whole: it reports every fault it finds, each with the
-/// JSON Pointer of the offending value, rather than stopping at the first.
+/// JSON Pointer of the offending value, rather than stopping at the first. The shape (fields, types, formats) is the
+/// schema's (<see cref="JourneySchema"/>); this reader adds what a schema cannot say: durations within 10 years, cron
+/// expressions, time zones, calendar dates, business calendars, custom event types, templates, and the step graph.
 /// </summary>
 /// <param name="calendars">The business calendar ids that exist; when given, a step naming another is an error.</param>
 public sealed class JourneyDefinitionReader(ITemplateChecker? templates = null, IReadOnlySet<string>? calendars = null)
 {
-    public const int MaxSteps = 500;
-
     public DefinitionReadResult Read(string json)
     {
         var root = StrictJson.Parse(json, out var malformed);
         return malformed is not null ? new DefinitionReadResult(null, [malformed]) : Read(root);
     }
 
+    /// <summary>Reads a definition already parsed by <see cref="StrictJson"/>, such as one inside a request body.</summary>
     public DefinitionReadResult Read(JsonNode? root)
     {
-        var errors = new List<DefinitionError>();
-        var definition = new Parse(errors, templates, calendars).Journey(root);
-        if (definition is not null)
+        var errors = JourneySchema.Check(root).ToList();
+        if (root is not JsonObject obj)
         {
-            new Semantics(errors).Check(definition, (JsonObject)root!);
+            return new DefinitionReadResult(null, errors);
         }
+        var rules = new List<DefinitionError>();
+        var definition = new Model(rules, templates, calendars).Journey(obj);
+        new Graph(rules).Check(definition, obj);
+        // A value the schema already rejects is reported once, in the schema's words.
+        errors.AddRange(rules.Where(rule => errors.All(e => e.Path != rule.Path)));
         return new DefinitionReadResult(errors.Count == 0 ? definition : null, errors);
     }
 
-    private static string Pointer(string parent, string key) => $"{parent}/{key.Replace("~", "~0", StringComparison.Ordinal).Replace("/", "~1", StringComparison.Ordinal)}";
+    private static string? Text(JsonNode? node) => node is JsonValue v && v.TryGetValue<string>(out var text) ? text : null;
 
-    private static string Pointer(string parent, int index) => $"{parent}/{index}";
+    private static decimal? Number(JsonNode? node) => JsonNumbers.TryGetDecimal(node, out var value) ? value : null;
 
-    /// <summary>Shape: types, required fields and value formats.</summary>
-    private sealed class Parse(List<DefinitionError> errors, ITemplateChecker? templates, IReadOnlySet<string>? calendars)
+    private static bool? Flag(JsonNode? node) => node is JsonValue v && v.GetValueKind() is JsonValueKind.True or JsonValueKind.False ? v.GetValue<bool>() : null;
+
+    private static TEnum? Enum<TEnum>(JsonNode? node) where TEnum : struct, Enum =>
+        Text(node) is { } text && System.Enum.TryParse<TEnum>(text, ignoreCase: true, out var value) ? value : null;
+
+    /// <summary>
+    /// Builds the model from JSON, taking what is there: a value of the wrong shape is left out (the schema reports it),
+    /// so the graph checks still run on the rest. Reports only the rules a schema cannot state.
+    /// </summary>
+    private sealed class Model(List<DefinitionError> errors, ITemplateChecker? templates, IReadOnlySet<string>? calendars)
     {
-        private string? CalendarRef(JsonObject obj, string path)
-        {
-            var id = OptionalString(obj, path, "calendar");
-            if (id is not null && calendars is not null && !calendars.Contains(id))
-            {
-                Error(Pointer(path, "calendar"), $"unknown business calendar '{id}'; known: {string.Join(", ", calendars.Order(StringComparer.Ordinal))}");
-            }
-            return id;
-        }
-
         private void Error(string path, string message) => errors.Add(new DefinitionError(path, message));
 
-        public JourneyDefinition? Journey(JsonNode? root)
+        public JourneyDefinition Journey(JsonObject obj)
         {
-            if (root is not JsonObject obj)
+            var id = Text(obj["id"]) ?? "";
+            return new JourneyDefinition
             {
-                Error("", "the definition must be a JSON object");
-                return null;
-            }
-            Unknown(obj, "", "$schema", "id", "name", "description", "version", "trigger", "entry", "exitOn", "goal", "holdoutPercent", "eventBufferWindow", "start", "steps", "templates", "clocks");
-            var id = RequiredString(obj, "", "id");
-            if (id is not null && !EntryPolicy.JourneyIdPattern().IsMatch(id))
-            {
-                Error("/id", "must be lower-case letters, digits and hyphens, starting with a letter or digit, at most 63 characters");
-            }
-            var holdout = OptionalNumber(obj, "", "holdoutPercent") ?? 0;
-            if (holdout is < 0 or > 100)
-            {
-                Error("/holdoutPercent", "must be between 0 and 100");
-            }
-            var steps = Steps(obj);
-            var definition = new JourneyDefinition
-            {
-                Id = id ?? "",
-                Name = OptionalString(obj, "", "name") ?? id ?? "",
-                Description = OptionalString(obj, "", "description") ?? "",
-                Version = (int)Math.Clamp(OptionalNumber(obj, "", "version") ?? 0, 0, int.MaxValue),
-                Trigger = Trigger(obj["trigger"], "/trigger") ?? new ApiTrigger(),
-                Entry = Entry(obj["entry"], "/entry"),
-                ExitOn = List(obj, "", "exitOn", EventRule),
-                Goal = obj["goal"] is null ? null : Goal(obj["goal"], "/goal"),
-                HoldoutPercent = holdout,
-                EventBufferWindow = OptionalDuration(obj, "", "eventBufferWindow")?.Approximate,
-                Start = RequiredString(obj, "", "start") ?? "",
-                Steps = steps,
-                Templates = Templates(obj["templates"], "/templates"),
-                Clocks = Clocks(obj["clocks"], "/clocks"),
+                Id = id,
+                Name = Text(obj["name"]) ?? id,
+                Description = Text(obj["description"]) ?? "",
+                Version = (int)Math.Clamp(Number(obj["version"]) ?? 0, 0, int.MaxValue),
+                Trigger = Trigger(obj["trigger"] as JsonObject, "/trigger"),
+                Entry = Entry(obj["entry"] as JsonObject, "/entry"),
+                ExitOn = Objects(obj["exitOn"], "/exitOn", EventRule),
+                Goal = obj["goal"] is JsonObject goal ? Goal(goal, "/goal") : null,
+                HoldoutPercent = Number(obj["holdoutPercent"]) ?? 0,
+                EventBufferWindow = Duration(obj, "", "eventBufferWindow")?.Approximate,
+                Start = Text(obj["start"]) ?? "",
+                Steps = Objects(obj["steps"], "/steps", Step),
+                Templates = Templates(obj["templates"] as JsonObject, "/templates"),
+                Clocks = Clocks(obj["clocks"] as JsonObject, "/clocks"),
             };
-            return definition;
         }
 
-        private List<Step> Steps(JsonObject obj)
+        private Step? Step(JsonObject obj, string path)
         {
-            if (obj["steps"] is not JsonArray array)
+            var id = Text(obj["id"]) ?? "";
+            var next = Text(obj["next"]);
+            switch (Text(obj["type"]))
             {
-                Error("/steps", obj["steps"] is null ? "is required" : "must be an array of steps");
-                return [];
-            }
-            if (array.Count == 0)
-            {
-                Error("/steps", "must have at least one step");
-            }
-            if (array.Count > MaxSteps)
-            {
-                Error("/steps", $"has {array.Count} steps; at most {MaxSteps} are allowed");
-                return [];
-            }
-            var steps = new List<Step>();
-            for (var i = 0; i < array.Count; i++)
-            {
-                if (Step(array[i], Pointer("/steps", i)) is { } step)
-                {
-                    steps.Add(step);
-                }
-            }
-            return steps;
-        }
-
-        private Step? Step(JsonNode? node, string path)
-        {
-            if (node is not JsonObject obj)
-            {
-                Error(path, "a step must be an object");
-                return null;
-            }
-            var id = RequiredString(obj, path, "id") ?? "";
-            if (id.Length > 0 && !EntryPolicy.JourneyIdPattern().IsMatch(id))
-            {
-                Error(Pointer(path, "id"), "must be lower-case letters, digits and hyphens, at most 63 characters");
-            }
-            var type = RequiredString(obj, path, "type");
-            switch (type)
-            {
-                case "wait":
-                    Unknown(obj, path, "id", "type", "duration", "businessTime", "calendar", "until", "untilDate", "next");
-                    return Wait(obj, path, id);
-                case "send":
-                    Unknown(obj, path, "id", "type", "channel", "template", "category", "next", "fallback", "expiresAfter");
-                    var channel = Enum<MessageChannel>(obj, path, "channel", required: true) ?? MessageChannel.Sms;
-                    var fallback = Enum<MessageChannel>(obj, path, "fallback", required: false);
-                    if (fallback == channel)
-                    {
-                        Error(Pointer(path, "fallback"), "must be the other channel");
-                        fallback = null;
-                    }
+                case StepTypes.Wait:
+                    return new WaitStep(id, WaitUntil(obj, path), next);
+                case StepTypes.Send:
                     return new SendStep(id,
-                        channel,
-                        RequiredString(obj, path, "template") ?? "",
-                        Enum<MessageCategory>(obj, path, "category", required: true) ?? MessageCategory.Service,
-                        OptionalString(obj, path, "next"),
-                        fallback,
-                        OptionalDuration(obj, path, "expiresAfter"));
-                case "waitForEvent":
-                    Unknown(obj, path, "id", "type", "event", "match", "filter", "timeout", "businessTimeout", "deadline", "calendar", "capture", "onEvent", "onTimeout");
-                    if (new[] { "timeout", "businessTimeout", "deadline" }.Count(k => obj[k] is not null) > 1)
-                    {
-                        Error(path, "give one of timeout, businessTimeout or deadline, not more");
-                    }
+                        Enum<MessageChannel>(obj["channel"]) ?? MessageChannel.Sms,
+                        Text(obj["template"]) ?? "",
+                        Enum<MessageCategory>(obj["category"]) ?? MessageCategory.Service,
+                        next,
+                        Enum<MessageChannel>(obj["fallback"]),
+                        Duration(obj, path, "expiresAfter"));
+                case StepTypes.WaitForEvent:
                     var inBusinessTime = obj["businessTimeout"] is not null;
-                    var timeoutKey = inBusinessTime ? "businessTimeout" : "timeout";
-                    var timeout = OptionalDuration(obj, path, timeoutKey);
-                    if (timeout is { IsZero: true })
-                    {
-                        Error(Pointer(path, timeoutKey), "must be longer than zero");
-                    }
-                    if (inBusinessTime && timeout is { Years: not 0 } or { Months: not 0 } or { Days: not 0 })
-                    {
-                        Error(Pointer(path, "businessTimeout"), "counts working hours: use hours and minutes, such as PT8H");
-                    }
-                    var timeoutCalendar = CalendarRef(obj, path);
                     return new WaitForEventStep(id,
-                        RequiredString(obj, path, "event") ?? "",
-                        PathMap(obj["match"], Pointer(path, "match")),
-                        OptionalCondition(obj, path, "filter"),
-                        timeout,
-                        PathMap(obj["capture"], Pointer(path, "capture")),
-                        OptionalString(obj, path, "onEvent"),
-                        OptionalString(obj, path, "onTimeout"),
+                        Text(obj["event"]) ?? "",
+                        PathMap(obj["match"]),
+                        Condition(obj["filter"]),
+                        Duration(obj, path, inBusinessTime ? "businessTimeout" : "timeout"),
+                        PathMap(obj["capture"]),
+                        Text(obj["onEvent"]),
+                        Text(obj["onTimeout"]),
                         inBusinessTime,
-                        timeoutCalendar,
-                        obj["deadline"] is { } deadline ? Deadline(deadline, Pointer(path, "deadline")) : null);
-                case "clock":
-                    Unknown(obj, path, "id", "type", "clock", "action", "next");
-                    return new ClockStep(id,
-                        RequiredString(obj, path, "clock") ?? "",
-                        Enum<ClockAction>(obj, path, "action", required: true) ?? ClockAction.Start,
-                        OptionalString(obj, path, "next"));
-                case "branch":
-                    Unknown(obj, path, "id", "type", "cases", "otherwise");
-                    return new BranchStep(id, List(obj, path, "cases", (n, p) =>
-                    {
-                        if (n is not JsonObject c)
-                        {
-                            Error(p, "a case must be an object with 'when' and 'next'");
-                            return null;
-                        }
-                        Unknown(c, p, "when", "next");
-                        var when = Condition(c["when"], Pointer(p, "when"));
-                        var next = RequiredString(c, p, "next");
-                        return when is null || next is null ? null : new BranchCase(when, next);
-                    }, required: true), OptionalString(obj, path, "otherwise"));
-                case "split":
-                    Unknown(obj, path, "id", "type", "paths");
-                    return new SplitStep(id, List(obj, path, "paths", (n, p) =>
-                    {
-                        if (n is not JsonObject c)
-                        {
-                            Error(p, "a path must be an object with 'percent' and 'next'");
-                            return null;
-                        }
-                        Unknown(c, p, "percent", "next");
-                        var percent = RequiredNumber(c, p, "percent");
-                        if (percent is <= 0 or > 100)
-                        {
-                            Error(Pointer(p, "percent"), "must be more than 0 and at most 100");
-                        }
-                        var next = RequiredString(c, p, "next");
-                        return percent is null || next is null ? null : new SplitPath(percent.Value, next);
-                    }, required: true));
-                case "task":
-                    Unknown(obj, path, "id", "type", "kind", "title", "assignee", "due", "dueBusinessDays", "next");
-                    var businessDays = OptionalNumber(obj, path, "dueBusinessDays");
-                    if (businessDays is not null && (businessDays is < 1 or > 60 || businessDays != Math.Floor(businessDays.Value)))
-                    {
-                        Error(Pointer(path, "dueBusinessDays"), "must be a whole number of working days from 1 to 60");
-                    }
-                    if (businessDays is not null && obj["due"] is not null)
-                    {
-                        Error(path, "give either due or dueBusinessDays, not both");
-                    }
+                        CalendarRef(obj, path),
+                        obj["deadline"] is JsonObject deadline && Text(deadline["clock"]) is { } clock ? new ClockDeadline(clock, Number(deadline["percent"]) ?? 100) : null);
+                case StepTypes.Clock:
+                    return new ClockStep(id, Text(obj["clock"]) ?? "", Enum<ClockAction>(obj["action"]) ?? ClockAction.Start, next);
+                case StepTypes.Branch:
+                    return new BranchStep(id, Objects(obj["cases"], JsonPointer.Append(path, "cases"), (c, _) =>
+                        Condition(c["when"]) is { } when && Text(c["next"]) is { } to ? new BranchCase(when, to) : null), Text(obj["otherwise"]));
+                case StepTypes.Split:
+                    return new SplitStep(id, Objects(obj["paths"], JsonPointer.Append(path, "paths"), (p, _) =>
+                        Number(p["percent"]) is { } percent && Text(p["next"]) is { } to ? new SplitPath(percent, to) : null));
+                case StepTypes.Task:
+                    var businessDays = Number(obj["dueBusinessDays"]);
                     return new TaskStep(id,
-                        RequiredString(obj, path, "kind") ?? "",
-                        RequiredString(obj, path, "title") ?? "",
-                        Assignee(obj["assignee"], Pointer(path, "assignee")),
-                        (businessDays is null ? RequiredDuration(obj, path, "due") : null) ?? JourneyDuration.Zero,
-                        OptionalString(obj, path, "next"),
+                        Text(obj["kind"]) ?? "",
+                        Text(obj["title"]) ?? "",
+                        Assignee(obj["assignee"] as JsonObject),
+                        Duration(obj, path, "due") ?? JourneyDuration.Zero,
+                        next,
                         businessDays is null ? null : (int)businessDays.Value);
-                case "update":
-                    Unknown(obj, path, "id", "type", "set", "add", "addTags", "removeTags", "next");
-                    var set = ValueMap(obj, path, "set");
-                    var sums = ValueMap(obj, path, "add");
-                    foreach (var (name, source) in sums.Where(kv => kv.Value.Literal is not null && !JsonNumbers.TryGetDecimal(kv.Value.Literal, out _)))
+                case StepTypes.Update:
+                    return new UpdateStep(id, ValueMap(obj["set"]), Strings(obj["addTags"]), Strings(obj["removeTags"]), next, ValueMap(obj["add"]));
+                case StepTypes.Emit:
+                    var emitted = Text(obj["event"]) ?? "";
+                    if (emitted.Length > 0 && !CloudEventReader.IsCustomType(emitted))
                     {
-                        Error(Pointer(Pointer(path, "add"), name), "must be a number or a {\"path\": …} to one");
+                        Error(JsonPointer.Append(path, "event"), "must be a custom event type such as referral.paid (lower-case, dotted) that core systems do not send");
                     }
-                    var add = StringList(obj, path, "addTags");
-                    var remove = StringList(obj, path, "removeTags");
-                    if (set.Count == 0 && sums.Count == 0 && add.Count == 0 && remove.Count == 0)
-                    {
-                        Error(path, "an update step must set or add to an attribute, or change a tag");
-                    }
-                    return new UpdateStep(id, set, add, remove, OptionalString(obj, path, "next"), sums);
-                case "emit":
-                    Unknown(obj, path, "id", "type", "event", "customer", "data", "next");
-                    var emitted = RequiredString(obj, path, "event");
-                    if (emitted is not null && !CloudEventReader.IsCustomType(emitted))
-                    {
-                        Error(Pointer(path, "event"), "must be a custom event type such as referral.paid (lower-case, dotted) that core systems do not send");
-                    }
-                    return new EmitStep(id, emitted ?? "", ValuePath(obj, path, "customer") ?? "", ValueMap(obj, path, "data"), OptionalString(obj, path, "next"));
-                case "exit":
-                    Unknown(obj, path, "id", "type", "outcome");
-                    return new ExitStep(id, OptionalString(obj, path, "outcome") ?? "completed");
-                case null:
-                    return null;
+                    return new EmitStep(id, emitted, Text(obj["customer"]) ?? "", ValueMap(obj["data"]), next);
+                case StepTypes.Exit:
+                    return new ExitStep(id, Text(obj["outcome"]) ?? "completed");
                 default:
-                    Error(Pointer(path, "type"), $"unknown step type '{type}'; expected wait, send, waitForEvent, clock, branch, split, task, update, emit or exit");
                     return null;
             }
         }
 
-        private WaitStep? Wait(JsonObject obj, string path, string id)
+        /// <summary>The wait's one form; a step without a readable form still stands, so the steps after it stay reachable.</summary>
+        private WaitUntil WaitUntil(JsonObject obj, string path)
         {
-            var next = OptionalString(obj, path, "next");
-            var forms = new[] { "duration", "businessTime", "until", "untilDate" }.Where(f => obj[f] is not null).ToList();
-            if (forms.Count != 1)
+            if (obj["businessTime"] is not null)
             {
-                Error(path, "a wait step needs exactly one of 'duration', 'businessTime', 'until' or 'untilDate'");
-                return null;
+                return new WaitBusinessTime(Duration(obj, path, "businessTime") ?? JourneyDuration.Zero, CalendarRef(obj, path));
             }
-            if (forms[0] != "businessTime" && obj["calendar"] is not null)
+            if (obj["until"] is JsonObject until)
             {
-                Error(Pointer(path, "calendar"), "applies only to businessTime waits");
+                return new WaitTimeOfDay(Time(until["time"]) ?? TimeOnly.MinValue, (int)Math.Clamp(Number(until["daysLater"]) ?? 0, 0, 3660));
             }
-            switch (forms[0])
+            if (obj["untilDate"] is JsonObject date)
             {
-                case "businessTime":
-                    var business = RequiredDuration(obj, path, "businessTime");
-                    if (business is { IsZero: true })
-                    {
-                        Error(Pointer(path, "businessTime"), "must be longer than zero");
-                    }
-                    if (business is { Years: not 0 } or { Months: not 0 } or { Days: not 0 })
-                    {
-                        Error(Pointer(path, "businessTime"), "counts working hours: use hours and minutes, such as PT4H (a working day is as long as its calendar says)");
-                    }
-                    return new WaitStep(id, new WaitBusinessTime(business ?? JourneyDuration.Zero, CalendarRef(obj, path)), next);
-                case "duration":
-                    var duration = RequiredDuration(obj, path, "duration");
-                    if (duration is { IsZero: true })
-                    {
-                        Error(Pointer(path, "duration"), "must be longer than zero");
-                    }
-                    // A bad duration is reported above; the step stays in, so its references are still checked.
-                    return new WaitStep(id, new WaitDuration(duration ?? JourneyDuration.Zero), next);
-                case "until":
-                    var untilPath = Pointer(path, "until");
-                    if (obj["until"] is not JsonObject until)
-                    {
-                        Error(untilPath, "must be an object such as {\"time\": \"10:00\", \"daysLater\": 1}");
-                        return null;
-                    }
-                    Unknown(until, untilPath, "time", "daysLater");
-                    var at = RequiredTime(until, untilPath, "time");
-                    var daysLater = OptionalNumber(until, untilPath, "daysLater") ?? 0;
-                    if (daysLater is < 0 or > 3660 || daysLater != decimal.Truncate(daysLater))
-                    {
-                        Error(Pointer(untilPath, "daysLater"), "must be a whole number of days between 0 and 3660");
-                        daysLater = 0;
-                    }
-                    var days = (int)daysLater;
-                    return at is null ? null : new WaitStep(id, new WaitTimeOfDay(at.Value, days), next);
-                default:
-                    var datePath = Pointer(path, "untilDate");
-                    if (obj["untilDate"] is not JsonObject date)
-                    {
-                        Error(datePath, "must be an object such as {\"path\": \"customer.birthday\", \"yearly\": true, \"time\": \"09:00\"}");
-                        return null;
-                    }
-                    Unknown(date, datePath, "path", "offset", "time", "yearly");
-                    var valuePath = ValuePath(date, datePath, "path");
-                    var time = date["time"] is null ? TimeOnly.MinValue : RequiredTime(date, datePath, "time");
-                    var offset = OptionalDuration(date, datePath, "offset") ?? JourneyDuration.Zero;
-                    var yearly = OptionalBool(date, datePath, "yearly") ?? false;
-                    return valuePath is null || time is null ? null : new WaitStep(id, new WaitDate(valuePath, offset, time.Value, yearly), next);
+                var datePath = JsonPointer.Append(path, "untilDate");
+                return new WaitDate(Text(date["path"]) ?? "", Duration(date, datePath, "offset") ?? JourneyDuration.Zero,
+                    Time(date["time"]) ?? TimeOnly.MinValue, Flag(date["yearly"]) ?? false);
             }
+            return new WaitDuration(Duration(obj, path, "duration") ?? JourneyDuration.Zero);
         }
 
-        private JourneyTrigger? Trigger(JsonNode? node, string path)
+        private JourneyTrigger Trigger(JsonObject? obj, string path)
         {
-            if (node is not JsonObject obj)
-            {
-                Error(path, node is null ? "is required" : "must be an object");
-                return null;
-            }
-            var type = RequiredString(obj, path, "type");
-            switch (type)
+            switch (Text(obj?["type"]))
             {
                 case "event":
-                    Unknown(obj, path, "type", "event", "filter");
-                    return new EventTrigger(RequiredString(obj, path, "event") ?? "", OptionalCondition(obj, path, "filter"));
+                    return new EventTrigger(Text(obj!["event"]) ?? "", Condition(obj["filter"]));
                 case "schedule":
-                    Unknown(obj, path, "type", "cron", "timeZone", "customers", "dates");
-                    var cron = RequiredString(obj, path, "cron");
-                    if (cron is not null && !IsCron(cron))
+                    var cron = Text(obj!["cron"]) ?? "";
+                    if (cron.Length > 0 && !IsCron(cron))
                     {
-                        Error(Pointer(path, "cron"), $"'{cron}' is not a cron expression (5 fields, or 6 with seconds)");
+                        Error(JsonPointer.Append(path, "cron"), $"'{cron}' is not a cron expression (5 fields, or 6 with seconds)");
                     }
-                    var zone = OptionalString(obj, path, "timeZone") ?? "UTC";
+                    var zone = Text(obj["timeZone"]) ?? "UTC";
                     if (!LocalClock.IsKnownZone(zone))
                     {
-                        Error(Pointer(path, "timeZone"), $"'{zone}' is not an IANA time zone");
+                        Error(JsonPointer.Append(path, "timeZone"), $"'{zone}' is not an IANA time zone");
                     }
                     var dates = new Dictionary<DateOnly, string>();
-                    if (obj["dates"] is JsonObject byDate)
+                    foreach (var (text, occasion) in obj["dates"] as JsonObject ?? [])
                     {
-                        foreach (var (text, occasion) in byDate)
+                        if (!DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date))
                         {
-                            var datePath = Pointer(Pointer(path, "dates"), text);
-                            if (!DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date))
-                            {
-                                Error(datePath, $"'{text}' is not a date (YYYY-MM-DD)");
-                            }
-                            else if (occasion is not JsonValue v || !v.TryGetValue<string>(out var name) || !EntryPolicy.JourneyIdPattern().IsMatch(name))
-                            {
-                                Error(datePath, "must name the occasion in lower-case letters, digits and hyphens, such as spring-festival");
-                            }
-                            else
-                            {
-                                dates[date] = name;
-                            }
+                            Error(JsonPointer.Append(JsonPointer.Append(path, "dates"), text), $"'{text}' is not a date (YYYY-MM-DD)");
+                        }
+                        else if (Text(occasion) is { } name)
+                        {
+                            dates[date] = name;
                         }
                     }
-                    else if (obj["dates"] is not null)
-                    {
-                        Error(Pointer(path, "dates"), "must be an object of dates (YYYY-MM-DD) to occasion names");
-                    }
-                    return new ScheduleTrigger(cron ?? "", zone, OptionalCondition(obj, path, "customers")) { Dates = dates };
-                case "api":
-                    Unknown(obj, path, "type");
-                    return new ApiTrigger();
-                case null:
-                    return null;
+                    return new ScheduleTrigger(cron, zone, Condition(obj["customers"])) { Dates = dates };
                 default:
-                    Error(Pointer(path, "type"), $"unknown trigger type '{type}'; expected event, schedule or api");
-                    return null;
+                    return new ApiTrigger();
             }
         }
 
@@ -414,250 +208,91 @@ public sealed class JourneyDefinitionReader(ITemplateChecker? templates = null, 
             }
         }
 
-        private EntryRule Entry(JsonNode? node, string path)
-        {
-            if (node is null)
-            {
-                return new EntryRule(ReEntryPolicy.Always, null, null);
-            }
-            if (node is not JsonObject obj)
-            {
-                Error(path, "must be an object");
-                return new EntryRule(ReEntryPolicy.Always, null, null);
-            }
-            Unknown(obj, path, "policy", "key", "cooldown");
-            var policy = Enum<ReEntryPolicy>(obj, path, "policy", required: true) ?? ReEntryPolicy.Always;
-            var key = obj["key"] is null ? null : ValuePath(obj, path, "key");
-            var cooldown = OptionalDuration(obj, path, "cooldown");
-            if (policy == ReEntryPolicy.OncePerKey && obj["key"] is null)
-            {
-                Error(Pointer(path, "key"), "is required for the oncePerKey policy, e.g. \"trigger.data.saleId\"");
-            }
-            if (policy == ReEntryPolicy.Cooldown && cooldown is null && obj["cooldown"] is null)
-            {
-                Error(Pointer(path, "cooldown"), "is required for the cooldown policy, e.g. \"P90D\"");
-            }
-            return new EntryRule(policy, key, cooldown);
-        }
+        private EntryRule Entry(JsonObject? obj, string path) =>
+            obj is null
+                ? new EntryRule(ReEntryPolicy.Always, null, null)
+                : new EntryRule(Enum<ReEntryPolicy>(obj["policy"]) ?? ReEntryPolicy.Always, Text(obj["key"]), Duration(obj, path, "cooldown"));
 
-        private EventRule? EventRule(JsonNode? node, string path)
-        {
-            if (node is not JsonObject obj)
-            {
-                Error(path, "must be an object such as {\"event\": \"sale.refunded\", \"match\": {\"saleId\": \"trigger.data.saleId\"}}");
-                return null;
-            }
-            Unknown(obj, path, "event", "match", "filter");
-            var type = RequiredString(obj, path, "event");
-            return type is null ? null : new EventRule(type, PathMap(obj["match"], Pointer(path, "match")), OptionalCondition(obj, path, "filter"));
-        }
+        private EventRule? EventRule(JsonObject obj, string path) =>
+            Text(obj["event"]) is { } type ? new EventRule(type, PathMap(obj["match"]), Condition(obj["filter"])) : null;
 
-        private Dictionary<string, ClockDefinition> Clocks(JsonNode? node, string path)
+        private GoalRule? Goal(JsonObject obj, string path) =>
+            Text(obj["event"]) is { } type && Duration(obj, path, "within") is { } within
+                ? new GoalRule(type, within, Condition(obj["filter"]), Flag(obj["exit"]) ?? true)
+                : null;
+
+        private Dictionary<string, ClockDefinition> Clocks(JsonObject? obj, string path)
         {
             var clocks = new Dictionary<string, ClockDefinition>(StringComparer.Ordinal);
-            if (node is null)
+            foreach (var (name, value) in obj ?? [])
             {
-                return clocks;
-            }
-            if (node is not JsonObject obj)
-            {
-                Error(path, "must be an object of clock names to clocks");
-                return clocks;
-            }
-            foreach (var (name, value) in obj)
-            {
-                var clockPath = Pointer(path, name);
-                if (!EntryPolicy.JourneyIdPattern().IsMatch(name))
-                {
-                    Error(clockPath, "a clock name must be lower-case letters, digits and hyphens");
-                }
-                if (value is not JsonObject clock)
-                {
-                    Error(clockPath, "must be an object such as {\"target\": \"PT8H\", \"pauseOn\": […], \"resumeOn\": […]}");
-                    continue;
-                }
-                Unknown(clock, clockPath, "target", "calendar", "pauseOn", "resumeOn");
-                if (ClockTargetOf(clock["target"], Pointer(clockPath, "target")) is { } target)
+                var clockPath = JsonPointer.Append(path, name);
+                if (value is JsonObject clock && ClockTargetOf(clock["target"]) is { } target)
                 {
                     clocks[name] = new ClockDefinition(name, target, CalendarRef(clock, clockPath),
-                        List(clock, clockPath, "pauseOn", EventRule), List(clock, clockPath, "resumeOn", EventRule));
+                        Objects(clock["pauseOn"], JsonPointer.Append(clockPath, "pauseOn"), EventRule),
+                        Objects(clock["resumeOn"], JsonPointer.Append(clockPath, "resumeOn"), EventRule));
                 }
             }
             return clocks;
         }
 
-        private ClockTarget? ClockTargetOf(JsonNode? node, string path)
+        private static ClockTarget? ClockTargetOf(JsonNode? node)
         {
-            switch (node)
+            if (node is JsonObject picked)
             {
-                case null:
-                    Error(path, "is required: a working-time duration such as \"PT8H\", or {\"path\": …, \"cases\": {…}, \"default\": …}");
-                    return null;
-                case JsonValue:
-                    return WorkingTime(node, path) is { } fixedTarget ? ClockTarget.Fixed(fixedTarget) : null;
-                case JsonObject obj:
-                    Unknown(obj, path, "path", "cases", "default");
-                    var valuePath = ValuePath(obj, path, "path");
-                    var cases = new Dictionary<string, JourneyDuration>(StringComparer.Ordinal);
-                    if (obj["cases"] is JsonObject byValue)
+                var cases = new Dictionary<string, JourneyDuration>(StringComparer.Ordinal);
+                foreach (var (value, duration) in picked["cases"] as JsonObject ?? [])
+                {
+                    if (WorkingTime(duration) is { } target)
                     {
-                        foreach (var (value, duration) in byValue)
-                        {
-                            if (WorkingTime(duration, Pointer(Pointer(path, "cases"), value)) is { } target)
-                            {
-                                cases[value] = target;
-                            }
-                        }
+                        cases[value] = target;
                     }
-                    else
-                    {
-                        Error(Pointer(path, "cases"), "is required: an object of values to working-time durations");
-                    }
-                    var fallback = obj["default"] is { } d ? WorkingTime(d, Pointer(path, "default")) : null;
-                    return new ClockTarget(valuePath, cases, fallback);
-                default:
-                    Error(path, "must be a duration or an object with path, cases and default");
-                    return null;
+                }
+                return new ClockTarget(Text(picked["path"]), cases, WorkingTime(picked["default"]));
             }
+            return WorkingTime(node) is { } fixedTarget ? ClockTarget.Fixed(fixedTarget) : null;
         }
 
-        /// <summary>A clock counts working hours, so its durations have hours and minutes only.</summary>
-        private JourneyDuration? WorkingTime(JsonNode? node, string path)
-        {
-            if (node is not JsonValue value || !value.TryGetValue<string>(out var text) || !JourneyDuration.TryParse(text, out var duration))
-            {
-                Error(path, "must be an ISO 8601 duration of working time such as PT8H");
-                return null;
-            }
-            if (duration is { Years: not 0 } or { Months: not 0 } or { Days: not 0 } || duration.IsZero)
-            {
-                Error(path, "counts working hours: use hours and minutes longer than zero, such as PT8H");
-                return null;
-            }
-            return duration;
-        }
+        /// <summary>Working time is hours and minutes (the schema's form), so it always fits a duration.</summary>
+        private static JourneyDuration? WorkingTime(JsonNode? node) =>
+            Text(node) is { } text && JourneyDuration.TryParse(text, out var duration) ? duration : null;
 
-        private ClockDeadline? Deadline(JsonNode node, string path)
-        {
-            if (node is not JsonObject obj)
-            {
-                Error(path, "must be an object such as {\"clock\": \"resolution\", \"percent\": 75}");
-                return null;
-            }
-            Unknown(obj, path, "clock", "percent");
-            var clock = RequiredString(obj, path, "clock");
-            var percent = OptionalNumber(obj, path, "percent") ?? 100;
-            if (percent is <= 0 or > 1000)
-            {
-                Error(Pointer(path, "percent"), "must be more than 0 and at most 1000 (percent of the clock's target)");
-            }
-            return clock is null ? null : new ClockDeadline(clock, percent);
-        }
+        private static TaskAssignee Assignee(JsonObject? obj) =>
+            obj is null ? new TaskAssignee(true, null) : new TaskAssignee(Flag(obj["owner"]) ?? false, Text(obj["role"]), Text(obj["path"]));
 
-        private GoalRule? Goal(JsonNode? node, string path)
-        {
-            if (node is not JsonObject obj)
-            {
-                Error(path, "must be an object such as {\"event\": \"transaction.posted\", \"within\": \"P30D\"}");
-                return null;
-            }
-            Unknown(obj, path, "event", "within", "filter", "exit");
-            var type = RequiredString(obj, path, "event");
-            var within = RequiredDuration(obj, path, "within");
-            return type is null || within is null ? null : new GoalRule(type, within.Value, OptionalCondition(obj, path, "filter"), OptionalBool(obj, path, "exit") ?? true);
-        }
-
-        private TaskAssignee Assignee(JsonNode? node, string path)
-        {
-            if (node is not JsonObject obj)
-            {
-                Error(path, "is required: {\"owner\": true} for the account manager, {\"role\": \"supervisor\"}, or {\"path\": \"trigger.data.ownerId\"}");
-                return new TaskAssignee(true, null);
-            }
-            Unknown(obj, path, "owner", "role", "path");
-            var owner = OptionalBool(obj, path, "owner") ?? false;
-            var role = OptionalString(obj, path, "role");
-            var valuePath = obj["path"] is null ? null : ValuePath(obj, path, "path");
-            if (!owner && role is null && valuePath is null)
-            {
-                Error(path, "needs a \"path\", \"owner\": true or a \"role\"");
-            }
-            return new TaskAssignee(owner, role, valuePath);
-        }
-
-        private Dictionary<string, MessageTemplate> Templates(JsonNode? node, string path)
+        private Dictionary<string, MessageTemplate> Templates(JsonObject? obj, string path)
         {
             var result = new Dictionary<string, MessageTemplate>(StringComparer.Ordinal);
-            if (node is null)
+            foreach (var (name, value) in obj ?? [])
             {
-                return result;
-            }
-            if (node is not JsonObject obj)
-            {
-                Error(path, "must be an object of template names");
-                return result;
-            }
-            foreach (var (name, value) in obj)
-            {
-                var tpath = Pointer(path, name);
-                if (value is not JsonObject t)
+                if (value is not JsonObject template)
                 {
-                    Error(tpath, "a template must be an object with 'sms' and/or 'email' by locale");
                     continue;
                 }
-                Unknown(t, tpath, "sms", "email");
+                var templatePath = JsonPointer.Append(path, name);
                 var sms = new Dictionary<string, string>(StringComparer.Ordinal);
-                if (t["sms"] is JsonObject smsObj)
+                foreach (var (locale, node) in template["sms"] as JsonObject ?? [])
                 {
-                    foreach (var (locale, text) in smsObj)
+                    if (Text(node) is { Length: > 0 } text)
                     {
-                        var p = Pointer(Pointer(tpath, "sms"), locale);
-                        if (text is JsonValue v && v.TryGetValue<string>(out var s) && s.Length > 0)
-                        {
-                            CheckTemplate(p, s);
-                            sms[locale] = s;
-                        }
-                        else
-                        {
-                            Error(p, "must be the message text");
-                        }
+                        CheckTemplate(JsonPointer.Append(JsonPointer.Append(templatePath, "sms"), locale), text);
+                        sms[locale] = text;
                     }
-                }
-                else if (t["sms"] is not null)
-                {
-                    Error(Pointer(tpath, "sms"), "must be an object of locale to text, e.g. {\"en\": \"…\", \"zh-CN\": \"…\"}");
                 }
                 var email = new Dictionary<string, EmailContent>(StringComparer.Ordinal);
-                if (t["email"] is JsonObject emailObj)
+                foreach (var (locale, node) in template["email"] as JsonObject ?? [])
                 {
-                    foreach (var (locale, content) in emailObj)
+                    var contentPath = JsonPointer.Append(JsonPointer.Append(templatePath, "email"), locale);
+                    var parts = new[] { "subject", "text", "html" }.Select(part => (Part: part, Text: Text(node?[part]))).ToList();
+                    foreach (var (part, text) in parts.Where(p => p.Text is not null))
                     {
-                        var p = Pointer(Pointer(tpath, "email"), locale);
-                        if (content is not JsonObject c)
-                        {
-                            Error(p, "must be an object with subject, text and optional html");
-                            continue;
-                        }
-                        Unknown(c, p, "subject", "text", "html");
-                        var subject = RequiredString(c, p, "subject");
-                        var text = RequiredString(c, p, "text");
-                        var html = OptionalString(c, p, "html");
-                        foreach (var (field, part) in new[] { ("subject", subject), ("text", text), ("html", html) })
-                        {
-                            if (part is not null)
-                            {
-                                CheckTemplate(Pointer(p, field), part);
-                            }
-                        }
-                        if (subject is not null && text is not null)
-                        {
-                            email[locale] = new EmailContent(subject, text, html);
-                        }
+                        CheckTemplate(JsonPointer.Append(contentPath, part), text!);
                     }
-                }
-                else if (t["email"] is not null)
-                {
-                    Error(Pointer(tpath, "email"), "must be an object of locale to {subject, text, html}");
+                    if (parts[0].Text is { } subject && parts[1].Text is { } body)
+                    {
+                        email[locale] = new EmailContent(subject, body, parts[2].Text);
+                    }
                 }
                 result[name] = new MessageTemplate(sms, email);
             }
@@ -672,297 +307,102 @@ public sealed class JourneyDefinitionReader(ITemplateChecker? templates = null, 
             }
         }
 
-        public Condition? Condition(JsonNode? node, string path)
+        private static Condition? Condition(JsonNode? node)
         {
             if (node is not JsonObject obj)
             {
-                Error(path, "a condition must be an object: {\"path\": …, \"op\": …, \"value\": …}, {\"all\": […]}, {\"any\": […]} or {\"not\": …}");
                 return null;
             }
-            if (obj["all"] is not null || obj["any"] is not null)
+            if (obj["all"] is JsonArray all)
             {
-                var key = obj["all"] is not null ? "all" : "any";
-                Unknown(obj, path, key);
-                var parts = List(obj, path, key, Condition, required: true);
-                return key == "all" ? new AllCondition(parts) : new AnyCondition(parts);
+                return new AllCondition([.. all.Select(Condition).OfType<Condition>()]);
             }
-            if (obj["not"] is not null)
+            if (obj["any"] is JsonArray any)
             {
-                Unknown(obj, path, "not");
-                var inner = Condition(obj["not"], Pointer(path, "not"));
-                return inner is null ? null : new NotCondition(inner);
+                return new AnyCondition([.. any.Select(Condition).OfType<Condition>()]);
             }
-            Unknown(obj, path, "path", "op", "value", "valuePath");
-            var valuePath = ValuePath(obj, path, "path");
-            var op = Enum<ComparisonOperator>(obj, path, "op", required: true);
-            var value = obj["value"]?.DeepClone();
-            var otherPath = obj["valuePath"] is null ? null : ValuePath(obj, path, "valuePath");
-            if (obj["value"] is not null && obj["valuePath"] is not null)
+            if (obj.ContainsKey("not"))
             {
-                Error(path, "give either value or valuePath, not both");
+                return Condition(obj["not"]) is { } inner ? new NotCondition(inner) : null;
             }
-            else if (obj["valuePath"] is not null && op is ComparisonOperator.In or ComparisonOperator.NotIn or ComparisonOperator.Exists)
-            {
-                Error(Pointer(path, "valuePath"), $"cannot be used with '{Camel(op.Value.ToString())}'");
-            }
-            else if (obj["valuePath"] is null && op is ComparisonOperator.In or ComparisonOperator.NotIn && value is not JsonArray)
-            {
-                Error(Pointer(path, "value"), $"must be an array for '{Camel(op.Value.ToString())}'");
-            }
-            else if (op is not (ComparisonOperator.Exists or null) && obj["value"] is null && obj["valuePath"] is null)
-            {
-                Error(Pointer(path, "value"), "is required");
-            }
-            return valuePath is null || op is null ? null : new Comparison(valuePath, op.Value, value, otherPath);
+            return Text(obj["path"]) is { } path && Enum<ComparisonOperator>(obj["op"]) is { } op
+                ? new Comparison(path, op, obj["value"]?.DeepClone(), Text(obj["valuePath"]))
+                : null;
         }
 
-        private Condition? OptionalCondition(JsonObject obj, string path, string key) =>
-            obj[key] is null ? null : Condition(obj[key], Pointer(path, key));
-
-        private Dictionary<string, string> PathMap(JsonNode? node, string path)
+        private static Dictionary<string, string> PathMap(JsonNode? node)
         {
             var result = new Dictionary<string, string>(StringComparer.Ordinal);
-            if (node is null)
+            foreach (var (name, value) in node as JsonObject ?? [])
             {
-                return result;
-            }
-            if (node is not JsonObject obj)
-            {
-                Error(path, "must be an object of names to value paths, e.g. {\"complaintId\": \"trigger.data.complaintId\"}");
-                return result;
-            }
-            foreach (var (name, _) in obj)
-            {
-                if (ValuePath(obj, path, name) is { } valuePath)
+                if (Text(value) is { } path)
                 {
-                    result[name] = valuePath;
+                    result[name] = path;
                 }
             }
             return result;
         }
 
-        private Dictionary<string, ValueSource> ValueMap(JsonObject obj, string path, string key)
+        /// <summary>Name to a literal, or to <c>{"path": …}</c> for a value read when the step runs.</summary>
+        private static Dictionary<string, ValueSource> ValueMap(JsonNode? node)
         {
             var map = new Dictionary<string, ValueSource>(StringComparer.Ordinal);
-            if (obj[key] is JsonObject values)
+            foreach (var (name, value) in node as JsonObject ?? [])
             {
-                foreach (var (name, value) in values)
-                {
-                    map[name] = ValueSourceOf(value, Pointer(Pointer(path, key), name));
-                }
-            }
-            else if (obj[key] is not null)
-            {
-                Error(Pointer(path, key), "must be an object of names to values");
+                map[name] = value is JsonObject source && source.ContainsKey("path") ? new ValueSource(Text(source["path"]), null) : new ValueSource(null, value?.DeepClone());
             }
             return map;
         }
 
-        private ValueSource ValueSourceOf(JsonNode? node, string path)
-        {
-            if (node is JsonObject obj && obj.ContainsKey("path"))
-            {
-                Unknown(obj, path, "path");
-                return new ValueSource(ValuePath(obj, path, "path"), null);
-            }
-            return new ValueSource(null, node?.DeepClone());
-        }
+        private static List<string> Strings(JsonNode? node) => node is JsonArray array ? [.. array.Select(Text).OfType<string>()] : [];
 
-        private string? ValuePath(JsonObject obj, string path, string key)
+        private List<T> Objects<T>(JsonNode? node, string path, Func<JsonObject, string, T?> item) where T : class
         {
-            var text = RequiredString(obj, path, key);
-            if (text is not null && !ValueScope.IsValidPath(text))
-            {
-                Error(Pointer(path, key), $"'{text}' is not a value path; it must start with customer., trigger., event., context. or journey.");
-                return null;
-            }
-            return text;
-        }
-
-        private List<T> List<T>(JsonObject obj, string path, string key, Func<JsonNode?, string, T?> item, bool required = false) where T : class
-        {
-            var listPath = Pointer(path, key);
-            if (obj[key] is not JsonArray array)
-            {
-                if (obj[key] is not null || required)
-                {
-                    Error(listPath, obj[key] is null ? "is required" : "must be an array");
-                }
-                return [];
-            }
-            if (required && array.Count == 0)
-            {
-                Error(listPath, "must not be empty");
-            }
             var result = new List<T>();
-            for (var i = 0; i < array.Count; i++)
+            if (node is JsonArray array)
             {
-                if (item(array[i], Pointer(listPath, i)) is { } value)
+                for (var i = 0; i < array.Count; i++)
                 {
-                    result.Add(value);
+                    if (array[i] is JsonObject obj && item(obj, JsonPointer.Append(path, i)) is { } value)
+                    {
+                        result.Add(value);
+                    }
                 }
             }
             return result;
         }
 
-        private List<string> StringList(JsonObject obj, string path, string key) =>
-            List(obj, path, key, (n, p) =>
-            {
-                if (n is JsonValue v && v.TryGetValue<string>(out var s) && s.Length > 0)
-                {
-                    return s;
-                }
-                Error(p, "must be a non-empty string");
-                return null;
-            });
-
-        private void Unknown(JsonObject obj, string path, params string[] known)
+        private string? CalendarRef(JsonObject obj, string path)
         {
-            foreach (var (key, _) in obj)
+            var id = Text(obj["calendar"]);
+            if (id is not null && calendars is not null && !calendars.Contains(id))
             {
-                if (!known.Contains(key))
-                {
-                    Error(Pointer(path, key), $"unknown property; expected one of {string.Join(", ", known)}");
-                }
+                Error(JsonPointer.Append(path, "calendar"), $"unknown business calendar '{id}'; known: {string.Join(", ", calendars.Order(StringComparer.Ordinal))}");
             }
+            return id;
         }
 
-        private string? RequiredString(JsonObject obj, string path, string key)
+        /// <summary>The schema checks a duration's form; its length (at most 10 years) is checked here.</summary>
+        private JourneyDuration? Duration(JsonObject obj, string path, string key)
         {
-            if (obj[key] is null)
-            {
-                Error(Pointer(path, key), "is required");
-                return null;
-            }
-            return OptionalString(obj, path, key);
-        }
-
-        private string? OptionalString(JsonObject obj, string path, string key)
-        {
-            var node = obj[key];
-            if (node is null)
-            {
-                return null;
-            }
-            if (node is JsonValue v && v.TryGetValue<string>(out var s))
-            {
-                if (s.Length == 0)
-                {
-                    Error(Pointer(path, key), "must not be empty");
-                    return null;
-                }
-                if (s.Length > 10_000)
-                {
-                    Error(Pointer(path, key), "is longer than 10000 characters");
-                    return null;
-                }
-                return s;
-            }
-            Error(Pointer(path, key), "must be a string");
-            return null;
-        }
-
-        private decimal? RequiredNumber(JsonObject obj, string path, string key)
-        {
-            if (obj[key] is null)
-            {
-                Error(Pointer(path, key), "is required");
-                return null;
-            }
-            return OptionalNumber(obj, path, key);
-        }
-
-        private decimal? OptionalNumber(JsonObject obj, string path, string key)
-        {
-            var node = obj[key];
-            if (node is null)
-            {
-                return null;
-            }
-            if (JsonNumbers.TryGetDecimal(node, out var d) && Math.Abs(d) <= 1_000_000_000m)
-            {
-                return d;
-            }
-            Error(Pointer(path, key), "must be a number between -10^9 and 10^9");
-            return null;
-        }
-
-        private bool? OptionalBool(JsonObject obj, string path, string key)
-        {
-            var node = obj[key];
-            if (node is null)
-            {
-                return null;
-            }
-            if (node is JsonValue v && v.GetValueKind() is JsonValueKind.True or JsonValueKind.False)
-            {
-                return v.GetValue<bool>();
-            }
-            Error(Pointer(path, key), "must be true or false");
-            return null;
-        }
-
-        private JourneyDuration? RequiredDuration(JsonObject obj, string path, string key)
-        {
-            if (obj[key] is null)
-            {
-                Error(Pointer(path, key), "is required");
-                return null;
-            }
-            return OptionalDuration(obj, path, key);
-        }
-
-        private JourneyDuration? OptionalDuration(JsonObject obj, string path, string key)
-        {
-            var text = OptionalString(obj, path, key);
-            if (text is null)
+            if (Text(obj[key]) is not { } text)
             {
                 return null;
             }
             if (!JourneyDuration.TryParse(text, out var duration))
             {
-                Error(Pointer(path, key), $"'{text}' is not an ISO 8601 duration of at most 10 years, such as PT30S, PT4H, P7D or P1Y");
+                Error(JsonPointer.Append(path, key), $"'{text}' is longer than 10 years (a year counts as 366 days, a month as 31)");
                 return null;
             }
             return duration;
         }
 
-        private TimeOnly? RequiredTime(JsonObject obj, string path, string key)
-        {
-            var text = RequiredString(obj, path, key);
-            if (text is null)
-            {
-                return null;
-            }
-            if (TimeOnly.TryParseExact(text, ["HH:mm", "HH:mm:ss"], CultureInfo.InvariantCulture, DateTimeStyles.None, out var time))
-            {
-                return time;
-            }
-            Error(Pointer(path, key), $"'{text}' is not a time of day such as 10:00");
-            return null;
-        }
-
-        private TEnum? Enum<TEnum>(JsonObject obj, string path, string key, bool required) where TEnum : struct, Enum
-        {
-            var text = required ? RequiredString(obj, path, key) : OptionalString(obj, path, key);
-            if (text is null)
-            {
-                return null;
-            }
-            var names = System.Enum.GetNames<TEnum>().Select(Camel).ToList();
-            if (names.Contains(text, StringComparer.Ordinal))
-            {
-                return System.Enum.Parse<TEnum>(text, ignoreCase: true);
-            }
-            Error(Pointer(path, key), $"'{text}' is not one of {string.Join(", ", names)}");
-            return null;
-        }
-
-        internal static string Camel(string name) => char.ToLowerInvariant(name[0]) + name[1..];
+        private static TimeOnly? Time(JsonNode? node) =>
+            Text(node) is { } text && TimeOnly.TryParseExact(text, ["HH:mm", "HH:mm:ss"], CultureInfo.InvariantCulture, DateTimeStyles.None, out var time) ? time : null;
     }
 
-    /// <summary>Meaning: references, reachability, templates and loops that never wait.</summary>
-    private sealed class Semantics(List<DefinitionError> errors)
+    /// <summary>Meaning: references, reachability, templates and clocks named, split totals, and loops that never wait.</summary>
+    private sealed class Graph(List<DefinitionError> errors)
     {
         private void Error(string path, string message) => errors.Add(new DefinitionError(path, message));
 
@@ -972,15 +412,12 @@ public sealed class JourneyDefinitionReader(ITemplateChecker? templates = null, 
             var indexOf = new Dictionary<string, int>(StringComparer.Ordinal);
             for (var i = 0; i < stepsJson.Count; i++)
             {
-                if (stepsJson[i] is JsonObject s && s["id"] is JsonValue v && v.TryGetValue<string>(out var id))
+                if (Text(stepsJson[i]?["id"]) is { } id && !indexOf.TryAdd(id, i))
                 {
-                    if (!indexOf.TryAdd(id, i))
-                    {
-                        Error(Pointer(Pointer("/steps", i), "id"), $"duplicate step id '{id}' (first at /steps/{indexOf[id]})");
-                    }
+                    Error(JsonPointer.Append(JsonPointer.Append("/steps", i), "id"), $"duplicate step id '{id}' (first at /steps/{indexOf[id]})");
                 }
             }
-            string StepPath(string id) => indexOf.TryGetValue(id, out var i) ? Pointer("/steps", i) : "/steps";
+            string StepPath(string id) => indexOf.TryGetValue(id, out var i) ? JsonPointer.Append("/steps", i) : "/steps";
 
             if (journey.Start.Length > 0 && !indexOf.ContainsKey(journey.Start))
             {
@@ -1019,17 +456,10 @@ public sealed class JourneyDefinitionReader(ITemplateChecker? templates = null, 
                     case WaitForEventStep { Deadline: { } deadline } when !journey.Clocks.ContainsKey(deadline.Clock):
                         Error(StepPath(step.Id) + "/deadline/clock", UnknownClock(journey, deadline.Clock));
                         break;
-                    case WaitForEventStep { Deadline: not null, OnTimeout: null }:
-                        Error(StepPath(step.Id) + "/onTimeout", "is required with a deadline: the step the clock threshold leads to");
-                        break;
                     case SplitStep split when split.Paths.Count > 0 && split.Paths.Sum(p => p.Percent) != 100:
                         Error(StepPath(step.Id) + "/paths", $"percentages add up to {split.Paths.Sum(p => p.Percent)}; they must add up to 100");
                         break;
                 }
-            }
-            if (journey.Entry.Policy == ReEntryPolicy.OncePerKey && journey.Entry.Key is { } key && !key.StartsWith("trigger.", StringComparison.Ordinal))
-            {
-                Error("/entry/key", "must be a trigger value such as trigger.data.saleId");
             }
             Reachability(journey, StepPath);
             LoopsWithoutWait(journey, StepPath);
@@ -1040,17 +470,11 @@ public sealed class JourneyDefinitionReader(ITemplateChecker? templates = null, 
 
         private static IEnumerable<(string Field, string Target)> References(Step step) => step switch
         {
-            WaitStep w => Maybe("/next", w.Next),
-            SendStep s => Maybe("/next", s.Next),
             WaitForEventStep e => Maybe("/onEvent", e.OnEvent).Concat(Maybe("/onTimeout", e.OnTimeout)),
-            ClockStep c => Maybe("/next", c.Next),
             BranchStep b => b.Cases.Select((c, i) => ($"/cases/{i}/next", c.Next)).Concat(Maybe("/otherwise", b.Otherwise)),
             SplitStep s => s.Paths.Select((p, i) => ($"/paths/{i}/next", p.Next)),
-            TaskStep t => Maybe("/next", t.Next),
-            UpdateStep u => Maybe("/next", u.Next),
-            EmitStep e => Maybe("/next", e.Next),
             ExitStep => [],
-            _ => throw new InvalidOperationException($"Unhandled step type {step.GetType().Name}."),
+            _ => step.Successors.Select(next => ("/next", next)),
         };
 
         private static IEnumerable<(string, string)> Maybe(string field, string? target) => target is null ? [] : [(field, target)];

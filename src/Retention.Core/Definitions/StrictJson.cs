@@ -57,7 +57,7 @@ public static class StrictJson
                         }
                         if (!top.Names!.Add(name))
                         {
-                            return new DefinitionError(Pointer(open, open.Count - 1) + "/" + Escape(name),
+                            return new DefinitionError(JsonPointer.Append(Pointer(open, open.Count - 1), name),
                                 $"repeats the member name \"{Clip(name)}\"; each name may appear only once in an object");
                         }
                         top.Member = name;
@@ -82,9 +82,6 @@ public static class StrictJson
         return any ? null : new DefinitionError("", "is empty: a JSON value is required");
     }
 
-    /// <summary>A JSON Pointer segment: <c>~</c> and <c>/</c> escaped (RFC 6901).</summary>
-    public static string Escape(string name) => name.Replace("~", "~0", StringComparison.Ordinal).Replace("/", "~1", StringComparison.Ordinal);
-
     /// <summary>A System.Text.Json path (<c>$.data.items[2]</c>, <c>$['a b']</c>) as a JSON Pointer (<c>/data/items/2</c>).</summary>
     public static string PointerOf(string? jsonPath)
     {
@@ -100,14 +97,14 @@ public static class StrictJson
             {
                 var end = jsonPath.IndexOfAny(['.', '['], i + 1);
                 end = end < 0 ? jsonPath.Length : end;
-                pointer.Append('/').Append(Escape(jsonPath[(i + 1)..end]));
+                pointer.Append('/').Append(JsonPointer.Escape(jsonPath[(i + 1)..end]));
                 i = end;
             }
             else if (jsonPath[i] == '[' && i + 1 < jsonPath.Length && jsonPath[i + 1] == '\'')
             {
                 var end = jsonPath.IndexOf("']", i + 2, StringComparison.Ordinal);
                 end = end < 0 ? jsonPath.Length : end;
-                pointer.Append('/').Append(Escape(jsonPath[(i + 2)..end]));
+                pointer.Append('/').Append(JsonPointer.Escape(jsonPath[(i + 2)..end]));
                 i = Math.Min(jsonPath.Length, end + 2);
             }
             else if (jsonPath[i] == '[')
@@ -154,7 +151,7 @@ public static class StrictJson
                 {
                     break;
                 }
-                pointer.Append('/').Append(Escape(c.Member));
+                pointer.Append('/').Append(JsonPointer.Escape(c.Member));
             }
             else
             {

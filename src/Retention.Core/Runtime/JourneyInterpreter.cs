@@ -78,7 +78,7 @@ public sealed class JourneyInterpreter(InterpreterSettings settings)
 
         public InterpretResult Start(StartInstance start)
         {
-            Record("started", null, $"version {journey.Version}, trigger {start.Trigger.Type}");
+            Record(HistoryKinds.Started, null, $"version {journey.Version}, trigger {start.Trigger.Type}");
             state.SeenEvents.Add(start.Trigger.Key);
             var awaited = journey.AwaitedEventTypes;
             // Buffered from when the service received the event, so a producer's clock cannot stretch the window.
@@ -100,7 +100,7 @@ public sealed class JourneyInterpreter(InterpreterSettings settings)
             if (bucket < journey.HoldoutPercent * 100)
             {
                 state.Holdout = true;
-                Record("holdout", null, "in the holdout group: no steps run");
+                Record(HistoryKinds.Holdout, null, "in the holdout group: no steps run");
                 if (journey.Goal is { } goal)
                 {
                     state.Status = InstanceStatus.Waiting;
@@ -125,7 +125,7 @@ public sealed class JourneyInterpreter(InterpreterSettings settings)
             if (state.Status == InstanceStatus.Suspended)
             {
                 state.TimerElapsedWhileSuspended = true;
-                Record("timer-held", timer.StepId, "fired while suspended; runs on resume");
+                Record(HistoryKinds.TimerHeld, timer.StepId, "fired while suspended; runs on resume");
                 return Done();
             }
             return Fire(timer);
@@ -138,7 +138,7 @@ public sealed class JourneyInterpreter(InterpreterSettings settings)
             switch (timer.Purpose)
             {
                 case TimerPurpose.Wait:
-                    Record("timer-fired", timer.StepId, $"due {timer.DueAt:O}");
+                    Record(HistoryKinds.TimerFired, timer.StepId, $"due {timer.DueAt:O}");
                     return Continue(Step<WaitStep>(timer.StepId).Next);
                 case TimerPurpose.EventTimeout:
                     var wait = Step<WaitForEventStep>(timer.StepId);
@@ -152,11 +152,11 @@ public sealed class JourneyInterpreter(InterpreterSettings settings)
 
         private InterpretResult TimedOut(WaitForEventStep wait, DateTimeOffset dueAt)
         {
-            Record("timed-out", wait.Id, $"no {wait.Event} by {dueAt:O}");
+            Record(HistoryKinds.TimedOut, wait.Id, $"no {wait.Event} by {dueAt:O}");
             if (wait.Deadline is { } deadline)
             {
                 // Warnings before the target and breaches at or after it are counted apart (metrics and SLA reports).
-                Record(deadline.Percent < 100 ? "sla-warning" : "sla-breach", wait.Id, $"{deadline.Clock} reached {deadline.Percent}% of its target");
+                Record(deadline.Percent < 100 ? HistoryKinds.SlaWarning : HistoryKinds.SlaBreach, wait.Id, $"{deadline.Clock} reached {deadline.Percent}% of its target");
             }
             return Continue(wait.OnTimeout);
         }
@@ -190,7 +190,7 @@ public sealed class JourneyInterpreter(InterpreterSettings settings)
             {
                 state.Converted = true;
                 state.ConvertedAt = now;
-                Record("converted", state.CurrentStepId, $"goal {goal.Event}");
+                Record(HistoryKinds.Converted, state.CurrentStepId, $"goal {goal.Event}");
                 if (goal.ExitOnGoal || state.Holdout)
                 {
                     return End(InstanceStatus.Exited, state.Holdout ? "holdout-converted" : "converted");
@@ -225,7 +225,7 @@ public sealed class JourneyInterpreter(InterpreterSettings settings)
                 && journey.FindStep(timer.StepId ?? "") is WaitStep { Until: WaitDate } wait && DueAt(wait) is { } due && due != timer.DueAt && due > now)
             {
                 SetTimer(due, TimerPurpose.Wait, wait.Id);
-                Record("wait-moved", wait.Id, $"the date changed: now until {due:O}");
+                Record(HistoryKinds.WaitMoved, wait.Id, $"the date changed: now until {due:O}");
             }
         }
 
@@ -243,13 +243,13 @@ public sealed class JourneyInterpreter(InterpreterSettings settings)
                 if (clock.Clock.IsRunning && Hits(definition.PauseOn))
                 {
                     state.Clocks[name] = clock with { Clock = clock.Clock.Pause(now, CalendarOf(clock)) };
-                    Record("clock-paused", state.CurrentStepId, $"{name} at {Elapsed(name)} on {received.Type}");
+                    Record(HistoryKinds.ClockPaused, state.CurrentStepId, $"{name} at {Elapsed(name)} on {received.Type}");
                     RearmDeadline(name);
                 }
                 else if (!clock.Clock.IsRunning && Hits(definition.ResumeOn))
                 {
                     state.Clocks[name] = clock with { Clock = clock.Clock.Resume(now) };
-                    Record("clock-resumed", state.CurrentStepId, $"{name} from {Elapsed(name)} on {received.Type}");
+                    Record(HistoryKinds.ClockResumed, state.CurrentStepId, $"{name} from {Elapsed(name)} on {received.Type}");
                     RearmDeadline(name);
                 }
             }
@@ -277,7 +277,7 @@ public sealed class JourneyInterpreter(InterpreterSettings settings)
                 return Ignored(state, $"cannot suspend a {state.Status} instance");
             }
             state.Status = InstanceStatus.Suspended;
-            Record("suspended", state.CurrentStepId, reason);
+            Record(HistoryKinds.Suspended, state.CurrentStepId, reason);
             return Done();
         }
 
@@ -288,7 +288,7 @@ public sealed class JourneyInterpreter(InterpreterSettings settings)
                 return Ignored(state, $"cannot resume a {state.Status} instance");
             }
             state.Status = InstanceStatus.Waiting;
-            Record("resumed", state.CurrentStepId, reason);
+            Record(HistoryKinds.Resumed, state.CurrentStepId, reason);
             if (state.TimerElapsedWhileSuspended && state.Timer is { } timer)
             {
                 return Fire(timer);
@@ -305,7 +305,7 @@ public sealed class JourneyInterpreter(InterpreterSettings settings)
         {
             state.Timer = null;
             state.TimerElapsedWhileSuspended = false;
-            Record("migrated", stepId, note);
+            Record(HistoryKinds.Migrated, stepId, note);
             return Continue(stepId);
         }
 
@@ -323,7 +323,7 @@ public sealed class JourneyInterpreter(InterpreterSettings settings)
             {
                 state.Context[key] = scope.Resolve(path)?.DeepClone();
             }
-            Record("event-received", wait.Id, received.Type);
+            Record(HistoryKinds.EventReceived, wait.Id, received.Type);
             return Continue(wait.OnEvent);
         }
 
@@ -357,20 +357,20 @@ public sealed class JourneyInterpreter(InterpreterSettings settings)
                         }
                         if (due <= now)
                         {
-                            Record("wait-skipped", wait.Id, $"due {due:O} has passed");
+                            Record(HistoryKinds.WaitSkipped, wait.Id, $"due {due:O} has passed");
                             stepId = wait.Next;
                             continue;
                         }
                         SetTimer(due, TimerPurpose.Wait, wait.Id);
                         state.Status = InstanceStatus.Waiting;
-                        Record("waiting", wait.Id, $"until {due:O}");
+                        Record(HistoryKinds.Waiting, wait.Id, $"until {due:O}");
                         return Done();
                     case SendStep send:
                         var sendKey = $"{state.InstanceId}/{send.Id}/{occurrence}";
                         _commands.Add(new SendMessage(sendKey, StableHash.Uuid(sendKey), now, state.InstanceId, journey.Id, journey.Version,
                             send.Id, state.CustomerId, send.Channel, send.Category, send.Template, TemplateVariables(), send.Fallback,
                             send.ExpiresAfter?.AddTo(now, Zone)));
-                        Record("send", send.Id, $"{send.Channel.ToString().ToLowerInvariant()} {send.Template} ({send.Category.ToString().ToLowerInvariant()})");
+                        Record(HistoryKinds.Send, send.Id, $"{send.Channel.ToString().ToLowerInvariant()} {send.Template} ({send.Category.ToString().ToLowerInvariant()})");
                         stepId = send.Next;
                         continue;
                     case WaitForEventStep awaitEvent:
@@ -394,18 +394,18 @@ public sealed class JourneyInterpreter(InterpreterSettings settings)
                             {
                                 SetTimer(at, TimerPurpose.EventTimeout, awaitEvent.Id);
                             }
-                            Record("waiting-for-event", awaitEvent.Id, $"{awaitEvent.Event} until {deadline.Clock} reaches {deadline.Percent}%"
+                            Record(HistoryKinds.WaitingForEvent, awaitEvent.Id, $"{awaitEvent.Event} until {deadline.Clock} reaches {deadline.Percent}%"
                                 + (threshold is { } t ? $" at {t:O}" : " (clock paused)"));
                         }
                         else if (awaitEvent.Timeout is { } timeout)
                         {
                             var until = awaitEvent.TimeoutInBusinessTime ? AddBusinessTime(timeout, awaitEvent.Calendar) : timeout.AddTo(now, Zone);
                             SetTimer(until, TimerPurpose.EventTimeout, awaitEvent.Id);
-                            Record("waiting-for-event", awaitEvent.Id, $"{awaitEvent.Event} until {until:O}");
+                            Record(HistoryKinds.WaitingForEvent, awaitEvent.Id, $"{awaitEvent.Event} until {until:O}");
                         }
                         else
                         {
-                            Record("waiting-for-event", awaitEvent.Id, awaitEvent.Event);
+                            Record(HistoryKinds.WaitingForEvent, awaitEvent.Id, awaitEvent.Event);
                         }
                         state.Status = InstanceStatus.Waiting;
                         return Done();
@@ -417,12 +417,12 @@ public sealed class JourneyInterpreter(InterpreterSettings settings)
                         var scope = Scope(null);
                         var taken = branch.Cases.FirstOrDefault(c => c.When.Evaluate(scope));
                         stepId = taken?.Next ?? branch.Otherwise;
-                        Record("branch", branch.Id, taken is null ? "otherwise" : $"case {branch.Cases.ToList().IndexOf(taken) + 1}");
+                        Record(HistoryKinds.Branch, branch.Id, taken is null ? "otherwise" : $"case {branch.Cases.ToList().IndexOf(taken) + 1}");
                         continue;
                     case SplitStep split:
                         var bucket = StableHash.Bucket(journey.Id, state.CustomerId, split.Id);
                         var path = PickPath(split, bucket);
-                        Record("split", split.Id, $"path to {path.Next}");
+                        Record(HistoryKinds.Split, split.Id, $"path to {path.Next}");
                         stepId = path.Next;
                         continue;
                     case TaskStep task:
@@ -430,7 +430,7 @@ public sealed class JourneyInterpreter(InterpreterSettings settings)
                         _commands.Add(new CreateTask($"{state.InstanceId}/{task.Id}/{occurrence}", state.InstanceId, journey.Id, task.Id, state.CustomerId,
                             task.Kind, task.Title, assigneeId, role,
                             task.DueBusinessDays is { } days ? CalendarFor(null).EndOfWorkingDays(now, days) : task.Due.AddTo(now, Zone)));
-                        Record("task", task.Id, $"{task.Kind} for {whom}");
+                        Record(HistoryKinds.Task, task.Id, $"{task.Kind} for {whom}");
                         stepId = task.Next;
                         continue;
                     case UpdateStep update:
@@ -475,18 +475,18 @@ public sealed class JourneyInterpreter(InterpreterSettings settings)
                     var calendar = CalendarFor(definition.Calendar);
                     var target = TargetOf(definition.Target);
                     state.Clocks[step.Clock] = new ClockState(SlaClock.StartAt(target, now), calendar.Id, now, Stopped: false);
-                    Record("clock-started", step.Id, $"{step.Clock}: target {target.TotalHours:0.##} working hours in {calendar.Id}");
+                    Record(HistoryKinds.ClockStarted, step.Id, $"{step.Clock}: target {target.TotalHours:0.##} working hours in {calendar.Id}");
                     break;
                 case ClockAction.Stop when existing is { Stopped: false }:
                     state.Clocks[step.Clock] = existing with { Clock = existing.Clock.Pause(now, CalendarOf(existing)), Stopped = true };
-                    Record("clock-stopped", step.Id, $"{step.Clock} at {Elapsed(step.Clock)}{(existing.Clock.IsBreached(now, CalendarOf(existing)) ? ", after its target" : ", within target")}");
+                    Record(HistoryKinds.ClockStopped, step.Id, $"{step.Clock} at {Elapsed(step.Clock)}{(existing.Clock.IsBreached(now, CalendarOf(existing)) ? ", after its target" : ", within target")}");
                     break;
                 case ClockAction.Resume when existing is { Stopped: true }:
                     state.Clocks[step.Clock] = existing with { Clock = existing.Clock.Resume(now), Stopped = false };
-                    Record("clock-resumed", step.Id, $"{step.Clock} from {Elapsed(step.Clock)}");
+                    Record(HistoryKinds.ClockResumed, step.Id, $"{step.Clock} from {Elapsed(step.Clock)}");
                     break;
                 default:
-                    Record("clock-unchanged", step.Id, $"{step.Clock} is {existing?.Status ?? "not started"}; {step.Action.ToString().ToLowerInvariant()} does nothing");
+                    Record(HistoryKinds.ClockUnchanged, step.Id, $"{step.Clock} is {existing?.Status ?? "not started"}; {step.Action.ToString().ToLowerInvariant()} does nothing");
                     break;
             }
         }
@@ -536,7 +536,7 @@ public sealed class JourneyInterpreter(InterpreterSettings settings)
             var scope = Scope(null);
             if (Condition.AsTextOrNull(scope.Resolve(emit.Customer)) is not { Length: > 0 } customerId)
             {
-                Record("emit-skipped", emit.Id, $"no customer at {emit.Customer}");
+                Record(HistoryKinds.EmitSkipped, emit.Id, $"no customer at {emit.Customer}");
                 return;
             }
             var data = new JsonObject { ["customerId"] = customerId };
@@ -545,7 +545,7 @@ public sealed class JourneyInterpreter(InterpreterSettings settings)
                 data[name] = Resolve(source, scope);
             }
             _commands.Add(new EmitEvent($"{state.InstanceId}/{emit.Id}/{occurrence}", emit.Event, customerId, now, data));
-            Record("emit", emit.Id, $"{emit.Event} for {(customerId == state.CustomerId ? "this customer" : "another customer")}");
+            Record(HistoryKinds.Emit, emit.Id, $"{emit.Event} for {(customerId == state.CustomerId ? "this customer" : "another customer")}");
         }
 
         private static JsonNode? Resolve(ValueSource source, ValueScope scope) =>
@@ -560,7 +560,7 @@ public sealed class JourneyInterpreter(InterpreterSettings settings)
             var command = new UpdateCustomer(state.CustomerId, values, update.AddTags, update.RemoveTags, sums, $"{state.InstanceId}/{update.Id}/{occurrence}");
             command.ApplyTo(state.Customer);
             _commands.Add(command);
-            Record("update", update.Id, string.Join(", ", values.Keys.Select(k => $"attributes.{k}")
+            Record(HistoryKinds.Update, update.Id, string.Join(", ", values.Keys.Select(k => $"attributes.{k}")
                 .Concat(sums.Select(kv => $"attributes.{kv.Key} += {kv.Value}"))
                 .Concat(update.AddTags.Select(t => $"+{t}")).Concat(update.RemoveTags.Select(t => $"-{t}"))));
         }
@@ -620,7 +620,7 @@ public sealed class JourneyInterpreter(InterpreterSettings settings)
                 return null;
             }
             state.Buffered.Remove(found);
-            Record("buffered-delivered", wait.Id, $"{found.Event.Type} received {found.BufferedAt:O}");
+            Record(HistoryKinds.BufferedDelivered, wait.Id, $"{found.Event.Type} received {found.BufferedAt:O}");
             return found.Event;
         }
 
@@ -632,7 +632,7 @@ public sealed class JourneyInterpreter(InterpreterSettings settings)
             {
                 state.Buffered.RemoveRange(0, state.Buffered.Count - _settings.BufferedEventsKept);
             }
-            Record("event-buffered", state.CurrentStepId, $"{received.Type} kept for a later wait");
+            Record(HistoryKinds.EventBuffered, state.CurrentStepId, $"{received.Type} kept for a later wait");
         }
 
         private ValueScope Scope(CustomerEvent? received) =>
@@ -691,7 +691,7 @@ public sealed class JourneyInterpreter(InterpreterSettings settings)
             state.Outcome = outcome;
             state.Timer = null;
             state.EndedAt = now;
-            Record(status.ToString().ToLowerInvariant(), state.CurrentStepId, outcome);
+            Record(HistoryKinds.Ended(status), state.CurrentStepId, outcome);
             return Done();
         }
 

@@ -23,14 +23,14 @@ public static class JourneyMigration
         {
             if (!mapping.ContainsKey(step))
             {
-                errors.Add(new DefinitionError(Pointer(step), $"instances are at step '{step}'; map it to a step of the new version"));
+                errors.Add(new DefinitionError(JsonPointer.Append("/mapping", step), $"instances are at step '{step}'; map it to a step of the new version"));
             }
         }
         foreach (var (from, target) in mapping.OrderBy(m => m.Key, StringComparer.Ordinal))
         {
             if (to.FindStep(target) is null)
             {
-                errors.Add(new DefinitionError(Pointer(from), $"maps to '{target}', which is not a step of the new version"));
+                errors.Add(new DefinitionError(JsonPointer.Append("/mapping", from), $"maps to '{target}', which is not a step of the new version"));
             }
         }
         return errors;
@@ -95,13 +95,11 @@ public static class JourneyMigration
         }
         state.UpdatedAt = now;
         state.HistoryCount++;
-        return new InterpretResult(state, [], [new HistoryEntry(now, "migrated", state.CurrentStepId, note)], true);
+        return new InterpretResult(state, [], [new HistoryEntry(now, HistoryKinds.Migrated, state.CurrentStepId, note)], true);
     }
 
     private static InterpretResult Ignored(JourneyInstanceState state, string reason) => new(state, [], [], false, reason);
 
     private static JourneyInstanceState Clone(JourneyInstanceState state) =>
         JsonSerializer.Deserialize(JsonSerializer.SerializeToUtf8Bytes(state, CoreJsonContext.Default.JourneyInstanceState), CoreJsonContext.Default.JourneyInstanceState)!;
-
-    private static string Pointer(string key) => "/mapping/" + key.Replace("~", "~0", StringComparison.Ordinal).Replace("/", "~1", StringComparison.Ordinal);
 }

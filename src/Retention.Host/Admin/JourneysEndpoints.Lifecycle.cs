@@ -314,7 +314,7 @@ public static partial class JourneysEndpoints
                 }
                 else
                 {
-                    errors.Add(new DefinitionError("/mapping/" + from.Replace("~", "~0", StringComparison.Ordinal).Replace("/", "~1", StringComparison.Ordinal), "must be the id of a step of the new version"));
+                    errors.Add(new DefinitionError(JsonPointer.Append("/mapping", from), "must be the id of a step of the new version"));
                 }
             }
         }

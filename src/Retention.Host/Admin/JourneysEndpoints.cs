@@ -78,8 +78,8 @@ public static partial class JourneysEndpoints
         return TypedResults.Ok(list.OrderBy(j => j.Id, StringComparer.Ordinal).ToList());
     }
 
-    private static IResult Schema() =>
-        Results.File(Path.Combine(AppContext.BaseDirectory, "schemas", "journey.schema.json"), "application/schema+json");
+    /// <summary>The schema the reader checks against, so the editor's step types and field hints are the server's.</summary>
+    private static IResult Schema() => Results.Text(JourneySchema.Text, "application/schema+json");
 
     private static async Task<Results<Ok<ValidationReport>, ProblemHttpResult>> Validate(HttpRequest request, JourneyDefinitionReader reader, CancellationToken cancellationToken)
     {

@@ -70,7 +70,7 @@ public static class ReportsEndpoints
             }
         }
         var active = catalog.Active.FirstOrDefault(d => d.Id == id);
-        var steps = (active?.Steps ?? []).Select(s => new FunnelStep(s.Id, StepType(s), reached.GetValueOrDefault(s.Id))).ToList();
+        var steps = (active?.Steps ?? []).Select(s => new FunnelStep(s.Id, StepTypes.Of(s), reached.GetValueOrDefault(s.Id))).ToList();
         steps.AddRange(reached.Keys.Where(k => steps.All(s => s.StepId != k)).Order(StringComparer.Ordinal).Select(k => new FunnelStep(k, null, reached[k])));
         return TypedResults.Ok(new FunnelReport(id, steps, states.Count, truncated));
     }
@@ -188,19 +188,4 @@ public static class ReportsEndpoints
         while (token is not null && states.Count < MaxInstances);
         return (states.Count > MaxInstances ? states[..MaxInstances] : states, token is not null || states.Count > MaxInstances);
     }
-
-    private static string StepType(Step step) => step switch
-    {
-        WaitStep => "wait",
-        SendStep => "send",
-        WaitForEventStep => "waitForEvent",
-        BranchStep => "branch",
-        SplitStep => "split",
-        TaskStep => "task",
-        UpdateStep => "update",
-        ClockStep => "clock",
-        EmitStep => "emit",
-        ExitStep => "exit",
-        _ => "unknown",
-    };
 }

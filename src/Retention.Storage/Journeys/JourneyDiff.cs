@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Retention.Core.Definitions;
 
 namespace Retention.Storage.Journeys;
 
@@ -27,22 +28,22 @@ public static class JourneyDiff
                 {
                     if (b.TryGetPropertyValue(key, out var other))
                     {
-                        Walk(value, other, Pointer(path, key), changes);
+                        Walk(value, other, JsonPointer.Append(path, key), changes);
                     }
                     else
                     {
-                        changes.Add(new JsonChange(Pointer(path, key), "removed", value?.DeepClone(), null));
+                        changes.Add(new JsonChange(JsonPointer.Append(path, key), "removed", value?.DeepClone(), null));
                     }
                 }
                 foreach (var (key, value) in b.Where(kv => !a.ContainsKey(kv.Key)))
                 {
-                    changes.Add(new JsonChange(Pointer(path, key), "added", null, value?.DeepClone()));
+                    changes.Add(new JsonChange(JsonPointer.Append(path, key), "added", null, value?.DeepClone()));
                 }
                 break;
             case (JsonArray a, JsonArray b):
                 for (var i = 0; i < Math.Max(a.Count, b.Count); i++)
                 {
-                    var at = Pointer(path, i.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                    var at = JsonPointer.Append(path, i);
                     if (i >= a.Count)
                     {
                         changes.Add(new JsonChange(at, "added", null, b[i]?.DeepClone()));
@@ -92,7 +93,4 @@ public static class JourneyDiff
         copy["steps"] = byId;
         return copy;
     }
-
-    private static string Pointer(string path, string key) =>
-        path + "/" + key.Replace("~", "~0", StringComparison.Ordinal).Replace("/", "~1", StringComparison.Ordinal);
 }

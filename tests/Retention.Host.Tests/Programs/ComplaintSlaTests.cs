@@ -1,5 +1,6 @@
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using Retention.Core.Definitions;
 using Retention.Storage.Tasks;
 using Retention.Testing;
 
@@ -63,6 +64,12 @@ public sealed class ComplaintSlaJourneys : IDisposable
         // The SLA report counts the complaint once (two journeys, two clocks) and as breached.
         var critical = Assert.Single((await _host.Admin.GetFromJsonAsync<JsonArray>("/api/reports/sla"))!, r => r!["severity"]!.GetValue<string>() == "critical")!;
         Assert.Equal((1, 0, 1), (critical["total"]!.GetValue<int>(), critical["withinTarget"]!.GetValue<int>(), critical["breached"]!.GetValue<int>()));
+
+        // The funnel names every step by its type, clock steps included.
+        var funnel = (await _host.Admin.GetFromJsonAsync<JsonObject>("/api/reports/journeys/complaint-first-response/funnel"))!["steps"]!.AsArray();
+        Assert.All(funnel, s => Assert.Contains(s!["type"]?.GetValue<string>(), StepTypes.All));
+        var clock = Assert.Single(funnel, s => s!["stepId"]!.GetValue<string>() == "start-clock")!;
+        Assert.Equal((StepTypes.Clock, 1), (clock["type"]!.GetValue<string>(), clock["entered"]!.GetValue<int>()));
     }
 
     [Fact]

@@ -53,7 +53,9 @@ function describe(step) {
     case 'wait': return step.duration ?? step.businessTime ?? (step.until ? `${step.until.time ?? ''} +${step.until.daysLater ?? 0}d` : step.untilDate?.path ?? '');
     case 'send': return `${step.channel ?? ''} · ${step.template ?? ''}`;
     case 'waitForEvent': return step.event ?? '';
+    case 'clock': return `${step.action ?? ''} ${step.clock ?? ''}`;
     case 'task': return step.kind ?? '';
+    case 'emit': return step.event ?? '';
     case 'exit': return step.outcome ?? '';
     default: return '';
   }

@@ -198,17 +198,14 @@ class Editor {
         p.description ? ` — ${p.description}` : ''))));
   }
 
-  insertStep(type) {
+  /** Adds a step of the type: the schema's example for it, under the next free id. */
+  async insertStep(type) {
     if (!this.parsed || !Array.isArray(this.parsed.steps)) { announce(t('editor.fixFirst'), true); return; }
     const ids = new Set(this.parsed.steps.map(s => s?.id));
     let n = 1; while (ids.has(`${type.toLowerCase()}-${n}`)) n++;
-    const defaults = {
-      wait: { duration: 'P1D', next: '' }, send: { channel: 'sms', template: '', category: 'service', next: '' },
-      waitForEvent: { event: '', timeout: 'P3D', onEvent: '', onTimeout: '' }, branch: { cases: [{ when: { path: '', op: 'eq', value: '' }, next: '' }], otherwise: '' },
-      split: { paths: [{ percent: 50, next: '' }, { percent: 50, next: '' }] }, task: { kind: '', title: '', assignee: { owner: true }, due: 'P1D', next: '' },
-      update: { set: {}, next: '' }, exit: { outcome: '' },
-    };
-    this.parsed.steps.push({ id: `${type.toLowerCase()}-${n}`, type, ...(defaults[type] ?? {}) });
+    const id = `${type.toLowerCase()}-${n}`;
+    const example = (await schema())?.$defs?.[`${type}Step`]?.examples?.[0] ?? {};
+    this.parsed.steps.push(Object.assign({ id, type }, structuredClone(example), { id, type }));
     this.textarea.value = JSON.stringify(this.parsed, null, 2);
     this.renderGutter();
     this.validate();
