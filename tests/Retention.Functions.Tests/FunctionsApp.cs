@@ -109,7 +109,7 @@ public sealed class FunctionsApp : IAsyncLifetime
             tasks.AddActivityFunc<InstancePageRequest, InstanceIdPage>(JourneyTasks.ListInstances, (context, input) => Activities().ListInstances(input, context.InstanceId, Durable.Client));
             tasks.AddActivityFunc<RecentEventsRequest, IReadOnlyList<CustomerEvent>>(JourneyTasks.ReadRecentEvents, (context, input) => Activities().ReadRecentEvents(input, context.InstanceId, Durable.Client));
             tasks.AddActivityFunc<ScheduledWork, bool>(JourneyTasks.RunScheduledWork, (context, input) => Activities().RunScheduledWork(input, context.InstanceId, Durable.Client));
-        });
+        }, new DurableTaskTestHostOptions { Port = FreePorts.Take() }); // the default picks a random port, which another process may hold
     }
 
     /// <summary>A new instance per invocation, as the worker activates function classes.</summary>
