@@ -74,7 +74,6 @@ public static class ChannelProvidersRegistration
                 var options = sp.GetRequiredService<IOptions<AcsEmailOptions>>().Value;
                 return (options.ConnectionString, options.RequestTimeout);
             });
-        // The concrete type too: the delivery-status poller calls GetStatusAsync.
         services.AddSingleton<AcsEmailProvider>();
         services.AddSingleton<IEmailProvider>(sp => sp.GetRequiredService<AcsEmailProvider>());
     }
