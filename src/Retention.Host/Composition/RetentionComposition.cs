@@ -123,6 +123,7 @@ public static class RetentionComposition
         app.MapOperationsEndpoints();
         app.MapAuditEndpoints();
         app.MapAdminWorkspace();
+        app.MapReportsEndpoints();
         if (app.ServiceProvider.GetRequiredService<ChannelSelection>().UsesDevOutbox)
         {
             app.MapDevOutboxEndpoints();
