@@ -1,6 +1,6 @@
 namespace Retention.Host;
 
-/// <summary>The host's structured logs. Ids only, never a phone number, email or name.</summary>
+/// <summary>Every structured log of the host, event ids 2000-2999. Ids only, never a phone number, email or name.</summary>
 public static partial class Logs
 {
     [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "Storage not reachable yet (attempt {Attempt}); waiting")]
@@ -17,4 +17,10 @@ public static partial class Logs
 
     [LoggerMessage(EventId = 2020, Level = LogLevel.Information, Message = "Admin {Action} on instance {InstanceId} by {Actor}")]
     public static partial void InstanceControl(this ILogger logger, string action, string instanceId, string? actor);
+
+    [LoggerMessage(EventId = 2030, Level = LogLevel.Error, Message = "Audit entry for {Method} {Route} not recorded: storage answered {Status}")]
+    public static partial void AuditNotRecorded(this ILogger logger, string method, string route, int status);
+
+    [LoggerMessage(EventId = 2200, Level = LogLevel.Warning, Message = "{Method} {Path} refused with 503: storage unavailable ({Failure})")]
+    public static partial void StorageUnavailable(this ILogger logger, string method, string path, string failure);
 }

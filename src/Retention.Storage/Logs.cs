@@ -4,7 +4,10 @@ using Retention.Core.Runtime;
 
 namespace Retention.Storage;
 
-/// <summary>The runtime's structured logs. Ids only, never a phone number, email or name.</summary>
+/// <summary>
+/// Every structured log of the storage side, event ids 1000-1999 (each assembly has its own range). Ids only, never a
+/// phone number, email or name.
+/// </summary>
 public static partial class Logs
 {
     [LoggerMessage(EventId = 1004, Level = LogLevel.Information, Message = "Instance {InstanceId} started in journey {JourneyId} v{Version} for customer {CustomerId}")]
@@ -24,6 +27,14 @@ public static partial class Logs
 
     [LoggerMessage(EventId = 1031, Level = LogLevel.Warning, Message = "Refreshing the journey catalog failed")]
     public static partial void CatalogRefreshFailed(this ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 1032, Level = LogLevel.Information,
+        Message = "Published journey {JourneyId} v{Version}; in flight ({Choice}): {Kept} kept, {Migrated} migrated, {Ended} ended")]
+    public static partial void JourneyPublishedWithInFlight(this ILogger logger, string journeyId, int version, Journeys.InFlightChoice choice, int kept, int migrated, int ended);
+
+    [LoggerMessage(EventId = 1033, Level = LogLevel.Information,
+        Message = "Journey {JourneyId} is already stored (v{Version}); its file is not published again. Stored versions are the source of truth: import the file to change it")]
+    public static partial void SeedSkipped(this ILogger logger, string journeyId, int version);
 
     [LoggerMessage(EventId = 1042, Level = LogLevel.Information, Message = "System job {Job} completed its occurrence {Occurrence}: {Figures}")]
     public static partial void SystemJobCompleted(this ILogger logger, string job, DateTimeOffset occurrence, string figures);

@@ -8,6 +8,8 @@ namespace Retention.Storage;
 
 public sealed class StorageOptions
 {
+    public const string Section = "Retention:Storage";
+
     /// <summary>Azurite's well-known development account, used when no connection string is configured.</summary>
     public const string DevelopmentConnectionString =
         "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;QueueEndpoint=http://127.0.0.1:10001/devstoreaccount1;TableEndpoint=http://127.0.0.1:10002/devstoreaccount1;";

@@ -112,40 +112,4 @@ public sealed class AcsEmailProviderTests : IAsyncLifetime
         Assert.DoesNotContain(FakeAcsServer.EmailInvalid, rejected.Reason, StringComparison.Ordinal);
         Assert.All(_logs.Entries, e => Assert.DoesNotContain("@example.com", e.Message, StringComparison.Ordinal));
     }
-
-    [Fact]
-    public async Task StatusPollingFollowsTheOperation()
-    {
-        await using var services = Services();
-        var provider = services.GetRequiredService<AcsEmailProvider>();
-        var request = Email(FakeAcsServer.EmailAccepted);
-        await provider.SendAsync(request, CancellationToken.None);
-
-        var running = await provider.GetStatusAsync(request.OperationId, CancellationToken.None);
-        _server.SetEmailStatus(request.OperationId, "Succeeded");
-        var succeeded = await provider.GetStatusAsync(request.OperationId, CancellationToken.None);
-
-        Assert.Equal(new EmailStatusReported(EmailSendStatus.Running, null), running);
-        Assert.Equal(new EmailStatusReported(EmailSendStatus.Succeeded, null), succeeded);
-        var poll = _server.Requests.Last();
-        Assert.Equal("GET", poll.Method);
-        Assert.Equal($"/emails/operations/{request.OperationId}?api-version=2023-03-31", poll.Target);
-        Assert.True(poll.SignatureValid);
-    }
-
-    [Fact]
-    public async Task StatusPollingReportsAFailureCodeAndAnUnknownOperation()
-    {
-        await using var services = Services();
-        var provider = services.GetRequiredService<AcsEmailProvider>();
-        var request = Email(FakeAcsServer.EmailAccepted);
-        await provider.SendAsync(request, CancellationToken.None);
-        _server.SetEmailStatus(request.OperationId, "Failed");
-
-        var failed = await provider.GetStatusAsync(request.OperationId, CancellationToken.None);
-        var unknown = await provider.GetStatusAsync(Guid.Parse("00000000-0000-0000-0000-000000000001"), CancellationToken.None);
-
-        Assert.Equal(new EmailStatusReported(EmailSendStatus.Failed, "EmailDroppedAllRecipientsSuppressed"), failed);
-        Assert.Equal(404, Assert.IsType<EmailStatusUnavailable>(unknown).StatusCode);
-    }
 }

@@ -150,7 +150,7 @@ public sealed class AcsSmsProviderTests : IAsyncLifetime
 
         Assert.Contains("401", Assert.IsType<ProviderRejected>(result).Reason, StringComparison.Ordinal);
         Assert.False(Assert.Single(_server.Requests).SignatureValid);
-        Assert.Contains(_logs.Entries, e => e.EventName == nameof(ChannelLogs.ProviderCredentialsRefused));
+        Assert.Contains(_logs.Entries, e => e.EventName == nameof(Logs.ProviderCredentialsRefused));
     }
 
     [Fact]
@@ -198,9 +198,9 @@ public sealed class AcsSmsProviderTests : IAsyncLifetime
         }
 
         var lines = _logs.Entries.Select(e => e.Message).ToArray();
-        Assert.Contains(_logs.Entries, e => e.EventName == nameof(ChannelLogs.SendAccepted) && e.Message.Contains("post-sale:C001:S1/thank-you/0", StringComparison.Ordinal));
-        Assert.Contains(_logs.Entries, e => e.EventName == nameof(ChannelLogs.SendRejected) && e.Message.Contains("400", StringComparison.Ordinal));
-        Assert.Contains(_logs.Entries, e => e.EventName == nameof(ChannelLogs.SendUnavailable) && e.Message.Contains("429", StringComparison.Ordinal));
+        Assert.Contains(_logs.Entries, e => e.EventName == nameof(Logs.SendAccepted) && e.Message.Contains("post-sale:C001:S1/thank-you/0", StringComparison.Ordinal));
+        Assert.Contains(_logs.Entries, e => e.EventName == nameof(Logs.SendRejected) && e.Message.Contains("400", StringComparison.Ordinal));
+        Assert.Contains(_logs.Entries, e => e.EventName == nameof(Logs.SendUnavailable) && e.Message.Contains("429", StringComparison.Ordinal));
         foreach (var line in lines)
         {
             Assert.DoesNotContain("+1555", line, StringComparison.Ordinal);

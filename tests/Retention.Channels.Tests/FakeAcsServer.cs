@@ -64,8 +64,6 @@ public sealed class FakeAcsServer : IAsyncDisposable
     /// <summary>Emails actually queued: a repeat of an Operation-Id is not counted.</summary>
     public int EmailSends => Volatile.Read(ref _emailSends);
 
-    public void SetEmailStatus(Guid operationId, string status) => _emailStatus[operationId.ToString("D")] = status;
-
     public static async Task<FakeAcsServer> StartAsync(byte[] key)
     {
         var builder = WebApplication.CreateSlimBuilder();
@@ -103,10 +101,6 @@ public sealed class FakeAcsServer : IAsyncDisposable
         else if (context.Request.Method == "POST" && path == "/emails:send")
         {
             await EmailAsync(context, JsonNode.Parse(body)!.AsObject());
-        }
-        else if (context.Request.Method == "GET" && path?.StartsWith("/emails/operations/", StringComparison.Ordinal) == true)
-        {
-            await EmailStatusAsync(context, path["/emails/operations/".Length..]);
         }
         else
         {
@@ -209,21 +203,6 @@ public sealed class FakeAcsServer : IAsyncDisposable
         context.Response.Headers["Operation-Location"] = new Uri(Endpoint, $"emails/operations/{operationId}?api-version=2023-03-31").ToString();
         context.Response.Headers.RetryAfter = "30";
         await JsonAsync(context, HttpStatusCode.Accepted, new JsonObject { ["id"] = operationId, ["status"] = _emailStatus[operationId] });
-    }
-
-    private async Task EmailStatusAsync(HttpContext context, string operationId)
-    {
-        if (!_emailStatus.TryGetValue(operationId, out var status))
-        {
-            await ErrorAsync(context, HttpStatusCode.NotFound, "NotFound", "No such operation.");
-            return;
-        }
-        var reply = new JsonObject { ["id"] = operationId, ["status"] = status };
-        if (status == "Failed")
-        {
-            reply["error"] = new JsonObject { ["code"] = "EmailDroppedAllRecipientsSuppressed", ["message"] = "All recipients suppressed." };
-        }
-        await JsonAsync(context, HttpStatusCode.OK, reply);
     }
 
     private static Task ErrorAsync(HttpContext context, HttpStatusCode status, string code, string message) =>

@@ -6,7 +6,7 @@ using Retention.Channels.Providers;
 
 namespace Retention.Channels.Tests;
 
-/// <summary>The providers as the host builds them: configuration → AddChannelProviders → a service provider.</summary>
+/// <summary>The providers as the host builds them: configuration → AddChannels → a service provider.</summary>
 public static class ProviderServices
 {
     public static ServiceProvider Build(IDictionary<string, string?> settings, TimeProvider time, CapturedLogs? logs = null)
@@ -22,7 +22,7 @@ public static class ProviderServices
                 logging.AddProvider(logs);
             }
         });
-        services.AddChannelProviders(configuration);
+        services.AddChannels(configuration, ChannelSelection.Read(configuration));
         return services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
     }
 }

@@ -55,7 +55,7 @@ public sealed class SmtpEmailProviderTests
 
         Assert.IsType<ProviderUnavailable>(result);
         Assert.Equal(0, server.Accepted);
-        Assert.Contains(_logs.Entries, e => e.EventName == nameof(ChannelLogs.ProviderCredentialsRefused));
+        Assert.Contains(_logs.Entries, e => e.EventName == nameof(Logs.ProviderCredentialsRefused));
         Assert.All(_logs.Entries, e => Assert.DoesNotContain("wrong", e.Message, StringComparison.Ordinal));
     }
 
@@ -104,7 +104,7 @@ public sealed class SmtpEmailProviderTests
         var result = await services.GetRequiredService<IEmailProvider>().SendAsync(Email(), CancellationToken.None);
 
         Assert.IsType<ProviderUnavailable>(result);
-        Assert.Contains(_logs.Entries, e => e.EventName == nameof(ChannelLogs.ProviderCredentialsRefused));
+        Assert.Contains(_logs.Entries, e => e.EventName == nameof(Logs.ProviderCredentialsRefused));
     }
 
     [Fact]
@@ -126,7 +126,7 @@ public sealed class SmtpEmailProviderTests
         var result = await services.GetRequiredService<IEmailProvider>().SendAsync(Email(), CancellationToken.None);
 
         Assert.IsType<ProviderUnavailable>(result);
-        Assert.Contains(_logs.Entries, e => e.EventName == nameof(ChannelLogs.ProviderUnreachable));
+        Assert.Contains(_logs.Entries, e => e.EventName == nameof(Logs.ProviderUnreachable));
     }
 
     [Fact]

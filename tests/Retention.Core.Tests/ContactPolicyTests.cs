@@ -106,3 +106,34 @@ public class ProfileChangeOf
         Assert.Null(ProfileChange.Of(Event("sale.completed", [])));
     }
 }
+
+/// <summary>The contact policy's options, checked before the policy runs on them.</summary>
+public class ContactPolicyOptionsErrors
+{
+    [Fact]
+    public void TheDefaultsHaveNone() => Assert.Empty(new ContactPolicyOptions().Errors());
+
+    [Theory]
+    [InlineData("9pm")]
+    [InlineData("25:00")]
+    [InlineData("")]
+    public void AQuietHoursEndThatIsNotATimeOfDayNamesItsSetting(string start)
+    {
+        var options = new ContactPolicyOptions();
+        options.QuietHours["marketing"].Start = start;
+
+        var error = Assert.Single(options.Errors());
+
+        Assert.StartsWith("Retention:Contact:QuietHours:marketing:Start", error, StringComparison.Ordinal);
+        Assert.Throws<FormatException>(() => options.QuietHours["marketing"].Window());
+    }
+
+    [Fact]
+    public void QuietHoursReadHoursWithOrWithoutALeadingZero()
+    {
+        var quiet = new QuietHours { Start = "21:30", End = "8:00" };
+
+        Assert.Equal((new TimeOnly(21, 30), new TimeOnly(8, 0)), quiet.Window());
+        Assert.Null(new QuietHours { Start = "08:00", End = "8:00" }.Window());
+    }
+}

@@ -20,7 +20,7 @@ public class ChannelProviderSelection
     }
 
     [Fact]
-    public void UsesAcsForSmsAndSmtpForEmailWhenConfigured()
+    public async Task UsesAcsForSmsAndSmtpForEmailWhenConfiguredAndHasNoDevOutbox()
     {
         using var host = new RetentionFactory(virtualTime: true, [Journey], new()
         {
@@ -33,5 +33,7 @@ public class ChannelProviderSelection
         });
         Assert.IsType<AcsSmsProvider>(host.Get<ISmsProvider>());
         Assert.IsType<SmtpEmailProvider>(host.Get<IEmailProvider>());
+        Assert.Null(host.Services.GetService<DevOutboxProvider>());
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, (await host.Admin().GetAsync(new Uri("/api/dev/outbox", UriKind.Relative))).StatusCode);
     }
 }

@@ -157,7 +157,8 @@ public sealed class ContactPoliciesOnEverySend : IDisposable
         {
             Content = JsonContent.Create(new JsonArray(new JsonObject
             {
-                ["id"] = "v", ["eventType"] = "Microsoft.EventGrid.SubscriptionValidationEvent", ["data"] = new JsonObject { ["validationCode"] = "512d38b6-c7b8-40c8-89fe-f46f9e9622b6" },
+                ["id"] = "v", ["subject"] = "", ["dataVersion"] = "2", ["eventType"] = "Microsoft.EventGrid.SubscriptionValidationEvent",
+                ["data"] = new JsonObject { ["validationCode"] = "512d38b6-c7b8-40c8-89fe-f46f9e9622b6" },
             })),
         };
         validation.Headers.Add("aeg-event-type", "SubscriptionValidation");
@@ -172,6 +173,40 @@ public sealed class ContactPoliciesOnEverySend : IDisposable
 
         Assert.Equal(HttpStatusCode.Unauthorized, (await client.PostAsJsonAsync("/api/events/eventgrid", new JsonArray())).StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await client.PostAsJsonAsync("/api/events/eventgrid?key=wrong", new JsonArray())).StatusCode);
+    }
+
+    [Fact]
+    public async Task AnInboundStopAsACloudEventOptsOutOfMarketingSms()
+    {
+        await CustomerAsync("E1", phone: "+8613822223333");
+        var stop = new JsonArray(new JsonObject
+        {
+            ["id"] = "in-1", ["source"] = "/acs", ["specversion"] = "1.0", ["type"] = "Microsoft.Communication.SMSReceived", ["time"] = "2026-03-02T00:00:00Z",
+            ["data"] = new JsonObject { ["messageId"] = "Incoming_1", ["from"] = "+8613822223333", ["to"] = "+10000", ["message"] = "STOP", ["receivedTimestamp"] = "2026-03-02T00:00:00Z" },
+        });
+
+        var response = await _host.CreateClient().PostAsJsonAsync("/api/events/eventgrid?key=dev-eventgrid-key", stop);
+        await _host.RunUntilIdleAsync();
+
+        Assert.Equal(1, (await response.Content.ReadFromJsonAsync<JsonObject>())!["handled"]!.GetValue<int>());
+        var customer = await _host.Admin().GetFromJsonAsync<JsonObject>("/api/customers/E1");
+        Assert.Equal("opted-out", customer!["consent"]!["sms"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task RefusesAnEventGridEnvelopeWithoutARequiredFieldNamingIt()
+    {
+        var sparse = new JsonArray(new JsonObject
+        {
+            ["id"] = "r1", ["subject"] = "x", ["dataVersion"] = "1.0", ["eventType"] = "Microsoft.Communication.SMSDeliveryReportReceived", ["data"] = new JsonObject(),
+        }, new JsonObject { ["id"] = "r2", ["eventType"] = "Microsoft.Communication.SMSDeliveryReportReceived", ["dataVersion"] = "1.0", ["data"] = new JsonObject() });
+
+        var response = await _host.CreateClient().PostAsJsonAsync("/api/events/eventgrid?key=dev-eventgrid-key", sparse);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var problem = (await response.Content.ReadFromJsonAsync<JsonObject>())!;
+        Assert.Equal("/1/subject", Assert.Single(problem["errors"]!.AsArray())!["path"]!.GetValue<string>());
     }
 
     [Fact]

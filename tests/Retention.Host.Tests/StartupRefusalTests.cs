@@ -59,3 +59,63 @@ public sealed class StartupWithABrokenStorageConnectionString
         Assert.DoesNotContain(Key, refusal.Message, StringComparison.Ordinal);
     }
 }
+
+/// <summary>A setting the service would otherwise ignore or replace by a default stops the host with a message naming it.</summary>
+public sealed class StartupWithAMalformedSetting
+{
+    private static Microsoft.Extensions.Options.OptionsValidationException Refusal(Dictionary<string, string?> settings)
+    {
+        using var host = new RetentionFactory(virtualTime: true, [], settings);
+        return Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() => host.CreateClient());
+    }
+
+    [Fact]
+    public void RefusesQuietHoursThatAreNotATimeOfDay()
+    {
+        var refusal = Refusal(new() { ["Retention:Contact:QuietHours:marketing:Start"] = "9pm" });
+
+        Assert.Contains("Retention:Contact:QuietHours:marketing:Start is '9pm'; it must be a time of day as HH:mm", refusal.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void RefusesAWebhookSourceWithMoreThanTwoSecrets()
+    {
+        var refusal = Refusal(new()
+        {
+            ["Retention:Webhooks:Sources:crm:Secrets:0"] = "first-secret-of-the-crm-0123",
+            ["Retention:Webhooks:Sources:crm:Secrets:1"] = "second-secret-of-the-crm-0123",
+            ["Retention:Webhooks:Sources:crm:Secrets:2"] = "third-secret-of-the-crm-01234",
+        });
+
+        Assert.Contains("Retention:Webhooks:Sources:crm:Secrets has 3 secrets; a source has one or two active secrets", refusal.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("third-secret", refusal.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("Retention:Webhooks:RateLimitPerSecond")]
+    [InlineData("Retention:Webhooks:Sources:demo:RateLimitPerSecond")]
+    public void RefusesAWebhookRateLimitThatIsNotPositive(string setting)
+    {
+        var refusal = Refusal(new() { [setting] = "0" });
+
+        Assert.Contains($"{setting} must be a positive number of events per second", refusal.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void RefusesAWebhookRateLimitThatIsNotANumber()
+    {
+        using var host = new RetentionFactory(virtualTime: true, [], new() { ["Retention:Webhooks:RateLimitPerSecond"] = "lots" });
+
+        var refusal = Assert.Throws<InvalidOperationException>(() => host.CreateClient());
+
+        Assert.Contains("Retention:Webhooks:RateLimitPerSecond", refusal.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void RefusesADefaultTimeZoneThatIsNotKnown()
+    {
+        var refusal = Refusal(new() { ["Retention:DefaultTimeZone"] = "Mars/Olympus" });
+
+        Assert.Contains("Retention:DefaultTimeZone is 'Mars/Olympus', which is not a known time zone", refusal.Message, StringComparison.Ordinal);
+    }
+}

@@ -96,14 +96,23 @@ internal static class AcsHttpResponses
         return text;
     }
 
-    /// <summary>The result for a reply that is not a success, with the service's own words when it gave some.</summary>
-    public static async Task<ProviderResult> FailureAsync(HttpResponseMessage response, string what, string recipient, TimeProvider time, CancellationToken cancellationToken)
+    /// <summary>
+    /// The logged result for a reply that is not a success, with the service's own words when it gave some; a refused
+    /// key or signature is logged apart, since no retry will fix it.
+    /// </summary>
+    public static async Task<ProviderResult> RefusedAsync(
+        HttpResponseMessage response, ILogger logger, string provider, string sendKey, string what, string recipient, TimeProvider time, CancellationToken cancellationToken)
     {
         var status = (int)response.StatusCode;
+        if (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
+        {
+            logger.ProviderCredentialsRefused(provider, sendKey, status);
+        }
         var message = await ReadErrorMessageAsync(response, cancellationToken);
         var reason = message is null ? $"{what} returned {status}" : $"{what} returned {status}: {Redact(message, recipient)}";
-        return IsTransient(status)
+        ProviderResult result = IsTransient(status)
             ? new ProviderUnavailable(reason, RetryAfter(response, time))
             : new ProviderRejected(reason);
+        return logger.LogOutcome(provider, sendKey, result, status);
     }
 }

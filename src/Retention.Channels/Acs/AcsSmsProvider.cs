@@ -1,4 +1,3 @@
-using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
@@ -57,18 +56,12 @@ public sealed class AcsSmsProvider(IHttpClientFactory httpClients, IOptions<AcsS
 
         using (response)
         {
-            var status = (int)response.StatusCode;
             if (!response.IsSuccessStatusCode)
             {
-                if (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
-                {
-                    logger.ProviderCredentialsRefused(Name, request.SendKey, status);
-                }
-                return logger.LogOutcome(Name, request.SendKey,
-                    await AcsHttpResponses.FailureAsync(response, "ACS SMS", request.To, time, cancellationToken), status);
+                return await AcsHttpResponses.RefusedAsync(response, logger, Name, request.SendKey, "ACS SMS", request.To, time, cancellationToken);
             }
             var (result, recipientStatus) = await ReadRecipientResultAsync(response, request, cancellationToken);
-            return logger.LogOutcome(Name, request.SendKey, result, recipientStatus ?? status);
+            return logger.LogOutcome(Name, request.SendKey, result, recipientStatus ?? (int)response.StatusCode);
         }
     }
 

@@ -28,9 +28,6 @@ internal sealed record AcsEmailAddress(string Address, string? DisplayName);
 
 internal sealed record AcsEmailContent(string Subject, string? PlainText, string? Html);
 
-/// <summary>The body of a 202 from emails:send and of a status poll.</summary>
-internal sealed record AcsEmailOperation(string? Id, string? Status, AcsError? Error);
-
 internal sealed record AcsErrorResponse(AcsError? Error);
 
 internal sealed record AcsError(string? Code, string? Message);
@@ -42,6 +39,5 @@ internal sealed record AcsError(string? Code, string? Message);
 [JsonSerializable(typeof(AcsSmsSendRequest))]
 [JsonSerializable(typeof(AcsSmsSendResponse))]
 [JsonSerializable(typeof(AcsEmailSendRequest))]
-[JsonSerializable(typeof(AcsEmailOperation))]
 [JsonSerializable(typeof(AcsErrorResponse))]
 internal sealed partial class AcsJsonContext : JsonSerializerContext;

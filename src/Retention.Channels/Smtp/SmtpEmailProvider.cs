@@ -114,7 +114,7 @@ public sealed class SmtpEmailProvider(IOptions<SmtpEmailOptions> options, TimePr
         return new ProviderRejected(reason);
     }
 
-    /// <summary>Validated at start (ChannelProvidersRegistration); this guards a provider built by hand.</summary>
+    /// <summary>Validated at start (SmtpEmailOptionsValidation); this guards a provider built by hand.</summary>
     private static string Required(string? value, string key) =>
         string.IsNullOrWhiteSpace(value) ? throw new InvalidOperationException($"{SmtpEmailOptions.Section}:{key} is not configured.") : value;
 

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json.Nodes;
 using Retention.Core.Customers;
 using Retention.Core.Definitions;
@@ -111,10 +110,7 @@ public sealed class ContactPolicy(ContactPolicyOptions options, TimeZoneInfo def
     /// <summary>When the quiet hours the customer is in now end, or null when they are not in any.</summary>
     public DateTimeOffset? QuietUntil(MessageCategory category, JsonObject customer, DateTimeOffset now)
     {
-        if (!options.QuietHours.TryGetValue(Name(category), out var quiet)
-            || !TimeOnly.TryParse(quiet.Start, CultureInfo.InvariantCulture, out var start)
-            || !TimeOnly.TryParse(quiet.End, CultureInfo.InvariantCulture, out var end)
-            || start == end)
+        if (!options.QuietHours.TryGetValue(Name(category), out var quiet) || quiet.Window() is not (var start, var end))
         {
             return null;
         }

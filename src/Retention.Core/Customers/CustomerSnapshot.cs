@@ -31,25 +31,19 @@ public static class CustomerSnapshot
         }
     }
 
-    public static JsonObject Attributes(JsonObject snapshot)
-    {
-        if (snapshot["attributes"] is JsonObject existing)
-        {
-            return existing;
-        }
-        var created = new JsonObject();
-        snapshot["attributes"] = created;
-        return created;
-    }
+    public static JsonObject Attributes(JsonObject snapshot) => Member(snapshot, "attributes", () => new JsonObject());
 
-    public static JsonArray Tags(JsonObject snapshot)
+    public static JsonArray Tags(JsonObject snapshot) => Member(snapshot, "tags", () => new JsonArray());
+
+    /// <summary>The snapshot's object or array member, created empty when it is missing or of another kind.</summary>
+    private static T Member<T>(JsonObject snapshot, string name, Func<T> create) where T : JsonNode
     {
-        if (snapshot["tags"] is JsonArray existing)
+        if (snapshot[name] is T existing)
         {
             return existing;
         }
-        var created = new JsonArray();
-        snapshot["tags"] = created;
+        var created = create();
+        snapshot[name] = created;
         return created;
     }
 

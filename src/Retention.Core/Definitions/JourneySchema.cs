@@ -23,8 +23,10 @@ public static class JourneySchema
     {
         using var stream = typeof(JourneySchema).Assembly.GetManifestResourceStream("journey.schema.json")
             ?? throw new InvalidOperationException("The journey schema is not embedded in Retention.Core.");
-        using var reader = new StreamReader(stream);
-        Text = reader.ReadToEnd();
+        // The assembly's own resource, not the file system: copied, not read through a reader.
+        using var copy = new MemoryStream();
+        stream.CopyTo(copy);
+        Text = System.Text.Encoding.UTF8.GetString(copy.GetBuffer(), 0, (int)copy.Length);
         Document = JsonNode.Parse(Text)!.AsObject();
         Schema = JsonSchema.FromText(Text);
         StepTypes = [.. Document["$defs"]!["step"]!["properties"]!["type"]!["enum"]!.AsArray().Select(t => t!.GetValue<string>())];

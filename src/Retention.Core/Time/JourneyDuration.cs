@@ -50,8 +50,6 @@ public readonly partial record struct JourneyDuration(int Years, int Months, int
     public static JourneyDuration Parse(string text) =>
         TryParse(text, out var d) ? d : throw new FormatException($"'{text}' is not an ISO 8601 duration.");
 
-    public static JourneyDuration FromTimeSpan(TimeSpan span) => new(0, 0, 0, span);
-
     /// <summary>Adds the duration to an instant: calendar parts in <paramref name="zone"/>, then elapsed time.</summary>
     public DateTimeOffset AddTo(DateTimeOffset instant, TimeZoneInfo zone)
     {

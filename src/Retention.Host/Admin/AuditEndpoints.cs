@@ -78,9 +78,3 @@ public sealed class AdminAuditMiddleware(RequestDelegate next)
     private static async Task<string?> InstanceStatusAsync(IJourneyInstances instances, string instanceId, CancellationToken cancellationToken) =>
         await instances.GetAsync(instanceId, cancellationToken) is { } stored ? $"{{\"status\":\"{stored.State.Status}\"}}" : null;
 }
-
-internal static partial class AuditLogs
-{
-    [LoggerMessage(EventId = 2030, Level = LogLevel.Error, Message = "Audit entry for {Method} {Route} not recorded: storage answered {Status}")]
-    public static partial void AuditNotRecorded(this ILogger logger, string method, string route, int status);
-}

@@ -28,15 +28,6 @@ public static partial class JourneysEndpoints
     /// <summary>For the name and trigger of a stored draft, which was validated in full when it was saved.</summary>
     private static readonly JourneyDefinitionReader Reader = new();
 
-    public static IServiceCollection AddJourneyLifecycle(this IServiceCollection services)
-    {
-        services.AddSingleton<JourneyDrafts>();
-        services.AddSingleton<JourneyCounts>();
-        services.AddSingleton<JourneyPublisher>();
-        services.AddSingleton<JourneySimulator>();
-        return services;
-    }
-
     private static void MapLifecycle(RouteGroupBuilder group)
     {
         group.MapGet("/{id}/versions/{version:int}", VersionAsync).RequireAuthorization(Roles.Viewer).WithSummary("The definition of a published version");

@@ -1,43 +1,20 @@
-using Microsoft.AspNetCore.Authentication;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
-using OpenTelemetry.Metrics;
 using Retention.Channels.Providers;
-using Retention.Channels.Templates;
-using Retention.Core.Contact;
-using Retention.Core.Definitions;
-using Retention.Core.Ports;
-using Retention.Core.Runtime;
-using Retention.Core.Time;
 using Retention.Host.Admin;
 using Retention.Host.Dev;
 using Retention.Host.Hosting;
 using Retention.Host.Ingest;
 using Retention.Host.Operations;
-using Retention.Host.Security;
 using Retention.Host.Web;
-using Retention.Journeys;
 using Retention.Storage;
-using Retention.Storage.Contacts;
-using Retention.Storage.Customers;
-using Retention.Storage.DevOutbox;
-using Retention.Storage.Durable;
-using Retention.Storage.Inbound;
-using Retention.Storage.Ingest;
-using Retention.Storage.Journeys;
-using Retention.Storage.Messages;
-using Retention.Storage.Routing;
-using Retention.Storage.Scheduling;
-using Retention.Storage.Sending;
-using Retention.Storage.Tasks;
 
 namespace Retention.Host.Composition;
 
 /// <summary>
-/// The composition root, shared by both hosts: <see cref="AddRetentionServices"/> and <see cref="UseRetention"/> are every
-/// service, middleware and endpoint of the product. The standalone host (<see cref="AddRetention"/>) adds its own
-/// engine (DTFx in process) and scheduler loop; the Functions app (src/Retention.Functions) adds its Durable client
-/// and trigger wrappers instead.
+/// The composition root, shared by both hosts: <see cref="AddRetentionServices"/> composes each feature's own
+/// <c>Add…</c>, and <see cref="UseRetention"/> is every middleware and endpoint of the product. The standalone host
+/// (<see cref="AddRetention"/>) adds its own engine (DTFx in process) and loops; the Functions app
+/// (src/Retention.Functions) adds its Durable client and trigger wrappers instead.
 /// </summary>
 public static class RetentionComposition
 {
@@ -68,114 +45,36 @@ public static class RetentionComposition
     }
 
     /// <summary>
-    /// Every service both hosts share: options, storage, the journey runtime's ports, ingest, channels, the scheduler and
-    /// the HTTP API's services. Not the engine: each host registers its <see cref="IJourneyInstances"/>.
+    /// Every service both hosts share, feature by feature. Not the engine: each host adds its own runtime
+    /// (<see cref="AddStandaloneRuntime"/> here, the Durable client in the Functions app), and nothing is taken out again.
     /// </summary>
     public static IServiceCollection AddRetentionServices(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<RetentionOptions>().BindConfiguration(RetentionOptions.Section);
-        services.AddOptions<StorageOptions>().BindConfiguration("Retention:Storage")
-            .PostConfigure<IConfiguration>((o, config) => o.ConnectionString ??= config.GetConnectionString("Storage") ?? config["AzureWebJobsStorage"]).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<StorageOptions>, StorageOptionsValidation>();
-        services.AddOptions<DurableTaskSettings>().BindConfiguration(DurableTaskSettings.Section);
-        services.AddProblemDetails();
-        services.AddRequestInputGuard();
-        services.AddExceptionHandler<StorageUnavailableHandler>();
-        services.AddOpenApi(ApiReference.ConfigureDocument);
+        var channels = ChannelSelection.Read(configuration);
+        services.AddOptions<RetentionOptions>().BindConfiguration(RetentionOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<RetentionOptions>, RetentionOptionsValidation>();
         services.AddSingleton(TimeProvider.System);
-
-        services.AddSingleton(sp => new StorageAccount(sp.GetRequiredService<IOptions<StorageOptions>>().Value, sp.GetService<Azure.Core.Pipeline.HttpPipelinePolicy>()));
-        services.AddSingleton(sp => BusinessCalendars.Load(sp.GetRequiredService<IOptions<RetentionOptions>>().Value.Calendars));
-        services.AddSingleton(sp =>
-        {
-            var options = sp.GetRequiredService<IOptions<RetentionOptions>>().Value;
-            var zone = LocalClock.ResolveZone(options.DefaultTimeZone, TimeZoneInfo.Utc);
-            return new JourneyInterpreter(new InterpreterSettings(zone, options.EventBufferWindow)
-            {
-                Calendars = sp.GetRequiredService<BusinessCalendars>().ById,
-                RegionCalendars = options.Calendars.Regions,
-                DefaultCalendar = options.Calendars.Default,
-                Staff = options.Staff.ToDirectory(),
-            });
-        });
-        services.AddSingleton<MessageRenderer>();
-        services.AddSingleton(sp => new JourneyDefinitionReader(sp.GetRequiredService<MessageRenderer>(),
-            sp.GetRequiredService<BusinessCalendars>().ById.Keys.ToHashSet(StringComparer.Ordinal)));
-        services.AddJourneyOrchestrations(configuration.GetValue<int?>("Retention:InputsPerGeneration"), configuration.GetValue<TimeSpan?>("Retention:TimerMargin"));
-        services.AddSingleton<CustomerInstanceIndex>();
-        services.AddSingleton<IInstanceIndex>(sp => sp.GetRequiredService<CustomerInstanceIndex>());
-        services.AddSingleton<JourneyRouter>();
-        services.AddSingleton<EnrollmentStore>();
-        services.AddSingleton<CorrelationIndex>();
-        services.AddSingleton<CustomerProfileStore>();
-        services.AddSingleton<ICustomerProfiles>(sp => sp.GetRequiredService<CustomerProfileStore>());
-        services.AddSingleton<CustomerEventLog>();
-        services.AddSingleton<IRecentCustomerEvents>(sp => sp.GetRequiredService<CustomerEventLog>());
-        services.AddOptions<Retention.Core.Customers.PyramidSettings>().BindConfiguration(Retention.Core.Customers.PyramidSettings.Section)
-            .Validate(o => o.Errors().Count == 0, "Retention:Pyramid is not valid: check ActiveWithin and the tier percentages").ValidateOnStart();
-        services.AddSingleton(sp => sp.GetRequiredService<IOptions<Retention.Core.Customers.PyramidSettings>>().Value);
-        services.AddSingleton<CustomerTransactions>();
-        services.AddSingleton<PyramidRecompute>();
-        services.AddSingleton<ISystemJob>(sp => sp.GetRequiredService<PyramidRecompute>()); // job kinds: add more ISystemJob registrations
-        services.AddSingleton<SystemJobs>();
-        services.AddSingleton<IngestLedger>();
-        services.AddSingleton<EventIngestor>();
-        services.AddSingleton<ICustomerEventSink>(sp => sp.GetRequiredService<EventIngestor>());
-        services.AddSingleton<IngestInbox>();
-        services.AddOptions<IngestDrainOptions>().BindConfiguration(IngestDrainOptions.Section);
-        services.AddSingleton<IngestDrain>();
-        services.AddSingleton<WebhookRateLimiter>();
-        services.AddSingleton<IngestMetrics>();
-        services.AddSingleton<AuditLog>();
-        services.AddSingleton<TaskStore>();
-        services.AddSingleton<ITaskSink>(sp => sp.GetRequiredService<TaskStore>());
-        services.AddSingleton<JourneyCatalog>();
-        services.AddSingleton<IJourneyCatalog>(sp => sp.GetRequiredService<JourneyCatalog>());
-        services.AddSingleton<JourneySeeder>();
-        services.AddJourneyLifecycle();
-        services.AddSingleton<DevOutboxStore>();
-        services.AddOptions<ContactPolicyOptions>().BindConfiguration("Retention:Contact");
-        services.AddSingleton(sp => new ContactPolicy(sp.GetRequiredService<IOptions<ContactPolicyOptions>>().Value,
-            sp.GetRequiredService<JourneyInterpreter>().Settings.DefaultTimeZone));
-        services.AddSingleton<ContactLedger>();
-        services.AddSingleton<MessageLog>();
-        services.AddSingleton<DevOutboxProvider>();
-        services.AddChannelProviders(configuration); // acs / smtp when configured; otherwise the dev outbox below
-        services.TryAddSingleton<ISmsProvider>(sp => sp.GetRequiredService<DevOutboxProvider>());
-        services.TryAddSingleton<IEmailProvider>(sp => sp.GetRequiredService<DevOutboxProvider>());
-        services.AddSingleton<IMessageSender, ChannelSender>();
-        services.AddSingleton<InboundSmsHandler>();
-        services.AddSingleton<DeliveryReportHandler>();
-        services.AddSingleton<ScheduleLedger>();
-        services.AddSingleton<ScheduledJourneyStarter>();
-        services.AddSingleton<Scheduler>();
-        services.AddSingleton<IScheduledWorkRunner, ScheduledWorkRunner>();
-
-        services.AddHostedService<RuntimeStartup>();
-        services.AddHostedService<CatalogRefreshService>();
-        services.AddRouting(); // a WebApplication adds it; the Functions worker's pipeline (UseRetention) needs it too
-
-        services.AddAdminAuthentication(); // API keys, and bearer tokens when Retention:Admin:Jwt is configured
-        services.AddAuthorizationBuilder()
-            .AddPolicy(Roles.Viewer, p => p.RequireRole(Roles.All))
-            .AddPolicy(Roles.Editor, p => p.RequireRole(Roles.Editor, Roles.Publisher))
-            .AddPolicy(Roles.Publisher, p => p.RequireRole(Roles.Publisher))
-            .AddPolicy(Roles.Operator, p => p.RequireRole(Roles.Operator));
-
-        services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter(JourneyMetrics.MeterName, IngestMetrics.MeterName).AddPrometheusExporter());
+        services.AddOperations();
+        services.AddRetentionStorage();
+        services.AddChannels(configuration, channels);
+        services.AddDevOutbox(channels);
+        services.AddJourneyRuntime(configuration);
+        services.AddMessaging();
+        services.AddWebhookIngest();
+        services.AddScheduling();
+        services.AddAdminApi();
         return services;
     }
 
     /// <summary>
     /// The standalone host's own runtime: the Durable Task engine in process (DTFx on Azure Storage) as
-    /// <see cref="IJourneyInstances"/>, its worker, the loop that ticks the cron scheduler and the one that drains the
-    /// ingest inbox. In the Functions app the Functions host runs the orchestrations and timer functions do the rest.
+    /// <see cref="Retention.Journeys.IJourneyInstances"/>, its worker, the loop that ticks the cron scheduler and the one
+    /// that drains the ingest inbox. In the Functions app the Functions host runs the orchestrations and timer functions
+    /// do the rest.
     /// </summary>
     public static IServiceCollection AddStandaloneRuntime(this IServiceCollection services)
     {
-        services.AddSingleton(sp => new DurableTaskEngine(sp.GetRequiredService<IOptions<StorageOptions>>().Value,
-            sp.GetRequiredService<IOptions<DurableTaskSettings>>().Value, sp, sp.GetRequiredService<ILoggerFactory>()));
-        services.AddSingleton<IJourneyInstances>(sp => sp.GetRequiredService<DurableTaskEngine>());
+        services.AddDurableTaskEngine();
         services.AddHostedService<DurableWorkerService>();
         services.AddHostedService<SchedulerService>();
         services.AddHostedService<IngestDrainService>();
@@ -224,7 +123,8 @@ public static class RetentionComposition
         app.MapOperationsEndpoints();
         app.MapAuditEndpoints();
         app.MapAdminWorkspace();
-        if (app.ServiceProvider.GetRequiredService<IOptions<RetentionOptions>>().Value.Channels.UsesDevOutbox)
+        app.MapReportsEndpoints();
+        if (app.ServiceProvider.GetRequiredService<ChannelSelection>().UsesDevOutbox)
         {
             app.MapDevOutboxEndpoints();
         }

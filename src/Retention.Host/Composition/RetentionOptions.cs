@@ -31,8 +31,6 @@ public sealed class RetentionOptions
 
     public AdminOptions Admin { get; set; } = new();
 
-    public ChannelOptions Channels { get; set; } = new();
-
     public EventGridOptions EventGrid { get; set; } = new();
 
     public CalendarOptions Calendars { get; set; } = new();
@@ -73,8 +71,11 @@ public sealed class StaffOptions
 
 public sealed class WebhookOptions
 {
-    /// <summary>Per source, up to two active secrets (the second allows rotation).</summary>
+    /// <summary>Per source, one or two active secrets (the second allows rotation).</summary>
     public Dictionary<string, WebhookSource> Sources { get; set; } = [];
+
+    /// <summary>Events per second a source may send, with a burst of twice that, unless the source sets its own.</summary>
+    public int RateLimitPerSecond { get; set; } = 500;
     public TimeSpan TimestampTolerance { get; set; } = TimeSpan.FromMinutes(5);
     public int MaxBodyBytes { get; set; } = 1024 * 1024;
 
@@ -83,11 +84,20 @@ public sealed class WebhookOptions
 
     /// <summary>How far behind the service's clock an event's <c>time</c> may be: a late delivery or a catch-up.</summary>
     public TimeSpan MaxEventTimeBehind { get; set; } = TimeSpan.FromDays(30);
+
+    public int RateLimitFor(string source) =>
+        Sources.TryGetValue(source, out var known) && known.RateLimitPerSecond is { } own ? own : RateLimitPerSecond;
 }
 
 public sealed class WebhookSource
 {
+    /// <summary>At most two at a time: the second is the new secret while producers rotate to it.</summary>
+    public const int MaxSecrets = 2;
+
     public List<string> Secrets { get; set; } = [];
+
+    /// <summary>This source's own limit in place of <see cref="WebhookOptions.RateLimitPerSecond"/>.</summary>
+    public int? RateLimitPerSecond { get; set; }
 }
 
 public sealed class AdminOptions
@@ -100,21 +110,6 @@ public sealed class AdminKey
     public string Name { get; set; } = "";
     public string Key { get; set; } = "";
     public List<string> Roles { get; set; } = [];
-}
-
-public sealed class ChannelOptions
-{
-    public ChannelProviderChoice Sms { get; set; } = new();
-    public ChannelProviderChoice Email { get; set; } = new();
-
-    /// <summary>The dev outbox endpoints exist while either channel goes to the dev outbox.</summary>
-    public bool UsesDevOutbox => Sms.Provider is null or "dev" || Email.Provider is null or "dev";
-}
-
-public sealed class ChannelProviderChoice
-{
-    /// <summary><c>dev</c> (the dev outbox, the local default), <c>acs</c>, or for email also <c>smtp</c>.</summary>
-    public string? Provider { get; set; } = "dev";
 }
 
 public sealed class EventGridOptions

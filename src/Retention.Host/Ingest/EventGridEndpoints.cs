@@ -1,8 +1,10 @@
-using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Azure.Messaging;
+using Azure.Messaging.EventGrid;
+using Azure.Messaging.EventGrid.SystemEvents;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Retention.Core.Definitions;
@@ -45,7 +47,7 @@ public static class EventGridEndpoints
         return Results.Ok();
     }
 
-    private static async Task<Results<Ok<JsonObject>, Ok<EventGridAccepted>, ProblemHttpResult>> ReceiveAsync(
+    private static async Task<Results<Ok<SubscriptionValidationResponse>, Ok<EventGridAccepted>, ProblemHttpResult>> ReceiveAsync(
         HttpContext http, IOptionsMonitor<RetentionOptions> options, InboundSmsHandler inbound, DeliveryReportHandler reports, TimeProvider time, CancellationToken cancellationToken)
     {
         if (!KeyMatches(http, options.CurrentValue))
@@ -59,32 +61,44 @@ public static class EventGridEndpoints
         {
             return Problems.Validation([malformed]);
         }
-        var events = root switch
+        var batch = root is JsonArray;
+        var nodes = root switch
         {
-            JsonArray array => array.OfType<JsonObject>().ToList(),
+            JsonArray array => array.ToList(),
             JsonObject single => [single],
             _ => [],
         };
+        var errors = new List<DefinitionError>();
+        var events = new List<(string Type, object? Data)>();
+        for (var i = 0; i < nodes.Count; i++)
+        {
+            if (Parse(nodes[i], batch ? $"/{i}" : "", errors) is { } parsed)
+            {
+                events.Add(parsed);
+            }
+        }
+        if (errors.Count > 0)
+        {
+            return Problems.Validation(errors, "The Event Grid events are not valid; none were handled");
+        }
         if (http.Request.Headers["aeg-event-type"] == "SubscriptionValidation")
         {
-            var code = events.Select(e => Field(e, "data")?["validationCode"]?.GetValue<string>()).FirstOrDefault(c => c is not null);
+            var code = events.Where(e => e.Type == SystemEventNames.EventGridSubscriptionValidation)
+                .Select(e => (e.Data as SubscriptionValidationEventData)?.ValidationCode).FirstOrDefault(c => c is not null);
             return code is null
-                ? Problems.Validation([new DefinitionError("/0/data/validationCode", "is required for the subscription handshake")])
-                : TypedResults.Ok(new JsonObject { ["validationResponse"] = code });
+                ? Problems.Validation([new DefinitionError(batch ? "/0/data/validationCode" : "/data/validationCode", "is required for the subscription handshake")])
+                : TypedResults.Ok(new SubscriptionValidationResponse { ValidationResponse = code });
         }
         int handled = 0, ignored = 0;
-        foreach (var e in events)
+        foreach (var (_, data) in events)
         {
-            // Event Grid schema says eventType, CloudEvents says type; ACS payloads mix PascalCase and camelCase.
-            var type = (Field(e, "eventType") ?? Field(e, "type"))?.GetValue<string>();
-            var data = Field(e, "data") as JsonObject ?? [];
-            var done = type switch
+            var done = data switch
             {
-                "Microsoft.Communication.SMSReceived" => await InboundAsync(data, inbound, time, cancellationToken),
-                "Microsoft.Communication.SMSDeliveryReportReceived" =>
-                    await ReportAsync(data, Text(data, "deliveryStatus") == "Delivered", Text(data, "deliveryStatusDetails"), reports, cancellationToken),
-                "Microsoft.Communication.EmailDeliveryReportReceived" =>
-                    await ReportAsync(data, Text(data, "status") == "Delivered", Text(data, "status"), reports, cancellationToken),
+                AcsSmsReceivedEventData sms => await InboundAsync(sms, inbound, time, cancellationToken),
+                AcsSmsDeliveryReportReceivedEventData report =>
+                    await ReportAsync(report.MessageId, report.DeliveryStatus == "Delivered", report.DeliveryStatusDetails, reports, cancellationToken),
+                AcsEmailDeliveryReportReceivedEventData report =>
+                    await ReportAsync(report.MessageId, report.Status == AcsEmailDeliveryReportStatus.Delivered, EmailDetail(report), reports, cancellationToken),
                 _ => false,
             };
             if (done)
@@ -99,24 +113,67 @@ public static class EventGridEndpoints
         return TypedResults.Ok(new EventGridAccepted(handled, ignored));
     }
 
-    private static async Task<bool> InboundAsync(JsonObject data, InboundSmsHandler inbound, TimeProvider time, CancellationToken cancellationToken)
+    /// <summary>
+    /// One event in either schema (a CloudEvent has <c>specversion</c>), its type and, for a system event, its typed data.
+    /// ACS's documented payloads name data members in PascalCase while the SDK reads camelCase, so names are
+    /// camel-cased first. An envelope the SDK refuses is an error naming the field.
+    /// </summary>
+    private static (string Type, object? Data)? Parse(JsonNode? node, string path, List<DefinitionError> errors)
     {
-        if (Text(data, "messageId") is not { } id || Text(data, "from") is not { } from || Text(data, "message") is not { } message)
+        if (node is not JsonObject envelope)
+        {
+            errors.Add(new DefinitionError(path, "an event must be a JSON object"));
+            return null;
+        }
+        if (envelope["data"] is JsonObject data)
+        {
+            envelope["data"] = CamelCased(data);
+        }
+        var json = BinaryData.FromString(envelope.ToJsonString());
+        try
+        {
+            if (envelope.ContainsKey("specversion"))
+            {
+                var cloudEvent = CloudEvent.Parse(json)!;
+                return (cloudEvent.Type, cloudEvent.TryGetSystemEventData(out var systemData) ? systemData : null);
+            }
+            var gridEvent = EventGridEvent.Parse(json);
+            return (gridEvent.EventType, gridEvent.TryGetSystemEventData(out var eventData) ? eventData : null);
+        }
+        catch (ArgumentNullException missing) when (missing.ParamName is { Length: > 0 } field)
+        {
+            errors.Add(new DefinitionError($"{path}/{JsonNamingPolicy.CamelCase.ConvertName(field)}", "is required in an Event Grid event"));
+        }
+        catch (Exception refused) when (refused is ArgumentException or InvalidOperationException or FormatException or JsonException)
+        {
+            errors.Add(new DefinitionError(path, $"is not an Event Grid event or CloudEvent: {refused.Message}"));
+        }
+        return null;
+    }
+
+    private static JsonNode? CamelCased(JsonNode? node) => node switch
+    {
+        JsonObject obj => new JsonObject(obj.Select(kv => KeyValuePair.Create(JsonNamingPolicy.CamelCase.ConvertName(kv.Key), CamelCased(kv.Value)))
+            .DistinctBy(kv => kv.Key, StringComparer.Ordinal)),
+        JsonArray array => new JsonArray([.. array.Select(CamelCased)]),
+        _ => node?.DeepClone(),
+    };
+
+    private static async Task<bool> InboundAsync(AcsSmsReceivedEventData sms, InboundSmsHandler inbound, TimeProvider time, CancellationToken cancellationToken)
+    {
+        if (sms.MessageId is not { } id || sms.From is not { } from || sms.Message is not { } message)
         {
             return false;
         }
-        var received = DateTimeOffset.TryParse(Text(data, "receivedTimestamp"), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var at) ? at : time.GetUtcNow();
-        var (result, _) = await inbound.HandleAsync(id, from, Text(data, "to"), message, received, cancellationToken);
+        var (result, _) = await inbound.HandleAsync(id, from, sms.To, message, sms.ReceivedTimestamp ?? time.GetUtcNow(), cancellationToken);
         return result != InboundSmsResult.UnknownSender;
     }
 
-    private static async Task<bool> ReportAsync(JsonObject data, bool delivered, string? detail, DeliveryReportHandler reports, CancellationToken cancellationToken) =>
-        Text(data, "messageId") is { } id && await reports.HandleAsync(id, delivered, detail, cancellationToken);
+    private static async Task<bool> ReportAsync(string? messageId, bool delivered, string? detail, DeliveryReportHandler reports, CancellationToken cancellationToken) =>
+        messageId is { } id && await reports.HandleAsync(id, delivered, detail, cancellationToken);
 
-    private static JsonNode? Field(JsonObject obj, string name) =>
-        obj.FirstOrDefault(kv => string.Equals(kv.Key, name, StringComparison.OrdinalIgnoreCase)).Value;
-
-    private static string? Text(JsonObject obj, string name) => Field(obj, name) is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
+    private static string? EmailDetail(AcsEmailDeliveryReportReceivedEventData report) =>
+        report.DeliveryStatusDetails?.StatusMessage is { Length: > 0 } message ? $"{report.Status}: {message}" : report.Status?.ToString();
 
     private static bool KeyMatches(HttpContext http, RetentionOptions options)
     {

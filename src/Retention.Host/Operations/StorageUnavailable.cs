@@ -57,9 +57,3 @@ public sealed class StorageUnavailableHandler(IProblemDetailsService problems, I
         _ => false,
     };
 }
-
-internal static partial class OperationsLogs
-{
-    [LoggerMessage(EventId = 2200, Level = LogLevel.Warning, Message = "{Method} {Path} refused with 503: storage unavailable ({Failure})")]
-    public static partial void StorageUnavailable(this ILogger logger, string method, string path, string failure);
-}

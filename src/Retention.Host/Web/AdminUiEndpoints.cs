@@ -57,7 +57,6 @@ public static class AdminUiEndpoints
     {
         app.MapGet("/api/session", Session).RequireAuthorization(Roles.Viewer).WithTags("Admin workspace")
             .WithSummary("The signed-in key's name and roles, so the workspace offers only the actions they allow");
-        app.MapReportsEndpoints();
         return app;
     }
 

@@ -103,14 +103,3 @@ public sealed class JourneyPublisher(
         return found;
     }
 }
-
-internal static partial class JourneyLogs
-{
-    [LoggerMessage(EventId = 1050, Level = LogLevel.Information,
-        Message = "Published journey {JourneyId} v{Version}; in flight ({Choice}): {Kept} kept, {Migrated} migrated, {Ended} ended")]
-    public static partial void JourneyPublishedWithInFlight(this ILogger logger, string journeyId, int version, InFlightChoice choice, int kept, int migrated, int ended);
-
-    [LoggerMessage(EventId = 1051, Level = LogLevel.Information,
-        Message = "Journey {JourneyId} is already stored (v{Version}); its file is not published again. Stored versions are the source of truth: import the file to change it")]
-    public static partial void SeedSkipped(this ILogger logger, string journeyId, int version);
-}

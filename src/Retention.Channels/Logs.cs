@@ -4,10 +4,10 @@ using Retention.Channels.Providers;
 namespace Retention.Channels;
 
 /// <summary>
-/// The channel providers' structured logs. Send keys, provider message ids and status codes only: never a phone
+/// The channel providers' structured logs, event ids 3000-3999. Send keys, provider message ids and status codes only: never a phone
 /// number, email address, name, message text, or a provider's error text (it may quote the address).
 /// </summary>
-public static partial class ChannelLogs
+public static partial class Logs
 {
     [LoggerMessage(EventId = 3001, Level = LogLevel.Information, Message = "{Provider} accepted send {SendKey} as {MessageId}")]
     public static partial void SendAccepted(this ILogger logger, string provider, string sendKey, string messageId);
@@ -25,12 +25,6 @@ public static partial class ChannelLogs
 
     [LoggerMessage(EventId = 3005, Level = LogLevel.Error, Message = "{Provider} refused our credentials for send {SendKey} with status {StatusCode}: check the configured key, clock or password")]
     public static partial void ProviderCredentialsRefused(this ILogger logger, string provider, string sendKey, int statusCode);
-
-    [LoggerMessage(EventId = 3006, Level = LogLevel.Debug, Message = "Email operation {OperationId} is {Status}")]
-    public static partial void EmailStatusPolled(this ILogger logger, Guid operationId, Acs.EmailSendStatus status);
-
-    [LoggerMessage(EventId = 3007, Level = LogLevel.Warning, Message = "The status of email operation {OperationId} could not be read: status {StatusCode}, {Failure}")]
-    public static partial void EmailStatusUnavailable(this ILogger logger, Guid operationId, int? statusCode, string? failure);
 
     /// <summary>Logs what a provider made of one send, with the status code that decided it.</summary>
     public static ProviderResult LogOutcome(this ILogger logger, string provider, string sendKey, ProviderResult result, int? statusCode)

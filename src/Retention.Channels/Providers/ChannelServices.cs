@@ -4,51 +4,38 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Retention.Channels.Acs;
 using Retention.Channels.Smtp;
+using Retention.Channels.Templates;
 
 namespace Retention.Channels.Providers;
 
-public static class ChannelProvidersRegistration
+public static class ChannelServices
 {
     /// <summary>
-    /// Registers the <see cref="ISmsProvider"/> and <see cref="IEmailProvider"/> that configuration selects with
-    /// <c>Retention:Channels:Sms:Provider</c> (dev | acs) and <c>Retention:Channels:Email:Provider</c> (dev | acs | smtp).
-    /// For <c>dev</c> or no value nothing is registered here: the dev outbox provider is registered by the host.
-    /// The selected provider's settings are validated when the host starts.
+    /// The template renderer, and the <see cref="ISmsProvider"/> and <see cref="IEmailProvider"/> that
+    /// <paramref name="selection"/> names; a <c>dev</c> channel gets its provider from the dev outbox, registered by whoever
+    /// owns it. The selected provider's settings are validated when the host starts.
     /// </summary>
-    public static IServiceCollection AddChannelProviders(this IServiceCollection services, IConfiguration configuration)
+    public static IServiceCollection AddChannels(this IServiceCollection services, IConfiguration configuration, ChannelSelection selection)
     {
+        ArgumentNullException.ThrowIfNull(selection);
         services.TryAddSingleton(TimeProvider.System);
-
-        var smsProvider = configuration[$"{SmsChannelOptions.Section}:Provider"];
-        switch (Normalise(smsProvider))
+        services.AddSingleton(selection);
+        services.AddSingleton<MessageRenderer>();
+        if (selection.Sms == "acs")
         {
-            case "" or "dev":
-                break;
-            case "acs":
-                AddAcsSms(services, configuration);
-                break;
-            default:
-                throw new InvalidOperationException($"{SmsChannelOptions.Section}:Provider is '{smsProvider}'; it must be dev or acs.");
+            AddAcsSms(services, configuration);
         }
-
-        var emailProvider = configuration[$"{EmailChannelOptions.Section}:Provider"];
-        switch (Normalise(emailProvider))
+        switch (selection.Email)
         {
-            case "" or "dev":
-                break;
             case "acs":
                 AddAcsEmail(services, configuration);
                 break;
             case "smtp":
                 AddSmtpEmail(services, configuration);
                 break;
-            default:
-                throw new InvalidOperationException($"{EmailChannelOptions.Section}:Provider is '{emailProvider}'; it must be dev, acs or smtp.");
         }
         return services;
     }
-
-    private static string Normalise(string? provider) => (provider ?? "").Trim().ToLowerInvariant();
 
     private static void AddAcsSms(IServiceCollection services, IConfiguration configuration)
     {
@@ -74,7 +61,6 @@ public static class ChannelProvidersRegistration
                 var options = sp.GetRequiredService<IOptions<AcsEmailOptions>>().Value;
                 return (options.ConnectionString, options.RequestTimeout);
             });
-        // The concrete type too: the delivery-status poller calls GetStatusAsync.
         services.AddSingleton<AcsEmailProvider>();
         services.AddSingleton<IEmailProvider>(sp => sp.GetRequiredService<AcsEmailProvider>());
     }
