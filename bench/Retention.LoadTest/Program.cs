@@ -15,7 +15,7 @@ using Retention.Testing;
 //  1. Azurite's own capacity for the single write the webhook path makes (the ingest inbox's transaction), by a bare
 //     loop with 64 writes in flight: requests per second, for single events and for batches.
 //  2. The built host as its own process, on a private storage prefix (with --private-azurite on a fresh Azurite of its
-//     own, so other traffic does not count), with the shipped journeys: signed sale.completed webhooks at each rate
+//     own, in memory, so other traffic and the emulator's disk autosaves do not count), with the shipped journeys: signed sale.completed webhooks at each rate
 //     for --seconds, open loop (a slow answer does not slow the sender), singly and in batches; ingest p50/p99 and errors.
 //  3. After each run, how long its backlog takes to drain, events applied per second meanwhile, and the slowest
 //     /healthz answer while it drains.
@@ -23,7 +23,7 @@ var rates = OptionList("--rates", [50, 100, 200, 400]);
 var seconds = Option("--seconds", 60, 1, 600);
 var batchSize = Option("--batch", 100, 2, 500);
 var bareSeconds = Option("--bare-seconds", 10, 1, 120);
-using var azurite = args.Contains("--private-azurite") ? new AzuriteProcess(10270) : null;
+using var azurite = args.Contains("--private-azurite") ? new AzuriteProcess(10270, inMemory: true) : null;
 if (azurite is not null)
 {
     await azurite.StartAsync();

@@ -9,8 +9,15 @@ public sealed class AzuriteProcess : IDisposable
     private readonly System.Collections.Concurrent.ConcurrentQueue<string> _output = new();
     private Process? _process;
 
-    public AzuriteProcess(int basePort)
+    private readonly bool _inMemory;
+
+    /// <param name="inMemory">
+    /// Keeps the data in memory only (it does not survive a kill): for measurements, since on-disk persistence makes
+    /// Azurite serialise whole tables on autosave and stall every request meanwhile.
+    /// </param>
+    public AzuriteProcess(int basePort, bool inMemory = false)
     {
+        _inMemory = inMemory;
         BlobPort = basePort;
         QueuePort = basePort + 1;
         TablePort = basePort + 2;
@@ -35,8 +42,10 @@ public sealed class AzuriteProcess : IDisposable
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        foreach (var arg in new[] { script, "--silent", "--skipApiVersionCheck", "--loose", "--location", DataFolder,
-            "--blobPort", $"{BlobPort}", "--queuePort", $"{QueuePort}", "--tablePort", $"{TablePort}" })
+        string[] persistence = _inMemory ? ["--inMemoryPersistence"] : ["--location", DataFolder];
+        string[] args = [script, "--silent", "--skipApiVersionCheck", "--loose", .. persistence,
+            "--blobPort", $"{BlobPort}", "--queuePort", $"{QueuePort}", "--tablePort", $"{TablePort}"];
+        foreach (var arg in args)
         {
             info.ArgumentList.Add(arg);
         }
