@@ -178,7 +178,7 @@ public static class EventsEndpoints
             return Reject("replayed", source, "signature reused over another body", Problems.Of(StatusCodes.Status401Unauthorized, "Unauthorized",
                 "This signature was already used over another body; sign every delivery with a fresh timestamp."));
         }
-        foreach (var type in result.AcceptedTypes ?? [])
+        foreach (var type in result.AcceptedTypes)
         {
             metrics.Ingested(CloudEventReader.IsKnownType(type) ? type : "custom");
         }

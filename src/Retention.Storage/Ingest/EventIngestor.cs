@@ -8,10 +8,7 @@ using Retention.Storage.Routing;
 
 namespace Retention.Storage.Ingest;
 
-public sealed record IngestResult(int Accepted, int Duplicates, IReadOnlyList<DefinitionError> Errors, IReadOnlyList<string>? AcceptedTypes = null)
-{
-    public bool IsValid => Errors.Count == 0;
-}
+public sealed record IngestResult(int Accepted, int Duplicates, IReadOnlyList<string> AcceptedTypes);
 
 /// <summary>What a request would change, found by reads alone: its new events with their customers, or why it is refused.</summary>
 public sealed record IngestPlan(IReadOnlyList<CustomerEvent> Fresh, int Duplicates, IReadOnlyList<DefinitionError> Errors);
@@ -94,13 +91,13 @@ public sealed class EventIngestor(
     {
         if (plan.Errors.Count > 0)
         {
-            return (new IngestResult(0, 0, plan.Errors), SignatureUse.First);
+            throw new ArgumentException("Only a plan without errors is accepted; the caller answers the errors.", nameof(plan));
         }
         await Task.WhenAll(plan.Fresh.Where(e => e.Type == KnownEventTypes.ComplaintOpened)
             .Select(e => lookups.PutAsync(CorrelationIndex.Complaint, e.Data["complaintId"]!.GetValue<string>(), e.CustomerId, cancellationToken)));
         var use = await inbox.AcceptAsync(plan.Fresh, signature, cancellationToken);
         return use == SignatureUse.First
-            ? (new IngestResult(plan.Fresh.Count, plan.Duplicates, [], [.. plan.Fresh.Select(e => e.Type)]), use)
+            ? (new IngestResult(plan.Fresh.Count, plan.Duplicates, [.. plan.Fresh.Select(e => e.Type)]), use)
             : (new IngestResult(0, plan.Fresh.Count + plan.Duplicates, []), use);
     }
 

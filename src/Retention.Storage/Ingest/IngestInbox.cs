@@ -62,8 +62,6 @@ public sealed class IngestInbox(StorageAccount account, TimeProvider time)
     private long _nextPurgeTicks;
     private TaskCompletionSource _enqueued = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public TableClient Table => _table;
-
     /// <summary>
     /// Accepts a request: its events, if any are new, and its signature, in one transaction. A signature seen before
     /// is answered by comparing bodies (a redelivery or a reuse), and nothing is written.
