@@ -10,7 +10,8 @@ using Retention.Storage;
 using Retention.Storage.Ingest;
 using Retention.Testing;
 
-// Usage: dotnet run -c Release --project bench/Retention.LoadTest [-- --rates 50,100,200,400 --seconds 60 --batch 100 --private-azurite]
+// Usage: dotnet run -c Release --project bench/Retention.LoadTest [-- --rates 50,100,200,400 --seconds 60 --batch 100 --private-azurite
+//        --shapes single,batch --acknowledge-only]
 // Ingest figures, one run:
 //  1. Azurite's own capacity for the single write the webhook path makes (the ingest inbox's transaction), by a bare
 //     loop with 64 writes in flight: requests per second, for single events and for batches.
@@ -19,6 +20,8 @@ using Retention.Testing;
 //     for --seconds, open loop (a slow answer does not slow the sender), singly and in batches; ingest p50/p99 and errors.
 //  3. After each run, how long its backlog takes to drain, events applied per second meanwhile, and the slowest
 //     /healthz answer while it drains.
+// --acknowledge-only runs the host without its worker and drain (Retention:RunWorker=false): acceptance alone, the
+// figure to set beside a run with the drain working behind it.
 var rates = OptionList("--rates", [50, 100, 200, 400]);
 var seconds = Option("--seconds", 60, 1, 600);
 var batchSize = Option("--batch", 100, 2, 500);
@@ -39,11 +42,18 @@ Console.WriteLine($"bare inbox writes ({bareSeconds} s each, 64 in flight): sing
 var port = FreeLoopbackPort();
 var prefix = "load" + stamp;
 Console.WriteLine($"Host on 127.0.0.1:{port}, storage prefix {prefix} on {(azurite is null ? "the shared Azurite" : "a private Azurite")}");
-using var host = new HostProcess(port, new Dictionary<string, string>
+var hostEnvironment = new Dictionary<string, string>
 {
     ["Retention__Storage__ConnectionString"] = connection,
     ["Retention__Storage__Prefix"] = prefix,
-});
+};
+// --acknowledge-only: no worker and no drain in the host, to measure acceptance alone.
+var acknowledgeOnly = args.Contains("--acknowledge-only");
+if (acknowledgeOnly)
+{
+    hostEnvironment["Retention__RunWorker"] = "false";
+}
+using var host = new HostProcess(port, hostEnvironment);
 await host.WaitUntilHealthyAsync(TimeSpan.FromSeconds(120));
 using var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 512, PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
 {
@@ -60,7 +70,9 @@ await DrainAsync();
 
 var results = new List<string>();
 var sequence = 0;
-foreach (var batched in new[] { false, true })
+// --shapes single,batch (the default both): which request shapes to send.
+var shapes = args.Contains("--shapes") ? args[Array.IndexOf(args, "--shapes") + 1].Split(',') : ["single", "batch"];
+foreach (var batched in shapes.Select(shape => shape == "batch"))
 {
     foreach (var rate in rates)
     {
@@ -163,7 +175,11 @@ async Task<Drain> DrainAsync()
         {
             slowestHealth = Math.Max(slowestHealth, Stopwatch.GetElapsedTime(asked).TotalMilliseconds);
         }
-        var status = await client.GetFromJsonAsync<JsonObject>("/api/operations/ingest");
+        if (acknowledgeOnly)
+    {
+        return new Drain(0, TimeSpan.Zero, 0, slowestHealth);
+    }
+    var status = await client.GetFromJsonAsync<JsonObject>("/api/operations/ingest");
         var events = status!["backlog"]!["events"]!.GetValue<int>();
         if (first < 0)
         {

@@ -64,7 +64,8 @@ public static class StorageServices
         services.AddSingleton<EventIngestor>();
         services.AddSingleton<ICustomerEventSink>(sp => sp.GetRequiredService<EventIngestor>());
         services.AddSingleton<IngestInbox>();
-        services.AddOptions<IngestDrainOptions>().BindConfiguration(IngestDrainOptions.Section);
+        services.AddOptions<IngestDrainOptions>().BindConfiguration(IngestDrainOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<IngestDrainOptions>>(new OptionsErrorsValidation<IngestDrainOptions>(o => o.Errors()));
         services.AddSingleton<IngestDrain>();
         services.AddSingleton<IngestMetrics>();
         return services;

@@ -76,6 +76,9 @@ public sealed class IngestBehindTheAcknowledgement : IDisposable
             Assert.Equal(9, profile!["attributes"]!["n"]!.GetValue<int>());
         }
         Assert.Equal(0, (await IngestStatusAsync())["backlog"]!["events"]!.GetValue<int>());
+        // The drain was paced: the gauge shows how many customers it applied at once.
+        var lanes = System.Text.RegularExpressions.Regex.Match(await _host.CreateClient().GetStringAsync("/metrics"), @"^retention_ingest_drain_lanes\{[^}]*\} (\d+)", System.Text.RegularExpressions.RegexOptions.Multiline);
+        Assert.True(lanes.Success && int.Parse(lanes.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) >= 1, "no drain lanes gauge");
     }
 
     [Fact]

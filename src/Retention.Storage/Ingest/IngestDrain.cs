@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using Azure;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -20,11 +21,37 @@ public sealed class IngestDrainOptions
     /// <summary>Requests read per round; each customer's events of a round are applied in order, customers side by side.</summary>
     public int RequestsPerRound { get; set; } = 100;
 
-    /// <summary>Customers applied at once: enough to hide storage round trips, few enough not to flood storage.</summary>
+    /// <summary>The most customers applied at once; how many are is found from the storage's answer times (<see cref="DrainPace"/>).</summary>
     public int Parallelism { get; set; } = 32;
+
+    /// <summary>
+    /// The answer time of a storage point read the drain keeps to: above it, it applies fewer customers at once, so the
+    /// webhook's acknowledgement and the admin API, which share the storage account, stay prompt while a backlog drains.
+    /// </summary>
+    public TimeSpan TargetReadTime { get; set; } = TimeSpan.FromMilliseconds(20);
 
     /// <summary>How long a replica's drain lease lasts unrenewed: how soon another replica takes over from a crashed one.</summary>
     public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>What is wrong with these settings, each naming its key; checked at start.</summary>
+    public IReadOnlyList<string> Errors()
+    {
+        var errors = new List<string>();
+        void Positive(string key, bool ok)
+        {
+            if (!ok)
+            {
+                errors.Add($"{Section}:{key} must be more than zero.");
+            }
+        }
+        Positive(nameof(MaxAttempts), MaxAttempts > 0);
+        Positive(nameof(FirstRetryDelay), FirstRetryDelay > TimeSpan.Zero);
+        Positive(nameof(RequestsPerRound), RequestsPerRound > 0);
+        Positive(nameof(Parallelism), Parallelism > 0);
+        Positive(nameof(TargetReadTime), TargetReadTime > TimeSpan.Zero);
+        Positive(nameof(LeaseDuration), LeaseDuration > TimeSpan.Zero);
+        return errors;
+    }
 }
 
 /// <summary>What one drain round did.</summary>
@@ -63,6 +90,7 @@ public sealed class IngestDrain(
 {
     private readonly string _owner = $"{Environment.MachineName}/{Environment.ProcessId}/{Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(6))}";
     private readonly SemaphoreSlim _running = new(1, 1);
+    private readonly DrainPace _pace = new(options.Value.Parallelism, options.Value.TargetReadTime);
     private DateTimeOffset? _leaseValidUntil;
 
     private IngestDrainOptions Settings => options.Value;
@@ -172,14 +200,20 @@ public sealed class IngestDrain(
         var failures = new ConcurrentDictionary<int, ConcurrentBag<(int Event, Exception Error)>>();
         var storageFailed = 0;
         var applied = 0;
+        _pace.Resize(settings.Parallelism);
         await Parallel.ForEachAsync(lanes.Values, new ParallelOptions { MaxDegreeOfParallelism = settings.Parallelism, CancellationToken = cancellationToken }, async (lane, ct) =>
         {
             foreach (var (r, i) in lane)
             {
                 var e = requests[r].Events[i];
+                await _pace.EnterAsync(ct);
+                TimeSpan? readTime = null;
                 try
                 {
-                    if (!await ledger.SeenAsync(e.Source, e.Id, ct))
+                    var asked = Stopwatch.GetTimestamp();
+                    var seen = await ledger.SeenAsync(e.Source, e.Id, ct);
+                    readTime = Stopwatch.GetElapsedTime(asked);
+                    if (!seen)
                     {
                         await ingestor.AcceptAsync(e, ct);
                         Interlocked.Increment(ref applied);
@@ -198,9 +232,14 @@ public sealed class IngestDrain(
                     }
                     return; // the customer's later events wait for this one
                 }
+                finally
+                {
+                    _pace.Exit(readTime);
+                }
             }
         });
         metrics.Applied(applied);
+        metrics.DrainLanes = _pace.Limit;
 
         var completed = Enumerable.Range(0, requests.Count).Where(r => done[r].All(d => d)).Select(r => requests[r].Key).ToList();
         await inbox.CompleteAsync(completed, cancellationToken);

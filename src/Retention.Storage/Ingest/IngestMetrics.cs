@@ -18,6 +18,7 @@ public sealed class IngestMetrics : IDisposable
     private readonly Counter<long> _poisoned;
     private readonly TimeProvider _time;
     private InboxBacklog _backlog = InboxBacklog.Empty;
+    private int _drainLanes;
 
     public IngestMetrics(TimeProvider time)
     {
@@ -30,6 +31,15 @@ public sealed class IngestMetrics : IDisposable
         _meter.CreateObservableGauge("retention_ingest_backlog", () => (long)Backlog.Events, description: "Accepted events not yet applied, as last measured");
         _meter.CreateObservableGauge("retention_ingest_backlog_age_seconds", () => Backlog.Age(_time.GetUtcNow()).TotalSeconds,
             description: "How long the oldest accepted event not yet applied has waited, as last measured");
+        _meter.CreateObservableGauge("retention_ingest_drain_lanes", () => (long)DrainLanes,
+            description: "Customers the drain applies at once, as paced by the storage's answer times");
+    }
+
+    /// <summary>The drain's current pace on this replica: customers applied at once.</summary>
+    public int DrainLanes
+    {
+        get => Volatile.Read(ref _drainLanes);
+        set => Volatile.Write(ref _drainLanes, value);
     }
 
     /// <summary>The inbox as last measured by this replica.</summary>
