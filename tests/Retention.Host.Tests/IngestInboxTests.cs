@@ -76,9 +76,10 @@ public sealed class IngestBehindTheAcknowledgement : IDisposable
             Assert.Equal(9, profile!["attributes"]!["n"]!.GetValue<int>());
         }
         Assert.Equal(0, (await IngestStatusAsync())["backlog"]!["events"]!.GetValue<int>());
-        // The drain was paced: the gauge shows how many customers it applied at once.
-        var lanes = System.Text.RegularExpressions.Regex.Match(await _host.CreateClient().GetStringAsync("/metrics"), @"^retention_ingest_drain_lanes\{[^}]*\} (\d+)", System.Text.RegularExpressions.RegexOptions.Multiline);
-        Assert.True(lanes.Success && int.Parse(lanes.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) >= 1, "no drain lanes gauge");
+        // The drain was paced, and /metrics exports its pace. The value is read from this host's own figures: every host
+        // in the test process listens to every "Retention.Ingest" meter, so the exported number may be another test's.
+        Assert.InRange(_host.Services.GetRequiredService<Retention.Storage.Ingest.IngestMetrics>().DrainLanes, 1, int.MaxValue);
+        Assert.Contains("retention_ingest_drain_lanes{", await _host.CreateClient().GetStringAsync("/metrics"), StringComparison.Ordinal);
     }
 
     [Fact]
