@@ -19,7 +19,7 @@ using Retention.Testing;
 //     own, in memory, so other traffic and the emulator's disk autosaves do not count), with the shipped journeys: signed sale.completed webhooks at each rate
 //     for --seconds, open loop (a slow answer does not slow the sender), singly and in batches; ingest p50/p99 and errors.
 //  3. After each run, how long its backlog takes to drain, events applied per second meanwhile, and the slowest
-//     /healthz answer while it drains.
+//     /healthz and admin API (GET /api/operations/ingest) answers while it drains.
 // --acknowledge-only runs the host without its worker and drain (Retention:RunWorker=false): acceptance alone, the
 // figure to set beside a run with the drain working behind it.
 var rates = OptionList("--rates", [50, 100, 200, 400]);
@@ -81,7 +81,7 @@ foreach (var batched in shapes.Select(shape => shape == "batch"))
         var drain = await DrainAsync();
         var bare = batched ? bareBatch * batchSize : bareSingle;
         var line = $"{(batched ? $"batch {batchSize}" : "single"),-9} {rate,5} ev/s  sent {run.Rate,6:F0} ev/s  p50 {run.P50,7:F1} ms  p99 {run.P99,7:F1} ms  errors {run.Errors,4}"
-            + $"  | backlog {drain.Backlog,6}  drained in {drain.Time.TotalSeconds,6:F1} s  applied {drain.AppliedPerSecond,6:F0} ev/s  /healthz max {drain.SlowestHealth,6:F0} ms"
+            + $"  | backlog {drain.Backlog,6}  drained in {drain.Time.TotalSeconds,6:F1} s  applied {drain.AppliedPerSecond,6:F0} ev/s  /healthz max {drain.SlowestHealth,6:F0} ms  admin max {drain.SlowestAdmin,6:F0} ms"
             + $"  | rate/bare {rate / bare:P0}  load {load}";
         Console.WriteLine(line + (run.ErrorKinds.Length > 0 ? $"  ({run.ErrorKinds})" : ""));
         results.Add(line);
@@ -162,12 +162,13 @@ async Task PostAsync(JsonNode body, bool batched, ConcurrentBag<double> latencie
     }
 }
 
-/// <summary>Waits for the inbox to empty, watching how fast it shrinks and how fast /healthz answers meanwhile.</summary>
+/// <summary>Waits for the inbox to empty, watching how fast it shrinks and how fast /healthz and the admin API answer meanwhile.</summary>
 async Task<Drain> DrainAsync()
 {
     var clock = Stopwatch.StartNew();
     var first = -1;
     var slowestHealth = 0.0;
+    var slowestAdmin = 0.0;
     while (true)
     {
         var asked = Stopwatch.GetTimestamp();
@@ -176,10 +177,12 @@ async Task<Drain> DrainAsync()
             slowestHealth = Math.Max(slowestHealth, Stopwatch.GetElapsedTime(asked).TotalMilliseconds);
         }
         if (acknowledgeOnly)
-    {
-        return new Drain(0, TimeSpan.Zero, 0, slowestHealth);
-    }
-    var status = await client.GetFromJsonAsync<JsonObject>("/api/operations/ingest");
+        {
+            return new Drain(0, TimeSpan.Zero, 0, slowestHealth, 0);
+        }
+        asked = Stopwatch.GetTimestamp();
+        var status = await client.GetFromJsonAsync<JsonObject>("/api/operations/ingest");
+        slowestAdmin = Math.Max(slowestAdmin, Stopwatch.GetElapsedTime(asked).TotalMilliseconds);
         var events = status!["backlog"]!["events"]!.GetValue<int>();
         if (first < 0)
         {
@@ -188,7 +191,7 @@ async Task<Drain> DrainAsync()
         if (events == 0)
         {
             var time = clock.Elapsed;
-            return new Drain(first, time, first == 0 ? 0 : first / time.TotalSeconds, slowestHealth);
+            return new Drain(first, time, first == 0 ? 0 : first / time.TotalSeconds, slowestHealth, slowestAdmin);
         }
         if (clock.Elapsed > TimeSpan.FromMinutes(30))
         {
@@ -224,4 +227,4 @@ static int FreeLoopbackPort()
 
 internal sealed record SendRun(double Rate, double P50, double P99, int Errors, string ErrorKinds);
 
-internal sealed record Drain(int Backlog, TimeSpan Time, double AppliedPerSecond, double SlowestHealth);
+internal sealed record Drain(int Backlog, TimeSpan Time, double AppliedPerSecond, double SlowestHealth, double SlowestAdmin);
