@@ -113,9 +113,8 @@ public sealed class HostKilledMidJourney(ITestOutputHelper output) : IDisposable
             output.WriteLine($"{sentBeforeKill} messages sent {recovering.Elapsed.TotalSeconds:0.0} s after the restart; killing the host");
             host.Kill();
         }
-        // The storage goes down too. Stopped, not killed: Azure Storage never loses a write it acknowledged, but a
-        // killed Azurite loses its last few seconds (it saves its tables and its queues every 5 s, each on its
-        // own), which can leave a journey's history waiting for a message that is gone.
+        // The storage goes down too, stopped as an operator would: a killed Azurite loses acknowledged writes (see
+        // AzuriteProcess), which can leave a journey's history waiting for a message that is gone.
         await _azurite.StopAsync();
         await _azurite.StartAsync();
 
