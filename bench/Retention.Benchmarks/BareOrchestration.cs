@@ -7,8 +7,8 @@ using Microsoft.DurableTask.Converters;
 using Microsoft.DurableTask.Worker;
 using Microsoft.DurableTask.Worker.Shims;
 using Microsoft.Extensions.Logging;
+using Retention.Engine;
 using Retention.Storage;
-using Retention.Storage.Durable;
 
 namespace Retention.Benchmarks;
 

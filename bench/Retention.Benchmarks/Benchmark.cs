@@ -12,9 +12,9 @@ using Retention.Core.Definitions;
 using Retention.Core.Events;
 using Retention.Core.Ports;
 using Retention.Core.Runtime;
+using Retention.Engine;
 using Retention.Storage;
 using Retention.Storage.Customers;
-using Retention.Storage.Durable;
 using Retention.Storage.Routing;
 
 namespace Retention.Benchmarks;

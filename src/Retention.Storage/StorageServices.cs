@@ -11,7 +11,6 @@ using Retention.Journeys;
 using Retention.Storage.Contacts;
 using Retention.Storage.Customers;
 using Retention.Storage.DevOutbox;
-using Retention.Storage.Durable;
 using Retention.Storage.Inbound;
 using Retention.Storage.Ingest;
 using Retention.Storage.Journeys;
@@ -127,19 +126,6 @@ public static class StorageServices
         services.AddSingleton<ScheduledJourneyStarter>();
         services.AddSingleton<Scheduler>();
         services.AddSingleton<IScheduledWorkRunner, ScheduledWorkRunner>();
-        return services;
-    }
-
-    /// <summary>
-    /// The Durable Task engine in this process (DTFx on the same storage, <c>extensions.durableTask</c> of host.json) as
-    /// <see cref="IJourneyInstances"/>: the standalone host's, where the Functions app has the Functions host's.
-    /// </summary>
-    public static IServiceCollection AddDurableTaskEngine(this IServiceCollection services)
-    {
-        services.AddOptions<DurableTaskSettings>().BindConfiguration(DurableTaskSettings.Section);
-        services.AddSingleton(sp => new DurableTaskEngine(sp.GetRequiredService<IOptions<StorageOptions>>().Value,
-            sp.GetRequiredService<IOptions<DurableTaskSettings>>().Value, sp, sp.GetRequiredService<ILoggerFactory>()));
-        services.AddSingleton<IJourneyInstances>(sp => sp.GetRequiredService<DurableTaskEngine>());
         return services;
     }
 }

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using Retention.Channels.Providers;
+using Retention.Engine;
 using Retention.Host.Admin;
 using Retention.Host.Dev;
 using Retention.Host.Hosting;

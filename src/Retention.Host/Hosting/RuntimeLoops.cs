@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Options;
+using Retention.Engine;
 using Retention.Host.Composition;
 using Retention.Journeys;
-using Retention.Storage.Durable;
 using Retention.Storage.Journeys;
 
 namespace Retention.Host.Hosting;

@@ -1,8 +1,8 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
+using Retention.Engine;
 using Retention.Host.Composition;
 using Retention.Storage;
-using Retention.Storage.Durable;
 using Retention.Storage.Ingest;
 
 namespace Retention.Host.Operations;

@@ -1,4 +1,4 @@
-namespace Retention.Storage.Durable;
+namespace Retention.Engine;
 
 /// <summary>
 /// The Durable Task settings of <c>host.json</c> (<c>extensions.durableTask</c>), with the keys Durable Functions uses,

@@ -3,7 +3,7 @@ using DurableTask.Core;
 using Microsoft.DurableTask.Converters;
 using Microsoft.Extensions.Logging;
 
-namespace Retention.Storage.Durable;
+namespace Retention.Engine;
 
 /// <summary>
 /// DTFx's client serializes inputs and events as the Durable Task shims deserialize them: System.Text.Json through the

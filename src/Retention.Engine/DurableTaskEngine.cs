@@ -10,8 +10,9 @@ using Microsoft.DurableTask.Worker.Shims;
 using Microsoft.Extensions.Logging;
 using Retention.Core.Runtime;
 using Retention.Journeys;
+using Retention.Storage;
 
-namespace Retention.Storage.Durable;
+namespace Retention.Engine;
 
 /// <summary>
 /// The standalone host's engine: DTFx's Azure Storage backend (the one Durable Functions runs on), a

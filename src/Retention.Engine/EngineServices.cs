@@ -1,0 +1,24 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Retention.Journeys;
+using Retention.Storage;
+
+namespace Retention.Engine;
+
+/// <summary>The standalone host's engine, registered by itself.</summary>
+public static class EngineServices
+{
+    /// <summary>
+    /// The Durable Task engine in this process (DTFx on the same storage, <c>extensions.durableTask</c> of host.json) as
+    /// <see cref="IJourneyInstances"/>: the standalone host's, where the Functions app has the Functions host's.
+    /// </summary>
+    public static IServiceCollection AddDurableTaskEngine(this IServiceCollection services)
+    {
+        services.AddOptions<DurableTaskSettings>().BindConfiguration(DurableTaskSettings.Section);
+        services.AddSingleton(sp => new DurableTaskEngine(sp.GetRequiredService<IOptions<StorageOptions>>().Value,
+            sp.GetRequiredService<IOptions<DurableTaskSettings>>().Value, sp, sp.GetRequiredService<ILoggerFactory>()));
+        services.AddSingleton<IJourneyInstances>(sp => sp.GetRequiredService<DurableTaskEngine>());
+        return services;
+    }
+}
