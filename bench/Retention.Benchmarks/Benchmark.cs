@@ -7,6 +7,7 @@ using Azure.Data.Tables;
 using DurableTask.Core;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Retention.Application.Routing;
 using Retention.Core.Customers;
 using Retention.Core.Definitions;
 using Retention.Core.Events;

@@ -2,6 +2,8 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Azure.Data.Tables;
+using Retention.Application.Customers;
+using Retention.Application.Ingest;
 using Retention.Core.Customers;
 using Retention.Core.Events;
 using Retention.Storage;

@@ -1,34 +1,28 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Retention.Channels.Providers;
-using Retention.Core.Contact;
-using Retention.Core.Customers;
 using Retention.Core.Ports;
-using Retention.Core.Runtime;
 using Retention.Journeys;
 using Retention.Storage.Contacts;
 using Retention.Storage.Customers;
 using Retention.Storage.DevOutbox;
-using Retention.Storage.Inbound;
 using Retention.Storage.Ingest;
 using Retention.Storage.Journeys;
 using Retention.Storage.Messages;
 using Retention.Storage.Routing;
 using Retention.Storage.Scheduling;
-using Retention.Storage.Sending;
 using Retention.Storage.Tasks;
 
 namespace Retention.Storage;
 
-/// <summary>The storage side's features, each registered by itself; both hosts compose them.</summary>
+/// <summary>The storage adapters: the account and each store over it; both hosts compose them.</summary>
 public static class StorageServices
 {
     /// <summary>
     /// The storage account (<c>Retention:Storage</c>, else <c>ConnectionStrings:Storage</c>, else the Functions host's
-    /// <c>AzureWebJobsStorage</c>) and the tables the journey runtime reads and writes: customers, the routing indexes,
-    /// the journey catalog and tasks.
+    /// <c>AzureWebJobsStorage</c>) and every table and blob store: customers, the routing indexes, the journey catalog
+    /// and drafts, tasks, the ingest inbox and ledger, the contact ledger, the message log and the schedule ledger.
     /// </summary>
     public static IServiceCollection AddRetentionStorage(this IServiceCollection services)
     {
@@ -46,46 +40,17 @@ public static class StorageServices
         services.AddSingleton<CorrelationIndex>();
         services.AddSingleton<CustomerInstanceIndex>();
         services.AddSingleton<IInstanceIndex>(sp => sp.GetRequiredService<CustomerInstanceIndex>());
-        services.AddSingleton<JourneyRouter>();
         services.AddSingleton<EnrollmentStore>();
         services.AddSingleton<JourneyCatalog>();
         services.AddSingleton<IJourneyCatalog>(sp => sp.GetRequiredService<JourneyCatalog>());
-        services.AddSingleton<JourneySeeder>();
+        services.AddSingleton<JourneyDrafts>();
         services.AddSingleton<TaskStore>();
         services.AddSingleton<ITaskSink>(sp => sp.GetRequiredService<TaskStore>());
-        return services;
-    }
-
-    /// <summary>Accepted webhook events: the ingest ledger, the inbox they wait in and the drain that applies them (<c>Retention:Ingest</c>).</summary>
-    public static IServiceCollection AddIngest(this IServiceCollection services)
-    {
         services.AddSingleton<IngestLedger>();
-        services.AddSingleton<EventIngestor>();
-        services.AddSingleton<ICustomerEventSink>(sp => sp.GetRequiredService<EventIngestor>());
         services.AddSingleton<IngestInbox>();
-        services.AddOptions<IngestDrainOptions>().BindConfiguration(IngestDrainOptions.Section).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<IngestDrainOptions>>(new OptionsErrorsValidation<IngestDrainOptions>(o => o.Errors()));
-        services.AddSingleton<IngestDrain>();
-        services.AddSingleton<IngestMetrics>();
-        return services;
-    }
-
-    /// <summary>
-    /// Messages both ways: the contact policy (<c>Retention:Contact</c>, checked at start) over the contact ledger, the
-    /// sender and its message log, inbound SMS and delivery reports. The providers come from <see cref="ChannelServices.AddChannels"/>
-    /// and <see cref="AddDevOutbox"/>.
-    /// </summary>
-    public static IServiceCollection AddMessaging(this IServiceCollection services)
-    {
-        services.AddOptions<ContactPolicyOptions>().BindConfiguration(ContactPolicyOptions.Section).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<ContactPolicyOptions>>(new OptionsErrorsValidation<ContactPolicyOptions>(o => o.Errors()));
-        services.AddSingleton(sp => new ContactPolicy(sp.GetRequiredService<IOptions<ContactPolicyOptions>>().Value,
-            sp.GetRequiredService<JourneyInterpreter>().Settings.DefaultTimeZone));
         services.AddSingleton<ContactLedger>();
         services.AddSingleton<MessageLog>();
-        services.AddSingleton<IMessageSender, ChannelSender>();
-        services.AddSingleton<InboundSmsHandler>();
-        services.AddSingleton<DeliveryReportHandler>();
+        services.AddSingleton<ScheduleLedger>();
         return services;
     }
 
@@ -107,25 +72,6 @@ public static class StorageServices
         {
             services.AddSingleton<IEmailProvider>(sp => sp.GetRequiredService<DevOutboxProvider>());
         }
-        return services;
-    }
-
-    /// <summary>
-    /// The cron scheduler: journeys' schedules and the system jobs, of which the nightly customer pyramid
-    /// (<c>Retention:Pyramid</c>, checked at start) is one.
-    /// </summary>
-    public static IServiceCollection AddScheduling(this IServiceCollection services)
-    {
-        services.AddOptions<PyramidSettings>().BindConfiguration(PyramidSettings.Section).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<PyramidSettings>>(new OptionsErrorsValidation<PyramidSettings>(o => o.Errors()));
-        services.AddSingleton(sp => sp.GetRequiredService<IOptions<PyramidSettings>>().Value);
-        services.AddSingleton<PyramidRecompute>();
-        services.AddSingleton<ISystemJob>(sp => sp.GetRequiredService<PyramidRecompute>()); // job kinds: add more ISystemJob registrations
-        services.AddSingleton<SystemJobs>();
-        services.AddSingleton<ScheduleLedger>();
-        services.AddSingleton<ScheduledJourneyStarter>();
-        services.AddSingleton<Scheduler>();
-        services.AddSingleton<IScheduledWorkRunner, ScheduledWorkRunner>();
         return services;
     }
 }

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Retention.Channels.Simulation;
+using Retention.Application.Simulation;
 using Retention.Channels.Templates;
 using Retention.Core.Contact;
 using Retention.Core.Definitions;

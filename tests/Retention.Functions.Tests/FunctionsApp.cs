@@ -7,6 +7,8 @@ using Microsoft.DurableTask.Testing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Retention.Application.Ingest;
+using Retention.Application.Scheduling;
 using Retention.Core.Events;
 using Retention.Core.Ports;
 using Retention.Core.Runtime;
@@ -73,7 +75,7 @@ public sealed class FunctionsApp : IAsyncLifetime
 
     public SchedulerFunction Scheduler => new(Services.GetRequiredService<Scheduler>(), Services.GetRequiredService<DurableClientScope>());
 
-    public IngestDrainFunction IngestDrain => new(Services.GetRequiredService<Retention.Storage.Ingest.IngestDrain>(), Services.GetRequiredService<DurableClientScope>());
+    public IngestDrainFunction IngestDrain => new(Services.GetRequiredService<Retention.Application.Ingest.IngestDrain>(), Services.GetRequiredService<DurableClientScope>());
 
     public async Task InitializeAsync()
     {

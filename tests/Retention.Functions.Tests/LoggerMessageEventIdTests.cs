@@ -14,7 +14,9 @@ public sealed class LoggerMessageEventIds
     private static readonly Dictionary<string, (int From, int To)> Ranges = new(StringComparer.Ordinal)
     {
         ["Retention.Core"] = (0, -1),
-        ["Retention.Storage"] = (1000, 1999),
+        ["Retention.Application"] = (1000, 1999),
+        ["Retention.Storage"] = (6000, 6999),
+        ["Retention.Engine"] = (0, -1),
         ["Retention.Host"] = (2000, 2999),
         ["Retention.Channels"] = (3000, 3999),
         ["Retention.Journeys"] = (4000, 4999),

@@ -78,7 +78,7 @@ public sealed class IngestBehindTheAcknowledgement : IDisposable
         Assert.Equal(0, (await IngestStatusAsync())["backlog"]!["events"]!.GetValue<int>());
         // The drain was paced, and /metrics exports its pace. The value is read from this host's own figures: every host
         // in the test process listens to every "Retention.Ingest" meter, so the exported number may be another test's.
-        Assert.InRange(_host.Services.GetRequiredService<Retention.Storage.Ingest.IngestMetrics>().DrainLanes, 1, int.MaxValue);
+        Assert.InRange(_host.Services.GetRequiredService<Retention.Application.Ingest.IngestMetrics>().DrainLanes, 1, int.MaxValue);
         Assert.Contains("retention_ingest_drain_lanes{", await _host.CreateClient().GetStringAsync("/metrics"), StringComparison.Ordinal);
     }
 

@@ -1,3 +1,4 @@
+using Retention.Application.Ingest;
 using Retention.Storage.Ingest;
 
 namespace Retention.Storage.Tests;

@@ -1,4 +1,6 @@
 using System.Text.Json.Nodes;
+using Retention.Application.Journeys;
+using Retention.Application.Routing;
 using Retention.Core.Customers;
 using Retention.Core.Events;
 using Retention.Core.Ports;

@@ -1,5 +1,8 @@
 using System.Text.Json.Nodes;
 using Azure.Data.Tables;
+using Retention.Application.Customers;
+using Retention.Application.Ingest;
+using Retention.Application.Scheduling;
 using Retention.Core.Customers;
 using Retention.Core.Events;
 using Retention.Storage.Customers;

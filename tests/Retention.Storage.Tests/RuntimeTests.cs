@@ -1,4 +1,6 @@
 using System.Text.Json.Nodes;
+using Retention.Application.Ingest;
+using Retention.Application.Routing;
 using Retention.Core.Events;
 using Retention.Core.Ports;
 using Retention.Core.Runtime;

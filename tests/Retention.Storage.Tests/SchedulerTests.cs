@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Retention.Application.Scheduling;
 using Retention.Core.Customers;
 using Retention.Storage.Customers;
 using Retention.Storage.Routing;

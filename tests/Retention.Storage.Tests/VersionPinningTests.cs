@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Retention.Application.Routing;
 using Retention.Core.Customers;
 using Retention.Core.Definitions;
 using Retention.Core.Events;

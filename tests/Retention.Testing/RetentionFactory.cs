@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
+using Retention.Application.Ingest;
 using Retention.Journeys;
 using Retention.Storage;
 using Retention.Storage.Ingest;

@@ -1,5 +1,6 @@
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask.Client;
+using Retention.Application.Ingest;
 using Retention.Functions.Durable;
 using Retention.Storage.Ingest;
 

@@ -1,6 +1,6 @@
-using Retention.Channels.Simulation;
+using Retention.Application.Journeys;
+using Retention.Application.Simulation;
 using Retention.Host.Security;
-using Retention.Storage.Journeys;
 
 namespace Retention.Host.Admin;
 
@@ -19,7 +19,6 @@ public static class AdminServices
             .AddPolicy(Roles.Publisher, p => p.RequireRole(Roles.Publisher))
             .AddPolicy(Roles.Operator, p => p.RequireRole(Roles.Operator));
         services.AddSingleton<AuditLog>();
-        services.AddSingleton<JourneyDrafts>();
         services.AddSingleton<JourneyCounts>();
         services.AddSingleton<JourneyPublisher>();
         services.AddSingleton<JourneySimulator>();

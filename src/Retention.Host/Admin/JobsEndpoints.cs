@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Retention.Application.Scheduling;
 using Retention.Host.Composition;
 using Retention.Host.Security;
 using Retention.Storage.Scheduling;

@@ -1,5 +1,7 @@
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Retention.Application.Journeys;
+using Retention.Application.Routing;
 using Retention.Core.Definitions;
 using Retention.Core.Events;
 using Retention.Core.Runtime;

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Retention.Application.Ingest;
 using Retention.Core.Definitions;
 using Retention.Core.Events;
 using Retention.Host.Composition;

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Retention.Application.Journeys;
 using Retention.Channels.Templates;
 using Retention.Core.Definitions;
 using Retention.Core.Runtime;
@@ -31,6 +32,7 @@ public static class JourneyRuntimeServices
         services.AddSingleton(sp => new JourneyDefinitionReader(sp.GetRequiredService<MessageRenderer>(),
             sp.GetRequiredService<BusinessCalendars>().ById.Keys.ToHashSet(StringComparer.Ordinal)));
         services.AddJourneyOrchestrations(configuration.GetValue<int?>("Retention:InputsPerGeneration"), configuration.GetValue<TimeSpan?>("Retention:TimerMargin"));
+        services.AddSingleton<JourneySeeder>();
         // Registered before any engine's worker: hosted services start in order, and the worker needs storage ready.
         services.AddHostedService<RuntimeStartup>();
         services.AddHostedService<CatalogRefreshService>();

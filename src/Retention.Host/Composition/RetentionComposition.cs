@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Retention.Application;
 using Retention.Channels.Providers;
 using Retention.Engine;
 using Retention.Host.Admin;
@@ -59,6 +60,7 @@ public static class RetentionComposition
         services.AddRetentionStorage();
         services.AddChannels(configuration, channels);
         services.AddDevOutbox(channels);
+        services.AddEventRouting();
         services.AddJourneyRuntime(configuration);
         services.AddMessaging();
         services.AddWebhookIngest();

@@ -1,8 +1,8 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using Retention.Application.Inbound;
 using Retention.Core.Definitions;
 using Retention.Host.Composition;
 using Retention.Storage.DevOutbox;
-using Retention.Storage.Inbound;
 
 namespace Retention.Host.Dev;
 

@@ -51,7 +51,7 @@ public sealed class CatalogRefreshService(JourneyCatalog catalog, IOptions<Reten
 }
 
 /// <summary>Ticks the cron scheduler, sleeping until the next occurrence (at most a minute).</summary>
-public sealed class SchedulerService(Retention.Storage.Scheduling.Scheduler scheduler, IOptions<RetentionOptions> options, TimeProvider time, ILogger<SchedulerService> logger) : BackgroundService
+public sealed class SchedulerService(Retention.Application.Scheduling.Scheduler scheduler, IOptions<RetentionOptions> options, TimeProvider time, ILogger<SchedulerService> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -71,7 +71,7 @@ public sealed class SchedulerService(Retention.Storage.Scheduling.Scheduler sche
             }
             catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
-                Retention.Storage.Logs.SchedulerTickFailed(logger, e);
+                Retention.Application.Logs.SchedulerTickFailed(logger, e);
                 wait = TimeSpan.FromSeconds(10);
             }
             await Task.Delay(wait > TimeSpan.Zero ? wait : TimeSpan.Zero, time, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
@@ -85,9 +85,9 @@ public sealed class SchedulerService(Retention.Storage.Scheduling.Scheduler sche
 /// holding the drain lease drains. It also keeps the backlog figures of <c>/metrics</c> and <c>/healthz</c> current.
 /// </summary>
 public sealed class IngestDrainService(
-    Retention.Storage.Ingest.IngestDrain drain,
+    Retention.Application.Ingest.IngestDrain drain,
     Retention.Storage.Ingest.IngestInbox inbox,
-    Retention.Storage.Ingest.IngestMetrics metrics,
+    Retention.Application.Ingest.IngestMetrics metrics,
     IOptions<RetentionOptions> options,
     TimeProvider time,
     ILogger<IngestDrainService> logger) : BackgroundService
@@ -130,7 +130,7 @@ public sealed class IngestDrainService(
             }
             catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
-                Retention.Storage.Logs.IngestDrainFailed(logger, e);
+                Retention.Application.Logs.IngestDrainFailed(logger, e);
                 wait = RetryAfterStorageFailure;
             }
             if (wait > TimeSpan.Zero)

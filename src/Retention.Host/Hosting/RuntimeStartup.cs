@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Retention.Application.Journeys;
 using Retention.Host.Composition;
 using Retention.Storage;
 using Retention.Storage.Journeys;

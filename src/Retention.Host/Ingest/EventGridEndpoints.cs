@@ -7,9 +7,9 @@ using Azure.Messaging.EventGrid;
 using Azure.Messaging.EventGrid.SystemEvents;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
+using Retention.Application.Inbound;
 using Retention.Core.Definitions;
 using Retention.Host.Composition;
-using Retention.Storage.Inbound;
 
 namespace Retention.Host.Ingest;
 

@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using System.Text.Unicode;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
+using Retention.Application.Ingest;
 using Retention.Core.Definitions;
 using Retention.Core.Events;
 using Retention.Host.Composition;

@@ -1,4 +1,4 @@
-using Retention.Storage;
+using Retention.Application;
 
 namespace Retention.Host.Ingest;
 

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
+using Retention.Application.Ingest;
 using Retention.Engine;
 using Retention.Host.Composition;
 using Retention.Storage;

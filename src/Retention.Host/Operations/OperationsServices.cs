@@ -1,4 +1,5 @@
 using OpenTelemetry.Metrics;
+using Retention.Application.Ingest;
 using Retention.Host.Composition;
 using Retention.Journeys;
 using Retention.Storage.Ingest;

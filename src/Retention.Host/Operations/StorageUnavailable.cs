@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net.Sockets;
 using Azure;
 using Microsoft.AspNetCore.Diagnostics;
+using Retention.Application.Ingest;
 using Retention.Storage.Ingest;
 
 namespace Retention.Host.Operations;

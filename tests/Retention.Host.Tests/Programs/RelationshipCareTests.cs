@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Retention.Application.Scheduling;
 using Retention.Storage.Scheduling;
 
 namespace Retention.Host.Tests.Programs;

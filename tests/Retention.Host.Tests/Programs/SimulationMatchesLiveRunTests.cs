@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using Retention.Application.Scheduling;
 using Retention.Core.Runtime;
 using Retention.Storage.Scheduling;
 using Retention.Testing;

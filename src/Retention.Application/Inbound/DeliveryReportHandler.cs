@@ -1,11 +1,12 @@
 using System.Text.Json.Nodes;
+using Retention.Application.Ingest;
 using Retention.Core.Events;
 using Retention.Journeys;
 using Retention.Storage.Contacts;
 using Retention.Storage.Ingest;
 using Retention.Storage.Messages;
 
-namespace Retention.Storage.Inbound;
+namespace Retention.Application.Inbound;
 
 /// <summary>
 /// A provider's delivery report: updates the message's status; on a failed delivery, sends by the step's fallback

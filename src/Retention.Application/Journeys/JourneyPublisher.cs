@@ -2,8 +2,9 @@ using Microsoft.Extensions.Logging;
 using Retention.Core.Definitions;
 using Retention.Core.Runtime;
 using Retention.Journeys;
+using Retention.Storage.Journeys;
 
-namespace Retention.Storage.Journeys;
+namespace Retention.Application.Journeys;
 
 /// <summary>What happens to instances of older versions when a new one is published.</summary>
 public enum InFlightChoice

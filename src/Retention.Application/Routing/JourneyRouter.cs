@@ -7,8 +7,9 @@ using Retention.Core.Runtime;
 using Retention.Journeys;
 using Retention.Storage.Customers;
 using Retention.Storage.Journeys;
+using Retention.Storage.Routing;
 
-namespace Retention.Storage.Routing;
+namespace Retention.Application.Routing;
 
 public abstract record StartResult;
 public sealed record Started(string InstanceId) : StartResult;

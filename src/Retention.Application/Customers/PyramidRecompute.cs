@@ -4,12 +4,16 @@ using System.Text.Json.Nodes;
 using Azure;
 using Azure.Data.Tables;
 using Microsoft.Extensions.Logging;
+using Retention.Application.Ingest;
+using Retention.Application.Scheduling;
 using Retention.Core.Customers;
 using Retention.Core.Events;
+using Retention.Storage.Customers;
 using Retention.Storage.Ingest;
 using Retention.Storage.Scheduling;
+using Retention.Storage;
 
-namespace Retention.Storage.Customers;
+namespace Retention.Application.Customers;
 
 /// <summary>What one recomputation found and did.</summary>
 public sealed record PyramidRecomputeResult(

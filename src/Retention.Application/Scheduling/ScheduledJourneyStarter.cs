@@ -1,11 +1,13 @@
 using Azure.Data.Tables;
+using Retention.Application.Routing;
 using Retention.Core.Definitions;
 using Retention.Core.Ports;
 using Retention.Storage.Customers;
 using Retention.Journeys;
 using Retention.Storage.Routing;
+using Retention.Storage;
 
-namespace Retention.Storage.Scheduling;
+namespace Retention.Application.Scheduling;
 
 /// <summary>
 /// One occurrence of a schedule-triggered journey: every customer the trigger's filter selects is started in

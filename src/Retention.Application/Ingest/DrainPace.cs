@@ -1,4 +1,4 @@
-namespace Retention.Storage.Ingest;
+namespace Retention.Application.Ingest;
 
 /// <summary>
 /// How many customers the drain applies at once, found from the storage's own answer times: the storage account also

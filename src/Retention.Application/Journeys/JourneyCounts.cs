@@ -1,7 +1,7 @@
 using Azure.Data.Tables;
 using Retention.Core.Runtime;
 
-namespace Retention.Storage.Journeys;
+namespace Retention.Application.Journeys;
 
 /// <param name="Entries">Instances ever started (holdouts included).</param>
 /// <param name="Active">Instances not yet finished.</param>

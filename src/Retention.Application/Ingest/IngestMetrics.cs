@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
+using Retention.Storage.Ingest;
 
-namespace Retention.Storage.Ingest;
+namespace Retention.Application.Ingest;
 
 /// <summary>
 /// Ingest figures, exported at <c>/metrics</c>: events accepted by type, rejected requests by reason, and the inbox

@@ -8,7 +8,7 @@ using Retention.Core.Events;
 using Retention.Core.Runtime;
 using Retention.Core.Time;
 
-namespace Retention.Channels.Simulation;
+namespace Retention.Application.Simulation;
 
 public sealed record SimulatedEvent(DateTimeOffset At, string Type, JsonObject Data);
 

@@ -4,8 +4,9 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using Retention.Core.Scheduling;
 using Retention.Core.Time;
+using Retention.Storage.Scheduling;
 
-namespace Retention.Storage.Scheduling;
+namespace Retention.Application.Scheduling;
 
 /// <summary>One system job as configured under <c>Retention:Jobs:&lt;name&gt;</c>.</summary>
 public sealed class SystemJobOptions

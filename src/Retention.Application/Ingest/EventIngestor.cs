@@ -1,12 +1,15 @@
 using System.Text.Json.Nodes;
+using Retention.Application.Routing;
 using Retention.Core.Customers;
 using Retention.Core.Definitions;
 using Retention.Core.Events;
 using Retention.Storage.Customers;
 using Retention.Journeys;
+using Retention.Storage.Ingest;
 using Retention.Storage.Routing;
+using Retention.Storage;
 
-namespace Retention.Storage.Ingest;
+namespace Retention.Application.Ingest;
 
 public sealed record IngestResult(int Accepted, int Duplicates, IReadOnlyList<string> AcceptedTypes);
 

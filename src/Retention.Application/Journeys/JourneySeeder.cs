@@ -1,7 +1,8 @@
 using Microsoft.Extensions.Logging;
 using Retention.Core.Definitions;
+using Retention.Storage.Journeys;
 
-namespace Retention.Storage.Journeys;
+namespace Retention.Application.Journeys;
 
 /// <summary>
 /// Seeds the journeys in a folder (the shipped <c>config/journeys/</c> by default): a journey is published from its file

@@ -9,7 +9,7 @@ using Retention.Core.Runtime;
 using Retention.Storage.Contacts;
 using Retention.Storage.Messages;
 
-namespace Retention.Storage.Sending;
+namespace Retention.Application.Sending;
 
 /// <summary>
 /// Carries out a committed send: the contact policies decide (send, defer until, or suppress because), a frequency

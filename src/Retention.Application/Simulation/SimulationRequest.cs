@@ -7,7 +7,7 @@ using Retention.Core.Events;
 using Retention.Core.Runtime;
 using Retention.Core.Time;
 
-namespace Retention.Channels.Simulation;
+namespace Retention.Application.Simulation;
 
 /// <param name="At">An instant, or null when <paramref name="After"/> gives it relative to the start.</param>
 public sealed record SimulationEventSpec(int Index, DateTimeOffset? At, JourneyDuration? After, string Type, JsonObject Data);

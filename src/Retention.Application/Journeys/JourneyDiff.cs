@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using Retention.Core.Definitions;
 
-namespace Retention.Storage.Journeys;
+namespace Retention.Application.Journeys;
 
 /// <param name="Op"><c>added</c>, <c>removed</c> or <c>changed</c>.</param>
 public sealed record JsonChange(string Path, string Op, JsonNode? Before, JsonNode? After);

@@ -1,6 +1,6 @@
 using Retention.Journeys;
 
-namespace Retention.Storage.Scheduling;
+namespace Retention.Application.Scheduling;
 
 /// <summary>Carries out a scheduled occurrence for the <c>ScheduledWork</c> orchestration.</summary>
 public sealed class ScheduledWorkRunner(ScheduledJourneyStarter journeys, SystemJobs jobs) : IScheduledWorkRunner

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Options;
 
-namespace Retention.Storage;
+namespace Retention.Application;
 
 /// <summary>Checks options with their own list of errors, each of which names its setting; with ValidateOnStart a bad setting stops the host.</summary>
 public sealed class OptionsErrorsValidation<TOptions>(Func<TOptions, IReadOnlyList<string>> errors) : IValidateOptions<TOptions>

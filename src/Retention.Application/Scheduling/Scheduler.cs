@@ -4,8 +4,9 @@ using Retention.Core.Ports;
 using Retention.Core.Scheduling;
 using Retention.Core.Time;
 using Retention.Journeys;
+using Retention.Storage.Scheduling;
 
-namespace Retention.Storage.Scheduling;
+namespace Retention.Application.Scheduling;
 
 /// <summary>
 /// Runs cron schedules: journeys with a schedule trigger (each its own schedule) and the configured system jobs

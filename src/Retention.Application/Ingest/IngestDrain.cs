@@ -4,8 +4,9 @@ using Azure;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Retention.Core.Events;
+using Retention.Storage.Ingest;
 
-namespace Retention.Storage.Ingest;
+namespace Retention.Application.Ingest;
 
 /// <summary><c>Retention:Ingest</c>: how the inbox is drained.</summary>
 public sealed class IngestDrainOptions

@@ -1,10 +1,11 @@
 using System.Text.Json.Nodes;
+using Retention.Application.Ingest;
 using Retention.Core.Events;
 using Retention.Core.Runtime;
 using Retention.Storage.Customers;
 using Retention.Storage.Ingest;
 
-namespace Retention.Storage.Inbound;
+namespace Retention.Application.Inbound;
 
 public enum InboundSmsResult { UnknownSender, OptedOut, OptedIn, Reply }
 
