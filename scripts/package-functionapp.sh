@@ -21,9 +21,8 @@ mkdir -p "$out"
 dotnet publish src/Retention.Functions/Retention.Functions.csproj -c "$configuration" \
   --artifacts-path artifacts/build -o "$out" -p:GenerateDocumentationFile=false
 
-# Local development defaults (dev keys and secrets) have no place in a deployment; nor has the standalone host's
-# launcher, which the project reference copies along with its library.
-rm -f "$out/appsettings.Development.json" "$out/Retention.Host" "$out/Retention.Host.runtimeconfig.json"
+# Local development defaults (dev keys and secrets) have no place in a deployment.
+rm -f "$out/appsettings.Development.json"
 
 fail() { echo "package-functionapp: $*" >&2; exit 1; }
 [ -f "$out/Retention.Functions.dll" ] || fail "Retention.Functions.dll is missing"

@@ -19,7 +19,7 @@ namespace Retention.Engine;
 /// <see cref="TaskHubWorker"/> running our orchestrators and activities through the Durable Task shims, and the
 /// client side of <see cref="IJourneyInstances"/> over the same task hub.
 /// </summary>
-public sealed class DurableTaskEngine : IJourneyInstances, IAsyncDisposable
+public sealed class DurableTaskEngine : IJourneyInstances, IJourneyWorker, IAsyncDisposable
 {
     private static readonly OrchestrationStatus[] AnyStatus = Enum.GetValues<OrchestrationStatus>();
 

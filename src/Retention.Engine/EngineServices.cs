@@ -19,6 +19,7 @@ public static class EngineServices
         services.AddSingleton(sp => new DurableTaskEngine(sp.GetRequiredService<IOptions<StorageOptions>>().Value,
             sp.GetRequiredService<IOptions<DurableTaskSettings>>().Value, sp, sp.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton<IJourneyInstances>(sp => sp.GetRequiredService<DurableTaskEngine>());
+        services.AddSingleton<IJourneyWorker>(sp => sp.GetRequiredService<DurableTaskEngine>());
         return services;
     }
 }

@@ -4,19 +4,10 @@ using Microsoft.Extensions.Hosting;
 using Retention.Functions.Composition;
 using Retention.Functions.Http;
 
-namespace Retention.Functions;
-
-/// <summary>The isolated worker's entry point (not top-level statements: the standalone host, referenced here, owns <c>Program</c>).</summary>
-public static class FunctionsProgram
-{
-    public static void Main(string[] args)
-    {
-        var builder = FunctionsApplication.CreateBuilder(args);
-        builder.ConfigureFunctionsWebApplication();
-        builder.AddRetentionFunctions();
-        using var host = builder.Build();
-        // Built at start, as the standalone host maps its endpoints: local defaults outside Development stop the app here.
-        host.Services.GetRequiredService<RetentionHttpPipeline>();
-        host.Run();
-    }
-}
+var builder = FunctionsApplication.CreateBuilder(args);
+builder.ConfigureFunctionsWebApplication();
+builder.AddRetentionFunctions();
+using var host = builder.Build();
+// Built at start, as the standalone host maps its endpoints: local defaults outside Development stop the app here.
+host.Services.GetRequiredService<RetentionHttpPipeline>();
+host.Run();

@@ -1,4 +1,4 @@
-using Retention.Host.Composition;
+using Retention.Host;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddRetention();

@@ -1,6 +1,6 @@
 using System.Net;
 using System.Text;
-using Retention.Host.Ingest;
+using Retention.Api.Ingest;
 using Retention.Testing;
 
 namespace Retention.Functions.Tests;

@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Authorization.Infrastructure;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
-using Retention.Host.Security;
+using Retention.Api.Security;
 using Retention.Testing;
 
 namespace Retention.Host.Tests;

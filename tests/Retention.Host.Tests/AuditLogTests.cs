@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using Retention.Api.Security;
 using Retention.Testing;
 
 namespace Retention.Host.Tests;

@@ -7,9 +7,9 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Retention.Api.Composition;
+using Retention.Api.Ingest;
 using Retention.Core.Events;
-using Retention.Host.Composition;
-using Retention.Host.Ingest;
 using Retention.Storage.Customers;
 using Retention.Testing;
 

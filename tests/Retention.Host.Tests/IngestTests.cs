@@ -3,7 +3,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
-using Retention.Host.Ingest;
+using Retention.Api.Ingest;
 using Retention.Testing;
 
 namespace Retention.Host.Tests;

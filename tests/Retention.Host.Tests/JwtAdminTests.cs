@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
+using Retention.Api.Security;
 using Retention.Testing;
 
 namespace Retention.Host.Tests;
@@ -115,8 +116,8 @@ public sealed class JwtAdmin : IDisposable
     [Fact]
     public void TokenRolesMapOnlyToAdminRoles()
     {
-        var mapped = new Security.JwtAdminOptions { Roles = { ["Retention.Operator"] = "operator", ["Retention.Root"] = "root" } };
-        Assert.Equal(["operator"], Security.AdminAuthentication.MapRoles(mapped, ["Retention.Operator", "Retention.Root", "operator"]));
-        Assert.Equal(["viewer", "publisher"], Security.AdminAuthentication.MapRoles(new Security.JwtAdminOptions(), ["Viewer", "publisher", "admin"]));
+        var mapped = new Api.Security.JwtAdminOptions { Roles = { ["Retention.Operator"] = "operator", ["Retention.Root"] = "root" } };
+        Assert.Equal(["operator"], Api.Security.AdminAuthentication.MapRoles(mapped, ["Retention.Operator", "Retention.Root", "operator"]));
+        Assert.Equal(["viewer", "publisher"], Api.Security.AdminAuthentication.MapRoles(new Api.Security.JwtAdminOptions(), ["Viewer", "publisher", "admin"]));
     }
 }

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Hosting;
+using Retention.Api.Security;
 using Retention.Testing;
 
 namespace Retention.Host.Tests;

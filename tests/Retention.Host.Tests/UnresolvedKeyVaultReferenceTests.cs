@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Configuration;
-using Retention.Host.Composition;
+using Retention.Api.Composition;
 
 namespace Retention.Host.Tests;
 

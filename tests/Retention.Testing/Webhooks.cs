@@ -1,7 +1,7 @@
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
-using Retention.Host.Ingest;
+using Retention.Api.Ingest;
 
 namespace Retention.Testing;
 

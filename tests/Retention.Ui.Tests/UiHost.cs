@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Microsoft.Playwright;
+using Retention.Api.Composition;
 using Retention.Testing;
 
 namespace Retention.Ui.Tests;

@@ -1,8 +1,8 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Retention.Api.Composition;
 using Retention.Functions.Durable;
 using Retention.Functions.Http;
-using Retention.Host.Composition;
 using Retention.Journeys;
 
 namespace Retention.Functions.Composition;

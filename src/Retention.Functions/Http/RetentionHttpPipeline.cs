@@ -1,6 +1,6 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
-using Retention.Host.Composition;
+using Retention.Api.Composition;
 
 namespace Retention.Functions.Http;
 

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Options;
+using Retention.Api.Composition;
 using Retention.Engine;
-using Retention.Host.Composition;
 using Retention.Journeys;
 using Retention.Storage.Journeys;
 
@@ -33,19 +33,6 @@ public sealed class DurableWorkerService(IJourneyInstances instances, IOptions<R
         if (instances is DurableTaskEngine engine)
         {
             await engine.StopWorkerAsync();
-        }
-    }
-}
-
-/// <summary>Picks up journeys published or paused by other replicas.</summary>
-public sealed class CatalogRefreshService(JourneyCatalog catalog, IOptions<RetentionOptions> options, TimeProvider time) : BackgroundService
-{
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(options.Value.CatalogRefreshInterval, time);
-        while (await timer.WaitForNextTickAsync(stoppingToken))
-        {
-            await catalog.RefreshQuietlyAsync(stoppingToken);
         }
     }
 }

@@ -1,0 +1,176 @@
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Retention.Api.Composition;
+using Retention.Api.Security;
+using Retention.Core.Definitions;
+using Retention.Core.Events;
+using Retention.Core.Runtime;
+using Retention.Journeys;
+using Retention.Storage.Routing;
+
+namespace Retention.Api.Admin;
+
+public sealed record InstanceSummary(string InstanceId, string JourneyId, int Version, string CustomerId, string Status, string? CurrentStep,
+    string? Outcome, DateTimeOffset StartedAt, DateTimeOffset UpdatedAt);
+
+public sealed record PendingTimerView(DateTimeOffset DueAt, string Purpose, string? StepId);
+
+public sealed record InstanceDetail(string InstanceId, string JourneyId, int Version, string CustomerId, string Status, string? CurrentStep,
+    string? WaitingForEvent, PendingTimerView? PendingTimer, string? Outcome, bool Holdout, bool Converted, DateTimeOffset StartedAt,
+    DateTimeOffset UpdatedAt, DateTimeOffset? EndedAt, JsonObject Context, int BufferedEvents, IReadOnlyList<HistoryEntry> History, int Generation = 0);
+
+public sealed record InstanceList(IReadOnlyList<InstanceSummary> Items, string? ContinuationToken);
+
+public sealed record RaisedEvent(string InstanceId, string EventId);
+
+/// <summary>Instance management (API.md): list, inspect, raise events, terminate, suspend, resume, purge.</summary>
+public static class InstancesEndpoints
+{
+    public static IEndpointRouteBuilder MapInstancesEndpoints(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/instances").WithTags("Instances");
+        group.MapGet("", ListAsync).RequireAuthorization(Roles.Viewer).WithSummary("List instances by customer, journey and status");
+        group.MapGet("/{instanceId}", GetAsync).RequireAuthorization(Roles.Viewer).WithSummary("Status, current step, pending timer or wait, version and history");
+        group.MapPost("/{instanceId}/events/{name}", RaiseEventAsync).ReadsJsonBody(optional: true).RequireAuthorization(Roles.Operator).WithSummary("Raise an event for one instance");
+        group.MapPost("/{instanceId}/terminate", (string instanceId, IJourneyInstances instances, HttpContext http, CancellationToken ct) =>
+            ControlAsync(instanceId, new JourneySignal(SignalKind.Terminate, Reason: $"terminated by {http.User.Identity?.Name}"), s => !s.IsFinished(), instances, http, ct))
+            .RequireAuthorization(Roles.Operator).WithSummary("End the instance; it records the outcome");
+        group.MapPost("/{instanceId}/suspend", (string instanceId, IJourneyInstances instances, HttpContext http, CancellationToken ct) =>
+            ControlAsync(instanceId, new JourneySignal(SignalKind.Suspend, Reason: $"suspended by {http.User.Identity?.Name}"), s => !s.IsFinished() && s != InstanceStatus.Suspended, instances, http, ct))
+            .RequireAuthorization(Roles.Operator).WithSummary("Hold the instance: timers that fall due meanwhile run on resume");
+        group.MapPost("/{instanceId}/resume", (string instanceId, IJourneyInstances instances, HttpContext http, CancellationToken ct) =>
+            ControlAsync(instanceId, new JourneySignal(SignalKind.Resume, Reason: $"resumed by {http.User.Identity?.Name}"), s => s == InstanceStatus.Suspended, instances, http, ct))
+            .RequireAuthorization(Roles.Operator).WithSummary("Resume; a timer that fell due meanwhile fires");
+        group.MapDelete("/{instanceId}", PurgeAsync).RequireAuthorization(Roles.Operator).WithSummary("Purge a finished instance");
+        return app;
+    }
+
+    private static async Task<Results<Ok<InstanceList>, ProblemHttpResult>> ListAsync(
+        string? customerId, string? journeyId, string? status, int? pageSize, string? continuationToken,
+        IJourneyInstances instances, CustomerInstanceIndex index, CancellationToken cancellationToken)
+    {
+        if (!Retention.Storage.PageToken.TryDecode(continuationToken, out var storageToken))
+        {
+            return Problems.Validation([new DefinitionError("/continuationToken", Retention.Storage.PageToken.Rule)]);
+        }
+        InstanceStatus? wanted = null;
+        if (status is not null)
+        {
+            if (!Enum.TryParse<InstanceStatus>(status, ignoreCase: true, out var parsed))
+            {
+                return Problems.Validation([new DefinitionError("/status", $"must be one of {string.Join(", ", Enum.GetNames<InstanceStatus>())}")]);
+            }
+            wanted = parsed;
+        }
+        var size = Math.Clamp(pageSize ?? 100, 1, 1000);
+        if (customerId is not null)
+        {
+            var entries = await index.ListAsync(customerId, activeOnly: false, cancellationToken);
+            var found = await Task.WhenAll(entries.Select(e => instances.GetAsync(e.InstanceId, cancellationToken)));
+            var filtered = found.Where(i => i is not null).Select(i => i!.State)
+                .Where(s => (journeyId is null || s.JourneyId == journeyId) && (wanted is null || s.Status == wanted))
+                .OrderBy(s => s.StartedAt).Select(Summary).ToList();
+            return TypedResults.Ok(new InstanceList(filtered, null));
+        }
+        var page = await instances.QueryAsync(journeyId, wanted, size, storageToken, cancellationToken);
+        return TypedResults.Ok(new InstanceList(page.Items.Select(i => Summary(i.State)).ToList(), Retention.Storage.PageToken.Encode(page.ContinuationToken)));
+    }
+
+    private static async Task<Results<Ok<InstanceDetail>, ProblemHttpResult>> GetAsync(string instanceId, IJourneyInstances instances, IServiceProvider services, CancellationToken cancellationToken)
+    {
+        if (await instances.GetAsync(instanceId, cancellationToken) is not { } info)
+        {
+            return Problems.NotFound($"No instance {instanceId}.");
+        }
+        var s = info.State;
+        var catalog = services.GetRequiredService<Retention.Core.Ports.IJourneyCatalog>();
+        var journey = await catalog.GetAsync(s.JourneyId, s.Version, cancellationToken);
+        var waiting = s.Status == InstanceStatus.Waiting && s.CurrentStepId is { } id && journey?.FindStep(id) is WaitForEventStep w ? w.Event : null;
+        return TypedResults.Ok(new InstanceDetail(s.InstanceId, s.JourneyId, s.Version, s.CustomerId, s.Status.ToString(), s.CurrentStepId, waiting,
+            s.Timer is { } t ? new PendingTimerView(t.DueAt, t.Purpose.ToString(), t.StepId) : null, s.Outcome, s.Holdout, s.Converted,
+            s.StartedAt, s.UpdatedAt, s.EndedAt, s.Context, s.Buffered.Count, info.History, info.Generation));
+    }
+
+    private static async Task<Results<Accepted<RaisedEvent>, ProblemHttpResult>> RaiseEventAsync(
+        string instanceId, string name, HttpRequest request, IJourneyInstances instances, TimeProvider time, CancellationToken cancellationToken)
+    {
+        if (!System.Text.RegularExpressions.Regex.IsMatch(name, "^[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*)*$", System.Text.RegularExpressions.RegexOptions.None, TimeSpan.FromSeconds(1)))
+        {
+            return Problems.Validation([new DefinitionError("/name", "an event name is dotted lower-case words, such as survey.answered")]);
+        }
+        JsonObject data;
+        try
+        {
+            data = request.ContentLength is 0 ? [] : await System.Text.Json.JsonSerializer.DeserializeAsync<JsonObject>(request.Body, cancellationToken: cancellationToken) ?? [];
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            return Problems.Validation([new DefinitionError("", $"the body must be a JSON object ({e.Message})")]);
+        }
+        if (await instances.GetAsync(instanceId, cancellationToken) is not { } info)
+        {
+            return Problems.NotFound($"No instance {instanceId}.");
+        }
+        var eventId = request.Headers["Idempotency-Key"].FirstOrDefault() ?? Guid.NewGuid().ToString("N");
+        var raised = new CustomerEvent(eventId, "admin", name, time.GetUtcNow(), info.State.CustomerId, data);
+        await instances.SignalAsync(instanceId, JourneySignal.Of(raised), cancellationToken);
+        return TypedResults.Accepted((string?)null, new RaisedEvent(instanceId, eventId));
+    }
+
+    /// <summary>
+    /// Signals the instance, which applies the control between two of its own inputs: answered 200 with the instance as
+    /// it now is once it has (within <see cref="RetentionOptions.InstanceControlWait"/>), else 202 with the instance as it
+    /// was; 409 when its status does not allow the control.
+    /// </summary>
+    private static async Task<Results<Ok<InstanceSummary>, Accepted<InstanceSummary>, ProblemHttpResult>> ControlAsync(
+        string instanceId, JourneySignal signal, Func<InstanceStatus, bool> allowed, IJourneyInstances instances, HttpContext http, CancellationToken cancellationToken)
+    {
+        if (await instances.GetAsync(instanceId, cancellationToken) is not { } info)
+        {
+            return Problems.NotFound($"No instance {instanceId}.");
+        }
+        if (!allowed(info.State.Status))
+        {
+            return Problems.Of(StatusCodes.Status409Conflict, "Conflict", $"The instance is {info.State.Status}; {signal.Kind.ToString().ToLowerInvariant()} does not apply.");
+        }
+        await instances.SignalAsync(instanceId, signal, cancellationToken);
+        var logger = http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Retention.Admin");
+        if (logger.IsEnabled(LogLevel.Information))
+        {
+            logger.InstanceControl(signal.Kind.ToString(), instanceId, http.User.Identity?.Name);
+        }
+        var before = info.State.Status.ToString();
+        var wait = http.RequestServices.GetRequiredService<Microsoft.Extensions.Options.IOptions<RetentionOptions>>().Value.InstanceControlWait;
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (waited.Elapsed < wait)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(100), cancellationToken); // real time: the engine applies it in another thread or process
+            if (await instances.GetAsync(instanceId, cancellationToken) is { } now && now.State.Status != info.State.Status)
+            {
+                AuditDetails.Record(http, new JsonObject { ["status"] = before }, new JsonObject { ["status"] = now.State.Status.ToString() });
+                return TypedResults.Ok(Summary(now.State));
+            }
+        }
+        AuditDetails.Record(http, new JsonObject { ["status"] = before },
+            new JsonObject { ["status"] = before, ["requested"] = signal.Kind.ToString().ToLowerInvariant() });
+        return TypedResults.Accepted((string?)null, Summary(info.State));
+    }
+
+    private static async Task<Results<NoContent, ProblemHttpResult>> PurgeAsync(string instanceId, IJourneyInstances instances, CustomerInstanceIndex index, CancellationToken cancellationToken)
+    {
+        if (await instances.GetAsync(instanceId, cancellationToken) is not { } info)
+        {
+            return Problems.NotFound($"No instance {instanceId}.");
+        }
+        if (!info.State.Status.IsFinished())
+        {
+            return Problems.Of(StatusCodes.Status409Conflict, "Conflict", $"The instance is {info.State.Status}; only finished instances can be purged. Terminate it first.");
+        }
+        await instances.PurgeAsync(instanceId, cancellationToken);
+        await index.RemoveAsync(info.State.CustomerId, instanceId, cancellationToken);
+        return TypedResults.NoContent();
+    }
+
+    private static InstanceSummary Summary(JourneyInstanceState s) =>
+        new(s.InstanceId, s.JourneyId, s.Version, s.CustomerId, s.Status.ToString(), s.CurrentStepId, s.Outcome, s.StartedAt, s.UpdatedAt);
+}

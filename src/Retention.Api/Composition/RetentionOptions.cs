@@ -1,0 +1,120 @@
+using Retention.Api.Security;
+using Retention.Core.Runtime;
+
+namespace Retention.Api.Composition;
+
+/// <summary>The <c>Retention</c> configuration section.</summary>
+public sealed class RetentionOptions
+{
+    public const string Section = "Retention";
+
+    /// <summary>The folder of journey definitions published at start; defaults to the shipped <c>config/journeys</c>.</summary>
+    public string? JourneysPath { get; set; }
+
+    /// <summary>For customers whose profile has no time zone.</summary>
+    public string DefaultTimeZone { get; set; } = "UTC";
+
+    /// <summary>How long an event that arrives before its wait is kept for it.</summary>
+    public TimeSpan EventBufferWindow { get; set; } = TimeSpan.FromDays(1);
+
+    /// <summary>Runs the Durable Task worker and the scheduler in this process; off for a replica that only serves HTTP.</summary>
+    public bool RunWorker { get; set; } = true;
+
+    public TimeSpan CatalogRefreshInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How long an instance control (terminate, suspend, resume) waits for the instance to apply it, answering 200 with
+    /// the instance as it now is; past it, 202 with the instance as it was (it applies the control shortly).
+    /// </summary>
+    public TimeSpan InstanceControlWait { get; set; } = TimeSpan.FromSeconds(5);
+
+    public WebhookOptions Webhooks { get; set; } = new();
+
+    public AdminOptions Admin { get; set; } = new();
+
+    public EventGridOptions EventGrid { get; set; } = new();
+
+    public CalendarOptions Calendars { get; set; } = new();
+
+    public StaffOptions Staff { get; set; } = new();
+
+    public string ResolveJourneysPath() =>
+        JourneysPath is { Length: > 0 } path ? Path.GetFullPath(path) : Path.Combine(AppContext.BaseDirectory, "config", "journeys");
+}
+
+public sealed class CalendarOptions
+{
+    /// <summary>The folder of business calendar files; defaults to the shipped <c>config/calendars</c>.</summary>
+    public string? Path { get; set; }
+
+    /// <summary>The calendar for customers whose region has none of its own.</summary>
+    public string Default { get; set; } = "cn-mainland";
+
+    /// <summary>Customer region to calendar id.</summary>
+    public Dictionary<string, string> Regions { get; set; } = [];
+
+    public string ResolvePath() =>
+        Path is { Length: > 0 } path ? System.IO.Path.GetFullPath(path) : System.IO.Path.Combine(AppContext.BaseDirectory, "config", "calendars");
+}
+
+/// <summary>Who holds the escalation roles (supervisor, manager…) that journey tasks name, by customer region.</summary>
+public sealed class StaffOptions
+{
+    /// <summary>Role to staff id for regions not listed under <see cref="Regions"/>.</summary>
+    public Dictionary<string, string> Default { get; set; } = [];
+
+    /// <summary>Region to (role to staff id).</summary>
+    public Dictionary<string, Dictionary<string, string>> Regions { get; set; } = [];
+
+    public StaffDirectory ToDirectory() => new(
+        Regions.ToDictionary(r => r.Key, r => (IReadOnlyDictionary<string, string>)r.Value, StringComparer.Ordinal), Default);
+}
+
+public sealed class WebhookOptions
+{
+    /// <summary>Per source, one or two active secrets (the second allows rotation).</summary>
+    public Dictionary<string, WebhookSource> Sources { get; set; } = [];
+
+    /// <summary>Events per second a source may send, with a burst of twice that, unless the source sets its own.</summary>
+    public int RateLimitPerSecond { get; set; } = 500;
+    public TimeSpan TimestampTolerance { get; set; } = TimeSpan.FromMinutes(5);
+    public int MaxBodyBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>How far ahead of the service's clock an event's <c>time</c> may be: a producer's clock drift.</summary>
+    public TimeSpan MaxEventTimeAhead { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>How far behind the service's clock an event's <c>time</c> may be: a late delivery or a catch-up.</summary>
+    public TimeSpan MaxEventTimeBehind { get; set; } = TimeSpan.FromDays(30);
+
+    public int RateLimitFor(string source) =>
+        Sources.TryGetValue(source, out var known) && known.RateLimitPerSecond is { } own ? own : RateLimitPerSecond;
+}
+
+public sealed class WebhookSource
+{
+    /// <summary>At most two at a time: the second is the new secret while producers rotate to it.</summary>
+    public const int MaxSecrets = 2;
+
+    public List<string> Secrets { get; set; } = [];
+
+    /// <summary>This source's own limit in place of <see cref="WebhookOptions.RateLimitPerSecond"/>.</summary>
+    public int? RateLimitPerSecond { get; set; }
+}
+
+public sealed class AdminOptions
+{
+    public List<AdminKey> Keys { get; set; } = [];
+}
+
+public sealed class AdminKey
+{
+    public string Name { get; set; } = "";
+    public string Key { get; set; } = "";
+    public List<string> Roles { get; set; } = [];
+}
+
+public sealed class EventGridOptions
+{
+    /// <summary>The key Event Grid subscriptions send as <c>?key=</c>; the endpoint refuses everything while it is empty.</summary>
+    public string Key { get; set; } = "";
+}

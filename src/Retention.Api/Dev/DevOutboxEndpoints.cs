@@ -1,0 +1,48 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Retention.Api.Composition;
+using Retention.Application.Inbound;
+using Retention.Core.Definitions;
+using Retention.Storage.DevOutbox;
+
+namespace Retention.Api.Dev;
+
+public sealed record InboundSms(string? From, string? To, string? Message);
+
+public sealed record InboundAccepted(string CustomerId, string MessageId, string Result);
+
+/// <summary>The dev outbox (API.md): read what was "sent", and simulate a customer's SMS reply.</summary>
+public static class DevOutboxEndpoints
+{
+    public static IEndpointRouteBuilder MapDevOutboxEndpoints(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/dev").WithTags("Dev outbox").AllowAnonymous();
+        group.MapGet("/outbox", async (string? to, string? channel, string? customerId, DevOutboxStore outbox, CancellationToken ct) =>
+            TypedResults.Ok(await outbox.ListAsync(to, channel, customerId, 10_000, ct))).WithSummary("Messages sent through the dev outbox");
+        group.MapPost("/inbound-sms", InboundAsync).WithSummary("Simulate an SMS reply from a customer");
+        return app;
+    }
+
+    private static async Task<Results<Accepted<InboundAccepted>, ProblemHttpResult>> InboundAsync(
+        InboundSms sms, InboundSmsHandler inbound, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var errors = new List<DefinitionError>();
+        if (string.IsNullOrWhiteSpace(sms.From))
+        {
+            errors.Add(new DefinitionError("/from", "is required: the customer's phone number"));
+        }
+        if (sms.Message is null || sms.Message.Length is 0 or > 2048)
+        {
+            errors.Add(new DefinitionError("/message", "is required, at most 2048 characters"));
+        }
+        if (errors.Count > 0)
+        {
+            return Problems.Validation(errors);
+        }
+        var now = time.GetUtcNow();
+        var messageId = Retention.Core.Runtime.StableHash.Hex($"{sms.From}|{sms.Message}|{now.UtcTicks}");
+        var (result, customerId) = await inbound.HandleAsync(messageId, sms.From!, sms.To, sms.Message!, now, cancellationToken);
+        return result == InboundSmsResult.UnknownSender
+            ? Problems.NotFound("No customer has this phone number.")
+            : TypedResults.Accepted((string?)null, new InboundAccepted(customerId!, messageId, result.ToString()));
+    }
+}

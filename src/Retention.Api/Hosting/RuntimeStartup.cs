@@ -1,0 +1,42 @@
+using Microsoft.Extensions.Options;
+using Retention.Api.Composition;
+using Retention.Application.Journeys;
+using Retention.Storage;
+using Retention.Storage.Journeys;
+
+namespace Retention.Api.Hosting;
+
+/// <summary>
+/// Prepares storage and publishes the journeys folder before the host serves requests. Waits for storage for a
+/// while, since the emulator may still be starting.
+/// </summary>
+public sealed class RuntimeStartup(
+    StorageAccount account,
+    JourneySeeder seeder,
+    IOptions<RetentionOptions> options,
+    TimeProvider time,
+    ILogger<RuntimeStartup> logger) : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var deadline = time.GetUtcNow() + TimeSpan.FromSeconds(60);
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await account.EnsureCreatedAsync(cancellationToken);
+                break;
+            }
+            catch (Exception e) when (e is Azure.RequestFailedException or HttpRequestException or AggregateException && time.GetUtcNow() < deadline)
+            {
+                logger.StorageNotReady(attempt);
+                await Task.Delay(TimeSpan.FromSeconds(1), time, cancellationToken);
+            }
+        }
+        var folder = options.Value.ResolveJourneysPath();
+        var published = await seeder.SeedAsync(folder, cancellationToken);
+        logger.JourneysLoaded(published.Count, folder);
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}

@@ -1,0 +1,73 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using Retention.Api.Composition;
+using Retention.Application.Ingest;
+using Retention.Journeys;
+using Retention.Storage;
+using Retention.Storage.Ingest;
+
+namespace Retention.Api.Operations;
+
+/// <param name="Reason">Why the service is unhealthy, for an operator; null when healthy.</param>
+/// <param name="Worker">The Durable Task worker runs (or this replica serves only HTTP).</param>
+/// <param name="Ingest">Accepted events not yet applied (null when storage did not answer).</param>
+public sealed record Health(string Status, bool Storage, bool Worker, string? TaskHub, IngestBacklogHealth? Ingest, string? Reason = null);
+
+/// <param name="Capped">The count stopped at its cap: at least this many wait.</param>
+public sealed record IngestBacklogHealth(int Events, int Requests, double OldestAgeSeconds, bool Capped)
+{
+    public static IngestBacklogHealth Of(InboxBacklog backlog, DateTimeOffset now) =>
+        new(backlog.Events, backlog.Requests, Math.Round(backlog.Age(now).TotalSeconds, 1), backlog.Capped);
+}
+
+public static class HealthEndpoints
+{
+    public static IEndpointRouteBuilder MapHealthEndpoints(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/healthz", CheckAsync).AllowAnonymous().WithTags("Operations")
+            .WithSummary("200 when storage is reachable and the journey worker runs; otherwise 503 with the reason")
+            .Produces<Health>(StatusCodes.Status503ServiceUnavailable);
+        return app;
+    }
+
+    private static async Task<Results<Ok<Health>, JsonHttpResult<Health>>> CheckAsync(
+        StorageAccount account, IngestInbox inbox, IngestMetrics ingest, TimeProvider time, IServiceProvider services, IOptions<RetentionOptions> options, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(3));
+        var backlog = MeasureQuietlyAsync(inbox, timeout.Token);
+        var storage = await account.IsReachableAsync(timeout.Token);
+        var engine = services.GetService<IJourneyWorker>();
+        var worker = !options.Value.RunWorker || engine is null || engine.IsRunning;
+        var reasons = new List<string>();
+        if (!storage)
+        {
+            reasons.Add("storage is unreachable (the table service did not answer within 3 s)");
+        }
+        if (!worker)
+        {
+            reasons.Add("the Durable Task worker is not running (still starting, or it stopped)");
+        }
+        if (await backlog is { } measured)
+        {
+            ingest.Backlog = measured;
+        }
+        var health = new Health(reasons.Count == 0 ? "healthy" : "unhealthy", storage, worker, engine?.TaskHubName,
+            await backlog is { } known ? IngestBacklogHealth.Of(known, time.GetUtcNow()) : null,
+            reasons.Count == 0 ? null : string.Join("; ", reasons));
+        return reasons.Count == 0 ? TypedResults.Ok(health) : TypedResults.Json(health, statusCode: StatusCodes.Status503ServiceUnavailable);
+    }
+
+    /// <summary>The inbox's backlog, counted up to 10,000 requests; null when storage does not answer in time.</summary>
+    private static async Task<InboxBacklog?> MeasureQuietlyAsync(IngestInbox inbox, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await inbox.MeasureAsync(10_000, cancellationToken);
+        }
+        catch (Exception e) when (e is Azure.RequestFailedException or HttpRequestException or OperationCanceledException or AggregateException)
+        {
+            return null;
+        }
+    }
+}

@@ -1,0 +1,42 @@
+using Retention.Api.Composition;
+using Retention.Engine;
+using Retention.Host.Hosting;
+
+namespace Retention.Host;
+
+/// <summary>
+/// The standalone host: the composition both hosts share (src/Retention.Api), plus the engine and the loops only this
+/// host runs.
+/// </summary>
+public static class StandaloneComposition
+{
+    /// <summary>The shared composition, plus the engine and the loops only this host runs.</summary>
+    public static WebApplicationBuilder AddRetention(this WebApplicationBuilder builder)
+    {
+        builder.Configuration.AddRetentionConfiguration();
+        builder.Services.AddRetentionServices(builder.Configuration);
+        builder.Services.AddStandaloneRuntime();
+        return builder;
+    }
+
+    /// <summary>
+    /// The standalone host's own runtime: the Durable Task engine in process (DTFx on Azure Storage) as
+    /// <see cref="Retention.Journeys.IJourneyInstances"/>, its worker, the loop that ticks the cron scheduler and the one
+    /// that drains the ingest inbox. In the Functions app the Functions host runs the orchestrations and timer functions
+    /// do the rest.
+    /// </summary>
+    public static IServiceCollection AddStandaloneRuntime(this IServiceCollection services)
+    {
+        services.AddDurableTaskEngine();
+        services.AddHostedService<DurableWorkerService>();
+        services.AddHostedService<SchedulerService>();
+        services.AddHostedService<IngestDrainService>();
+        return services;
+    }
+
+    public static WebApplication MapRetention(this WebApplication app)
+    {
+        app.UseRetention();
+        return app;
+    }
+}
