@@ -32,7 +32,7 @@ grep -q '"dotnet-isolated"' "$out/worker.config.json" || fail "worker.config.jso
 grep -q '"durableTask"' "$out/host.json" || fail "host.json is missing or has no extensions.durableTask"
 ls "$out"/config/journeys/*.json >/dev/null 2>&1 || fail "config/journeys has no journeys"
 ls "$out"/schemas/*.json >/dev/null 2>&1 || fail "schemas/ has no schema"
-[ -f "$out/Web/wwwroot/admin/index.html" ] || fail "the admin workspace files are missing"
+[ -f "$out/Web/wwwroot/workspace/index.html" ] || fail "the admin workspace files are missing"
 
 # Hidden entries (.azurefunctions/) included.
 (cd "$out" && zip -qr -X "../$(basename "$zip_file")" .)

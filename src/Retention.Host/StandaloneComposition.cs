@@ -1,4 +1,5 @@
 using Retention.Api.Composition;
+using Retention.Api.Web;
 using Retention.Engine;
 using Retention.Host.Hosting;
 
@@ -36,7 +37,25 @@ public static class StandaloneComposition
 
     public static WebApplication MapRetention(this WebApplication app)
     {
+        app.UseAdminRedirect();
         app.UseRetention();
         return app;
     }
+
+    /// <summary>
+    /// The workspace's old address: <c>/admin</c> and anything under it redirect to <see cref="AdminUiEndpoints.Path"/>.
+    /// Only here: the Functions host reserves <c>/admin</c> for its own admin API.
+    /// </summary>
+    private static void UseAdminRedirect(this WebApplication app) =>
+        app.Use((context, next) =>
+        {
+            if (!context.Request.Path.StartsWithSegments(OldWorkspacePath, out var rest))
+            {
+                return next(context);
+            }
+            context.Response.Redirect($"{AdminUiEndpoints.Path}{(rest.HasValue ? rest.Value : "/")}{context.Request.QueryString}");
+            return Task.CompletedTask;
+        });
+
+    private const string OldWorkspacePath = "/admin";
 }

@@ -78,10 +78,10 @@ public sealed class HttpFunctionRun(FunctionsApp app) : IClassFixture<FunctionsA
         var openApi = await app.SendAsync("GET", "/openapi/v1.json");
         Assert.Equal(200, openApi.Status);
         Assert.Contains("/api/events", openApi.Body, StringComparison.Ordinal);
-        var workspace = await app.SendAsync("GET", "/admin/index.html");
+        var workspace = await app.SendAsync("GET", "/workspace/index.html");
         Assert.Equal(200, workspace.Status);
         Assert.Contains("<html", workspace.Body, StringComparison.OrdinalIgnoreCase);
-        var standalone = await _standalone.CreateClient().GetAsync(new Uri("/admin/index.html", UriKind.Relative));
+        var standalone = await _standalone.CreateClient().GetAsync(new Uri("/workspace/index.html", UriKind.Relative));
         Assert.Equal((int)standalone.StatusCode, workspace.Status);
         Assert.Equal(await standalone.Content.ReadAsStringAsync(), workspace.Body);
     }

@@ -16,7 +16,7 @@ namespace Retention.Ui.Tests;
 [Collection(UiCollection.Name)]
 public sealed class AdminWorkspaceTests(UiHost host, ITestOutputHelper output)
 {
-    private string Url(string hash) => $"{host.BaseUrl}/admin/{hash}";
+    private string Url(string hash) => $"{host.BaseUrl}/workspace/{hash}";
 
     [Fact]
     public async Task AValidationErrorIsShownAtItsLineAndStepAndClearsWhenFixed()
@@ -373,7 +373,7 @@ public sealed class AdminWorkspaceTests(UiHost host, ITestOutputHelper output)
         await using var _ = context;
         await page.GotoAsync(Url("#/complaints"));
         var left = await page.EvaluateAsync<int[]>("""
-            async () => { const { timeToBreach } = await import('/admin/js/pages/complaints.js');
+            async () => { const { timeToBreach } = await import('/workspace/js/pages/complaints.js');
               const far = new Date(Date.now() + 3 * 86400000).toISOString();
               return [timeToBreach({ status: 'running', targetMinutes: 480, elapsedMinutes: 120, dueAt: far }).minutes,
                       timeToBreach({ status: 'paused', targetMinutes: 480, elapsedMinutes: 120 }).minutes]; }

@@ -10,24 +10,25 @@ namespace Retention.Api.Web;
 public sealed record AdminSession(string Name, IReadOnlyList<string> Roles);
 
 /// <summary>
-/// The administrators' workspace: static ES modules, styles and dictionaries under <c>/admin</c> (copied next to the
-/// binary from Web/wwwroot/admin), the session endpoint it signs in with, and the read-only reports it charts. Every
-/// asset comes from the host; the content security policy forbids anything else.
+/// The administrators' workspace: static ES modules, styles and dictionaries under <c>/workspace</c> (copied next to
+/// the binary from Web/wwwroot/workspace), the session endpoint it signs in with, and the read-only reports it charts.
+/// Every asset comes from the host; the content security policy forbids anything else. Not under <c>/admin</c>: the
+/// Functions host keeps that path for its own admin API, so the workspace would be unreachable there.
 /// </summary>
 public static class AdminUiEndpoints
 {
-    public const string Path = "/admin";
+    public const string Path = "/workspace";
 
     private const string ContentSecurityPolicy =
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
 
-    public static string Folder => System.IO.Path.Combine(AppContext.BaseDirectory, "Web", "wwwroot", "admin");
+    public static string Folder => System.IO.Path.Combine(AppContext.BaseDirectory, "Web", "wwwroot", "workspace");
 
     /// <summary>The workspace's static files (middleware, after authentication; the endpoints are <see cref="MapAdminWorkspace"/>).</summary>
     public static IApplicationBuilder UseAdminWorkspaceFiles(this IApplicationBuilder app)
     {
         var files = new PhysicalFileProvider(Folder);
-        // "/admin" without the slash would resolve the modules' relative URLs against "/".
+        // "/workspace" without the slash would resolve the modules' relative URLs against "/".
         app.Use((context, next) =>
         {
             if (context.Request.Path.Value == Path)
