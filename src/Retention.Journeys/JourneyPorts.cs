@@ -85,12 +85,11 @@ public static class JourneyInstanceRecords
     /// <summary>An instance started but not yet run: what its id and start input tell.</summary>
     private static JourneyInstanceState PendingState(string instanceId, StartInstance? start, DateTimeOffset createdAt)
     {
-        var parts = instanceId.Split(':', 2);
         return new JourneyInstanceState
         {
             InstanceId = instanceId,
-            JourneyId = parts[0],
-            CustomerId = start?.Trigger.CustomerId ?? (parts.Length > 1 ? parts[1] : ""),
+            JourneyId = InstanceId.JourneyOf(instanceId),
+            CustomerId = start?.Trigger.CustomerId ?? InstanceId.CustomerAndKeyOf(instanceId),
             EntryKey = start?.EntryKey,
             Status = InstanceStatus.Pending,
             StartedAt = createdAt,

@@ -75,11 +75,11 @@ public sealed class ChannelSender(
         var variables = (JsonObject)message.Variables.DeepClone();
         variables["customer"] = customer.DeepClone();
         var rendered = renderer.Render(template, allow.Channel, variables);
-        var tag = $"{message.JourneyId}/{message.InstanceId}/{message.StepId}";
+        var tag = new SendTag(message.JourneyId, message.InstanceId, message.StepId).ToString();
         var result = allow.Channel == MessageChannel.Sms
-            ? await sms.SendAsync(new SmsRequest(message.SendKey, allow.To, rendered.Body, message.RepeatabilityId, message.FirstAttemptAt, tag), cancellationToken)
+            ? await sms.SendAsync(new SmsRequest(message.SendKey, allow.To, rendered.Body, message.RepeatabilityId, message.FirstAttemptAt, tag, message.CustomerId), cancellationToken)
             : await email.SendAsync(new EmailRequest(message.SendKey, allow.To, CustomerSnapshot.Text(customer, "name"), rendered.Subject ?? "", rendered.Body,
-                rendered.Html, message.RepeatabilityId, tag), cancellationToken);
+                rendered.Html, message.RepeatabilityId, tag, message.CustomerId), cancellationToken);
         switch (result)
         {
             case ProviderAccepted accepted:

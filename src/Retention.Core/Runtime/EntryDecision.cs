@@ -23,26 +23,26 @@ public static partial class EntryPolicy
 {
     public static EntryDecision Decide(JourneyDefinition journey, CustomerEvent trigger, Enrollment? enrollment, DateTimeOffset now)
     {
-        var stem = $"{journey.Id}:{trigger.CustomerId}";
+        string Id(string? keyPart = null) => new InstanceId(journey.Id, trigger.CustomerId, keyPart).ToString();
         switch (journey.Entry.Policy)
         {
             case ReEntryPolicy.Once:
-                return enrollment is null ? new Enter(stem, null) : new Skip("entered before; the journey allows one entry");
+                return enrollment is null ? new Enter(Id(), null) : new Skip("entered before; the journey allows one entry");
             case ReEntryPolicy.OncePerKey:
                 var scope = new ValueScope([], trigger.ToJson(), [], null, []);
                 var key = Condition.AsTextOrNull(scope.Resolve(journey.Entry.Key!));
                 return string.IsNullOrWhiteSpace(key)
                     ? new Skip($"the entry key {journey.Entry.Key} is missing")
-                    : new Enter($"{stem}:{KeyPart(key)}", key);
+                    : new Enter(Id(KeyPart(key)), key);
             case ReEntryPolicy.Cooldown:
                 if (enrollment is not null && journey.Entry.Cooldown is { } cooldown
                     && cooldown.AddTo(enrollment.LastEnteredAt, TimeZoneInfo.Utc) > now)
                 {
                     return new Skip($"cooling down until {cooldown.AddTo(enrollment.LastEnteredAt, TimeZoneInfo.Utc):O}");
                 }
-                return new Enter($"{stem}:{StableHash.Hex(trigger.Key)}", null);
+                return new Enter(Id(StableHash.Hex(trigger.Key)), null);
             case ReEntryPolicy.Always:
-                return new Enter($"{stem}:{StableHash.Hex(trigger.Key)}", null);
+                return new Enter(Id(StableHash.Hex(trigger.Key)), null);
             default:
                 throw new InvalidOperationException($"Unhandled policy {journey.Entry.Policy}.");
         }

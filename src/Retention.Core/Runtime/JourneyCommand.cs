@@ -41,8 +41,8 @@ public sealed record SendMessage(
     /// <summary>The same logical message on the step's fallback channel: its own key, so it is sent at most once too.</summary>
     public SendMessage AsFallback() => this with
     {
-        SendKey = SendKey + "/fallback",
-        RepeatabilityId = StableHash.Uuid(SendKey + "/fallback"),
+        SendKey = SendKeys.FallbackOf(SendKey),
+        RepeatabilityId = StableHash.Uuid(SendKeys.FallbackOf(SendKey)),
         Channel = Fallback ?? throw new InvalidOperationException("The step has no fallback channel."),
         Fallback = null,
     };

@@ -366,7 +366,7 @@ public sealed class JourneyInterpreter(InterpreterSettings settings)
                         Record(HistoryKinds.Waiting, wait.Id, $"until {due:O}");
                         return Done();
                     case SendStep send:
-                        var sendKey = $"{state.InstanceId}/{send.Id}/{occurrence}";
+                        var sendKey = SendKeys.Of(new OccurrenceKey(state.InstanceId, send.Id, occurrence));
                         _commands.Add(new SendMessage(sendKey, StableHash.Uuid(sendKey), now, state.InstanceId, journey.Id, journey.Version,
                             send.Id, state.CustomerId, send.Channel, send.Category, send.Template, TemplateVariables(), send.Fallback,
                             send.ExpiresAfter?.AddTo(now, Zone)));
@@ -427,7 +427,7 @@ public sealed class JourneyInterpreter(InterpreterSettings settings)
                         continue;
                     case TaskStep task:
                         var (assigneeId, role, whom) = Assign(task.Assignee);
-                        _commands.Add(new CreateTask($"{state.InstanceId}/{task.Id}/{occurrence}", state.InstanceId, journey.Id, task.Id, state.CustomerId,
+                        _commands.Add(new CreateTask(new OccurrenceKey(state.InstanceId, task.Id, occurrence).ToString(), state.InstanceId, journey.Id, task.Id, state.CustomerId,
                             task.Kind, task.Title, assigneeId, role,
                             task.DueBusinessDays is { } days ? CalendarFor(null).EndOfWorkingDays(now, days) : task.Due.AddTo(now, Zone)));
                         Record(HistoryKinds.Task, task.Id, $"{task.Kind} for {whom}");
@@ -544,7 +544,7 @@ public sealed class JourneyInterpreter(InterpreterSettings settings)
             {
                 data[name] = Resolve(source, scope);
             }
-            _commands.Add(new EmitEvent($"{state.InstanceId}/{emit.Id}/{occurrence}", emit.Event, customerId, now, data));
+            _commands.Add(new EmitEvent(new OccurrenceKey(state.InstanceId, emit.Id, occurrence).ToString(), emit.Event, customerId, now, data));
             Record(HistoryKinds.Emit, emit.Id, $"{emit.Event} for {(customerId == state.CustomerId ? "this customer" : "another customer")}");
         }
 
@@ -557,7 +557,7 @@ public sealed class JourneyInterpreter(InterpreterSettings settings)
             var values = update.SetAttributes.ToDictionary(kv => kv.Key, kv => Resolve(kv.Value, scope));
             var sums = (update.AddToAttributes ?? new Dictionary<string, ValueSource>())
                 .ToDictionary(kv => kv.Key, kv => JsonNumbers.TryGetDecimal(Resolve(kv.Value, scope), out var n) ? n : 0m);
-            var command = new UpdateCustomer(state.CustomerId, values, update.AddTags, update.RemoveTags, sums, $"{state.InstanceId}/{update.Id}/{occurrence}");
+            var command = new UpdateCustomer(state.CustomerId, values, update.AddTags, update.RemoveTags, sums, new OccurrenceKey(state.InstanceId, update.Id, occurrence).ToString());
             command.ApplyTo(state.Customer);
             _commands.Add(command);
             Record(HistoryKinds.Update, update.Id, string.Join(", ", values.Keys.Select(k => $"attributes.{k}")

@@ -9,19 +9,18 @@ public sealed class DevOutboxProvider(DevOutboxStore outbox, TimeProvider time) 
     public string Name => "dev";
 
     public Task<ProviderResult> SendAsync(SmsRequest request, CancellationToken cancellationToken) =>
-        StoreAsync(request.SendKey, "sms", request.To, request.Body, null, request.Tag, cancellationToken);
+        StoreAsync(request.SendKey, "sms", request.To, request.Body, null, request.Tag, request.CustomerId, cancellationToken);
 
     public Task<ProviderResult> SendAsync(EmailRequest request, CancellationToken cancellationToken) =>
-        StoreAsync(request.SendKey, "email", request.To, request.Text, request.Subject, request.Tag, cancellationToken);
+        StoreAsync(request.SendKey, "email", request.To, request.Text, request.Subject, request.Tag, request.CustomerId, cancellationToken);
 
-    private async Task<ProviderResult> StoreAsync(string sendKey, string channel, string to, string body, string? subject, string? tag, CancellationToken cancellationToken)
+    private async Task<ProviderResult> StoreAsync(string sendKey, string channel, string to, string body, string? subject, string? tag, string? customerId,
+        CancellationToken cancellationToken)
     {
-        var parts = (tag ?? "").Split('/');
-        var instanceId = parts.Length > 1 ? parts[1] : "";
-        var customerId = instanceId.Split(':') is { Length: > 1 } ids ? ids[1] : "";
+        var send = SendTag.Read(tag);
         // Stored under the send key: a retried send finds it there and is the same message, not a second one.
-        await outbox.AddAsync(new OutboxMessage(sendKey, channel, to, body, subject, parts[0], instanceId, parts.Length > 2 ? parts[2] : "",
-            customerId, time.GetUtcNow()), cancellationToken);
+        await outbox.AddAsync(new OutboxMessage(sendKey, channel, to, body, subject, send.JourneyId, send.InstanceId, send.StepId,
+            customerId ?? "", time.GetUtcNow()), cancellationToken);
         return new ProviderAccepted("dev-" + StableHash.Hex(sendKey));
     }
 }
