@@ -252,6 +252,19 @@ public sealed class HostileRequests : IDisposable
         Assert.Equal(HttpStatusCode.OK, (await client.PostAsJsonAsync("/api/journeys/api-start/simulate", new { customer = new { name = "Ann" }, start = "2199-01-01T00:00:00Z", until = "P10Y" })).StatusCode);
     }
 
+    [Theory]
+    [InlineData("-5")]
+    [InlineData("0")]
+    [InlineData("1001")]
+    public async Task RefusesAPageSizeOutOfRangeOnEveryListAlike(string pageSize)
+    {
+        var client = _host.Admin();
+        foreach (var path in new[] { $"/api/instances?pageSize={pageSize}", $"/api/instances?journeyId=api-start&pageSize={pageSize}", $"/api/audit?pageSize={pageSize}" })
+        {
+            Assert.Equal(["/pageSize"], await BadRequestPathsAsync(await client.GetAsync(path), path));
+        }
+    }
+
     [Fact]
     public async Task RefusesReservedCharactersInCustomerIdsAndForeignContinuationTokensWithTheParameter()
     {

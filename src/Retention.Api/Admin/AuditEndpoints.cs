@@ -20,10 +20,9 @@ public static class AuditEndpoints
 
     private static async Task<Results<Ok<AuditPage>, ProblemHttpResult>> ReadAsync(AuditLog audit, int? pageSize, string? continuationToken, CancellationToken cancellationToken)
     {
-        var size = pageSize ?? 50;
-        if (!AuditLog.IsValidPageSize(size))
+        if (Paging.ReadPageSize(pageSize, 50, out var size) is { } error)
         {
-            return Problems.Validation([new Core.Definitions.DefinitionError("/pageSize", "must be from 1 to 1000")]);
+            return Problems.Validation([error]);
         }
         if (!Retention.Storage.PageToken.TryDecode(continuationToken, out var storageToken))
         {

@@ -94,6 +94,4 @@ public sealed class AuditLog(StorageAccount account, TimeProvider time)
     }
 
     private static string Clip(string text) => text.Length <= 1024 ? text : text[..1024];
-
-    public static bool IsValidPageSize(int pageSize) => pageSize is >= 1 and <= 1000;
 }

@@ -62,7 +62,10 @@ public static class InstancesEndpoints
             }
             wanted = parsed;
         }
-        var size = Math.Clamp(pageSize ?? 100, 1, 1000);
+        if (Paging.ReadPageSize(pageSize, 100, out var size) is { } pageSizeError)
+        {
+            return Problems.Validation([pageSizeError]);
+        }
         if (customerId is not null)
         {
             var entries = await index.ListAsync(customerId, activeOnly: false, cancellationToken);
