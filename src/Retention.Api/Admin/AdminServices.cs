@@ -22,6 +22,7 @@ public static class AdminServices
         services.AddSingleton<JourneyCounts>();
         services.AddSingleton<JourneyPublisher>();
         services.AddSingleton<JourneySimulator>();
+        services.AddSingleton<JourneySimulation>();
         return services;
     }
 }

@@ -7,12 +7,8 @@ using Retention.Api.Composition;
 using Retention.Api.Security;
 using Retention.Application.Journeys;
 using Retention.Application.Simulation;
-using Retention.Core.Contact;
 using Retention.Core.Definitions;
 using Retention.Core.Runtime;
-using Retention.Core.Time;
-using Retention.Storage.Contacts;
-using Retention.Storage.Customers;
 using Retention.Storage.Journeys;
 
 namespace Retention.Api.Admin;
@@ -173,100 +169,14 @@ public static partial class JourneysEndpoints
     }
 
     private static async Task<Results<Ok<SimulationResult>, ProblemHttpResult>> SimulateAsync(
-        string id, HttpRequest request, JourneyCatalog catalog, JourneyDrafts drafts, JourneyDefinitionReader reader, CustomerProfileStore profiles,
-        JourneySimulator simulator, JourneyInterpreter interpreter, ContactPolicy policy, ContactLedger contacts, TimeProvider time, CancellationToken cancellationToken)
-    {
-        var errors = new List<DefinitionError>();
-        var body = StrictJson.Parse(await ReadBodyAsync(request, cancellationToken), out var malformed);
-        if (malformed is not null)
+        string id, HttpRequest request, JourneySimulation simulation, CancellationToken cancellationToken) =>
+        await simulation.SimulateAsync(id, await ReadBodyAsync(request, cancellationToken), cancellationToken) switch
         {
-            return Problems.Validation([malformed], "The simulation request is not valid");
-        }
-        var parsed = SimulationRequest.Read(body, errors);
-        if (parsed is null)
-        {
-            return Problems.Validation(errors, "The simulation request is not valid");
-        }
-        var head = catalog.Heads.FirstOrDefault(h => h.JourneyId == id);
-        var next = (head?.LatestVersion ?? 0) + 1;
-        JourneyDefinition journey;
-        JsonNode version;
-        if (parsed.Definition is { } unsaved)
-        {
-            var read = reader.Read(unsaved);
-            if (!read.IsValid || read.Definition!.Id != id)
-            {
-                return Problems.Validation(read.IsValid ? [new DefinitionError("/definition/id", $"must be '{id}'")] : [.. read.Errors.Select(e => e with { Path = "/definition" + e.Path })],
-                    "The journey definition is not valid");
-            }
-            (journey, version) = (read.Definition with { Version = next }, "draft");
-        }
-        else
-        {
-            var source = parsed.Source ?? (await drafts.GetAsync(id, cancellationToken) is not null ? "draft" : "active");
-            if (source == "draft")
-            {
-                if (await drafts.GetAsync(id, cancellationToken) is not { } draft || reader.Read(draft.Json).Definition is not { } definition)
-                {
-                    return Problems.NotFound($"Journey {id} has no draft.");
-                }
-                (journey, version) = (definition with { Version = next }, "draft");
-            }
-            else
-            {
-                var number = source == "active" ? head?.LatestVersion : int.Parse(source, CultureInfo.InvariantCulture);
-                if (number is not { } n || await catalog.GetAsync(id, n, cancellationToken) is not { } stored)
-                {
-                    return Problems.NotFound(number is null ? $"No published journey {id}." : $"Journey {id} has no version {number}.");
-                }
-                (journey, version) = (stored, n);
-            }
-        }
-        var customer = parsed.Customer;
-        if (customer is null)
-        {
-            customer = await profiles.GetAsync(parsed.CustomerId!, cancellationToken);
-            if (customer is null)
-            {
-                return Problems.NotFound($"No customer {parsed.CustomerId}.");
-            }
-            customer["customerId"] = parsed.CustomerId;
-        }
-        var start = parsed.Start ?? time.GetUtcNow();
-        var zone = LocalClock.ResolveZone(customer["timeZone"]?.GetValue<string>(), interpreter.Settings.DefaultTimeZone);
-        var events = parsed.ResolveEvents(start, zone, errors);
-        if (errors.Count > 0)
-        {
-            return Problems.Validation(errors, "The simulation request is not valid");
-        }
-        var (triggerType, triggerData) = parsed.TriggerType is { } type ? (type, parsed.TriggerData ?? []) : DefaultTrigger(journey, start);
-        var recent = new Dictionary<string, IReadOnlyList<RecentContact>>();
-        if (customer["customerId"]?.GetValue<string>() is { } customerId)
-        {
-            foreach (var category in Enum.GetValues<MessageCategory>().Where(c => policy.CapFor(c) is not null).Select(ContactPolicy.Name))
-            {
-                recent[category] = await contacts.RecentAsync(customerId, category, cancellationToken);
-            }
-        }
-        return TypedResults.Ok(simulator.Run(new SimulationInput(journey, version, customer, start, triggerType, triggerData, events, parsed.Until.AddTo(start, zone), recent)));
-    }
-
-    /// <summary>The journey's own trigger, with its entry key filled in, so a bare request enters it.</summary>
-    private static (string Type, JsonObject Data) DefaultTrigger(JourneyDefinition journey, DateTimeOffset start)
-    {
-        var data = new JsonObject();
-        if (journey.Entry is { Policy: ReEntryPolicy.OncePerKey, Key: { } key } && key.StartsWith("trigger.data.", StringComparison.Ordinal) && key.Count(c => c == '.') == 2)
-        {
-            data[key["trigger.data.".Length..]] = "simulation";
-        }
-        return journey.Trigger switch
-        {
-            EventTrigger e => (e.Event, data),
-            ScheduleTrigger schedule when schedule.Fired(journey.Id, start, "simulated-customer") is { } fired => (fired.Type, fired.Data),
-            ScheduleTrigger => (ScheduleTrigger.FiredEventType, new JsonObject { ["occurrence"] = start.ToString("O", CultureInfo.InvariantCulture) }),
-            _ => ("journey.started", data),
+            Simulated simulated => TypedResults.Ok(simulated.Result),
+            SimulationRefused refused => Problems.Validation(refused.Errors, refused.Title),
+            SimulationNotFound missing => Problems.NotFound(missing.Detail),
+            var other => throw new InvalidOperationException($"Unhandled simulation outcome {other}."),
         };
-    }
 
     private static PublishRequest? ReadPublishRequest(string body, List<DefinitionError> errors)
     {
