@@ -9,9 +9,10 @@ using Retention.Storage.Customers;
 using Retention.Storage.Ingest;
 using Retention.Storage.Routing;
 using Retention.Storage.Scheduling;
+using Retention.Storage;
 using Retention.Testing;
 
-namespace Retention.Storage.Tests;
+namespace Retention.Application.Tests;
 
 /// <summary>Transactions into customer aggregates, and the pyramid recomputation, on Azurite under virtual time.</summary>
 public sealed class CustomerPyramidOnAzurite : IDisposable

@@ -12,7 +12,7 @@ using Retention.Storage.Journeys;
 using Retention.Storage.Routing;
 using Retention.Testing;
 
-namespace Retention.Storage.Tests;
+namespace Retention.Application.Tests;
 
 /// <summary>Publishing with in-flight instances, on Azurite under virtual time: keep, migrate (with its invariants) and end.</summary>
 public sealed class PublishingWithInstancesInFlight : IDisposable

@@ -11,7 +11,7 @@ using Retention.Storage.Journeys;
 using Retention.Storage.Routing;
 using Retention.Testing;
 
-namespace Retention.Storage.Tests;
+namespace Retention.Application.Tests;
 
 /// <summary>Invariant 6: an instance keeps the journey version it started on; publishing a new one never changes it.</summary>
 public sealed class PublishingANewVersion : IDisposable

@@ -1,7 +1,7 @@
 using Retention.Application.Ingest;
 using Retention.Storage.Ingest;
 
-namespace Retention.Storage.Tests;
+namespace Retention.Application.Tests;
 
 /// <summary>
 /// The drain's pace follows the storage's answer times: slow reads halve the customers applied at once (never below

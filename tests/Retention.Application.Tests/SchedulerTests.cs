@@ -6,7 +6,7 @@ using Retention.Storage.Routing;
 using Retention.Storage.Scheduling;
 using Retention.Testing;
 
-namespace Retention.Storage.Tests;
+namespace Retention.Application.Tests;
 
 /// <summary>Cron schedules on two replicas sharing one storage account, under virtual time.</summary>
 public sealed class SchedulerAcrossReplicas : IDisposable
