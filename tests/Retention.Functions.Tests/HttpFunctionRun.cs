@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using Retention.Api.Ingest;
+using Retention.Application.Ingest;
 using Retention.Testing;
 
 namespace Retention.Functions.Tests;

@@ -9,6 +9,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Retention.Api.Composition;
 using Retention.Api.Ingest;
+using Retention.Application.Ingest;
 using Retention.Core.Events;
 using Retention.Storage.Customers;
 using Retention.Testing;

@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
 using Retention.Api.Ingest;
+using Retention.Application.Ingest;
 using Retention.Testing;
 
 namespace Retention.Host.Tests;

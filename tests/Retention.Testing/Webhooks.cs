@@ -2,6 +2,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
 using Retention.Api.Ingest;
+using Retention.Application.Ingest;
 
 namespace Retention.Testing;
 

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Retention.Application.Ingest;
 using Retention.Core.Time;
 
 namespace Retention.Api.Composition;

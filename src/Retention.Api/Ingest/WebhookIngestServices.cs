@@ -1,4 +1,5 @@
 using Retention.Application;
+using Retention.Application.Ingest;
 
 namespace Retention.Api.Ingest;
 
@@ -9,6 +10,8 @@ public static class WebhookIngestServices
     {
         services.AddIngest();
         services.AddSingleton<WebhookRateLimiter>();
+        services.AddSingleton<IWebhookRateLimit>(sp => sp.GetRequiredService<WebhookRateLimiter>());
+        services.AddSingleton<WebhookIngest>();
         return services;
     }
 }

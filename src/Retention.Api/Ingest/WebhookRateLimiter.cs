@@ -1,6 +1,7 @@
 using System.Threading.RateLimiting;
 using Microsoft.Extensions.Options;
 using Retention.Api.Composition;
+using Retention.Application.Ingest;
 
 namespace Retention.Api.Ingest;
 
@@ -10,7 +11,7 @@ namespace Retention.Api.Ingest;
 /// checked, so the limit is applied in the endpoint rather than by the request-level middleware, with the same ASP.NET
 /// Core rate limiters.
 /// </summary>
-public sealed class WebhookRateLimiter : IDisposable
+public sealed class WebhookRateLimiter : IWebhookRateLimit, IDisposable
 {
     private readonly PartitionedRateLimiter<string> _limiter;
     private readonly WebhookOptions _webhooks;
@@ -33,7 +34,6 @@ public sealed class WebhookRateLimiter : IDisposable
         }), StringComparer.Ordinal);
     }
 
-    /// <returns>null when the events may proceed, otherwise how long the source should wait before retrying.</returns>
     public TimeSpan? TryAcquire(string source, int events)
     {
         using var lease = _limiter.AttemptAcquire(source, Math.Clamp(events, 1, PerSecondFor(source) * 2));

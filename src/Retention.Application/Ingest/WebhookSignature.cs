@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 
-namespace Retention.Api.Ingest;
+namespace Retention.Application.Ingest;
 
 /// <summary>
 /// <c>X-Retention-Signature: t=&lt;unix seconds&gt;,v1=&lt;hex HMAC-SHA256&gt;</c> over <c>"&lt;t&gt;.&lt;raw body&gt;"</c> with the
