@@ -156,7 +156,7 @@ public sealed class FunctionsMetadataTests(PublishedApp app) : IClassFixture<Pub
         Assert.Equal("AzureStorage", durable["storageProvider"]!["type"]!.GetValue<string>());
         Assert.True(File.Exists(Path.Combine(app.Folder, "worker.config.json")));
         Assert.True(File.Exists(Path.Combine(app.Folder, "extensions.json")));
-        Assert.True(File.Exists(Path.Combine(app.Folder, "Web", "wwwroot", "admin", "index.html")));
+        Assert.True(File.Exists(Path.Combine(app.Folder, "Web", "wwwroot", "workspace", "index.html")));
         Assert.NotEmpty(Directory.GetFiles(Path.Combine(app.Folder, "config", "journeys"), "*.json"));
     }
 
