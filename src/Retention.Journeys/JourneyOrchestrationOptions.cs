@@ -5,7 +5,10 @@ namespace Retention.Journeys;
 /// <summary>How the orchestrations behave; the same in both hosts.</summary>
 public sealed class JourneyOrchestrationOptions
 {
-    /// <summary>Inputs one generation applies before <c>ContinueAsNew</c> starts the next, which bounds the history replayed per input.</summary>
+    /// <summary>
+    /// Inputs one generation applies before <c>ContinueAsNew</c> starts the next, which bounds the history replayed per
+    /// input: for a generation begun before it was pinned (<see cref="PinnedSettings.InputsPerGeneration"/>).
+    /// </summary>
     public int InputsPerGeneration { get; init; } = 40;
 
     /// <summary>
