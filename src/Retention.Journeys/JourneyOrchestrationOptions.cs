@@ -6,12 +6,6 @@ namespace Retention.Journeys;
 public sealed class JourneyOrchestrationOptions
 {
     /// <summary>
-    /// Inputs one generation applies before <c>ContinueAsNew</c> starts the next, which bounds the history replayed per
-    /// input: for a generation begun before it was pinned (<see cref="PinnedSettings.InputsPerGeneration"/>).
-    /// </summary>
-    public int InputsPerGeneration { get; init; } = 40;
-
-    /// <summary>
     /// Retries of an effect that failed (storage or a provider unreachable): about 25 minutes with backoff, so an
     /// outage is ridden out, and then the instance fails visibly rather than retrying forever.
     /// </summary>

@@ -45,8 +45,11 @@ public sealed class JourneyOrchestrator(PinnedInterpreters interpreters, ICurren
         private bool _nudged;
         private string? _migratingTo;
 
-        /// <summary>The generation's own boundary, so a changed setting cannot move it in a replay.</summary>
-        private readonly int _inputsPerGeneration = run.Pinned?.InputsPerGeneration ?? options.InputsPerGeneration;
+        /// <summary>
+        /// The generation's own boundary, so a changed setting cannot move it in a replay. (A generation begun before
+        /// settings were pinned reads the setting, as it always did, until its next generation pins it.)
+        /// </summary>
+        private readonly int _inputsPerGeneration = run.Pinned?.InputsPerGeneration ?? current.Current.InputsPerGeneration;
 
         private const int RecentEventsRead = 200;
 

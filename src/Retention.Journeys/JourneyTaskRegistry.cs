@@ -48,7 +48,6 @@ public static class JourneyTaskRegistry
             return new JourneyOrchestrationOptions
             {
                 Metrics = sp.GetRequiredService<JourneyMetrics>(),
-                InputsPerGeneration = sp.GetRequiredService<ICurrentSettings>().Current.InputsPerGeneration,
                 TimerMargin = timerMargin ?? defaults.TimerMargin,
             };
         });

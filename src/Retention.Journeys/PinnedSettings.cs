@@ -12,19 +12,21 @@ namespace Retention.Journeys;
 /// </summary>
 /// <param name="DefaultTimeZone">For customers with no (or an unknown) time zone: an IANA id.</param>
 /// <param name="InputsPerGeneration">Inputs this generation applies before it continues as new.</param>
+/// <param name="Calendars">The business calendars' version in force (<see cref="CalendarSet"/>'s document).</param>
+/// <param name="Staff">The staff directory's version in force (<see cref="StaffDirectory"/>'s document).</param>
 public sealed record PinnedSettings(
     string DefaultTimeZone,
     TimeSpan EventBufferWindow,
     int InputsPerGeneration,
-    PinnedCalendars Calendars,
-    StaffDirectory Staff)
+    PinnedVersion Calendars,
+    PinnedVersion Staff)
 {
     /// <summary>The next generation's: the instance's own time zone and buffer window, with what is in force now.</summary>
     public PinnedSettings Renewed(PinnedSettings current) => current with { DefaultTimeZone = DefaultTimeZone, EventBufferWindow = EventBufferWindow };
 }
 
-/// <summary>The business calendars as published (each calendar file's text), with the region map and the default.</summary>
-public sealed record PinnedCalendars(IReadOnlyList<string> Documents, IReadOnlyDictionary<string, string> Regions, string? Default);
+/// <summary>A published version of versioned data (calendars, staff), with its document, so a replay needs no storage.</summary>
+public sealed record PinnedVersion(int Version, string Document);
 
 /// <summary>What a new instance or generation pins: the settings in force now. Each host supplies its own.</summary>
 public interface ICurrentSettings
@@ -36,30 +38,39 @@ public interface ICurrentSettings
 /// The interpreter a generation runs: the host's, with the generation's pinned settings in place of the host's own.
 /// Built once per distinct pin and kept, since every episode of a generation replays it.
 /// </summary>
-public sealed class PinnedInterpreters(JourneyInterpreter host)
+/// <param name="baseline">The host's own settings, for what is not pinned (safety limits).</param>
+public sealed class PinnedInterpreters(InterpreterSettings baseline, ICurrentSettings current)
 {
     private const int MaxCached = 64;
 
-    private readonly ConcurrentDictionary<PinnedSettings, JourneyInterpreter> _built = new(new ByContent());
+    private readonly ConcurrentDictionary<PinnedSettings, JourneyInterpreter> _built = new();
+
+    /// <summary>The interpreter in force now: for a simulation, or a generation begun before settings were pinned.</summary>
+    public JourneyInterpreter Current => For(current.Current);
 
     public JourneyInterpreter For(PinnedSettings? pinned)
     {
         if (pinned is null)
         {
-            return host; // a generation begun before settings were pinned
+            return Current;
         }
         if (_built.TryGetValue(pinned, out var cached))
         {
             return cached;
         }
-        var interpreter = new JourneyInterpreter(host.Settings with
+        // Checked when they were published: a version that no longer reads would fail the instance, visibly.
+        var calendars = CalendarSet.Read(pinned.Calendars.Document) is { Set: { } set } ? set
+            : throw new InvalidOperationException($"Business calendars version {pinned.Calendars.Version} does not read.");
+        var staff = StaffDirectory.Read(pinned.Staff.Document) is { Directory: { } directory } ? directory
+            : throw new InvalidOperationException($"Staff directory version {pinned.Staff.Version} does not read.");
+        var interpreter = new JourneyInterpreter(baseline with
         {
             DefaultTimeZone = TimeZoneInfo.FindSystemTimeZoneById(pinned.DefaultTimeZone),
             EventBufferWindow = pinned.EventBufferWindow,
-            Calendars = ReadCalendars(pinned.Calendars.Documents),
-            RegionCalendars = pinned.Calendars.Regions,
-            DefaultCalendar = pinned.Calendars.Default,
-            Staff = pinned.Staff,
+            Calendars = calendars.ById,
+            RegionCalendars = calendars.Regions,
+            DefaultCalendar = calendars.Default,
+            Staff = staff,
         });
         if (_built.Count >= MaxCached)
         {
@@ -67,31 +78,5 @@ public sealed class PinnedInterpreters(JourneyInterpreter host)
         }
         _built[pinned] = interpreter;
         return interpreter;
-    }
-
-    private static Dictionary<string, BusinessCalendar> ReadCalendars(IReadOnlyList<string> documents)
-    {
-        var calendars = new Dictionary<string, BusinessCalendar>(StringComparer.Ordinal);
-        foreach (var document in documents)
-        {
-            // Checked when it was published or configured; a calendar that no longer reads would fail the instance.
-            var (calendar, errors) = CalendarReader.Read(document);
-            if (calendar is null)
-            {
-                throw new InvalidOperationException($"A pinned business calendar does not read: {errors[0].Path} {errors[0].Message}");
-            }
-            calendars[calendar.Id] = calendar;
-        }
-        return calendars;
-    }
-
-    /// <summary>Pins compare by what they hold: records compare collections by reference.</summary>
-    private sealed class ByContent : IEqualityComparer<PinnedSettings>
-    {
-        public bool Equals(PinnedSettings? x, PinnedSettings? y) => x is not null && y is not null && Key(x) == Key(y);
-
-        public int GetHashCode(PinnedSettings obj) => StringComparer.Ordinal.GetHashCode(Key(obj));
-
-        private static string Key(PinnedSettings p) => System.Text.Json.JsonSerializer.Serialize(p);
     }
 }

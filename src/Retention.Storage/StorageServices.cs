@@ -52,6 +52,7 @@ public static class StorageServices
         services.AddSingleton<JourneyCatalog>();
         services.AddSingleton<IJourneyCatalog>(sp => sp.GetRequiredService<JourneyCatalog>());
         services.AddSingleton<JourneySeeder>();
+        services.AddSingleton<Reference.ReferenceDataStore>();
         services.AddSingleton<TaskStore>();
         services.AddSingleton<ITaskSink>(sp => sp.GetRequiredService<TaskStore>());
         return services;

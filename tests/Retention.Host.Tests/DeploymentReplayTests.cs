@@ -10,7 +10,8 @@ namespace Retention.Host.Tests;
 /// <summary>
 /// Instances in flight across a deployment that changes what their replays read — the business calendars, the staff
 /// directory, the schema's strictness and <c>InputsPerGeneration</c> — complete as they would have, on the real engine
-/// (DTFx on Azurite): one host starts them, a second with the changed configuration on the same storage finishes them.
+/// (DTFx on Azurite): one host starts them; a second on the same storage, with other settings and new calendar and
+/// staff versions published through the admin API, finishes them.
 /// </summary>
 public sealed class DeploymentReplayTests : IDisposable
 {
@@ -75,10 +76,17 @@ public sealed class DeploymentReplayTests : IDisposable
             await Progress(before, "legacy:D1:DS1", d => d["status"]!.GetValue<string>() is "Waiting" or "Completed");
         }
 
-        // The deployment: the calendar the waits counted in is gone, the supervisor changed, and one input per generation.
+        // The deployment: one input per generation, other calendars and staff configured (which seed nothing now), and
+        // new versions published: the calendar the wait counted in is gone, and the supervisor changed.
         var settings = Settings(_calendarsAfter, "weekdays", "sup-after", inputsPerGeneration: 1);
         settings["Retention:Storage:Prefix"] = prefix;
         using var after = new RetentionFactory(virtualTime: false, [Escalation], settings);
+        var admin = after.Admin();
+        await PublishAsync(admin, "/api/calendars", new JsonObject
+        {
+            ["calendars"] = new JsonArray(JsonNode.Parse(Weekdays)), ["regions"] = new JsonObject(), ["default"] = "weekdays",
+        }, expectedVersion: 2);
+        await PublishAsync(admin, "/api/staff", new JsonObject { ["default"] = new JsonObject { ["supervisor"] = "sup-after" } }, expectedVersion: 2);
         var next = after.CreateClient();
         Assert.Equal(HttpStatusCode.Accepted, (await next.PostAsync(Webhooks.Event("step.done", new JsonObject { ["customerId"] = "D1" }), DateTimeOffset.UtcNow)).StatusCode);
 
@@ -89,10 +97,18 @@ public sealed class DeploymentReplayTests : IDisposable
         Assert.True(legacy["status"]!.GetValue<string>() == "Completed", legacy.ToJsonString());
 
         // Both tasks went to the supervisor in force when the generation began, the one created after the deployment too.
-        var admin = after.Admin();
         var tasks = await admin.GetFromJsonAsync<JsonArray>("/api/tasks?assignee=owner:sup-before");
         Assert.Equal(["after", "before"], tasks!.Select(t => t!["stepId"]!.GetValue<string>()).Order(StringComparer.Ordinal));
         Assert.Empty((await admin.GetFromJsonAsync<JsonArray>("/api/tasks?assignee=owner:sup-after"))!);
+    }
+
+    private static async Task PublishAsync(HttpClient admin, string route, JsonObject version, int expectedVersion)
+    {
+        var imported = await admin.PostAsJsonAsync($"{route}/import", version);
+        Assert.True(imported.IsSuccessStatusCode, await imported.Content.ReadAsStringAsync());
+        var published = await admin.PostAsync($"{route}/publish", null);
+        Assert.True(published.IsSuccessStatusCode, await published.Content.ReadAsStringAsync());
+        Assert.Equal(expectedVersion, (await published.Content.ReadFromJsonAsync<JsonObject>())!["version"]!.GetValue<int>());
     }
 
     private static Dictionary<string, string?> Settings(string calendars, string defaultCalendar, string supervisor, int inputsPerGeneration) => new()

@@ -41,8 +41,8 @@ internal sealed class JourneyWorld : IDisposable
         services.AddSingleton<ICurrentSettings>(Settings);
         services.AddJourneyOrchestrations();
         // Registered after AddJourneyOrchestrations, so it is the one resolved.
-        services.AddSingleton(sp => new JourneyOrchestrationOptions { InputsPerGeneration = inputsPerGeneration, Metrics = sp.GetRequiredService<JourneyMetrics>(), TimerMargin = TimeSpan.Zero });
-        services.AddSingleton(new JourneyInterpreter(InterpreterSettings.Default));
+        services.AddSingleton(sp => new JourneyOrchestrationOptions { Metrics = sp.GetRequiredService<JourneyMetrics>(), TimerMargin = TimeSpan.Zero });
+        services.AddSingleton(InterpreterSettings.Default);
         services.AddSingleton(sp => new VirtualDurableEngine(sp, Clock) { OffThreadContinuations = offThread });
         services.AddSingleton<IJourneyInstances>(sp => sp.GetRequiredService<VirtualDurableEngine>());
         _provider = services.BuildServiceProvider();
@@ -128,6 +128,11 @@ internal sealed class JourneyWorld : IDisposable
 /// <summary>The settings a test's "host" has in force; replacing <see cref="Current"/> stands for a deployment that changed them.</summary>
 internal sealed class SettingsInForce(int inputsPerGeneration) : ICurrentSettings
 {
+    private const string Calendars = """
+        { "calendars": [ { "id": "mon-fri", "timeZone": "UTC", "workingHours": { "monday": ["09:00-17:00"], "tuesday": ["09:00-17:00"],
+          "wednesday": ["09:00-17:00"], "thursday": ["09:00-17:00"], "friday": ["09:00-17:00"] } } ], "default": "mon-fri" }
+        """;
+
     public PinnedSettings Current { get; set; } = new("UTC", TimeSpan.FromDays(1), inputsPerGeneration,
-        new PinnedCalendars([], new Dictionary<string, string>(), null), StaffDirectory.Empty);
+        new PinnedVersion(1, Calendars), new PinnedVersion(1, StaffDirectory.Empty.ToDocument()));
 }
