@@ -21,7 +21,7 @@ public sealed class JourneyDefinitions
             return cached;
         }
         var read = JourneyDefinitionReader.ReadPublished(json)
-            ?? throw new InvalidOperationException("The instance's journey definition is not a JSON object.");
+            ?? throw new InvalidOperationException("The instance's journey definition does not read: it has no id, start or steps.");
         var definition = read with { Version = version };
         if (_parsed.Count >= MaxCached)
         {

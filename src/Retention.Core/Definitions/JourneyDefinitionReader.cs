@@ -42,7 +42,7 @@ public sealed class JourneyDefinitionReader(ITemplateChecker? templates = null, 
     /// <summary>
     /// Reads a definition that was validated when it was published, without validating it again: an instance replays
     /// the definition it carries, and a schema or reader made stricter since must not fail it (validation belongs to
-    /// publishing). Null only when the text is not a JSON object at all.
+    /// publishing). Null when the text is not a journey at all: not a JSON object with an id, a start and steps.
     /// </summary>
     public static JourneyDefinition? ReadPublished(string json)
     {
@@ -55,7 +55,9 @@ public sealed class JourneyDefinitionReader(ITemplateChecker? templates = null, 
         {
             return null;
         }
-        return root is JsonObject obj ? new Model([], templates: null, calendars: null).Journey(obj) : null;
+        return root is JsonObject obj && Text(obj["id"]) is { Length: > 0 } && Text(obj["start"]) is { Length: > 0 } && obj["steps"] is JsonArray
+            ? new Model([], templates: null, calendars: null).Journey(obj)
+            : null;
     }
 
     private static string? Text(JsonNode? node) => node is JsonValue v && v.TryGetValue<string>(out var text) ? text : null;

@@ -48,7 +48,7 @@ public sealed class JourneyCatalog(StorageAccount account, TimeProvider time, IL
         }
         // Validated when it was published: a reader made stricter since must not unpublish it.
         var read = JourneyDefinitionReader.ReadPublished(json)
-            ?? throw new InvalidOperationException($"Stored journey {journeyId} v{version} is not a JSON object.");
+            ?? throw new InvalidOperationException($"Stored journey {journeyId} v{version} does not read: it has no id, start or steps.");
         var definition = read with { Version = version };
         _versions[(journeyId, version)] = definition;
         return definition;
