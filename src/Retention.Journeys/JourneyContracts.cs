@@ -34,7 +34,9 @@ public static class JourneyTasks
 /// <c>ContinueAsNew</c> carried over.
 /// </summary>
 /// <param name="Generation">How many times the instance has continued as new before this generation.</param>
-public sealed record JourneyRun(string Definition, int Version, StartInstance? Start, string? State, IReadOnlyList<HistoryEntry>? History, int Generation = 0)
+/// <param name="Pinned">The settings this generation replays with; null in a generation begun before they were pinned.</param>
+public sealed record JourneyRun(string Definition, int Version, StartInstance? Start, string? State, IReadOnlyList<HistoryEntry>? History, int Generation = 0,
+    PinnedSettings? Pinned = null)
 {
     public static string Serialize(JourneyInstanceState state) => JsonSerializer.Serialize(state, CoreJsonContext.Default.JourneyInstanceState);
 

@@ -5,9 +5,6 @@ namespace Retention.Journeys;
 /// <summary>How the orchestrations behave; the same in both hosts.</summary>
 public sealed class JourneyOrchestrationOptions
 {
-    /// <summary>Inputs one generation applies before <c>ContinueAsNew</c> starts the next, which bounds the history replayed per input.</summary>
-    public int InputsPerGeneration { get; init; } = 40;
-
     /// <summary>
     /// Retries of an effect that failed (storage or a provider unreachable): about 25 minutes with backoff, so an
     /// outage is ridden out, and then the instance fails visibly rather than retrying forever.

@@ -11,14 +11,14 @@ namespace Retention.Journeys;
 /// <c>ContinueAsNew</c>, carrying its state and keeping signals raised meanwhile.
 /// </summary>
 [DurableTask(JourneyTasks.Journey)]
-public sealed class JourneyOrchestrator(JourneyInterpreter interpreter, JourneyDefinitions definitions, JourneyOrchestrationOptions options)
+public sealed class JourneyOrchestrator(PinnedInterpreters interpreters, ICurrentSettings current, JourneyDefinitions definitions, JourneyOrchestrationOptions options)
     : TaskOrchestrator<JourneyRun, string?>
 {
     public override async Task<string?> RunAsync(TaskOrchestrationContext context, JourneyRun input)
     {
         try
         {
-            return await new Driver(context, interpreter, definitions, options, input).RunAsync();
+            return await new Driver(context, interpreters.For(input.Pinned), current, definitions, options, input).RunAsync();
         }
         catch (Exception) when (!context.IsReplaying && Failed(options))
         {
@@ -33,8 +33,8 @@ public sealed class JourneyOrchestrator(JourneyInterpreter interpreter, JourneyD
     }
 
     /// <summary>One generation of one instance.</summary>
-    private sealed class Driver(TaskOrchestrationContext context, JourneyInterpreter interpreter, JourneyDefinitions definitions,
-        JourneyOrchestrationOptions options, JourneyRun run)
+    private sealed class Driver(TaskOrchestrationContext context, JourneyInterpreter interpreter, ICurrentSettings current,
+        JourneyDefinitions definitions, JourneyOrchestrationOptions options, JourneyRun run)
     {
         private JourneyDefinition _journey = definitions.Parse(run.Definition, run.Version);
         private string _definitionJson = run.Definition;
@@ -44,6 +44,12 @@ public sealed class JourneyOrchestrator(JourneyInterpreter interpreter, JourneyD
         private int _inputs;
         private bool _nudged;
         private string? _migratingTo;
+
+        /// <summary>
+        /// The generation's own boundary, so a changed setting cannot move it in a replay. (A generation begun before
+        /// settings were pinned reads the setting, as it always did, until its next generation pins it.)
+        /// </summary>
+        private readonly int _inputsPerGeneration = run.Pinned?.InputsPerGeneration ?? current.Current.InputsPerGeneration;
 
         private const int RecentEventsRead = 200;
 
@@ -61,14 +67,17 @@ public sealed class JourneyOrchestrator(JourneyInterpreter interpreter, JourneyD
             }
             while (!_state!.Status.IsFinished())
             {
-                if (_inputs >= options.InputsPerGeneration)
+                if (_inputs >= _inputsPerGeneration)
                 {
                     // Only with no signal waiter outstanding: a signal handed to a waiter of this generation would be lost
                     // with it, while one not yet waited for is carried over. Otherwise the instance nudges itself, so the
                     // waiter completes first.
                     if (_signal is null)
                     {
-                        context.ContinueAsNew(new JourneyRun(_definitionJson, _journey.Version, null, JourneyRun.Serialize(_state), _history, run.Generation + 1), preserveUnprocessedEvents: true);
+                        // The last action of this generation, never replayed: the next one pins what is in force now.
+                        var pinned = run.Pinned?.Renewed(current.Current) ?? current.Current;
+                        context.ContinueAsNew(new JourneyRun(_definitionJson, _journey.Version, null, JourneyRun.Serialize(_state), _history, run.Generation + 1, pinned),
+                            preserveUnprocessedEvents: true);
                         return null;
                     }
                     if (!_nudged)
@@ -189,7 +198,7 @@ public sealed class JourneyOrchestrator(JourneyInterpreter interpreter, JourneyD
                 // The instance now runs the new version: the next generation carries its definition.
                 _journey = migrate.To;
                 _definitionJson = _migratingTo!;
-                _inputs = options.InputsPerGeneration;
+                _inputs = _inputsPerGeneration;
             }
         }
 

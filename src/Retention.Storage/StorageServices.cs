@@ -52,6 +52,7 @@ public static class StorageServices
         services.AddSingleton<JourneyCatalog>();
         services.AddSingleton<IJourneyCatalog>(sp => sp.GetRequiredService<JourneyCatalog>());
         services.AddSingleton<JourneySeeder>();
+        services.AddSingleton<Reference.ReferenceDataStore>();
         services.AddSingleton<TaskStore>();
         services.AddSingleton<ITaskSink>(sp => sp.GetRequiredService<TaskStore>());
         return services;
@@ -81,7 +82,7 @@ public static class StorageServices
         services.AddOptions<ContactPolicyOptions>().BindConfiguration(ContactPolicyOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<ContactPolicyOptions>>(new OptionsErrorsValidation<ContactPolicyOptions>(o => o.Errors()));
         services.AddSingleton(sp => new ContactPolicy(sp.GetRequiredService<IOptions<ContactPolicyOptions>>().Value,
-            sp.GetRequiredService<JourneyInterpreter>().Settings.DefaultTimeZone));
+            sp.GetRequiredService<InterpreterSettings>().DefaultTimeZone));
         services.AddSingleton<ContactLedger>();
         services.AddSingleton<MessageLog>();
         services.AddSingleton<IMessageSender, ChannelSender>();

@@ -32,7 +32,7 @@ public static class AdminServices
         services.AddSingleton<JourneyDrafts>();
         services.AddSingleton<JourneyCounts>();
         services.AddSingleton<JourneyPublisher>();
-        services.AddSingleton<JourneySimulator>();
+        services.AddTransient<JourneySimulator>(); // with the calendars and staff in force now
         return services;
     }
 }

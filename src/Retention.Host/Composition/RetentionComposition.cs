@@ -116,6 +116,7 @@ public static class RetentionComposition
         app.MapEventGridEndpoints();
         app.MapInstancesEndpoints();
         app.MapJourneysEndpoints();
+        app.MapReferenceDataEndpoints();
         app.MapCustomersEndpoints();
         app.MapComplaintsEndpoints();
         app.MapTasksEndpoints();

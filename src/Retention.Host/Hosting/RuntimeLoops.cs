@@ -37,8 +37,9 @@ public sealed class DurableWorkerService(IJourneyInstances instances, IOptions<R
     }
 }
 
-/// <summary>Picks up journeys published or paused by other replicas.</summary>
-public sealed class CatalogRefreshService(JourneyCatalog catalog, IOptions<RetentionOptions> options, TimeProvider time) : BackgroundService
+/// <summary>Picks up journeys, calendars and staff directories published or paused by other replicas.</summary>
+public sealed class CatalogRefreshService(JourneyCatalog catalog, Retention.Storage.Reference.ReferenceDataStore referenceData, IOptions<RetentionOptions> options,
+    TimeProvider time) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -46,6 +47,7 @@ public sealed class CatalogRefreshService(JourneyCatalog catalog, IOptions<Reten
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
             await catalog.RefreshQuietlyAsync(stoppingToken);
+            await referenceData.RefreshQuietlyAsync(stoppingToken);
         }
     }
 }
