@@ -35,7 +35,9 @@ public static class JourneyTaskRegistry
     /// <summary>The services the orchestrators themselves need (pure: no I/O).</summary>
     /// <param name="inputsPerGeneration">Overrides <see cref="JourneyOrchestrationOptions.InputsPerGeneration"/> (tests shorten it).</param>
     /// <param name="timerMargin">Overrides <see cref="JourneyOrchestrationOptions.TimerMargin"/> (none for an engine with exact timers).</param>
-    public static IServiceCollection AddJourneyOrchestrations(this IServiceCollection services, int? inputsPerGeneration = null, TimeSpan? timerMargin = null)
+    /// <param name="effectRetryAttempts">Overrides the attempts of <see cref="JourneyOrchestrationOptions.EffectRetry"/> (tests make an instance fail in seconds).</param>
+    public static IServiceCollection AddJourneyOrchestrations(this IServiceCollection services, int? inputsPerGeneration = null, TimeSpan? timerMargin = null,
+        int? effectRetryAttempts = null)
     {
         services.AddSingleton<JourneyDefinitions>();
         services.AddSingleton<JourneyMetrics>();
@@ -47,6 +49,7 @@ public static class JourneyTaskRegistry
                 Metrics = sp.GetRequiredService<JourneyMetrics>(),
                 InputsPerGeneration = inputsPerGeneration ?? defaults.InputsPerGeneration,
                 TimerMargin = timerMargin ?? defaults.TimerMargin,
+                EffectRetry = effectRetryAttempts is { } attempts ? JourneyOrchestrationOptions.EffectRetryOf(attempts) : defaults.EffectRetry,
             };
         });
         return services;

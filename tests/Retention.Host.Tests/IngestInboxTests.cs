@@ -226,6 +226,9 @@ public sealed class IngestBehindTheAcknowledgement : IDisposable
                 Inner.QueryAsync(journeyId, status, pageSize, continuationToken, cancellationToken);
 
             public Task<bool> PurgeAsync(string instanceId, CancellationToken cancellationToken) => Inner.PurgeAsync(instanceId, cancellationToken);
+
+            public Task<bool> RestartAsync(string instanceId, HistoryEntry restarted, CancellationToken cancellationToken) =>
+                Inner.RestartAsync(instanceId, restarted, cancellationToken);
         }
     }
 }

@@ -656,6 +656,28 @@ public sealed class VirtualDurableEngine(IServiceProvider services, TimeProvider
         }
     }
 
+    /// <summary>
+    /// Starts the failed generation again from its own input. This engine drops a failed instance's inbox, so unlike the
+    /// Durable Task engines it has no received signals to raise again.
+    /// </summary>
+    public Task<bool> RestartAsync(string instanceId, HistoryEntry restarted, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            if (!_instances.TryGetValue(instanceId, out var instance) || instance.Name != JourneyTasks.Journey
+                || instance.Status != VirtualRuntimeStatus.Failed || Converter.Deserialize<JourneyRun>(instance.Input) is not { } failedGeneration)
+            {
+                return Task.FromResult(false);
+            }
+            instance.Input = Converter.Serialize(JourneyFailures.Restart(failedGeneration, restarted));
+            instance.Status = VirtualRuntimeStatus.Pending;
+            instance.FailureMessage = null;
+            instance.LastUpdatedAt = Clock.GetUtcNow();
+            _toStart.Enqueue(instance);
+            return Task.FromResult(true);
+        }
+    }
+
     public Task<bool> PurgeAsync(string instanceId, CancellationToken cancellationToken)
     {
         lock (_gate)
@@ -676,7 +698,12 @@ public sealed class VirtualDurableEngine(IServiceProvider services, TimeProvider
             state.Status = InstanceStatus.Failed;
             state.Outcome = instance.FailureMessage;
         }
-        return new JourneyInstanceInfo(state, view?.History ?? [], view?.Generation ?? 0);
+        var failed = instance.Status == VirtualRuntimeStatus.Failed ? view?.Failure : null;
+        if (failed is not null)
+        {
+            state.Outcome = failed.Summary;
+        }
+        return new JourneyInstanceInfo(state, view?.History ?? [], view?.Generation ?? 0, Failure: failed);
     }
 
     private static JourneyInstanceState Minimal(InstanceRecord instance)

@@ -30,7 +30,8 @@ public static class JourneyRuntimeServices
         });
         services.AddSingleton(sp => new JourneyDefinitionReader(sp.GetRequiredService<MessageRenderer>(),
             sp.GetRequiredService<BusinessCalendars>().ById.Keys.ToHashSet(StringComparer.Ordinal)));
-        services.AddJourneyOrchestrations(configuration.GetValue<int?>("Retention:InputsPerGeneration"), configuration.GetValue<TimeSpan?>("Retention:TimerMargin"));
+        services.AddJourneyOrchestrations(configuration.GetValue<int?>("Retention:InputsPerGeneration"), configuration.GetValue<TimeSpan?>("Retention:TimerMargin"),
+            configuration.GetValue<int?>("Retention:EffectRetryAttempts"));
         // Registered before any engine's worker: hosted services start in order, and the worker needs storage ready.
         services.AddHostedService<RuntimeStartup>();
         services.AddHostedService<CatalogRefreshService>();
