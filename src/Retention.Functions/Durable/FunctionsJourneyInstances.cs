@@ -92,10 +92,13 @@ public sealed class FunctionsJourneyInstances(DurableClientScope scope) : IJourn
             await client.ScheduleNewOrchestrationInstanceAsync(JourneyTasks.Journey, JourneyFailures.Restart(failedGeneration, restarted),
                 new StartOrchestrationOptions(instanceId).WithDedupeStatuses([.. AnyStatus.Where(s => s != OrchestrationRuntimeStatus.Failed)]), cancellationToken);
         }
-        catch (Exception) when (!cancellationToken.IsCancellationRequested
-            && await client.GetInstanceAsync(instanceId, getInputsAndOutputs: false, cancellationToken) is { RuntimeStatus: not OrchestrationRuntimeStatus.Failed })
+        catch (Exception) when (!cancellationToken.IsCancellationRequested)
         {
-            return false;
+            if (await client.GetInstanceAsync(instanceId, getInputsAndOutputs: false, cancellationToken) is { RuntimeStatus: not OrchestrationRuntimeStatus.Failed })
+            {
+                return false;
+            }
+            throw;
         }
         foreach (var signal in signals)
         {
