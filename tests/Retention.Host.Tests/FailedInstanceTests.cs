@@ -37,6 +37,14 @@ public sealed class FailedInstancesOnTheRealEngine : IDisposable
           "templates": { "t": { "sms": { "en": "Other" } } } }
         """;
 
+    /// <summary>Valid, but a case due on the calendar's last day puts its first wait past the calendar's end: the instance fails on its first event.</summary>
+    private const string Broken = """
+        { "id": "broken", "trigger": { "type": "event", "event": "case.opened" }, "entry": { "policy": "oncePerKey", "key": "trigger.data.caseId" },
+          "start": "far", "steps": [
+            { "id": "far", "type": "wait", "untilDate": { "path": "trigger.data.due", "offset": "P2D" }, "next": "end" },
+            { "id": "end", "type": "exit", "outcome": "never" } ] }
+        """;
+
     private readonly BreakableSms _sms = new();
     private readonly CapturedLogs _logs = new();
     private readonly RetentionFactory _host;
@@ -44,7 +52,7 @@ public sealed class FailedInstancesOnTheRealEngine : IDisposable
     public FailedInstancesOnTheRealEngine()
     {
         // Two inputs per generation, so the failure falls in a generation that continued as new; two attempts per effect, so it fails in seconds.
-        _host = new RetentionFactory(virtualTime: false, [Fragile, Other], new()
+        _host = new RetentionFactory(virtualTime: false, [Fragile, Other, Broken], new()
         {
             ["Retention:InputsPerGeneration"] = "2",
             ["Retention:EffectRetryAttempts"] = "2",
@@ -130,6 +138,31 @@ public sealed class FailedInstancesOnTheRealEngine : IDisposable
         var entry = audit.Single(e => e!["path"]!.GetValue<string>().EndsWith("/restart", StringComparison.Ordinal) && e["status"]!.GetValue<int>() == 202)!;
         Assert.Contains("Failed", entry["before"]!.GetValue<string>(), StringComparison.Ordinal);
         Assert.DoesNotContain("provider down", entry["before"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AJourneyThatFailsOnItsFirstEventSaysAtWhichStepOnWhichInputAndWithWhatException()
+    {
+        var client = _host.CreateClient();
+        var opened = Webhooks.Event("case.opened", new JsonObject { ["customerId"] = "K1", ["caseId"] = "KC1", ["due"] = "9999-12-31" });
+        Assert.Equal(HttpStatusCode.Accepted, (await client.PostAsync(opened, DateTimeOffset.UtcNow)).StatusCode);
+        const string id = "broken:K1:KC1";
+        var failed = await Eventually(async () => await DetailAsync(id) is { } d && d["status"]!.GetValue<string>() == "Failed" ? d : null);
+
+        var failure = failed["failure"]!.AsObject();
+        Assert.Equal("far", failure["stepId"]!.GetValue<string>());
+        Assert.Equal($"start by case.opened ({opened["id"]!.GetValue<string>()})", failure["input"]!.GetValue<string>());
+        Assert.Null(failure["activity"]);
+        Assert.Equal(typeof(ArgumentOutOfRangeException).FullName, failure["exceptionType"]!.GetValue<string>());
+        Assert.False(string.IsNullOrEmpty(failure["message"]!.GetValue<string>()));
+        Assert.Equal("far", failed["currentStep"]!.GetValue<string>());
+        Assert.Equal("K1", failed["customerId"]!.GetValue<string>());
+        var history = Assert.Single(failed["history"]!.AsArray());
+        Assert.Equal((HistoryKinds.Ended(InstanceStatus.Failed), "far"), (history!["kind"]!.GetValue<string>(), history["stepId"]!.GetValue<string>()));
+        Assert.Contains(_logs.Lines, l => l.StartsWith("Warning", StringComparison.Ordinal) && l.Contains("[4002:", StringComparison.Ordinal)
+            && l.Contains(id, StringComparison.Ordinal) && l.Contains("far", StringComparison.Ordinal) && l.Contains(nameof(ArgumentOutOfRangeException), StringComparison.Ordinal));
+        Assert.Contains(failed["outcome"]!.GetValue<string>(), (await _host.Admin().GetFromJsonAsync<JsonArray>("/api/operations/failed"))!
+            .Where(f => f!["instanceId"]!.GetValue<string>() == id).Select(f => f!["reason"]!.GetValue<string>()));
     }
 
     [Fact]
