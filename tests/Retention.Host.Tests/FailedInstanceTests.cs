@@ -184,6 +184,9 @@ public sealed class FailedInstancesOnTheRealEngine : IDisposable
         var problem = (await invalid.Content.ReadFromJsonAsync<JsonObject>())!.ToJsonString();
         Assert.Contains("/journeyId", problem, StringComparison.Ordinal);
         Assert.Contains("/since", problem, StringComparison.Ordinal);
+        var badTime = await admin.PostAsync("/api/instances/restart?journeyId=other&since=yesterday", null);
+        Assert.Equal(HttpStatusCode.BadRequest, badTime.StatusCode);
+        Assert.Contains("/since", await badTime.Content.ReadAsStringAsync(), StringComparison.Ordinal);
 
         var restarted = new List<string>();
         string? token = null;

@@ -186,7 +186,7 @@ public static class InstancesEndpoints
     /// restarted: a request reads one page, so any number of failures is restarted in bounded requests.
     /// </summary>
     private static async Task<Results<Accepted<RestartedInstances>, ProblemHttpResult>> RestartFailedAsync(
-        string? journeyId, DateTimeOffset? since, int? pageSize, string? continuationToken,
+        string? journeyId, string? since, int? pageSize, string? continuationToken,
         IJourneyInstances instances, TimeProvider time, HttpContext http, CancellationToken cancellationToken)
     {
         List<DefinitionError> errors = [];
@@ -194,9 +194,9 @@ public static class InstancesEndpoints
         {
             errors.Add(new DefinitionError("/journeyId", "the journey whose failed instances to restart is required"));
         }
-        if (since is null)
+        if (!DateTimeOffset.TryParse(since, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var from))
         {
-            errors.Add(new DefinitionError("/since", "the time from which failures are restarted is required (ISO 8601, such as 2026-03-02T00:00:00Z)"));
+            errors.Add(new DefinitionError("/since", "the time from which failures are restarted is required, as ISO 8601 (such as 2026-03-02T00:00:00Z)"));
         }
         if (!Retention.Storage.PageToken.TryDecode(continuationToken, out var storageToken))
         {
@@ -208,7 +208,7 @@ public static class InstancesEndpoints
         }
         var page = await instances.QueryAsync(journeyId, InstanceStatus.Failed, Math.Clamp(pageSize ?? 100, 1, 1000), storageToken, cancellationToken);
         var restarted = new List<string>();
-        foreach (var info in page.Items.Where(i => (i.Failure?.At ?? i.State.EndedAt ?? i.State.UpdatedAt) >= since))
+        foreach (var info in page.Items.Where(i => (i.Failure?.At ?? i.State.EndedAt ?? i.State.UpdatedAt) >= from))
         {
             if (await RestartOneAsync(info, instances, time, http, cancellationToken))
             {
@@ -216,7 +216,7 @@ public static class InstancesEndpoints
             }
         }
         AuditDetails.Target(http, journeyId!);
-        AuditDetails.Record(http, new JsonObject { ["journeyId"] = journeyId, ["since"] = since, ["status"] = InstanceStatus.Failed.ToString() },
+        AuditDetails.Record(http, new JsonObject { ["journeyId"] = journeyId, ["since"] = from, ["status"] = InstanceStatus.Failed.ToString() },
             new JsonObject { ["restarted"] = new JsonArray([.. restarted.Select(id => (JsonNode)id)]) });
         return TypedResults.Accepted((string?)null, new RestartedInstances(restarted.Count, restarted, Retention.Storage.PageToken.Encode(page.ContinuationToken)));
     }
