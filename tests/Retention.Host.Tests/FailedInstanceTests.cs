@@ -335,3 +335,38 @@ public sealed class FailedInstancesOnTheRealEngine : IDisposable
         }
     }
 }
+
+/// <summary>The in-memory engine restarts a failed instance as the Durable Task engines do, so virtual-time tests can use the API too.</summary>
+public sealed class FailedInstancesOnTheInMemoryEngine : IDisposable
+{
+    private const string Broken = """
+        { "id": "broken", "trigger": { "type": "event", "event": "case.opened" }, "entry": { "policy": "oncePerKey", "key": "trigger.data.caseId" },
+          "start": "far", "steps": [
+            { "id": "far", "type": "wait", "untilDate": { "path": "trigger.data.due", "offset": "P2D" }, "next": "end" },
+            { "id": "end", "type": "exit", "outcome": "never" } ] }
+        """;
+
+    private readonly RetentionFactory _host = new(virtualTime: true, [Broken]);
+
+    public void Dispose() => _host.Dispose();
+
+    [Fact]
+    public async Task ARestartRunsTheFailedStartAgainAndTheHistorySaysSo()
+    {
+        var client = _host.CreateClient();
+        var admin = _host.Admin();
+        var opened = Webhooks.Event("case.opened", new JsonObject { ["customerId"] = "V1", ["caseId"] = "VC1", ["due"] = "9999-12-31" }, time: _host.Now);
+        Assert.Equal(HttpStatusCode.Accepted, (await client.PostAsync(opened, _host.Now)).StatusCode);
+        await _host.RunUntilIdleAsync();
+        const string path = "/api/instances/broken:V1:VC1";
+        var failed = (await admin.GetFromJsonAsync<JsonObject>(path))!;
+        Assert.Equal(("Failed", "far"), (failed["status"]!.GetValue<string>(), failed["failure"]!["stepId"]!.GetValue<string>()));
+
+        Assert.Equal(HttpStatusCode.Accepted, (await admin.PostAsync(path + "/restart", null)).StatusCode);
+        await _host.RunUntilIdleAsync();
+        var again = (await admin.GetFromJsonAsync<JsonObject>(path))!;
+        Assert.Equal("Failed", again["status"]!.GetValue<string>());
+        Assert.Equal([HistoryKinds.Restarted, HistoryKinds.Ended(InstanceStatus.Failed)], again["history"]!.AsArray().Select(h => h!["kind"]!.GetValue<string>()));
+        Assert.Contains("after the journey failed on start by case.opened", again["history"]![0]!["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+}
