@@ -41,6 +41,12 @@ public interface IJourneyInstances
     /// when the instance is not failed (or another restart got there first).
     /// </summary>
     Task<bool> RestartAsync(string instanceId, HistoryEntry restarted, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// One page of the journey's instances that the engine failed (those a restart applies to), read with one query:
+    /// the page may be empty with a continuation token, so a caller's request never reads more than a page.
+    /// </summary>
+    Task<JourneyInstancePage> QueryFailedAsync(string journeyId, int pageSize, string? continuationToken, CancellationToken cancellationToken);
 }
 
 /// <summary>Accepts an event as if ingested: a journey's emit step, an inbound reply.</summary>

@@ -59,6 +59,14 @@ public sealed class DurableFunctionsRun(FunctionsApp app) : IClassFixture<Functi
         Assert.Equal(OrchestrationRuntimeStatus.Failed, again.RuntimeStatus);
         var restarted = JsonNode.Parse((await app.SendAsync("GET", $"/api/instances/{instanceId}", headers: admin)).Body)!;
         Assert.Equal(["restarted", "failed"], restarted["history"]!.AsArray().Select(h => h!["kind"]!.GetValue<string>()));
+
+        // The journey's failures since a time, one page per request, through the same client.
+        var since = Uri.EscapeDataString(DateTimeOffset.UtcNow.AddMinutes(-10).ToString("O"));
+        var bulk = await app.SendAsync("POST", $"/api/instances/restart?journeyId=fn-broken&since={since}", headers: admin);
+        Assert.Equal(202, bulk.Status);
+        Assert.Equal([instanceId], JsonNode.Parse(bulk.Body)!["instanceIds"]!.AsArray().Select(i => i!.GetValue<string>()));
+        await app.Durable.Client.WaitForInstanceStartAsync(instanceId, timeout.Token);
+        Assert.Equal(OrchestrationRuntimeStatus.Failed, (await app.Durable.Client.WaitForInstanceCompletionAsync(instanceId, timeout.Token)).RuntimeStatus);
     }
 
     [Fact]

@@ -229,6 +229,9 @@ public sealed class IngestBehindTheAcknowledgement : IDisposable
 
             public Task<bool> RestartAsync(string instanceId, HistoryEntry restarted, CancellationToken cancellationToken) =>
                 Inner.RestartAsync(instanceId, restarted, cancellationToken);
+
+            public Task<JourneyInstancePage> QueryFailedAsync(string journeyId, int pageSize, string? continuationToken, CancellationToken cancellationToken) =>
+                Inner.QueryFailedAsync(journeyId, pageSize, continuationToken, cancellationToken);
         }
     }
 }

@@ -678,6 +678,15 @@ public sealed class VirtualDurableEngine(IServiceProvider services, TimeProvider
         }
     }
 
+    public async Task<JourneyInstancePage> QueryFailedAsync(string journeyId, int pageSize, string? continuationToken, CancellationToken cancellationToken)
+    {
+        var page = await QueryAsync(journeyId, InstanceStatus.Failed, pageSize, continuationToken, cancellationToken);
+        lock (_gate)
+        {
+            return page with { Items = [.. page.Items.Where(i => _instances[i.State.InstanceId].Status == VirtualRuntimeStatus.Failed)] };
+        }
+    }
+
     public Task<bool> PurgeAsync(string instanceId, CancellationToken cancellationToken)
     {
         lock (_gate)

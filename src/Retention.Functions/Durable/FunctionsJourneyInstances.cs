@@ -107,6 +107,23 @@ public sealed class FunctionsJourneyInstances(DurableClientScope scope) : IJourn
         return true;
     }
 
+    public async Task<JourneyInstancePage> QueryFailedAsync(string journeyId, int pageSize, string? continuationToken, CancellationToken cancellationToken)
+    {
+        var query = new OrchestrationQuery
+        {
+            InstanceIdPrefix = journeyId + ":",
+            Statuses = [OrchestrationRuntimeStatus.Failed],
+            PageSize = pageSize,
+            FetchInputsAndOutputs = true,
+        };
+        await foreach (var page in scope.Current.GetAllInstancesAsync(query).AsPages(continuationToken, pageSize).WithCancellation(cancellationToken))
+        {
+            return new JourneyInstancePage([.. page.Values.Where(m => m.Name == JourneyTasks.Journey).Select(ToInfo)],
+                string.IsNullOrEmpty(page.ContinuationToken) ? null : page.ContinuationToken);
+        }
+        return new JourneyInstancePage([], null);
+    }
+
     public async Task<bool> PurgeAsync(string instanceId, CancellationToken cancellationToken)
     {
         var result = await scope.Current.PurgeInstanceAsync(instanceId, cancellationToken);

@@ -206,7 +206,7 @@ public static class InstancesEndpoints
         {
             return Problems.Validation(errors);
         }
-        var page = await instances.QueryAsync(journeyId, InstanceStatus.Failed, Math.Clamp(pageSize ?? 100, 1, 1000), storageToken, cancellationToken);
+        var page = await instances.QueryFailedAsync(journeyId!, Math.Clamp(pageSize ?? 100, 1, 1000), storageToken, cancellationToken);
         var restarted = new List<string>();
         foreach (var info in page.Items.Where(i => (i.Failure?.At ?? i.State.EndedAt ?? i.State.UpdatedAt) >= from))
         {

@@ -170,6 +170,20 @@ public sealed class DurableTaskEngine : IJourneyInstances, IAsyncDisposable
         return true;
     }
 
+    public async Task<JourneyInstancePage> QueryFailedAsync(string journeyId, int pageSize, string? continuationToken, CancellationToken cancellationToken)
+    {
+        var condition = new OrchestrationInstanceStatusQueryCondition
+        {
+            InstanceIdPrefix = journeyId + ":",
+            FetchInput = false,
+            FetchOutput = true,
+            RuntimeStatus = [OrchestrationStatus.Failed],
+        };
+        var result = await _service.GetOrchestrationStateAsync(condition, pageSize, continuationToken, cancellationToken);
+        return new JourneyInstancePage([.. result.OrchestrationState.Where(s => s.Name == JourneyTasks.Journey).Select(ToInfo)],
+            string.IsNullOrEmpty(result.ContinuationToken) ? null : result.ContinuationToken);
+    }
+
     private static OrchestrationStatus[] AnyStatusBut(OrchestrationStatus status) => [.. AnyStatus.Where(s => s != status)];
 
     /// <summary>The signals raised to one execution, in the order it received them, from the backend's dump of its history.</summary>
