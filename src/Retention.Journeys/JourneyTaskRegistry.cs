@@ -37,7 +37,8 @@ public static class JourneyTaskRegistry
     /// what new instances and generations pin.
     /// </summary>
     /// <param name="timerMargin">Overrides <see cref="JourneyOrchestrationOptions.TimerMargin"/> (none for an engine with exact timers).</param>
-    public static IServiceCollection AddJourneyOrchestrations(this IServiceCollection services, TimeSpan? timerMargin = null)
+    /// <param name="effectRetryAttempts">Overrides the attempts of <see cref="JourneyOrchestrationOptions.EffectRetry"/> (tests make an instance fail in seconds).</param>
+    public static IServiceCollection AddJourneyOrchestrations(this IServiceCollection services, TimeSpan? timerMargin = null, int? effectRetryAttempts = null)
     {
         services.AddSingleton<JourneyDefinitions>();
         services.AddSingleton<PinnedInterpreters>();
@@ -49,6 +50,7 @@ public static class JourneyTaskRegistry
             {
                 Metrics = sp.GetRequiredService<JourneyMetrics>(),
                 TimerMargin = timerMargin ?? defaults.TimerMargin,
+                EffectRetry = effectRetryAttempts is { } attempts ? JourneyOrchestrationOptions.EffectRetryOf(attempts) : defaults.EffectRetry,
             };
         });
         return services;

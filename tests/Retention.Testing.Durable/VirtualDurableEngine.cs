@@ -719,6 +719,37 @@ public sealed class VirtualDurableEngine(IServiceProvider services, TimeProvider
         }
     }
 
+    /// <summary>
+    /// Starts the failed generation again from its own input. This engine drops a failed instance's inbox, so unlike the
+    /// Durable Task engines it has no received signals to raise again.
+    /// </summary>
+    public Task<bool> RestartAsync(string instanceId, HistoryEntry restarted, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            if (!_instances.TryGetValue(instanceId, out var instance) || instance.Name != JourneyTasks.Journey
+                || instance.Status != VirtualRuntimeStatus.Failed || Converter.Deserialize<JourneyRun>(instance.Input) is not { } failedGeneration)
+            {
+                return Task.FromResult(false);
+            }
+            instance.Input = Converter.Serialize(JourneyFailures.Restart(failedGeneration, restarted));
+            instance.Status = VirtualRuntimeStatus.Pending;
+            instance.FailureMessage = null;
+            instance.LastUpdatedAt = Clock.GetUtcNow();
+            _toStart.Enqueue(instance);
+            return Task.FromResult(true);
+        }
+    }
+
+    public async Task<JourneyInstancePage> QueryFailedAsync(string journeyId, int pageSize, string? continuationToken, CancellationToken cancellationToken)
+    {
+        var page = await QueryAsync(journeyId, InstanceStatus.Failed, pageSize, continuationToken, cancellationToken);
+        lock (_gate)
+        {
+            return page with { Items = [.. page.Items.Where(i => _instances[i.State.InstanceId].Status == VirtualRuntimeStatus.Failed)] };
+        }
+    }
+
     public Task<bool> PurgeAsync(string instanceId, CancellationToken cancellationToken)
     {
         lock (_gate)
@@ -739,7 +770,12 @@ public sealed class VirtualDurableEngine(IServiceProvider services, TimeProvider
             state.Status = InstanceStatus.Failed;
             state.Outcome = instance.FailureMessage;
         }
-        return new JourneyInstanceInfo(state, view?.History ?? [], view?.Generation ?? 0);
+        var failed = instance.Status == VirtualRuntimeStatus.Failed ? view?.Failure : null;
+        if (failed is not null)
+        {
+            state.Outcome = failed.Summary;
+        }
+        return new JourneyInstanceInfo(state, view?.History ?? [], view?.Generation ?? 0, Failure: failed);
     }
 
     private static JourneyInstanceState Minimal(InstanceRecord instance)

@@ -26,7 +26,7 @@ public static class JourneyRuntimeServices
         // The settings and versions in force now, for what runs outside an instance (simulation, previews).
         services.AddTransient(sp => sp.GetRequiredService<PinnedInterpreters>().Current);
         services.AddSingleton(sp => new JourneyDefinitionReader(sp.GetRequiredService<MessageRenderer>(), new PublishedCalendarIdSet(sp.GetRequiredService<BusinessCalendars>())));
-        services.AddJourneyOrchestrations(configuration.GetValue<TimeSpan?>("Retention:TimerMargin"));
+        services.AddJourneyOrchestrations(configuration.GetValue<TimeSpan?>("Retention:TimerMargin"), configuration.GetValue<int?>("Retention:EffectRetryAttempts"));
         // Registered before any engine's worker: hosted services start in order, and the worker needs storage ready.
         services.AddHostedService<RuntimeStartup>();
         services.AddHostedService<CatalogRefreshService>();
