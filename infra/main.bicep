@@ -36,7 +36,7 @@ param webhookSecrets object
 @description('The key Event Grid sends as ?key= on /api/events/eventgrid.')
 param eventGridKey string
 
-@description('SMS sender provisioned on the ACS resource (toll-free number, short code or alphanumeric id); empty keeps SMS in the dev outbox.')
+@description('SMS sender provisioned on the ACS resource (toll-free number, short code or alphanumeric id); empty deploys without SMS (provider none: each SMS is suppressed, with the reason in the message log).')
 param smsSender string = ''
 
 @description('Where ACS keeps its data.')
@@ -146,8 +146,7 @@ module eventGrid 'modules/eventgrid.bicep' = {
     communicationServiceId: communication.outputs.id
     communicationServiceName: communication.outputs.name
     tags: tags
-    functionAppHostName: functionApp.outputs.defaultHostName
-    eventGridKey: eventGridKey
+    endpointUrl: 'https://${functionApp.outputs.defaultHostName}/api/events/eventgrid?key=${eventGridKey}'
     subscribe: subscribeEventGrid
   }
   dependsOn: [

@@ -43,8 +43,9 @@ var retentionSettings = {
   Retention__Admin__Keys__0__Roles__2: 'publisher'
   Retention__Admin__Keys__0__Roles__3: 'operator'
   Retention__EventGrid__Key: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=eventgrid-key)'
-  // SMS goes to the dev outbox until a sender number is provisioned on the ACS resource.
-  Retention__Channels__Sms__Provider: empty(smsSender) ? 'dev' : 'acs'
+  // Without a sender number provisioned on the ACS resource the deployment has no SMS: 'none' suppresses each SMS with
+  // its reason in the message log. Never the dev outbox: outside Development the app refuses to start on it.
+  Retention__Channels__Sms__Provider: empty(smsSender) ? 'none' : 'acs'
   Retention__Channels__Sms__Acs__ConnectionString: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=acs-connection-string)'
   Retention__Channels__Sms__Acs__From: smsSender
   Retention__Channels__Email__Provider: 'acs'

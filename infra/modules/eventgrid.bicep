@@ -8,11 +8,9 @@ param communicationServiceName string
 
 param tags object = {}
 
-@description('The Function App host name, e.g. func-retention-abc.azurewebsites.net.')
-param functionAppHostName string
-
 @secure()
-param eventGridKey string
+@description('The delivery URL, https://<app host>/api/events/eventgrid?key=<Retention:EventGrid:Key>: secure, since it carries the key.')
+param endpointUrl string
 
 @description('Create the subscription (the app must already answer the handshake).')
 param subscribe bool
@@ -34,7 +32,7 @@ resource toRetention 'Microsoft.EventGrid/systemTopics/eventSubscriptions@2022-0
     destination: {
       endpointType: 'WebHook'
       properties: {
-        endpointUrl: 'https://${functionAppHostName}/api/events/eventgrid?key=${eventGridKey}'
+        endpointUrl: endpointUrl
         maxEventsPerBatch: 10
         preferredBatchSizeInKilobytes: 64
       }

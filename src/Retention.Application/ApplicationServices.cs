@@ -46,7 +46,7 @@ public static class ApplicationServices
         services.AddOptions<ContactPolicyOptions>().BindConfiguration(ContactPolicyOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<ContactPolicyOptions>>(new OptionsErrorsValidation<ContactPolicyOptions>(o => o.Errors()));
         services.AddSingleton(sp => new ContactPolicy(sp.GetRequiredService<IOptions<ContactPolicyOptions>>().Value,
-            sp.GetRequiredService<JourneyInterpreter>().Settings.DefaultTimeZone));
+            sp.GetRequiredService<InterpreterSettings>().DefaultTimeZone));
         services.AddSingleton<IMessageSender, ChannelSender>();
         services.AddSingleton<InboundSmsHandler>();
         services.AddSingleton<DeliveryReportHandler>();

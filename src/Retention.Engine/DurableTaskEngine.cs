@@ -1,8 +1,10 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using DurableTask.AzureStorage;
 using DurableTask.AzureStorage.Tracking;
 using DurableTask.Core;
 using DurableTask.Core.Exceptions;
+using DurableTask.Core.History;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Converters;
 using Microsoft.DurableTask.Worker;
@@ -69,7 +71,8 @@ public sealed class DurableTaskEngine : IJourneyInstances, IJourneyWorker, IAsyn
     public async Task StartWorkerAsync(CancellationToken cancellationToken)
     {
         await EnsureTaskHubAsync();
-        var shims = new DurableTaskShimFactory(new DurableTaskWorkerOptions { MaximumTimerInterval = _settings.MaximumTimerInterval }, _loggers);
+        var shims = new DurableTaskShimFactory(new DurableTaskWorkerOptions { MaximumTimerInterval = _settings.MaximumTimerInterval },
+            new MessageWithholdingLoggerFactory(_loggers));
         var worker = new TaskHubWorker(_service, _loggers);
         worker.AddTaskOrchestrations([.. JourneyTaskRegistry.Orchestrators.Select(o =>
             (ObjectCreator<TaskOrchestration>)new NamedObjectCreator<TaskOrchestration>(o.Key, () => shims.CreateOrchestration(new TaskName(o.Key), o.Value(_services), parent: null)))]);
@@ -142,6 +145,70 @@ public sealed class DurableTaskEngine : IJourneyInstances, IJourneyWorker, IAsyn
         while (items.Count == 0 && token is not null);
         return new JourneyInstancePage(items, token);
     }
+
+    public async Task<bool> RestartAsync(string instanceId, HistoryEntry restarted, CancellationToken cancellationToken)
+    {
+        var state = (await _service.GetOrchestrationStateAsync(instanceId, allExecutions: false, fetchInput: true)).FirstOrDefault();
+        if (state is not { Name: JourneyTasks.Journey, OrchestrationStatus: OrchestrationStatus.Failed } || string.IsNullOrEmpty(state.Input))
+        {
+            return false;
+        }
+        var failedGeneration = JsonDataConverter.Default.Deserialize<JourneyRun>(state.Input)!;
+        var signals = JourneyFailures.SignalsToRaiseAgain(SignalsIn(await _service.GetOrchestrationHistoryAsync(instanceId, state.OrchestrationInstance.ExecutionId)));
+        try
+        {
+            // A new execution under the same id, allowed only over the failed one; a concurrent restart finds it running.
+            await _client.CreateOrchestrationInstanceAsync(JourneyTasks.Journey, "", instanceId, JourneyFailures.Restart(failedGeneration, restarted), null, AnyStatusBut(OrchestrationStatus.Failed));
+        }
+        catch (OrchestrationAlreadyExistsException)
+        {
+            return false;
+        }
+        foreach (var signal in signals)
+        {
+            await SignalAsync(instanceId, signal, cancellationToken);
+        }
+        return true;
+    }
+
+    public async Task<JourneyInstancePage> QueryFailedAsync(string journeyId, int pageSize, string? continuationToken, CancellationToken cancellationToken)
+    {
+        var condition = new OrchestrationInstanceStatusQueryCondition
+        {
+            InstanceIdPrefix = journeyId + ":",
+            FetchInput = false,
+            FetchOutput = true,
+            RuntimeStatus = [OrchestrationStatus.Failed],
+        };
+        var result = await _service.GetOrchestrationStateAsync(condition, pageSize, continuationToken, cancellationToken);
+        return new JourneyInstancePage([.. result.OrchestrationState.Where(s => s.Name == JourneyTasks.Journey).Select(ToInfo)],
+            string.IsNullOrEmpty(result.ContinuationToken) ? null : result.ContinuationToken);
+    }
+
+    private static OrchestrationStatus[] AnyStatusBut(OrchestrationStatus status) => [.. AnyStatus.Where(s => s != status)];
+
+    /// <summary>The signals raised to one execution, in the order it received them, from the backend's dump of its history.</summary>
+    private static IEnumerable<JourneySignal?> SignalsIn(string historyJson)
+    {
+        if (JsonNode.Parse(historyJson) is not JsonArray events)
+        {
+            yield break;
+        }
+        foreach (var e in events.OfType<JsonObject>())
+        {
+            if (EventTypeOf(e) == EventType.EventRaised && e["Name"]?.GetValue<string>() == JourneyTasks.Signal && e["Input"]?.GetValue<string>() is { } input)
+            {
+                yield return JsonDataConverter.Default.Deserialize<JourneySignal>(input);
+            }
+        }
+    }
+
+    private static EventType? EventTypeOf(JsonObject e) => e["EventType"] switch
+    {
+        JsonValue v when v.TryGetValue<int>(out var number) => (EventType)number,
+        JsonValue v when v.TryGetValue<string>(out var name) && Enum.TryParse<EventType>(name, out var parsed) => parsed,
+        _ => null,
+    };
 
     public async Task<bool> PurgeAsync(string instanceId, CancellationToken cancellationToken)
     {

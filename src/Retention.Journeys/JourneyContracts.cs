@@ -34,7 +34,9 @@ public static class JourneyTasks
 /// <c>ContinueAsNew</c> carried over.
 /// </summary>
 /// <param name="Generation">How many times the instance has continued as new before this generation.</param>
-public sealed record JourneyRun(string Definition, int Version, StartInstance? Start, string? State, IReadOnlyList<HistoryEntry>? History, int Generation = 0)
+/// <param name="Pinned">The settings this generation replays with; null in a generation begun before they were pinned.</param>
+public sealed record JourneyRun(string Definition, int Version, StartInstance? Start, string? State, IReadOnlyList<HistoryEntry>? History, int Generation = 0,
+    PinnedSettings? Pinned = null)
 {
     public static string Serialize(JourneyInstanceState state) => JsonSerializer.Serialize(state, CoreJsonContext.Default.JourneyInstanceState);
 
@@ -56,7 +58,8 @@ public sealed record JourneySignal(SignalKind Kind, CustomerEvent? Event = null,
 /// routing: its state without the bulky parts (profile copy, seen-event keys, buffered events) and its latest history.
 /// </summary>
 /// <param name="Generation">How many times the instance has continued as new (its history was cut short).</param>
-public sealed record JourneyInstanceView(JourneyInstanceState State, IReadOnlyList<HistoryEntry> History, int Generation = 0)
+/// <param name="Failure">Why the instance failed, published by the orchestrator as it fails.</param>
+public sealed record JourneyInstanceView(JourneyInstanceState State, IReadOnlyList<HistoryEntry> History, int Generation = 0, JourneyFailure? Failure = null)
 {
     /// <summary>History entries an instance keeps in its view and carries across <c>ContinueAsNew</c>.</summary>
     public const int HistoryKept = 60;
@@ -93,3 +96,48 @@ public sealed record RecentEventsRequest(string CustomerId, DateTimeOffset Since
 public sealed record InstanceIdPage(IReadOnlyList<string> InstanceIds, IReadOnlyList<int> Versions, string? ContinuationToken);
 
 public sealed record FinishedInstance(string CustomerId, string InstanceId, string JourneyId, InstanceStatus Status, DateTimeOffset StartedAt);
+
+/// <summary>
+/// Why an instance failed, in words: the step it was at (the effect's step when an effect failed for good), the input
+/// it was applying, the activity that failed if any, and the exception's type and message. The message may carry
+/// personal data (a provider's answer, a rendered value), so it is shown to admins and never logged.
+/// </summary>
+/// <param name="Input">What the instance was applying, by kind and id only (<see cref="JourneyFailures.Describe"/>).</param>
+public sealed record JourneyFailure(DateTimeOffset At, string? StepId, string Input, string? Activity, string ExceptionType, string Message)
+{
+    /// <summary>The one-line reason the instance's outcome gives.</summary>
+    public string Summary => $"{(Activity is null ? "" : Activity + " ")}failed at step {StepId ?? "(none)"} on {Input}: {ExceptionType}: {Message}";
+}
+
+/// <summary>How a failure and a restart read: one rule for the orchestrator and every engine.</summary>
+public static class JourneyFailures
+{
+    /// <summary>An input by kind and id: event types and ids, timer tokens; never event data, which may be personal.</summary>
+    public static string Describe(JourneyInput? input) => input switch
+    {
+        StartInstance start => $"start by {start.Trigger.Type} ({start.Trigger.Id})",
+        EventReceived received => $"event {received.Event.Type} ({received.Event.Id})",
+        TimerFired timer => $"timer {timer.Token}",
+        SuspendInstance => "suspend",
+        ResumeInstance => "resume",
+        TerminateInstance => "terminate",
+        MigrateInstance migrate => $"migration to version {migrate.To.Version}",
+        null => "no input (between inputs)",
+        _ => input.GetType().Name,
+    };
+
+    /// <summary>
+    /// The input a failed instance restarts with: its last generation's own input (its start, or the state and history
+    /// that <c>ContinueAsNew</c> carried), with the restart in its history.
+    /// </summary>
+    public static JourneyRun Restart(JourneyRun failedGeneration, HistoryEntry restarted) =>
+        failedGeneration with { History = [.. failedGeneration.History ?? [], restarted] };
+
+    /// <summary>
+    /// The signals a failed generation received, to raise again on its restart: the generation starts over, so those
+    /// it applied are applied again (effects are keyed, so none is repeated) and those it had not taken yet are kept.
+    /// The instance's own nudges are dropped: the restarted generation nudges itself when it needs to.
+    /// </summary>
+    public static IReadOnlyList<JourneySignal> SignalsToRaiseAgain(IEnumerable<JourneySignal?> received) =>
+        [.. received.OfType<JourneySignal>().Where(s => s.Kind != SignalKind.Nudge)];
+}

@@ -5,15 +5,15 @@ namespace Retention.Journeys;
 /// <summary>How the orchestrations behave; the same in both hosts.</summary>
 public sealed class JourneyOrchestrationOptions
 {
-    /// <summary>Inputs one generation applies before <c>ContinueAsNew</c> starts the next, which bounds the history replayed per input.</summary>
-    public int InputsPerGeneration { get; init; } = 40;
-
     /// <summary>
     /// Retries of an effect that failed (storage or a provider unreachable): about 25 minutes with backoff, so an
     /// outage is ridden out, and then the instance fails visibly rather than retrying forever.
     /// </summary>
-    public TaskOptions EffectRetry { get; init; } = TaskOptions.FromRetryPolicy(new RetryPolicy(
-        maxNumberOfAttempts: 12, firstRetryInterval: TimeSpan.FromSeconds(2), backoffCoefficient: 2, maxRetryInterval: TimeSpan.FromMinutes(5)));
+    public TaskOptions EffectRetry { get; init; } = EffectRetryOf(12);
+
+    /// <summary>The effects' retry policy with <paramref name="attempts"/> attempts (1 fails at the first error).</summary>
+    public static TaskOptions EffectRetryOf(int attempts) => TaskOptions.FromRetryPolicy(new RetryPolicy(
+        maxNumberOfAttempts: attempts, firstRetryInterval: TimeSpan.FromSeconds(2), backoffCoefficient: 2, maxRetryInterval: TimeSpan.FromMinutes(5)));
 
     public JourneyMetrics? Metrics { get; init; }
 

@@ -11,30 +11,40 @@ namespace Retention.Journeys;
 /// <c>ContinueAsNew</c>, carrying its state and keeping signals raised meanwhile.
 /// </summary>
 [DurableTask(JourneyTasks.Journey)]
-public sealed class JourneyOrchestrator(JourneyInterpreter interpreter, JourneyDefinitions definitions, JourneyOrchestrationOptions options)
+public sealed class JourneyOrchestrator(PinnedInterpreters interpreters, ICurrentSettings current, JourneyDefinitions definitions, JourneyOrchestrationOptions options)
     : TaskOrchestrator<JourneyRun, string?>
 {
     public override async Task<string?> RunAsync(TaskOrchestrationContext context, JourneyRun input)
     {
+        Driver? driver = null;
         try
         {
-            return await new Driver(context, interpreter, definitions, options, input).RunAsync();
+            driver = new Driver(context, interpreters.For(input.Pinned), current, definitions, options, input);
+            return await driver.RunAsync();
         }
-        catch (Exception) when (!context.IsReplaying && Failed(options))
+        catch (Exception e) when (!context.IsReplaying && Failed(context, options, input, driver, e))
         {
-            throw; // the instance fails on its own, visibly: the engine records the reason, the metric counts it
+            throw; // the instance fails on its own, visibly: the engine records it, the view says why, the metric counts it
         }
     }
 
-    private static bool Failed(JourneyOrchestrationOptions options)
+    /// <summary>Publishes why the instance fails and logs it (ids, step, input kind, exception type: never the message).</summary>
+    private static bool Failed(TaskOrchestrationContext context, JourneyOrchestrationOptions options, JourneyRun run, Driver? driver, Exception e)
     {
         options.Metrics?.InstanceFailed();
+        var (activity, type, message) = e is TaskFailedException failed
+            ? (failed.TaskName, failed.FailureDetails.ErrorType, failed.FailureDetails.ErrorMessage)
+            : ((string?)null, e.GetType().FullName ?? e.GetType().Name, e.Message);
+        var failure = driver?.Failure(activity, type, message)
+            ?? new JourneyFailure(new DateTimeOffset(context.CurrentUtcDateTime, TimeSpan.Zero), null, JourneyFailures.Describe(run.Start), activity, type, message);
+        driver?.PublishFailed(failure);
+        context.CreateReplaySafeLogger<JourneyOrchestrator>().InstanceFailed(context.InstanceId, failure.StepId, failure.Input, activity, type);
         return true;
     }
 
     /// <summary>One generation of one instance.</summary>
-    private sealed class Driver(TaskOrchestrationContext context, JourneyInterpreter interpreter, JourneyDefinitions definitions,
-        JourneyOrchestrationOptions options, JourneyRun run)
+    private sealed class Driver(TaskOrchestrationContext context, JourneyInterpreter interpreter, ICurrentSettings current,
+        JourneyDefinitions definitions, JourneyOrchestrationOptions options, JourneyRun run)
     {
         private JourneyDefinition _journey = definitions.Parse(run.Definition, run.Version);
         private string _definitionJson = run.Definition;
@@ -44,6 +54,14 @@ public sealed class JourneyOrchestrator(JourneyInterpreter interpreter, JourneyD
         private int _inputs;
         private bool _nudged;
         private string? _migratingTo;
+        private JourneyInput? _applying;
+        private string? _failedStep;
+
+        /// <summary>
+        /// The generation's own boundary, so a changed setting cannot move it in a replay. (A generation begun before
+        /// settings were pinned reads the setting, as it always did, until its next generation pins it.)
+        /// </summary>
+        private readonly int _inputsPerGeneration = run.Pinned?.InputsPerGeneration ?? current.Current.InputsPerGeneration;
 
         private const int RecentEventsRead = 200;
 
@@ -61,14 +79,17 @@ public sealed class JourneyOrchestrator(JourneyInterpreter interpreter, JourneyD
             }
             while (!_state!.Status.IsFinished())
             {
-                if (_inputs >= options.InputsPerGeneration)
+                if (_inputs >= _inputsPerGeneration)
                 {
                     // Only with no signal waiter outstanding: a signal handed to a waiter of this generation would be lost
                     // with it, while one not yet waited for is carried over. Otherwise the instance nudges itself, so the
                     // waiter completes first.
                     if (_signal is null)
                     {
-                        context.ContinueAsNew(new JourneyRun(_definitionJson, _journey.Version, null, JourneyRun.Serialize(_state), _history, run.Generation + 1), preserveUnprocessedEvents: true);
+                        // The last action of this generation, never replayed: the next one pins what is in force now.
+                        var pinned = run.Pinned?.Renewed(current.Current) ?? current.Current;
+                        context.ContinueAsNew(new JourneyRun(_definitionJson, _journey.Version, null, JourneyRun.Serialize(_state), _history, run.Generation + 1, pinned),
+                            preserveUnprocessedEvents: true);
                         return null;
                     }
                     if (!_nudged)
@@ -159,9 +180,36 @@ public sealed class JourneyOrchestrator(JourneyInterpreter interpreter, JourneyD
             return migrate;
         }
 
+        /// <summary>Why this generation fails: the failed effect's step, else the step the input found; the input by kind and id.</summary>
+        public JourneyFailure Failure(string? activity, string exceptionType, string message) =>
+            new(Now, _failedStep ?? _state?.CurrentStepId ?? _journey.Start, JourneyFailures.Describe(_applying ?? run.Start), activity, exceptionType, message);
+
+        /// <summary>The view the failed instance keeps: its state as far as it got, and the failure at the end of its history.</summary>
+        public void PublishFailed(JourneyFailure failure)
+        {
+            var state = _state ?? new JourneyInstanceState
+            {
+                InstanceId = context.InstanceId,
+                JourneyId = _journey.Id,
+                Version = _journey.Version,
+                CustomerId = run.Start?.Trigger.CustomerId ?? "",
+                EntryKey = run.Start?.EntryKey,
+                CurrentStepId = failure.StepId,
+                StartedAt = Now,
+                UpdatedAt = Now,
+            };
+            var history = _history.Append(new HistoryEntry(failure.At, HistoryKinds.Ended(InstanceStatus.Failed), failure.StepId,
+                $"{failure.Activity ?? "the journey"} failed on {failure.Input}: {failure.ExceptionType}")).TakeLast(JourneyInstanceView.HistoryKept).ToList();
+            var view = JourneyInstanceView.Of(state, history, run.Generation) with { Failure = failure };
+            view.State.CurrentStepId = failure.StepId; // where it failed, though the interpreter had moved on past an effect that then failed
+            view.State.Timer = null;
+            context.SetCustomStatus(view);
+        }
+
         private async Task ApplyAsync(JourneyInput input)
         {
             _inputs++;
+            _applying = input;
             var result = interpreter.Interpret(_journey, _state, input, Now);
             if (!context.IsReplaying)
             {
@@ -189,18 +237,32 @@ public sealed class JourneyOrchestrator(JourneyInterpreter interpreter, JourneyD
                 // The instance now runs the new version: the next generation carries its definition.
                 _journey = migrate.To;
                 _definitionJson = _migratingTo!;
-                _inputs = options.InputsPerGeneration;
+                _inputs = _inputsPerGeneration;
             }
         }
 
         private Task? RunEffectAsync(JourneyCommand command) => command switch
         {
-            SendMessage send => context.CallActivityAsync<Core.Ports.SendOutcome>(JourneyTasks.SendMessage, send, options.EffectRetry),
-            CreateTask task => context.CallActivityAsync(JourneyTasks.CreateTask, task, options.EffectRetry),
+            SendMessage send => Effect(send.StepId, context.CallActivityAsync<Core.Ports.SendOutcome>(JourneyTasks.SendMessage, send, options.EffectRetry)),
+            CreateTask task => Effect(task.StepId, context.CallActivityAsync(JourneyTasks.CreateTask, task, options.EffectRetry)),
             UpdateCustomer update => context.CallActivityAsync(JourneyTasks.UpdateCustomer, update, options.EffectRetry),
             EmitEvent emit => context.CallActivityAsync(JourneyTasks.EmitEvent, emit, options.EffectRetry),
             ScheduleTimer => null, // the timer is the state's: the wait loop creates it
             _ => throw new InvalidOperationException($"Unhandled command {command.GetType().Name}."),
         };
+
+        /// <summary>An effect that names its step should it fail for good.</summary>
+        private async Task Effect(string stepId, Task effect)
+        {
+            try
+            {
+                await effect;
+            }
+            catch (TaskFailedException)
+            {
+                _failedStep ??= stepId;
+                throw;
+            }
+        }
     }
 }

@@ -9,7 +9,9 @@ namespace Retention.Journeys;
 /// The engine has run the instance's first step, so its history exists. A signal raised before that may be dropped by
 /// the engine (the Azure Storage backend discards events for an instance it cannot find yet).
 /// </param>
-public sealed record JourneyInstanceInfo(JourneyInstanceState State, IReadOnlyList<HistoryEntry> History, int Generation = 0, bool HasStarted = true);
+/// <param name="Failure">Why the instance failed, when it did and published the reason.</param>
+public sealed record JourneyInstanceInfo(JourneyInstanceState State, IReadOnlyList<HistoryEntry> History, int Generation = 0, bool HasStarted = true,
+    JourneyFailure? Failure = null);
 
 public sealed record JourneyInstancePage(IReadOnlyList<JourneyInstanceInfo> Items, string? ContinuationToken);
 
@@ -32,6 +34,19 @@ public interface IJourneyInstances
 
     /// <summary>Deletes a finished instance's history and state. False when there was none.</summary>
     Task<bool> PurgeAsync(string instanceId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Runs a failed instance again under its id from its last generation's start (<see cref="JourneyFailures.Restart"/>),
+    /// raising again the signals that generation received (<see cref="JourneyFailures.SignalsToRaiseAgain"/>). False
+    /// when the instance is not failed (or another restart got there first).
+    /// </summary>
+    Task<bool> RestartAsync(string instanceId, HistoryEntry restarted, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// One page of the journey's instances that the engine failed (those a restart applies to), read with one query:
+    /// the page may be empty with a continuation token, so a caller's request never reads more than a page.
+    /// </summary>
+    Task<JourneyInstancePage> QueryFailedAsync(string journeyId, int pageSize, string? continuationToken, CancellationToken cancellationToken);
 }
 
 /// <summary>Accepts an event as if ingested: a journey's emit step, an inbound reply.</summary>
@@ -69,13 +84,13 @@ public static class JourneyInstanceRecords
         DateTimeOffset createdAt, DateTimeOffset lastUpdatedAt)
     {
         var info = view is not null
-            ? new JourneyInstanceInfo(view.State, view.History, view.Generation, hasStarted)
+            ? new JourneyInstanceInfo(view.State, view.History, view.Generation, hasStarted, failure is null ? null : view.Failure)
             : new JourneyInstanceInfo(PendingState(instanceId, start?.Start, createdAt), [], HasStarted: hasStarted);
         if (failure is not null)
         {
             var s = info.State;
             s.Status = InstanceStatus.Failed;
-            s.Outcome = failure;
+            s.Outcome = info.Failure?.Summary ?? failure;
             s.EndedAt ??= lastUpdatedAt;
             s.Timer = null;
         }

@@ -32,12 +32,16 @@ public static class JourneyTaskRegistry
             [JourneyTasks.ReadRecentEvents] = sp => ActivatorUtilities.CreateInstance<ReadRecentEventsActivity>(sp),
         };
 
-    /// <summary>The services the orchestrators themselves need (pure: no I/O).</summary>
-    /// <param name="inputsPerGeneration">Overrides <see cref="JourneyOrchestrationOptions.InputsPerGeneration"/> (tests shorten it).</param>
+    /// <summary>
+    /// The services the orchestrators themselves need (pure: no I/O). The host registers its <see cref="ICurrentSettings"/>,
+    /// what new instances and generations pin.
+    /// </summary>
     /// <param name="timerMargin">Overrides <see cref="JourneyOrchestrationOptions.TimerMargin"/> (none for an engine with exact timers).</param>
-    public static IServiceCollection AddJourneyOrchestrations(this IServiceCollection services, int? inputsPerGeneration = null, TimeSpan? timerMargin = null)
+    /// <param name="effectRetryAttempts">Overrides the attempts of <see cref="JourneyOrchestrationOptions.EffectRetry"/> (tests make an instance fail in seconds).</param>
+    public static IServiceCollection AddJourneyOrchestrations(this IServiceCollection services, TimeSpan? timerMargin = null, int? effectRetryAttempts = null)
     {
         services.AddSingleton<JourneyDefinitions>();
+        services.AddSingleton<PinnedInterpreters>();
         services.AddSingleton<JourneyMetrics>();
         services.AddSingleton(sp =>
         {
@@ -45,8 +49,8 @@ public static class JourneyTaskRegistry
             return new JourneyOrchestrationOptions
             {
                 Metrics = sp.GetRequiredService<JourneyMetrics>(),
-                InputsPerGeneration = inputsPerGeneration ?? defaults.InputsPerGeneration,
                 TimerMargin = timerMargin ?? defaults.TimerMargin,
+                EffectRetry = effectRetryAttempts is { } attempts ? JourneyOrchestrationOptions.EffectRetryOf(attempts) : defaults.EffectRetry,
             };
         });
         return services;

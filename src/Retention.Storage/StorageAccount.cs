@@ -89,12 +89,13 @@ public sealed class StorageAccount
     public BlobContainerClient Container(string name) => Blobs.GetBlobContainerClient(Prefix + name);
 
     public static readonly string[] TableNames =
-        ["custinstances", "enrollments", "customers", "customerevents", "lookups", "ingested", "journeys", "tasks", "devoutbox", "messages", "contacts", "schedules", "inbox"];
+        ["custinstances", "enrollments", "customers", "customerevents", "lookups", "ingested", "journeys", "tasks", "devoutbox", "messages", "contacts", "schedules", "inbox", "referencedata"];
 
     public async Task EnsureCreatedAsync(CancellationToken cancellationToken)
     {
         await Task.WhenAll(TableNames.Select(t => Table(t).CreateIfNotExistsAsync(cancellationToken)));
         await Container("journeys").CreateIfNotExistsAsync(cancellationToken: cancellationToken);
+        await Container("referencedata").CreateIfNotExistsAsync(cancellationToken: cancellationToken);
     }
 
     /// <summary>True when the table service answers: the health check.</summary>

@@ -44,6 +44,7 @@ public static class StorageServices
         services.AddSingleton<JourneyCatalog>();
         services.AddSingleton<IJourneyCatalog>(sp => sp.GetRequiredService<JourneyCatalog>());
         services.AddSingleton<JourneyDrafts>();
+        services.AddSingleton<Reference.ReferenceDataStore>();
         services.AddSingleton<TaskStore>();
         services.AddSingleton<ITaskSink>(sp => sp.GetRequiredService<TaskStore>());
         services.AddSingleton<IngestLedger>();

@@ -60,6 +60,30 @@ public class ChannelProvidersRegistrationTests
     }
 
     [Fact]
+    public void NoneRegistersTheProviderThatIsNeverCalledAndNamesTheSettingAsTheReason()
+    {
+        using var services = Build(new() { ["Retention:Channels:Sms:Provider"] = "None", ["Retention:Channels:Email:Provider"] = "none" });
+
+        Assert.IsType<NoChannelProvider>(services.GetService<ISmsProvider>());
+        Assert.IsType<NoChannelProvider>(services.GetService<IEmailProvider>());
+        var selection = services.GetRequiredService<ChannelSelection>();
+        Assert.Equal("no SMS provider: Retention:Channels:Sms:Provider is none", selection.SuppressionReason(Core.Definitions.MessageChannel.Sms));
+        Assert.Equal("no email provider: Retention:Channels:Email:Provider is none", selection.SuppressionReason(Core.Definitions.MessageChannel.Email));
+        Assert.Empty(selection.DevSettings());
+        Assert.False(selection.UsesDevOutbox);
+    }
+
+    [Fact]
+    public void TheDevSettingsAreTheChannelsOnTheDevOutboxUnsetIncluded()
+    {
+        using var services = Build(new() { ["Retention:Channels:Email:Provider"] = "none" });
+
+        var selection = services.GetRequiredService<ChannelSelection>();
+        Assert.Equal(["Retention:Channels:Sms:Provider"], selection.DevSettings());
+        Assert.Null(selection.SuppressionReason(Core.Definitions.MessageChannel.Sms));
+    }
+
+    [Fact]
     public void AnUnknownProviderFailsAtRegistrationNamingTheKey()
     {
         var exception = Assert.Throws<InvalidOperationException>(() => Build(new() { ["Retention:Channels:Sms:Provider"] = "twilio" }));

@@ -38,6 +38,38 @@ public sealed class DurableFunctionsRun(FunctionsApp app) : IClassFixture<Functi
     }
 
     [Fact]
+    public async Task AFailedInstanceSaysWhyAndIsRestartedThroughTheDurableClient()
+    {
+        var admin = new Dictionary<string, string> { ["X-Api-Key"] = "dev-admin-key" };
+        Assert.Equal(202, (await app.PostEventAsync(Webhooks.Event("case.opened", new JsonObject { ["customerId"] = "FK1", ["caseId"] = "K1", ["due"] = "9999-12-31" }))).Status);
+        const string instanceId = "fn-broken:FK1:K1";
+        await app.IngestDrain.RunAsync(null!, app.Durable.Client, CancellationToken.None);
+        using var timeout = new CancellationTokenSource(Patience);
+        var failed = await app.Durable.Client.WaitForInstanceCompletionAsync(instanceId, timeout.Token);
+        Assert.Equal(OrchestrationRuntimeStatus.Failed, failed.RuntimeStatus);
+
+        var instance = JsonNode.Parse((await app.SendAsync("GET", $"/api/instances/{instanceId}", headers: admin)).Body)!;
+        Assert.Equal("until-due", instance["failure"]!["stepId"]!.GetValue<string>());
+        Assert.Equal(typeof(ArgumentOutOfRangeException).FullName, instance["failure"]!["exceptionType"]!.GetValue<string>());
+
+        // Restarted through the Durable client under the same id, it runs its start again (and fails again, its cause unchanged).
+        Assert.Equal(202, (await app.SendAsync("POST", $"/api/instances/{instanceId}/restart", headers: admin)).Status);
+        await app.Durable.Client.WaitForInstanceStartAsync(instanceId, timeout.Token);
+        var again = await app.Durable.Client.WaitForInstanceCompletionAsync(instanceId, timeout.Token);
+        Assert.Equal(OrchestrationRuntimeStatus.Failed, again.RuntimeStatus);
+        var restarted = JsonNode.Parse((await app.SendAsync("GET", $"/api/instances/{instanceId}", headers: admin)).Body)!;
+        Assert.Equal(["restarted", "failed"], restarted["history"]!.AsArray().Select(h => h!["kind"]!.GetValue<string>()));
+
+        // The journey's failures since a time, one page per request, through the same client.
+        var since = Uri.EscapeDataString(DateTimeOffset.UtcNow.AddMinutes(-10).ToString("O"));
+        var bulk = await app.SendAsync("POST", $"/api/instances/restart?journeyId=fn-broken&since={since}", headers: admin);
+        Assert.Equal(202, bulk.Status);
+        Assert.Equal([instanceId], JsonNode.Parse(bulk.Body)!["instanceIds"]!.AsArray().Select(i => i!.GetValue<string>()));
+        await app.Durable.Client.WaitForInstanceStartAsync(instanceId, timeout.Token);
+        Assert.Equal(OrchestrationRuntimeStatus.Failed, (await app.Durable.Client.WaitForInstanceCompletionAsync(instanceId, timeout.Token)).RuntimeStatus);
+    }
+
+    [Fact]
     public async Task TheTimerStartsEachScheduledOccurrenceOnce()
     {
         var first = await app.Scheduler.RunAsync(null!, app.Durable.Client, CancellationToken.None);

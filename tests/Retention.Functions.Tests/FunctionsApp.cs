@@ -61,7 +61,21 @@ public sealed class FunctionsApp : IAsyncLifetime
         }
         """;
 
-    private readonly JourneyFolder _journeys = new(ThanksJourney, NightlyJourney);
+    /// <summary>Fails on its first event when the case is due on the calendar's last day: its wait would end past it.</summary>
+    public const string BrokenJourney = """
+        {
+          "id": "fn-broken", "name": "Functions broken",
+          "trigger": { "type": "event", "event": "case.opened" },
+          "entry": { "policy": "oncePerKey", "key": "trigger.data.caseId" },
+          "start": "until-due",
+          "steps": [
+            { "id": "until-due", "type": "wait", "untilDate": { "path": "trigger.data.due", "offset": "P2D" }, "next": "done" },
+            { "id": "done", "type": "exit", "outcome": "done" }
+          ]
+        }
+        """;
+
+    private readonly JourneyFolder _journeys = new(ThanksJourney, NightlyJourney, BrokenJourney);
     private IHost? _app;
     private DurableTaskTestHost? _durable;
 

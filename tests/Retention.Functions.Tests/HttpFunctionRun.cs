@@ -90,9 +90,11 @@ public sealed class HttpFunctionRun(FunctionsApp app) : IClassFixture<FunctionsA
     [Fact]
     public async Task AnUnknownPathIsAProblem()
     {
-        var function = await app.SendAsync("GET", "/api/no-such-thing");
+        var function = await app.SendAsync("GET", "/api/no-such-thing", headers: new Dictionary<string, string> { ["X-Api-Key"] = "dev-admin-key" });
+        var anonymous = await app.SendAsync("GET", "/api/no-such-thing");
 
         Assert.Equal(404, function.Status);
+        Assert.Equal(401, anonymous.Status); // closed by default: without a key, not even whether the path exists
     }
 
     private static int StatusCodes(HttpStatusCode code) => (int)code;

@@ -123,7 +123,9 @@ public sealed class AdminApi : IDisposable
         var client = _host.CreateClient();
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/openapi/v1.json")).StatusCode);
         Assert.Contains("retention_", await client.GetStringAsync("/metrics"), StringComparison.Ordinal);
-        var schema = await client.GetFromJsonAsync<JsonObject>("/api/journeys/schema");
+        // The schema is an admin read like any other; /metrics and /openapi are anonymous in Development.
+        Assert.Equal(HttpStatusCode.Unauthorized, (await client.GetAsync("/api/journeys/schema")).StatusCode);
+        var schema = await _host.Admin().GetFromJsonAsync<JsonObject>("/api/journeys/schema");
         Assert.NotNull(schema!["$schema"]);
         var health = await client.GetAsync("/healthz"); // pollers are off under virtual time, so only storage counts
         Assert.Equal(HttpStatusCode.OK, health.StatusCode);

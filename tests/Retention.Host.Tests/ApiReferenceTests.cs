@@ -74,5 +74,11 @@ public sealed partial class ApiReference : IDisposable
         }
         Assert.True(missing.Count == 0, "not in /openapi/v1.json: " + string.Join(", ", missing));
         Assert.Equal("X-Api-Key", document["components"]!["securitySchemes"]!["ApiKey"]!["name"]!.GetValue<string>());
+        // The document's own requirement is the key; the anonymous list's operations declare none, the others inherit it.
+        Assert.Equal("ApiKey", Assert.Single(document["security"]!.AsArray()[0]!.AsObject()).Key);
+        Assert.Empty(paths["/api/events"]!["post"]!["security"]!.AsArray());
+        Assert.Empty(paths["/api/events/eventgrid"]!["post"]!["security"]!.AsArray());
+        Assert.Empty(paths["/healthz"]!["get"]!["security"]!.AsArray());
+        Assert.Null(paths["/api/journeys"]!["get"]!["security"]);
     }
 }

@@ -38,27 +38,29 @@ public sealed class AuditLogOfAdminChanges : IDisposable
         Assert.True((await admin.PostAsync("/api/journeys/waiting/pause", null)).IsSuccessStatusCode);
         var auditor = _host.CreateClient();
         auditor.DefaultRequestHeaders.Add("X-Api-Key", "auditor-key");
-        Assert.Equal(HttpStatusCode.Forbidden, (await auditor.PostAsync("/api/journeys/waiting/resume", null)).StatusCode); // refused: not a change
+        Assert.Equal(HttpStatusCode.Forbidden, (await auditor.PostAsync("/api/journeys/waiting/resume", null)).StatusCode); // refused for its role: recorded too
 
         var page = await auditor.GetFromJsonAsync<JsonObject>("/api/audit");
         var items = page!["items"]!.AsArray();
-        Assert.Equal(["POST /api/journeys/{id}/pause", "POST /api/instances/{instanceId}/terminate"],
+        Assert.Equal(["POST /api/journeys/{id}/resume", "POST /api/journeys/{id}/pause", "POST /api/instances/{instanceId}/terminate"],
             items.Select(i => $"{i!["method"]!.GetValue<string>()} {i["route"]!.GetValue<string>()}").ToList());
-        var terminate = items[1]!;
+        var refused = items[0]!;
+        Assert.Equal(("auditor", 403, "waiting"), (refused["actor"]!.GetValue<string>(), refused["status"]!.GetValue<int>(), refused["targetId"]!.GetValue<string>()));
+        var terminate = items[2]!;
         Assert.Equal("local admin", terminate["actor"]!.GetValue<string>());
         Assert.Equal(instanceId, terminate["targetId"]!.GetValue<string>());
         Assert.Equal(202, terminate["status"]!.GetValue<int>());
         Assert.Equal("{\"status\":\"Waiting\"}", terminate["before"]!.GetValue<string>());
         Assert.Equal("{\"status\":\"Waiting\",\"requested\":\"terminate\"}", terminate["after"]!.GetValue<string>());
-        Assert.Equal("waiting", items[0]!["targetId"]!.GetValue<string>());
+        Assert.Equal("waiting", items[1]!["targetId"]!.GetValue<string>());
         Assert.True(Math.Abs((terminate["at"]!.GetValue<DateTimeOffset>() - _host.Now).TotalMinutes) < 1);
 
-        var first = await auditor.GetFromJsonAsync<JsonObject>("/api/audit?pageSize=1");
-        Assert.Equal("POST", first!["items"]![0]!["method"]!.GetValue<string>());
-        Assert.Equal("/api/journeys/waiting/pause", first["items"]![0]!["path"]!.GetValue<string>());
+        var first = await auditor.GetFromJsonAsync<JsonObject>("/api/audit?pageSize=2");
+        Assert.Equal("POST", first!["items"]![1]!["method"]!.GetValue<string>());
+        Assert.Equal("/api/journeys/waiting/pause", first["items"]![1]!["path"]!.GetValue<string>());
         var token = first["continuationToken"]!.GetValue<string>();
-        var second = await auditor.GetFromJsonAsync<JsonObject>($"/api/audit?pageSize=1&continuationToken={Uri.EscapeDataString(token)}");
-        Assert.Equal($"/api/instances/{instanceId}/terminate", second!["items"]![0]!["path"]!.GetValue<string>());
+        var second = await auditor.GetFromJsonAsync<JsonObject>($"/api/audit?pageSize=2&continuationToken={Uri.EscapeDataString(token)}");
+        Assert.Equal($"/api/instances/{instanceId}/terminate", Assert.Single(second!["items"]!.AsArray())!["path"]!.GetValue<string>());
         Assert.Equal(HttpStatusCode.BadRequest, (await auditor.GetAsync("/api/audit?pageSize=0")).StatusCode);
     }
 }

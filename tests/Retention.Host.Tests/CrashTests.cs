@@ -14,6 +14,7 @@ namespace Retention.Host.Tests;
 /// for longer than the engine's recovery needs.
 /// </summary>
 [Collection(RealProcesses.Name)]
+[Trait(RealProcesses.Trait, RealProcesses.Category)]
 public sealed class HostKilledMidJourney(ITestOutputHelper output) : IDisposable
 {
     private const int Instances = 100;

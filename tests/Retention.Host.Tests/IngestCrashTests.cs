@@ -14,6 +14,7 @@ namespace Retention.Host.Tests;
 /// deadline is a stall.
 /// </summary>
 [Collection(RealProcesses.Name)]
+[Trait(RealProcesses.Trait, RealProcesses.Category)]
 public sealed class IngestKilledAfterAcknowledgement(ITestOutputHelper output) : IDisposable
 {
     private const int SingleCustomers = 60;

@@ -226,6 +226,12 @@ public sealed class IngestBehindTheAcknowledgement : IDisposable
                 Inner.QueryAsync(journeyId, status, pageSize, continuationToken, cancellationToken);
 
             public Task<bool> PurgeAsync(string instanceId, CancellationToken cancellationToken) => Inner.PurgeAsync(instanceId, cancellationToken);
+
+            public Task<bool> RestartAsync(string instanceId, HistoryEntry restarted, CancellationToken cancellationToken) =>
+                Inner.RestartAsync(instanceId, restarted, cancellationToken);
+
+            public Task<JourneyInstancePage> QueryFailedAsync(string journeyId, int pageSize, string? continuationToken, CancellationToken cancellationToken) =>
+                Inner.QueryFailedAsync(journeyId, pageSize, continuationToken, cancellationToken);
         }
     }
 }

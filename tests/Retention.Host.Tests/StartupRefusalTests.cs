@@ -36,6 +36,11 @@ public sealed class StartupOutsideDevelopment
             ["Retention:Admin:Keys:0:Roles:0"] = "viewer",
             ["Retention:Webhooks:Sources:core:Secrets:0"] = "a-long-production-webhook-secret",
             ["Retention:EventGrid:Key"] = "a-long-production-eventgrid-key",
+            // A real provider for SMS, and a deployment without email says so: the dev outbox is refused here.
+            ["Retention:Channels:Sms:Provider"] = "acs",
+            ["Retention:Channels:Sms:Acs:ConnectionString"] = "endpoint=https://contoso.communication.azure.com/;accesskey=AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+            ["Retention:Channels:Sms:Acs:From"] = "+18005550100",
+            ["Retention:Channels:Email:Provider"] = "none",
         });
         using var production = host.WithWebHostBuilder(b => b.UseEnvironment("Production"));
         using var client = production.CreateClient();

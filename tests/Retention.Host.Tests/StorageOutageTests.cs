@@ -15,6 +15,7 @@ namespace Retention.Host.Tests;
 /// accepted event has its journey effect exactly once.
 /// </summary>
 [Collection(RealProcesses.Name)]
+[Trait(RealProcesses.Trait, RealProcesses.Category)]
 public sealed class StorageOutage(ITestOutputHelper output) : IDisposable
 {
     private const string Journey = """
@@ -236,11 +237,16 @@ public sealed class StorageOutage(ITestOutputHelper output) : IDisposable
 }
 
 /// <summary>
-/// Tests that run several real processes for minutes and check timings (an outage, two replicas): run alone, after
-/// the parallel tests, so the machine's other work does not stretch their waits.
+/// Tests that run several real processes for minutes, kill or stop them, and check timings (an outage, crashes, two
+/// replicas). The collection keeps them apart within this assembly; the trait lets <c>./retention test</c> run them on
+/// their own after every other assembly's tests, since <c>dotnet test</c> runs assemblies side by side.
 /// </summary>
 [CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class RealProcesses
 {
     public const string Name = "Real processes, run alone";
+
+    /// <summary>The trait <c>Category=RealProcesses</c>, which the test command's filters select on.</summary>
+    public const string Trait = "Category";
+    public const string Category = "RealProcesses";
 }

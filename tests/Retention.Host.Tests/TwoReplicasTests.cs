@@ -14,6 +14,7 @@ namespace Retention.Host.Tests;
 /// forever, or its message without a value), and every timer must fire once.
 /// </summary>
 [Collection(RealProcesses.Name)]
+[Trait(RealProcesses.Trait, RealProcesses.Category)]
 public sealed class TwoReplicas(ITestOutputHelper output) : IDisposable
 {
     private const int Instances = 1000;

@@ -26,6 +26,7 @@ internal sealed class JourneyWorld : IDisposable
     public JourneyWorld(int inputsPerGeneration = 40, OffThreadContinuations offThread = OffThreadContinuations.Fail)
     {
         Clock = new FakeTimeProvider(T0);
+        Settings = new SettingsInForce(inputsPerGeneration);
         Sender = new FakeMessageSender(Clock);
         var services = new ServiceCollection();
         services.AddSingleton<IMessageSender>(Sender);
@@ -37,10 +38,11 @@ internal sealed class JourneyWorld : IDisposable
         services.AddSingleton<IRecentCustomerEvents>(Recent);
         services.AddSingleton(typeof(ILogger<>), typeof(NullLogger<>));
         services.AddSingleton<TimeProvider>(Clock);
+        services.AddSingleton<ICurrentSettings>(Settings);
         services.AddJourneyOrchestrations();
         // Registered after AddJourneyOrchestrations, so it is the one resolved.
-        services.AddSingleton(sp => new JourneyOrchestrationOptions { InputsPerGeneration = inputsPerGeneration, Metrics = sp.GetRequiredService<JourneyMetrics>(), TimerMargin = TimeSpan.Zero });
-        services.AddSingleton(new JourneyInterpreter(InterpreterSettings.Default));
+        services.AddSingleton(sp => new JourneyOrchestrationOptions { Metrics = sp.GetRequiredService<JourneyMetrics>(), TimerMargin = TimeSpan.Zero });
+        services.AddSingleton(InterpreterSettings.Default);
         services.AddSingleton(sp => new VirtualDurableEngine(sp, Clock) { OffThreadContinuations = offThread });
         services.AddSingleton<IJourneyInstances>(sp => sp.GetRequiredService<VirtualDurableEngine>());
         _provider = services.BuildServiceProvider();
@@ -48,6 +50,9 @@ internal sealed class JourneyWorld : IDisposable
     }
 
     public FakeTimeProvider Clock { get; }
+
+    /// <summary>What instances pin, as a host's configuration: a test changes it to stand for a deployment.</summary>
+    public SettingsInForce Settings { get; }
     public VirtualDurableEngine Engine { get; }
     public FakeMessageSender Sender { get; }
     public FakeTaskSink Tasks { get; } = new();
@@ -87,7 +92,7 @@ internal sealed class JourneyWorld : IDisposable
         var trigger = Event(KnownEventTypes.SaleCompleted, customerId, new JsonObject { ["customerId"] = customerId, ["saleId"] = "S-" + customerId });
         var enter = Assert.IsType<Enter>(EntryPolicy.Decide(Read(json, version), trigger, null, Clock.GetUtcNow()));
         var start = new StartInstance(enter.InstanceId, enter.EntryKey, trigger, Customer(customerId), []);
-        Assert.True(await Engine.StartAsync(JourneyTasks.Journey, enter.InstanceId, new JourneyRun(json, version, start, null, null), CancellationToken.None));
+        Assert.True(await Engine.StartAsync(JourneyTasks.Journey, enter.InstanceId, new JourneyRun(json, version, start, null, null, Pinned: Settings.Current), CancellationToken.None));
         return enter.InstanceId;
     }
 
@@ -118,4 +123,16 @@ internal sealed class JourneyWorld : IDisposable
     public static string Stamp(DateTimeOffset at) => at.ToString("O", CultureInfo.InvariantCulture);
 
     public void Dispose() => _provider.Dispose();
+}
+
+/// <summary>The settings a test's "host" has in force; replacing <see cref="Current"/> stands for a deployment that changed them.</summary>
+internal sealed class SettingsInForce(int inputsPerGeneration) : ICurrentSettings
+{
+    private const string Calendars = """
+        { "calendars": [ { "id": "mon-fri", "timeZone": "UTC", "workingHours": { "monday": ["09:00-17:00"], "tuesday": ["09:00-17:00"],
+          "wednesday": ["09:00-17:00"], "thursday": ["09:00-17:00"], "friday": ["09:00-17:00"] } } ], "default": "mon-fri" }
+        """;
+
+    public PinnedSettings Current { get; set; } = new("UTC", TimeSpan.FromDays(1), inputsPerGeneration,
+        new PinnedVersion(1, Calendars), new PinnedVersion(1, StaffDirectory.Empty.ToDocument()));
 }

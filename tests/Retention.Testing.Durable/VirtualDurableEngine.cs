@@ -61,6 +61,9 @@ public sealed class VirtualDurableEngine(IServiceProvider services, TimeProvider
 
     public OffThreadContinuations OffThreadContinuations { get; init; } = OffThreadContinuations.Fail;
 
+    /// <summary>The orchestrators it runs, by name: the journeys' registry, or a test's own.</summary>
+    public IReadOnlyDictionary<string, Func<IServiceProvider, ITaskOrchestrator>> Orchestrators { get; init; } = JourneyTaskRegistry.Orchestrators;
+
     /// <summary>
     /// Work outside the engine that feeds it (the host's ingest drain): run whenever the engine is otherwise idle,
     /// until it reports it did nothing. It runs between steps, never inside one.
@@ -167,6 +170,7 @@ public sealed class VirtualDurableEngine(IServiceProvider services, TimeProvider
                     }
                     continue;
                 }
+                ReplayUnchecked();
                 if (IdleWork is not null && await IdleWork().ConfigureAwait(false))
                 {
                     continue;
@@ -258,12 +262,17 @@ public sealed class VirtualDurableEngine(IServiceProvider services, TimeProvider
         }
         else if (delivery is { } d)
         {
-            Turn(d.Execution, () => Deliver(d.Execution, d.Name, d.Payload));
+            Turn(d.Execution, () =>
+            {
+                d.Execution.History.Inputs.Add(new EventDelivered(d.Name, d.Payload, Clock.GetUtcNow()));
+                Deliver(d.Execution, d.Name, d.Payload);
+            });
         }
         else if (due is not null)
         {
             Turn(due.Execution, () =>
             {
+                due.Execution.History.Inputs.Add(new TimerFired(due.Action, Clock.GetUtcNow()));
                 due.Registration.Dispose();
                 due.Completion.TrySetResult();
             });
@@ -322,6 +331,7 @@ public sealed class VirtualDurableEngine(IServiceProvider services, TimeProvider
             t_turn = outer;
             SynchronizationContext.SetSynchronizationContext(previous);
         }
+        execution.History.Unchecked = true;
         AfterTurn(execution);
     }
 
@@ -350,6 +360,14 @@ public sealed class VirtualDurableEngine(IServiceProvider services, TimeProvider
         }
         if (execution.Run is not { IsCompleted: true } run)
         {
+            return;
+        }
+        if (Replay(execution) is { } divergence)
+        {
+            lock (_gate)
+            {
+                Fail(execution, divergence);
+            }
             return;
         }
         lock (_gate)
@@ -395,7 +413,7 @@ public sealed class VirtualDurableEngine(IServiceProvider services, TimeProvider
         Execution execution;
         lock (_gate)
         {
-            execution = new Execution(this, instance);
+            execution = new Execution(this, instance, new GenerationHistory(instance.Input, Clock.GetUtcNow()));
             instance.Current = execution;
             instance.Status = VirtualRuntimeStatus.Running;
             instance.LastUpdatedAt = Clock.GetUtcNow();
@@ -404,9 +422,7 @@ public sealed class VirtualDurableEngine(IServiceProvider services, TimeProvider
         {
             try
             {
-                var orchestrator = JourneyTaskRegistry.Orchestrators.TryGetValue(instance.Name, out var create)
-                    ? create(Services)
-                    : throw new InvalidOperationException($"No orchestrator named '{instance.Name}' is registered.");
+                var orchestrator = CreateOrchestrator(instance.Name);
                 execution.Input = Converter.Deserialize(instance.Input, orchestrator.InputType);
                 execution.Run = orchestrator.RunAsync(execution.Context.Orchestration, execution.Input);
             }
@@ -415,6 +431,48 @@ public sealed class VirtualDurableEngine(IServiceProvider services, TimeProvider
                 execution.Run = Task.FromException<object?>(e);
             }
         });
+    }
+
+    private ITaskOrchestrator CreateOrchestrator(string name) => Orchestrators.TryGetValue(name, out var create)
+        ? create(Services)
+        : throw new InvalidOperationException($"No orchestrator named '{name}' is registered.");
+
+    /// <summary>Replays every running generation that moved since its last replay; one that replays differently fails.</summary>
+    private void ReplayUnchecked()
+    {
+        List<Execution> moved;
+        lock (_gate)
+        {
+            moved = [.. _instances.Values.Select(i => i.Current).OfType<Execution>().Where(e => !e.Abandoned && e.History.Unchecked)];
+        }
+        foreach (var execution in moved)
+        {
+            if (Replay(execution) is { } divergence)
+            {
+                lock (_gate)
+                {
+                    Fail(execution, divergence);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// The generation replayed from its history in a new orchestrator, as the real engine replays each episode; null
+    /// when it scheduled what the history holds. (Not with <see cref="OffThreadContinuations.RunOnPump"/>, whose
+    /// continuations the history does not record.)
+    /// </summary>
+    private string? Replay(Execution execution)
+    {
+        execution.History.Unchecked = false;
+        if (OffThreadContinuations == OffThreadContinuations.RunOnPump)
+        {
+            return null;
+        }
+        var instance = execution.Instance;
+        return ReplayCheck.Divergence(Services, CreateOrchestrator(instance.Name), instance.Id, instance.Name, execution.History) is { } divergence
+            ? $"Orchestration {instance.Name} ({instance.Id}) is non-deterministic: {divergence}."
+            : null;
     }
 
     private void Fail(Execution execution, string message)
@@ -441,7 +499,7 @@ public sealed class VirtualDurableEngine(IServiceProvider services, TimeProvider
 
     internal Task<ActivityOutcome> ScheduleActivity(Execution execution, string name, string? input)
     {
-        var call = new ActivityCall(execution, name, input);
+        var call = new ActivityCall(execution, name, input, execution.History.Schedule(GenerationHistory.Activity(name)));
         lock (_gate)
         {
             _activities.Enqueue(call);
@@ -451,7 +509,8 @@ public sealed class VirtualDurableEngine(IServiceProvider services, TimeProvider
 
     internal Task CreateTimer(Execution execution, DateTime fireAt, CancellationToken cancellationToken)
     {
-        var timer = new TimerEntry(this, execution, fireAt, Interlocked.Increment(ref _sequence), cancellationToken);
+        var timer = new TimerEntry(this, execution, fireAt, Interlocked.Increment(ref _sequence),
+            execution.History.Schedule(GenerationHistory.Timer(fireAt)), cancellationToken);
         if (cancellationToken.IsCancellationRequested)
         {
             timer.Completion.TrySetCanceled(cancellationToken);
@@ -603,7 +662,11 @@ public sealed class VirtualDurableEngine(IServiceProvider services, TimeProvider
         {
             outcome = new ActivityOutcome(null, new TaskFailureDetails(e.GetType().FullName ?? e.GetType().Name, e.Message, e.StackTrace, null, null));
         }
-        Turn(call.Execution, () => call.Completion.TrySetResult(outcome));
+        Turn(call.Execution, () =>
+        {
+            call.Execution.History.Inputs.Add(new ActivityCompleted(call.Action, outcome, Clock.GetUtcNow()));
+            call.Completion.TrySetResult(outcome);
+        });
     }
 
     // ---- IJourneyInstances ---------------------------------------------------------------------------------------
@@ -656,6 +719,37 @@ public sealed class VirtualDurableEngine(IServiceProvider services, TimeProvider
         }
     }
 
+    /// <summary>
+    /// Starts the failed generation again from its own input. This engine drops a failed instance's inbox, so unlike the
+    /// Durable Task engines it has no received signals to raise again.
+    /// </summary>
+    public Task<bool> RestartAsync(string instanceId, HistoryEntry restarted, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            if (!_instances.TryGetValue(instanceId, out var instance) || instance.Name != JourneyTasks.Journey
+                || instance.Status != VirtualRuntimeStatus.Failed || Converter.Deserialize<JourneyRun>(instance.Input) is not { } failedGeneration)
+            {
+                return Task.FromResult(false);
+            }
+            instance.Input = Converter.Serialize(JourneyFailures.Restart(failedGeneration, restarted));
+            instance.Status = VirtualRuntimeStatus.Pending;
+            instance.FailureMessage = null;
+            instance.LastUpdatedAt = Clock.GetUtcNow();
+            _toStart.Enqueue(instance);
+            return Task.FromResult(true);
+        }
+    }
+
+    public async Task<JourneyInstancePage> QueryFailedAsync(string journeyId, int pageSize, string? continuationToken, CancellationToken cancellationToken)
+    {
+        var page = await QueryAsync(journeyId, InstanceStatus.Failed, pageSize, continuationToken, cancellationToken);
+        lock (_gate)
+        {
+            return page with { Items = [.. page.Items.Where(i => _instances[i.State.InstanceId].Status == VirtualRuntimeStatus.Failed)] };
+        }
+    }
+
     public Task<bool> PurgeAsync(string instanceId, CancellationToken cancellationToken)
     {
         lock (_gate)
@@ -676,7 +770,12 @@ public sealed class VirtualDurableEngine(IServiceProvider services, TimeProvider
             state.Status = InstanceStatus.Failed;
             state.Outcome = instance.FailureMessage;
         }
-        return new JourneyInstanceInfo(state, view?.History ?? [], view?.Generation ?? 0);
+        var failed = instance.Status == VirtualRuntimeStatus.Failed ? view?.Failure : null;
+        if (failed is not null)
+        {
+            state.Outcome = failed.Summary;
+        }
+        return new JourneyInstanceInfo(state, view?.History ?? [], view?.Generation ?? 0, Failure: failed);
     }
 
     private static JourneyInstanceState Minimal(InstanceRecord instance)
@@ -727,14 +826,16 @@ public sealed class VirtualDurableEngine(IServiceProvider services, TimeProvider
     /// <summary>One generation of an instance: its orchestrator run, waiters, delivered-but-unclaimed events and timers.</summary>
     internal sealed class Execution
     {
-        public Execution(VirtualDurableEngine engine, InstanceRecord instance)
+        public Execution(VirtualDurableEngine engine, InstanceRecord instance, GenerationHistory history)
         {
             Instance = instance;
+            History = history;
             Context = new ExecutionSynchronizationContext(engine, this);
             Context.Orchestration = new VirtualOrchestrationContext(engine, this);
         }
 
         public InstanceRecord Instance { get; }
+        public GenerationHistory History { get; }
         public ExecutionSynchronizationContext Context { get; }
         public object? Input { get; set; }
         public Task<object?>? Run { get; set; }
@@ -758,16 +859,18 @@ public sealed class VirtualDurableEngine(IServiceProvider services, TimeProvider
         public override SynchronizationContext CreateCopy() => this;
     }
 
-    private sealed class ActivityCall(Execution execution, string name, string? input)
+    private sealed class ActivityCall(Execution execution, string name, string? input, int action)
     {
+        public int Action { get; } = action;
         public Execution Execution { get; } = execution;
         public string Name { get; } = name;
         public string? Input { get; } = input;
         public TaskCompletionSource<ActivityOutcome> Completion { get; } = new();
     }
 
-    private sealed class TimerEntry(VirtualDurableEngine engine, Execution execution, DateTime fireAt, long sequence, CancellationToken token)
+    private sealed class TimerEntry(VirtualDurableEngine engine, Execution execution, DateTime fireAt, long sequence, int action, CancellationToken token)
     {
+        public int Action { get; } = action;
         public Execution Execution { get; } = execution;
         public DateTime FireAt { get; } = fireAt;
         public CancellationToken Token { get; } = token;
@@ -788,7 +891,7 @@ public sealed class VirtualDurableEngine(IServiceProvider services, TimeProvider
         void Complete(string? payload);
     }
 
-    private sealed class EventWaiter<T> : TaskCompletionSource<T>, IEventWaiter
+    internal sealed class EventWaiter<T> : TaskCompletionSource<T>, IEventWaiter
     {
         public void Complete(string? payload)
         {

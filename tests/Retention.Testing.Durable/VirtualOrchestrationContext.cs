@@ -83,6 +83,7 @@ internal sealed class VirtualOrchestrationContext(VirtualDurableEngine engine, V
     public override void SendEvent(string instanceId, string eventName, object payload)
     {
         engine.ThrowIfNotInTurn(execution);
+        execution.History.Schedule(GenerationHistory.EventSent(instanceId, eventName));
         engine.Raise(instanceId, eventName, VirtualDurableEngine.Converter.Serialize(payload));
     }
 
@@ -99,9 +100,11 @@ internal sealed class VirtualOrchestrationContext(VirtualDurableEngine engine, V
     }
 
     /// <summary>Deterministic: a name-based id from the instance, the orchestration time and a counter, as the real engine derives it.</summary>
-    public override Guid NewGuid()
+    public override Guid NewGuid() => NameBasedGuid(InstanceId, CurrentUtcDateTime, _guids++);
+
+    public static Guid NameBasedGuid(string instanceId, DateTime now, int counter)
     {
-        var name = string.Concat(InstanceId, "_", CurrentUtcDateTime.ToString("o", CultureInfo.InvariantCulture), "_", _guids++.ToString(CultureInfo.InvariantCulture));
+        var name = string.Concat(instanceId, "_", now.ToString("o", CultureInfo.InvariantCulture), "_", counter.ToString(CultureInfo.InvariantCulture));
         var hash = SHA256.HashData(Encoding.UTF8.GetBytes(name));
         var bytes = hash.AsSpan(0, 16).ToArray();
         bytes[7] = (byte)((bytes[7] & 0x0F) | 0x50);

@@ -426,6 +426,62 @@ public sealed class AdminWorkspaceTests(UiHost host, ITestOutputHelper output)
         Assert.Empty(problems);
     }
 
+    [Fact]
+    public async Task AFailedInstanceShowsWhyAndIsRestartedOneByOneOrByJourney()
+    {
+        var since = DateTimeOffset.UtcNow.AddMinutes(-1);
+        foreach (var caseId in new[] { "K-UI-1", "K-UI-2" })
+        {
+            await host.SendEventAsync(Webhooks.Event("ui.case.opened", new JsonObject { ["customerId"] = "C-UI-K", ["caseId"] = caseId, ["due"] = "9999-12-31" }));
+        }
+        await WaitForInstanceAsync("ui-broken:C-UI-K:K-UI-1", i => i["status"]!.GetValue<string>() == "Failed");
+        await WaitForInstanceAsync("ui-broken:C-UI-K:K-UI-2", i => i["status"]!.GetValue<string>() == "Failed");
+
+        var (context, page, problems) = await host.OpenAsync();
+        await using var _ = context;
+        await page.GotoAsync(Url("#/instances/" + Uri.EscapeDataString("ui-broken:C-UI-K:K-UI-1")));
+        var why = page.Locator("#instance-failure");
+        await Expect(why).ToContainTextAsync("Why it failed");
+        await Expect(why).ToContainTextAsync("until-due");
+        await Expect(why).ToContainTextAsync("start by ui.case.opened");
+        await Expect(why).ToContainTextAsync("System.ArgumentOutOfRangeException");
+        await page.SaveScreenshotAsync("instance-failed", output);
+
+        // Restarted, it runs its start again (and fails again, its cause unchanged): the history says it was restarted.
+        await page.Locator("#instance-restart").ClickAsync();
+        await page.GetByRole(AriaRole.Dialog).GetByRole(AriaRole.Button, new() { Name = "Restart" }).ClickAsync();
+        await WaitForInstanceAsync("ui-broken:C-UI-K:K-UI-1", i => i["history"]!.AsArray().Any(h => h!["kind"]!.GetValue<string>() == "restarted")
+            && i["status"]!.GetValue<string>() == "Failed");
+        await page.ReloadAsync();
+        await Expect(page.Locator("#instance table")).ToContainTextAsync("restarted");
+
+        // The journey's failures since a time, from the instances page: the other one is restarted too.
+        await page.GotoAsync(Url("#/instances"));
+        await page.Locator("#filter-journey").SelectOptionAsync("ui-broken");
+        await page.Locator("#restart-since").FillAsync(since.ToLocalTime().ToString("yyyy-MM-ddTHH:mm:ss", System.Globalization.CultureInfo.InvariantCulture));
+        await page.Locator("#bulk-restart button[type=submit]").ClickAsync();
+        await page.Locator("#bulk-restart-confirm").ClickAsync();
+        await Expect(page.Locator("#status")).ToContainTextAsync("instances restarted");
+        await WaitForInstanceAsync("ui-broken:C-UI-K:K-UI-2", i => i["history"]!.AsArray().Any(h => h!["kind"]!.GetValue<string>() == "restarted"));
+        Assert.Empty(problems);
+    }
+
+    private async Task<JsonObject> WaitForInstanceAsync(string instanceId, Func<JsonObject, bool> done)
+    {
+        using var api = host.Api();
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            var response = await api.GetAsync($"/api/instances/{Uri.EscapeDataString(instanceId)}");
+            if (response.IsSuccessStatusCode && await response.Content.ReadFromJsonAsync<JsonObject>() is { } instance && done(instance))
+            {
+                return instance;
+            }
+            Assert.True(DateTime.UtcNow < deadline, $"{instanceId} did not get there");
+            await Task.Delay(250); // the real host runs the journey on its own poller; this waits for that, not for a timer
+        }
+    }
+
     private async Task<string> WaitForTaskAsync(string customerId)
     {
         using var api = host.Api();

@@ -55,7 +55,21 @@ public sealed class UiHost : IAsyncLifetime
         }
         """;
 
-    private readonly JourneyFolder _journeys = new(CareJourney, EditJourney);
+    /// <summary>Fails on its first event when the case is due on the calendar's last day: its wait would end past it.</summary>
+    public const string BrokenJourney = """
+        {
+          "id": "ui-broken", "name": "UI broken",
+          "trigger": { "type": "event", "event": "ui.case.opened" },
+          "entry": { "policy": "oncePerKey", "key": "trigger.data.caseId" },
+          "start": "until-due",
+          "steps": [
+            { "id": "until-due", "type": "wait", "untilDate": { "path": "trigger.data.due", "offset": "P2D" }, "next": "done" },
+            { "id": "done", "type": "exit", "outcome": "done" }
+          ]
+        }
+        """;
+
+    private readonly JourneyFolder _journeys = new(CareJourney, EditJourney, BrokenJourney);
     private HostProcess? _host;
     private IPlaywright? _playwright;
 

@@ -1,4 +1,7 @@
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.Extensions.Options;
 using Retention.Api.Security;
+using Retention.Application;
 using Retention.Application.Journeys;
 using Retention.Application.Simulation;
 
@@ -8,7 +11,9 @@ public static class AdminServices
 {
     /// <summary>
     /// The admin API's services: API keys, and bearer tokens when <c>Retention:Admin:Jwt</c> is configured, the role
-    /// policies, the audit log, and the journey lifecycle (drafts, publishing, simulation).
+    /// policies with the fallback that closes everything not on <see cref="AnonymousAccess"/>'s list
+    /// (<c>Retention:Anonymous</c>, checked at start), the audit log (403s included), and the journey lifecycle
+    /// (drafts, publishing, simulation).
     /// </summary>
     public static IServiceCollection AddAdminApi(this IServiceCollection services)
     {
@@ -17,12 +22,17 @@ public static class AdminServices
             .AddPolicy(Roles.Viewer, p => p.RequireRole(Roles.All))
             .AddPolicy(Roles.Editor, p => p.RequireRole(Roles.Editor, Roles.Publisher))
             .AddPolicy(Roles.Publisher, p => p.RequireRole(Roles.Publisher))
-            .AddPolicy(Roles.Operator, p => p.RequireRole(Roles.Operator));
+            .AddPolicy(Roles.Operator, p => p.RequireRole(Roles.Operator))
+            .SetFallbackPolicy(AdminRoleOrListedAnonymous.Policy);
+        services.AddOptions<AnonymousAccessOptions>().BindConfiguration(AnonymousAccessOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<AnonymousAccessOptions>>(new OptionsErrorsValidation<AnonymousAccessOptions>(o => o.Errors()));
+        services.AddSingleton<IAuthorizationHandler, AdminRoleOrListedAnonymousHandler>();
+        services.AddSingleton<IAuthorizationMiddlewareResultHandler, ForbiddenCallAudit>();
         services.AddSingleton<AuditLog>();
         services.AddSingleton<JourneyCounts>();
         services.AddSingleton<JourneyPublisher>();
-        services.AddSingleton<JourneySimulator>();
-        services.AddSingleton<JourneySimulation>();
+        services.AddTransient<JourneySimulator>(); // with the calendars and staff in force now
+        services.AddTransient<JourneySimulation>(); // so is its simulator
         return services;
     }
 }

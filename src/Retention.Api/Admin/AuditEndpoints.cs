@@ -51,7 +51,7 @@ public sealed class AdminAuditMiddleware(RequestDelegate next)
             return;
         }
         var instanceId = context.Request.RouteValues["instanceId"] as string;
-        var targetId = instanceId ?? context.Request.RouteValues["id"] as string ?? context.Request.RouteValues["name"] as string;
+        var targetId = RouteTarget(context);
         var before = instanceId is null ? null : await InstanceStatusAsync(instances, instanceId, context.RequestAborted);
         await next(context);
         if (context.User.Identity is not { IsAuthenticated: true, Name: { } actor })
@@ -72,6 +72,14 @@ public sealed class AdminAuditMiddleware(RequestDelegate next)
         {
             logger.AuditNotRecorded(context.Request.Method, route, e.Status);
         }
+    }
+
+    /// <summary>What the call is to, as its route names it: an instance, a journey or task (<c>id</c>), a job (<c>name</c>).</summary>
+    public static string? RouteTarget(HttpContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var values = context.Request.RouteValues;
+        return values["instanceId"] as string ?? values["id"] as string ?? values["name"] as string;
     }
 
     private static async Task<string?> InstanceStatusAsync(IJourneyInstances instances, string instanceId, CancellationToken cancellationToken) =>

@@ -17,7 +17,11 @@ public sealed record PendingTimerView(DateTimeOffset DueAt, string Purpose, stri
 
 public sealed record InstanceDetail(string InstanceId, string JourneyId, int Version, string CustomerId, string Status, string? CurrentStep,
     string? WaitingForEvent, PendingTimerView? PendingTimer, string? Outcome, bool Holdout, bool Converted, DateTimeOffset StartedAt,
-    DateTimeOffset UpdatedAt, DateTimeOffset? EndedAt, JsonObject Context, int BufferedEvents, IReadOnlyList<HistoryEntry> History, int Generation = 0);
+    DateTimeOffset UpdatedAt, DateTimeOffset? EndedAt, JsonObject Context, int BufferedEvents, IReadOnlyList<HistoryEntry> History, int Generation = 0,
+    JourneyFailure? Failure = null);
+
+/// <summary>One page of a bulk restart: the instances restarted, and the token to restart the next page with (null when done).</summary>
+public sealed record RestartedInstances(int Restarted, IReadOnlyList<string> InstanceIds, string? ContinuationToken);
 
 public sealed record InstanceList(IReadOnlyList<InstanceSummary> Items, string? ContinuationToken);
 
@@ -41,6 +45,10 @@ public static class InstancesEndpoints
         group.MapPost("/{instanceId}/resume", (string instanceId, IJourneyInstances instances, HttpContext http, CancellationToken ct) =>
             ControlAsync(instanceId, new JourneySignal(SignalKind.Resume, Reason: $"resumed by {http.User.Identity?.Name}"), s => s == InstanceStatus.Suspended, instances, http, ct))
             .RequireAuthorization(Roles.Operator).WithSummary("Resume; a timer that fell due meanwhile fires");
+        group.MapPost("/{instanceId}/restart", RestartAsync).RequireAuthorization(Roles.Operator)
+            .WithSummary("Run a failed instance again from its last generation's start, with its state and the signals it had received");
+        group.MapPost("/restart", RestartFailedAsync).RequireAuthorization(Roles.Operator)
+            .WithSummary("Restart one page of a journey's instances that failed since a time; call again with the continuation token until it is null");
         group.MapDelete("/{instanceId}", PurgeAsync).RequireAuthorization(Roles.Operator).WithSummary("Purge a finished instance");
         return app;
     }
@@ -91,7 +99,7 @@ public static class InstancesEndpoints
         var waiting = s.Status == InstanceStatus.Waiting && s.CurrentStepId is { } id && journey?.FindStep(id) is WaitForEventStep w ? w.Event : null;
         return TypedResults.Ok(new InstanceDetail(s.InstanceId, s.JourneyId, s.Version, s.CustomerId, s.Status.ToString(), s.CurrentStepId, waiting,
             s.Timer is { } t ? new PendingTimerView(t.DueAt, t.Purpose.ToString(), t.StepId) : null, s.Outcome, s.Holdout, s.Converted,
-            s.StartedAt, s.UpdatedAt, s.EndedAt, s.Context, s.Buffered.Count, info.History, info.Generation));
+            s.StartedAt, s.UpdatedAt, s.EndedAt, s.Context, s.Buffered.Count, info.History, info.Generation, info.Failure));
     }
 
     private static async Task<Results<Accepted<RaisedEvent>, ProblemHttpResult>> RaiseEventAsync(
@@ -158,6 +166,90 @@ public static class InstancesEndpoints
             new JsonObject { ["status"] = before, ["requested"] = signal.Kind.ToString().ToLowerInvariant() });
         return TypedResults.Accepted((string?)null, Summary(info.State));
     }
+
+    /// <summary>202 with the instance as it now is (pending again); 409 when it is not failed.</summary>
+    private static async Task<Results<Accepted<InstanceSummary>, ProblemHttpResult>> RestartAsync(
+        string instanceId, IJourneyInstances instances, TimeProvider time, HttpContext http, CancellationToken cancellationToken)
+    {
+        if (await instances.GetAsync(instanceId, cancellationToken) is not { } info)
+        {
+            return Problems.NotFound($"No instance {instanceId}.");
+        }
+        if (info.State.Status != InstanceStatus.Failed || !await RestartOneAsync(info, instances, time, http, cancellationToken))
+        {
+            return Problems.Of(StatusCodes.Status409Conflict, "Conflict", $"The instance is {info.State.Status}; only a failed instance can be restarted.");
+        }
+        AuditDetails.Record(http, FailureAudit(info), new JsonObject { ["status"] = InstanceStatus.Pending.ToString(), ["restarted"] = true });
+        var now = await instances.GetAsync(instanceId, cancellationToken);
+        return TypedResults.Accepted((string?)null, Summary(now?.State ?? info.State));
+    }
+
+    /// <summary>
+    /// One page of <paramref name="journeyId"/>'s failed instances, those that failed at or after <paramref name="since"/>
+    /// restarted: a request reads one page, so any number of failures is restarted in bounded requests.
+    /// </summary>
+    private static async Task<Results<Accepted<RestartedInstances>, ProblemHttpResult>> RestartFailedAsync(
+        string? journeyId, string? since, int? pageSize, string? continuationToken,
+        IJourneyInstances instances, TimeProvider time, HttpContext http, CancellationToken cancellationToken)
+    {
+        List<DefinitionError> errors = [];
+        if (string.IsNullOrWhiteSpace(journeyId))
+        {
+            errors.Add(new DefinitionError("/journeyId", "the journey whose failed instances to restart is required"));
+        }
+        if (!DateTimeOffset.TryParse(since, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var from))
+        {
+            errors.Add(new DefinitionError("/since", "the time from which failures are restarted is required, as ISO 8601 (such as 2026-03-02T00:00:00Z)"));
+        }
+        if (!Retention.Storage.PageToken.TryDecode(continuationToken, out var storageToken))
+        {
+            errors.Add(new DefinitionError("/continuationToken", Retention.Storage.PageToken.Rule));
+        }
+        if (errors.Count > 0)
+        {
+            return Problems.Validation(errors);
+        }
+        var page = await instances.QueryFailedAsync(journeyId!, Math.Clamp(pageSize ?? 100, 1, 1000), storageToken, cancellationToken);
+        var restarted = new List<string>();
+        foreach (var info in page.Items.Where(i => (i.Failure?.At ?? i.State.EndedAt ?? i.State.UpdatedAt) >= from))
+        {
+            if (await RestartOneAsync(info, instances, time, http, cancellationToken))
+            {
+                restarted.Add(info.State.InstanceId);
+            }
+        }
+        AuditDetails.Target(http, journeyId!);
+        AuditDetails.Record(http, new JsonObject { ["journeyId"] = journeyId, ["since"] = from, ["status"] = InstanceStatus.Failed.ToString() },
+            new JsonObject { ["restarted"] = new JsonArray([.. restarted.Select(id => (JsonNode)id)]) });
+        return TypedResults.Accepted((string?)null, new RestartedInstances(restarted.Count, restarted, Retention.Storage.PageToken.Encode(page.ContinuationToken)));
+    }
+
+    private static async Task<bool> RestartOneAsync(JourneyInstanceInfo info, IJourneyInstances instances, TimeProvider time, HttpContext http, CancellationToken cancellationToken)
+    {
+        var actor = http.User.Identity?.Name;
+        var failure = info.Failure;
+        var entry = new HistoryEntry(time.GetUtcNow(), HistoryKinds.Restarted, failure?.StepId,
+            failure is null ? $"restarted by {actor}" : $"restarted by {actor} after {failure.Activity ?? "the journey"} failed on {failure.Input}: {failure.ExceptionType}");
+        if (!await instances.RestartAsync(info.State.InstanceId, entry, cancellationToken))
+        {
+            return false;
+        }
+        var logger = http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Retention.Admin");
+        if (logger.IsEnabled(LogLevel.Information))
+        {
+            logger.InstanceControl("Restart", info.State.InstanceId, actor);
+        }
+        return true;
+    }
+
+    /// <summary>What the audit keeps of a failure: where and what type, not the message, which may carry personal data.</summary>
+    private static JsonObject FailureAudit(JourneyInstanceInfo info) => new()
+    {
+        ["status"] = info.State.Status.ToString(),
+        ["stepId"] = info.Failure?.StepId,
+        ["input"] = info.Failure?.Input,
+        ["exceptionType"] = info.Failure?.ExceptionType,
+    };
 
     private static async Task<Results<NoContent, ProblemHttpResult>> PurgeAsync(string instanceId, IJourneyInstances instances, CustomerInstanceIndex index, CancellationToken cancellationToken)
     {

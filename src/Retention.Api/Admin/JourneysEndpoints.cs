@@ -44,7 +44,7 @@ public static partial class JourneysEndpoints
     {
         var group = app.MapGroup("/api/journeys").WithTags("Journeys");
         group.MapGet("", List).RequireAuthorization(Roles.Viewer).WithSummary("Journeys with their active version");
-        group.MapGet("/schema", Schema).AllowAnonymous().WithSummary("The journey definition JSON Schema");
+        group.MapGet("/schema", Schema).RequireAuthorization(Roles.Viewer).WithSummary("The journey definition JSON Schema");
         group.MapPost("/validate", Validate).ReadsJsonBody().RequireAuthorization(Roles.Viewer).WithSummary("Validate a definition without saving it");
         group.MapGet("/{id}", GetAsync).RequireAuthorization(Roles.Viewer).WithSummary("A journey's published versions, active definition and draft");
         group.MapPost("/{id}/pause", (string id, JourneyCatalog catalog, CancellationToken ct) => SetPausedAsync(id, true, catalog, ct)).RequireAuthorization(Roles.Publisher);

@@ -17,21 +17,17 @@ public static class JourneyRuntimeServices
     /// </summary>
     public static IServiceCollection AddJourneyRuntime(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddSingleton(sp => BusinessCalendars.Load(sp.GetRequiredService<IOptions<RetentionOptions>>().Value.Calendars));
+        services.AddSingleton<BusinessCalendars>();
         services.AddSingleton(sp =>
         {
             var options = sp.GetRequiredService<IOptions<RetentionOptions>>().Value;
-            return new JourneyInterpreter(new InterpreterSettings(TimeZoneInfo.FindSystemTimeZoneById(options.DefaultTimeZone), options.EventBufferWindow)
-            {
-                Calendars = sp.GetRequiredService<BusinessCalendars>().ById,
-                RegionCalendars = options.Calendars.Regions,
-                DefaultCalendar = options.Calendars.Default,
-                Staff = options.Staff.ToDirectory(),
-            });
+            return new InterpreterSettings(TimeZoneInfo.FindSystemTimeZoneById(options.DefaultTimeZone), options.EventBufferWindow);
         });
-        services.AddSingleton(sp => new JourneyDefinitionReader(sp.GetRequiredService<MessageRenderer>(),
-            sp.GetRequiredService<BusinessCalendars>().ById.Keys.ToHashSet(StringComparer.Ordinal)));
-        services.AddJourneyOrchestrations(configuration.GetValue<int?>("Retention:InputsPerGeneration"), configuration.GetValue<TimeSpan?>("Retention:TimerMargin"));
+        services.AddSingleton<ICurrentSettings, PublishedSettings>();
+        // The settings and versions in force now, for what runs outside an instance (simulation, previews).
+        services.AddTransient(sp => sp.GetRequiredService<PinnedInterpreters>().Current);
+        services.AddSingleton(sp => new JourneyDefinitionReader(sp.GetRequiredService<MessageRenderer>(), new PublishedCalendarIdSet(sp.GetRequiredService<BusinessCalendars>())));
+        services.AddJourneyOrchestrations(configuration.GetValue<TimeSpan?>("Retention:TimerMargin"), configuration.GetValue<int?>("Retention:EffectRetryAttempts"));
         services.AddSingleton<JourneySeeder>();
         // Registered before any engine's worker: hosted services start in order, and the worker needs storage ready.
         services.AddHostedService<RuntimeStartup>();

@@ -68,9 +68,9 @@ public static class RetentionComposition
         app.UseRouting();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
-        app.UseApiReference();
         app.UseAuthentication();
-        app.UseAuthorization();
+        app.UseAuthorization(); // closed by default: see Security/AnonymousAccess
+        app.UseApiReference();
         app.UseRequestInputGuard();
         app.UseMiddleware<AdminAuditMiddleware>();
         app.UseAdminWorkspaceFiles();
@@ -87,6 +87,7 @@ public static class RetentionComposition
         app.MapEventGridEndpoints();
         app.MapInstancesEndpoints();
         app.MapJourneysEndpoints();
+        app.MapReferenceDataEndpoints();
         app.MapCustomersEndpoints();
         app.MapComplaintsEndpoints();
         app.MapTasksEndpoints();
@@ -95,13 +96,18 @@ public static class RetentionComposition
         app.MapAuditEndpoints();
         app.MapAdminWorkspace();
         app.MapReportsEndpoints();
-        if (app.ServiceProvider.GetRequiredService<ChannelSelection>().UsesDevOutbox)
+        // Development only: the start refuses a dev channel anywhere else, and the endpoints are never mapped there either.
+        if (app.ServiceProvider.GetRequiredService<IHostEnvironment>().IsDevelopment()
+            && app.ServiceProvider.GetRequiredService<ChannelSelection>().UsesDevOutbox)
         {
             app.MapDevOutboxEndpoints();
         }
     }
 
-    /// <summary>The local defaults of API.md are for a developer's machine only; anywhere else they are refused.</summary>
+    /// <summary>
+    /// The local defaults of API.md and the dev channel are for a developer's machine only; anywhere else they are refused.
+    /// A deployment without SMS or email says so with the provider <c>none</c>.
+    /// </summary>
     private static void RefuseLocalDefaultsOutsideDevelopment(IServiceProvider services)
     {
         var environment = services.GetRequiredService<IHostEnvironment>();
@@ -126,6 +132,10 @@ public static class RetentionComposition
         if (options.EventGrid.Key == "dev-eventgrid-key")
         {
             problems.Add("the Event Grid key is the local default");
+        }
+        foreach (var setting in services.GetRequiredService<ChannelSelection>().DevSettings())
+        {
+            problems.Add($"{setting} is dev (the dev outbox, also its default when unset), which serves messages to anyone; set a real provider, or none for a deployment without that channel");
         }
         if (problems.Count > 0)
         {

@@ -18,6 +18,15 @@ public sealed class RetentionOptions
     /// <summary>How long an event that arrives before its wait is kept for it.</summary>
     public TimeSpan EventBufferWindow { get; set; } = TimeSpan.FromDays(1);
 
+    /// <summary>
+    /// Inputs an instance applies before it continues as new, which bounds the history replayed per input. Each
+    /// generation records the value it began with, so a change applies from an instance's next generation.
+    /// </summary>
+    public int InputsPerGeneration { get; set; } = 40;
+
+    /// <summary>The bound on <see cref="InputsPerGeneration"/>: beyond it a replay reads too long a history.</summary>
+    public const int MaxInputsPerGeneration = 1000;
+
     /// <summary>Runs the Durable Task worker and the scheduler in this process; off for a replica that only serves HTTP.</summary>
     public bool RunWorker { get; set; } = true;
 

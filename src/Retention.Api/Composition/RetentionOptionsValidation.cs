@@ -20,6 +20,14 @@ public sealed class RetentionOptionsValidation : IValidateOptions<RetentionOptio
         {
             errors.Add($"{RetentionOptions.Section}:DefaultTimeZone is '{options.DefaultTimeZone}', which is not a known time zone (use an IANA id such as Asia/Shanghai)");
         }
+        if (options.InputsPerGeneration is < 1 or > RetentionOptions.MaxInputsPerGeneration)
+        {
+            errors.Add($"{RetentionOptions.Section}:InputsPerGeneration is {options.InputsPerGeneration}; it must be from 1 to {RetentionOptions.MaxInputsPerGeneration} (inputs an instance applies before it continues as new)");
+        }
+        if (options.EventBufferWindow < TimeSpan.Zero)
+        {
+            errors.Add($"{RetentionOptions.Section}:EventBufferWindow must not be negative");
+        }
         var webhooks = options.Webhooks;
         if (webhooks.RateLimitPerSecond <= 0)
         {

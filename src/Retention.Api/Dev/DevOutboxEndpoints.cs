@@ -15,7 +15,7 @@ public static class DevOutboxEndpoints
 {
     public static IEndpointRouteBuilder MapDevOutboxEndpoints(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/api/dev").WithTags("Dev outbox").AllowAnonymous();
+        var group = app.MapGroup("/api/dev").WithTags("Dev outbox");
         group.MapGet("/outbox", async (string? to, string? channel, string? customerId, DevOutboxStore outbox, CancellationToken ct) =>
             TypedResults.Ok(await outbox.ListAsync(to, channel, customerId, 10_000, ct))).WithSummary("Messages sent through the dev outbox");
         group.MapPost("/inbound-sms", InboundAsync).WithSummary("Simulate an SMS reply from a customer");

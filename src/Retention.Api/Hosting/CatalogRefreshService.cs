@@ -4,8 +4,9 @@ using Retention.Storage.Journeys;
 
 namespace Retention.Api.Hosting;
 
-/// <summary>Picks up journeys published or paused by other replicas.</summary>
-public sealed class CatalogRefreshService(JourneyCatalog catalog, IOptions<RetentionOptions> options, TimeProvider time) : BackgroundService
+/// <summary>Picks up journeys, calendars and staff directories published or paused by other replicas.</summary>
+public sealed class CatalogRefreshService(JourneyCatalog catalog, Retention.Storage.Reference.ReferenceDataStore referenceData, IOptions<RetentionOptions> options,
+    TimeProvider time) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -13,6 +14,7 @@ public sealed class CatalogRefreshService(JourneyCatalog catalog, IOptions<Reten
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
             await catalog.RefreshQuietlyAsync(stoppingToken);
+            await referenceData.RefreshQuietlyAsync(stoppingToken);
         }
     }
 }

@@ -3,6 +3,7 @@ using Retention.Api.Composition;
 using Retention.Application.Journeys;
 using Retention.Storage;
 using Retention.Storage.Journeys;
+using Retention.Storage.Reference;
 
 namespace Retention.Api.Hosting;
 
@@ -12,6 +13,7 @@ namespace Retention.Api.Hosting;
 /// </summary>
 public sealed class RuntimeStartup(
     StorageAccount account,
+    ReferenceDataStore referenceData,
     JourneySeeder seeder,
     IOptions<RetentionOptions> options,
     TimeProvider time,
@@ -33,6 +35,9 @@ public sealed class RuntimeStartup(
                 await Task.Delay(TimeSpan.FromSeconds(1), time, cancellationToken);
             }
         }
+        // The calendars and the staff directory first: journeys are checked against the calendars in force.
+        await referenceData.SeedAsync(ReferenceKinds.Calendars, BusinessCalendars.ConfiguredDocument(options.Value.Calendars), cancellationToken);
+        await referenceData.SeedAsync(ReferenceKinds.Staff, options.Value.Staff.ToDirectory().ToDocument(), cancellationToken);
         var folder = options.Value.ResolveJourneysPath();
         var published = await seeder.SeedAsync(folder, cancellationToken);
         logger.JourneysLoaded(published.Count, folder);

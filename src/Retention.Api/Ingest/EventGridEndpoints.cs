@@ -26,8 +26,8 @@ public static class EventGridEndpoints
 
     public static IEndpointRouteBuilder MapEventGridEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapMethods(Route, ["OPTIONS"], CloudEventsHandshake).AllowAnonymous().WithTags("Ingest").WithSummary("CloudEvents webhook validation handshake");
-        app.MapPost(Route, ReceiveAsync).AllowAnonymous().WithTags("Ingest").WithSummary("ACS events from Event Grid: inbound SMS and delivery reports");
+        app.MapMethods(Route, ["OPTIONS"], CloudEventsHandshake).WithTags("Ingest").WithSummary("CloudEvents webhook validation handshake");
+        app.MapPost(Route, ReceiveAsync).WithTags("Ingest").WithSummary("ACS events from Event Grid: inbound SMS and delivery reports");
         return app;
     }
 

@@ -39,7 +39,6 @@ public static class EventsEndpoints
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
             .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
-            .AllowAnonymous()
             .ReadsOwnBody();
         return app;
     }

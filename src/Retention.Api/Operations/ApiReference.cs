@@ -14,8 +14,25 @@ public static class ApiReference
     public const string Path = "/api/reference";
     public const string ApiKeyScheme = "ApiKey";
 
-    /// <summary>The OpenAPI document declares the admin key, so the reference page offers to send it.</summary>
-    public static void ConfigureDocument(OpenApiOptions options) => options.AddDocumentTransformer((document, _, _) =>
+    /// <summary>
+    /// The OpenAPI document declares the admin key, so the reference page offers to send it, as every operation's
+    /// requirement except those on <see cref="AnonymousAccess"/>'s list, which declare none (they carry their own credential).
+    /// </summary>
+    public static void ConfigureDocument(OpenApiOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.AddOperationTransformer((operation, context, _) =>
+        {
+            if (AnonymousAccess.Routes.ContainsKey("/" + context.Description.RelativePath))
+            {
+                operation.Security = [];
+            }
+            return Task.CompletedTask;
+        });
+        options.AddDocumentTransformer(DescribeAsync);
+    }
+
+    private static Task DescribeAsync(OpenApiDocument document, OpenApiDocumentTransformerContext context, CancellationToken cancellationToken)
     {
         document.Info.Title = "Retention API";
         document.Components ??= new OpenApiComponents();
@@ -45,7 +62,7 @@ public static class ApiReference
         document.Security ??= [];
         document.Security.Add(new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(ApiKeyScheme, document)] = [] });
         return Task.CompletedTask;
-    });
+    }
 
     public static IApplicationBuilder UseApiReference(this IApplicationBuilder app) => app.UseSwaggerUI(o =>
     {

@@ -24,7 +24,7 @@ public static class HealthEndpoints
 {
     public static IEndpointRouteBuilder MapHealthEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/healthz", CheckAsync).AllowAnonymous().WithTags("Operations")
+        app.MapGet("/healthz", CheckAsync).WithTags("Operations")
             .WithSummary("200 when storage is reachable and the journey worker runs; otherwise 503 with the reason")
             .Produces<Health>(StatusCodes.Status503ServiceUnavailable);
         return app;

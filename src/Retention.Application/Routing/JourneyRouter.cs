@@ -28,6 +28,7 @@ public sealed class JourneyRouter(
     JourneyCatalog versions,
     ICustomerProfiles customers,
     IJourneyInstances instances,
+    ICurrentSettings settings,
     TimeProvider time,
     ILogger<JourneyRouter> logger)
 {
@@ -102,7 +103,9 @@ public sealed class JourneyRouter(
         var profile = await customers.GetAsync(trigger.CustomerId, cancellationToken) ?? CustomerSnapshot.Empty(trigger.CustomerId);
         var json = await versions.ReadJsonAsync(journey.Id, journey.Version, cancellationToken)
             ?? throw new InvalidOperationException($"Journey {journey.Id} v{journey.Version} is missing from the catalog.");
-        var run = new JourneyRun(json, journey.Version, new StartInstance(enter.InstanceId, enter.EntryKey, trigger, profile, []), null, null);
+        // The instance replays with the settings in force now, whatever a later deployment configures.
+        var run = new JourneyRun(json, journey.Version, new StartInstance(enter.InstanceId, enter.EntryKey, trigger, profile, []), null, null,
+            Pinned: settings.Current);
         var created = await instances.StartAsync(JourneyTasks.Journey, enter.InstanceId, run, cancellationToken);
         if (!created)
         {

@@ -15,7 +15,8 @@ namespace Retention.Application.Sending;
 /// Carries out a committed send: the contact policies decide (send, defer until, or suppress because), a frequency
 /// cap is reserved, the template of the instance's pinned journey version is rendered, and the provider is called
 /// under the send's repeatability id. Every decision is recorded in the message log, which also makes a repeated
-/// call for a settled message a no-op.
+/// call for a settled message a no-op. A channel configured as <c>none</c> suppresses its sends (falling back to the
+/// step's other channel when that one has a provider), with the setting named in the log.
 /// </summary>
 public sealed class ChannelSender(
     IJourneyCatalog catalog,
@@ -24,6 +25,7 @@ public sealed class ChannelSender(
     ContactPolicy policy,
     ContactLedger ledger,
     MessageLog log,
+    ChannelSelection channels,
     ISmsProvider sms,
     IEmailProvider email,
     TimeProvider time) : IMessageSender
@@ -34,6 +36,13 @@ public sealed class ChannelSender(
         if (existing is not null && MessageStatus.IsSettled(existing.Status))
         {
             return new SendOutcome(SendStatus.Duplicate, existing.ProviderMessageId, existing.Status);
+        }
+        if (channels.SuppressionReason(message.Channel) is { } noProvider)
+        {
+            await log.RecordAsync(message, existing, MessageStatus.Suppressed, noProvider, cancellationToken: cancellationToken);
+            return message.Fallback is { } fallback && channels.SuppressionReason(fallback) is null
+                ? await SendAsync(message.AsFallback(), cancellationToken)
+                : new SendOutcome(SendStatus.Suppressed, null, noProvider);
         }
         var now = time.GetUtcNow();
         var customer = ContactPolicy.ReadsLiveProfile(message)

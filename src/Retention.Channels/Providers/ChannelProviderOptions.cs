@@ -5,7 +5,7 @@ public sealed class SmsChannelOptions
 {
     public const string Section = "Retention:Channels:Sms";
 
-    /// <summary><c>dev</c> (the default: the dev outbox) or <c>acs</c>.</summary>
+    /// <summary><c>dev</c> (the default: the dev outbox, Development only), <c>acs</c>, or <c>none</c> (no SMS: sends suppressed).</summary>
     public string? Provider { get; set; }
 
     public AcsSmsOptions Acs { get; set; } = new();
@@ -31,7 +31,7 @@ public sealed class EmailChannelOptions
 {
     public const string Section = "Retention:Channels:Email";
 
-    /// <summary><c>dev</c> (the default: the dev outbox), <c>acs</c> or <c>smtp</c>.</summary>
+    /// <summary><c>dev</c> (the default: the dev outbox, Development only), <c>acs</c>, <c>smtp</c>, or <c>none</c> (no email: sends suppressed).</summary>
     public string? Provider { get; set; }
 
     public AcsEmailOptions Acs { get; set; } = new();

@@ -13,7 +13,8 @@ public static class ChannelServices
     /// <summary>
     /// The template renderer, and the <see cref="ISmsProvider"/> and <see cref="IEmailProvider"/> that
     /// <paramref name="selection"/> names; a <c>dev</c> channel gets its provider from the dev outbox, registered by whoever
-    /// owns it. The selected provider's settings are validated when the host starts.
+    /// owns it, and a <c>none</c> channel <see cref="NoChannelProvider"/>. The selected provider's settings are validated
+    /// when the host starts.
     /// </summary>
     public static IServiceCollection AddChannels(this IServiceCollection services, IConfiguration configuration, ChannelSelection selection)
     {
@@ -21,12 +22,24 @@ public static class ChannelServices
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(selection);
         services.AddSingleton<MessageRenderer>();
-        if (selection.Sms == "acs")
+        if (selection.Sms == ChannelSelection.None || selection.Email == ChannelSelection.None)
         {
-            AddAcsSms(services, configuration);
+            services.AddSingleton<NoChannelProvider>();
+        }
+        switch (selection.Sms)
+        {
+            case "acs":
+                AddAcsSms(services, configuration);
+                break;
+            case ChannelSelection.None:
+                services.AddSingleton<ISmsProvider>(sp => sp.GetRequiredService<NoChannelProvider>());
+                break;
         }
         switch (selection.Email)
         {
+            case ChannelSelection.None:
+                services.AddSingleton<IEmailProvider>(sp => sp.GetRequiredService<NoChannelProvider>());
+                break;
             case "acs":
                 AddAcsEmail(services, configuration);
                 break;

@@ -39,6 +39,27 @@ public sealed class JourneyDefinitionReader(ITemplateChecker? templates = null, 
         return new DefinitionReadResult(errors.Count == 0 ? definition : null, errors);
     }
 
+    /// <summary>
+    /// Reads a definition that was validated when it was published, without validating it again: an instance replays
+    /// the definition it carries, and a schema or reader made stricter since must not fail it (validation belongs to
+    /// publishing). Null when the text is not a journey at all: not a JSON object with an id, a start and steps.
+    /// </summary>
+    public static JourneyDefinition? ReadPublished(string json)
+    {
+        JsonNode? root;
+        try
+        {
+            root = JsonNode.Parse(json);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+        return root is JsonObject obj && Text(obj["id"]) is { Length: > 0 } && Text(obj["start"]) is { Length: > 0 } && obj["steps"] is JsonArray
+            ? new Model([], templates: null, calendars: null).Journey(obj)
+            : null;
+    }
+
     private static string? Text(JsonNode? node) => node is JsonValue v && v.TryGetValue<string>(out var text) ? text : null;
 
     private static decimal? Number(JsonNode? node) => JsonNumbers.TryGetDecimal(node, out var value) ? value : null;

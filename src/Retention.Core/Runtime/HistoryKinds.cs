@@ -36,6 +36,8 @@ public static class HistoryKinds
     public const string ClockResumed = "clock-resumed";
     public const string ClockPaused = "clock-paused";
     public const string ClockUnchanged = "clock-unchanged";
+    /// <summary>An operator restarted a failed instance from its generation's start (the failure itself ends as <c>failed</c>).</summary>
+    public const string Restarted = "restarted";
 
     private static readonly string[] EndKinds = [.. Enum.GetValues<InstanceStatus>().Where(s => s.IsFinished()).Select(Ended)];
 

@@ -1,3 +1,7 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Retention.Core.Definitions;
+
 namespace Retention.Core.Runtime;
 
 /// <param name="DefaultTimeZone">For customers with no (or an unknown) time zone.</param>
@@ -32,6 +36,75 @@ public sealed record StaffDirectory(IReadOnlyDictionary<string, IReadOnlyDiction
     public string? Resolve(string? region, string role) =>
         region is not null && Regions.TryGetValue(region, out var roles) && roles.TryGetValue(role, out var holder) ? holder
         : Default.GetValueOrDefault(role);
+
+    /// <summary>A published version's document: <c>{ "default": { role: staff id }, "regions": { region: { role: staff id } } }</c>.</summary>
+    public string ToDocument() => new JsonObject
+    {
+        ["default"] = Roles(Default),
+        ["regions"] = new JsonObject(Regions.Select(r => KeyValuePair.Create(r.Key, (JsonNode?)Roles(r.Value)))),
+    }.ToJsonString();
+
+    /// <summary>Reads and checks a version's document, reporting every fault with its JSON Pointer.</summary>
+    public static (StaffDirectory? Directory, IReadOnlyList<DefinitionError> Errors) Read(string json)
+    {
+        JsonObject? root;
+        try
+        {
+            root = JsonNode.Parse(json) as JsonObject;
+        }
+        catch (JsonException e)
+        {
+            return (null, [new DefinitionError("", $"not valid JSON: {e.Message}")]);
+        }
+        if (root is null)
+        {
+            return (null, [new DefinitionError("", "must be a JSON object")]);
+        }
+        var errors = new List<DefinitionError>();
+        var fallback = ReadRoles(root["default"], "/default", errors);
+        var regions = new Dictionary<string, IReadOnlyDictionary<string, string>>(StringComparer.Ordinal);
+        if (root["regions"] is JsonObject map)
+        {
+            foreach (var (region, roles) in map)
+            {
+                regions[region] = ReadRoles(roles, JsonPointer.Append("/regions", region), errors);
+            }
+        }
+        else if (root["regions"] is not null)
+        {
+            errors.Add(new DefinitionError("/regions", "must map each region to its role holders"));
+        }
+        return errors.Count > 0 ? (null, errors) : (new StaffDirectory(regions, fallback), errors);
+    }
+
+    private static JsonObject Roles(IReadOnlyDictionary<string, string> roles) =>
+        new(roles.Select(r => KeyValuePair.Create(r.Key, (JsonNode?)r.Value)));
+
+    private static Dictionary<string, string> ReadRoles(JsonNode? node, string path, List<DefinitionError> errors)
+    {
+        var roles = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (node is null)
+        {
+            return roles;
+        }
+        if (node is not JsonObject map)
+        {
+            errors.Add(new DefinitionError(path, "must map each role to a staff id"));
+            return roles;
+        }
+        foreach (var (role, holder) in map)
+        {
+            if (holder is JsonValue v && v.TryGetValue<string>(out var id) && id.Length > 0)
+            {
+                roles[role] = id;
+            }
+            else
+            {
+                errors.Add(new DefinitionError(JsonPointer.Append(path, role), "must be a staff id"));
+            }
+        }
+        return roles;
+    }
 }
 
 /// <summary>The interpreter's answer: the next state, the effects to carry out, and what to add to the history.</summary>

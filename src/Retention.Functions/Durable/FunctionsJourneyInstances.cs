@@ -73,6 +73,57 @@ public sealed class FunctionsJourneyInstances(DurableClientScope scope) : IJourn
         return new JourneyInstancePage(items, token);
     }
 
+    public async Task<bool> RestartAsync(string instanceId, HistoryEntry restarted, CancellationToken cancellationToken)
+    {
+        var client = scope.Current;
+        var metadata = await client.GetInstanceAsync(instanceId, getInputsAndOutputs: true, cancellationToken);
+        if (metadata is not { Name: JourneyTasks.Journey, RuntimeStatus: OrchestrationRuntimeStatus.Failed } || metadata.SerializedInput is not { Length: > 0 })
+        {
+            return false;
+        }
+        var failedGeneration = metadata.ReadInputAs<JourneyRun>()!;
+        var history = await client.GetOrchestrationHistoryAsync(instanceId, cancellationToken);
+        var signals = JourneyFailures.SignalsToRaiseAgain(history.OfType<DurableTask.Core.History.EventRaisedEvent>()
+            .Where(e => e.Name == JourneyTasks.Signal && e.Input is { Length: > 0 })
+            .Select(e => Microsoft.DurableTask.Converters.JsonDataConverter.Default.Deserialize<JourneySignal>(e.Input)));
+        try
+        {
+            // A new execution under the same id, allowed only over the failed one; a concurrent restart finds it running.
+            await client.ScheduleNewOrchestrationInstanceAsync(JourneyTasks.Journey, JourneyFailures.Restart(failedGeneration, restarted),
+                new StartOrchestrationOptions(instanceId).WithDedupeStatuses([.. AnyStatus.Where(s => s != OrchestrationRuntimeStatus.Failed)]), cancellationToken);
+        }
+        catch (Exception) when (!cancellationToken.IsCancellationRequested)
+        {
+            if (await client.GetInstanceAsync(instanceId, getInputsAndOutputs: false, cancellationToken) is { RuntimeStatus: not OrchestrationRuntimeStatus.Failed })
+            {
+                return false;
+            }
+            throw;
+        }
+        foreach (var signal in signals)
+        {
+            await SignalAsync(instanceId, signal, cancellationToken);
+        }
+        return true;
+    }
+
+    public async Task<JourneyInstancePage> QueryFailedAsync(string journeyId, int pageSize, string? continuationToken, CancellationToken cancellationToken)
+    {
+        var query = new OrchestrationQuery
+        {
+            InstanceIdPrefix = journeyId + ":",
+            Statuses = [OrchestrationRuntimeStatus.Failed],
+            PageSize = pageSize,
+            FetchInputsAndOutputs = true,
+        };
+        await foreach (var page in scope.Current.GetAllInstancesAsync(query).AsPages(continuationToken, pageSize).WithCancellation(cancellationToken))
+        {
+            return new JourneyInstancePage([.. page.Values.Where(m => m.Name == JourneyTasks.Journey).Select(ToInfo)],
+                string.IsNullOrEmpty(page.ContinuationToken) ? null : page.ContinuationToken);
+        }
+        return new JourneyInstancePage([], null);
+    }
+
     public async Task<bool> PurgeAsync(string instanceId, CancellationToken cancellationToken)
     {
         var result = await scope.Current.PurgeInstanceAsync(instanceId, cancellationToken);

@@ -21,7 +21,7 @@ public sealed record JourneyVersionInfo(int Version, DateTimeOffset? PublishedAt
 /// row per version (who, when). Versions never change once written, so they are cached for good; the active list is
 /// refreshed from the heads.
 /// </summary>
-public sealed class JourneyCatalog(StorageAccount account, JourneyDefinitionReader reader, TimeProvider time, ILogger<JourneyCatalog> logger) : IJourneyCatalog
+public sealed class JourneyCatalog(StorageAccount account, TimeProvider time, ILogger<JourneyCatalog> logger) : IJourneyCatalog
 {
     private const string HeadRow = "head";
     private readonly TableClient _table = account.Table("journeys");
@@ -46,12 +46,10 @@ public sealed class JourneyCatalog(StorageAccount account, JourneyDefinitionRead
         {
             return null;
         }
-        var read = reader.Read(json);
-        if (read.Definition is null)
-        {
-            throw new InvalidOperationException($"Stored journey {journeyId} v{version} no longer reads: {read.Errors[0].Path} {read.Errors[0].Message}");
-        }
-        var definition = read.Definition with { Version = version };
+        // Validated when it was published: a reader made stricter since must not unpublish it.
+        var read = JourneyDefinitionReader.ReadPublished(json)
+            ?? throw new InvalidOperationException($"Stored journey {journeyId} v{version} does not read: it has no id, start or steps.");
+        var definition = read with { Version = version };
         _versions[(journeyId, version)] = definition;
         return definition;
     }

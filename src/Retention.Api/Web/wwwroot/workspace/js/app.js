@@ -14,6 +14,7 @@ const pages = {
   tasks: () => import('./pages/tasks.js'),
   complaints: () => import('./pages/complaints.js'),
   reports: () => import('./pages/reports.js'),
+  reference: () => import('./pages/reference.js'),
 };
 
 const main = document.getElementById('main');

@@ -10,7 +10,7 @@ import { openDialog } from '../dialog.js';
 
 const LINE = 20; // px, as --line-height in app.css
 let schemaPromise;
-const schema = () => (schemaPromise ??= fetch('/api/journeys/schema').then(r => r.json()).catch(() => null));
+const schema = () => (schemaPromise ??= get('/api/journeys/schema').catch(() => null));
 
 function skeleton(id) {
   return JSON.stringify({

@@ -1,4 +1,5 @@
-// Instances: filter by journey, status and customer; history; raise an event; suspend, resume, terminate.
+// Instances: filter by journey, status and customer; history; raise an event; suspend, resume, terminate; why one failed,
+// restart it, or restart a journey's failures since a time.
 import { get, post, enc } from '../api.js';
 import { h, clear, table, badge, formatTime } from '../dom.js';
 import { t } from '../i18n.js';
@@ -47,8 +48,37 @@ export async function render(main, [instanceId]) {
   };
   main.append(h('form', { class: 'row', role: 'search', onsubmit: e => { e.preventDefault(); load(); } },
     h('label', { for: 'filter-journey' }, t('instances.journey'), journey), h('label', { for: 'filter-status' }, t('instances.status'), status),
-    h('label', { for: 'filter-customer' }, t('instances.customer'), customer), h('button', { type: 'submit', class: 'primary' }, t('common.filter'))), list);
+    h('label', { for: 'filter-customer' }, t('instances.customer'), customer), h('button', { type: 'submit', class: 'primary' }, t('common.filter'))),
+    session.canOperate ? bulkRestartForm(journey, load) : null, list);
   await load();
+}
+
+/** Restarts the chosen journey's instances that failed since a time, a page per request until the server says it is done. */
+function bulkRestartForm(journey, reload) {
+  const since = h('input', { id: 'restart-since', type: 'datetime-local', step: 1 });
+  const run = async () => {
+    let restarted = 0, token = null, pages = 0;
+    try {
+      do {
+        const query = new URLSearchParams({ journeyId: journey.value, since: new Date(since.value).toISOString(), pageSize: '100' });
+        if (token) query.set('continuationToken', token);
+        const page = await post(`/api/instances/restart?${query}`);
+        restarted += page.restarted;
+        token = page.continuationToken;
+      } while (token && ++pages < 1000);
+      announce(t('instances.bulkDone', { count: restarted }));
+      await reload();
+    } catch (e) { announce(e.message, true); }
+  };
+  return h('form', { class: 'panel row', id: 'bulk-restart', onsubmit: e => {
+    e.preventDefault();
+    if (!journey.value || !since.value) { announce(t('instances.bulkNeedsJourney'), true); return; }
+    const label = t('instances.bulkRestart');
+    const dlg = openDialog(label, h('div', {}, h('p', {}, t('instances.bulkConfirm', { journey: journey.value, since: formatTime(new Date(since.value).toISOString()) })),
+      h('div', { class: 'actions' },
+        h('button', { type: 'button', class: 'primary', id: 'bulk-restart-confirm', onclick: () => { dlg.close(); run(); } }, label),
+        h('button', { type: 'button', onclick: () => dlg.close() }, t('common.cancel')))));
+  } }, h('label', { for: 'restart-since' }, t('instances.bulkSince'), since), h('button', { type: 'submit' }, t('instances.bulkRestart')));
 }
 
 async function renderDetail(main, instanceId) {
@@ -57,7 +87,7 @@ async function renderDetail(main, instanceId) {
   const refresh = async () => {
     let i;
     try { i = await get(`/api/instances/${enc(instanceId)}`); } catch (e) { clear(holder, failure(e, t('instances.title'))); return; }
-    const act = (label, path, confirmText) => h('button', { type: 'button', class: path === 'terminate' ? 'danger' : undefined, onclick: () => {
+    const act = (label, path, confirmText) => h('button', { type: 'button', id: `instance-${path}`, class: path === 'terminate' ? 'danger' : undefined, onclick: () => {
       const run = async () => {
         try {
           await post(`/api/instances/${enc(instanceId)}/${path}`);
@@ -85,7 +115,13 @@ async function renderDetail(main, instanceId) {
         session.canOperate ? h('div', { class: 'actions', style: undefined },
           i.status === 'Suspended' ? act(t('instances.resume'), 'resume') : null,
           ['Waiting', 'Running', 'Pending'].includes(i.status) ? act(t('instances.suspend'), 'suspend') : null,
-          !['Completed', 'Exited', 'Terminated', 'Failed'].includes(i.status) ? act(t('instances.terminate'), 'terminate', t('instances.confirmTerminate', { id: instanceId })) : null) : null),
+          !['Completed', 'Exited', 'Terminated', 'Failed'].includes(i.status) ? act(t('instances.terminate'), 'terminate', t('instances.confirmTerminate', { id: instanceId })) : null,
+          i.status === 'Failed' ? act(t('instances.restart'), 'restart', t('instances.confirmRestart', { id: instanceId })) : null) : null),
+      i.failure ? h('section', { class: 'panel', id: 'instance-failure' }, h('h2', {}, t('instances.failure')),
+        h('dl', { class: 'profile' },
+          field(t('instances.step'), i.failure.stepId), field(t('instances.failureInput'), i.failure.input),
+          field(t('instances.failureActivity'), i.failure.activity), field(t('instances.failureType'), h('code', {}, i.failure.exceptionType)),
+          field(t('instances.failureMessage'), i.failure.message), field(t('instances.failureAt'), formatTime(i.failure.at)))) : null,
       session.canOperate ? raiseForm(instanceId, refresh) : null,
       h('h2', {}, t('instances.history')),
       table(t('instances.history'), [t('timeline.at'), t('timeline.kind'), t('instances.step'), t('timeline.what')],

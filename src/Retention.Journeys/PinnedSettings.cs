@@ -1,0 +1,82 @@
+using System.Collections.Concurrent;
+using Retention.Core.Calendars;
+using Retention.Core.Runtime;
+
+namespace Retention.Journeys;
+
+/// <summary>
+/// Everything a generation's replay depends on besides its definition, state and inputs, carried in its own input
+/// (<see cref="JourneyRun.Pinned"/>) so that a deployment changing a setting, a calendar or the staff directory cannot
+/// change what a replay computes. The time zone and the event buffer window are the instance's from its start; the
+/// rest are those in force when the generation began, so a wait set in it keeps the due time it was given.
+/// </summary>
+/// <param name="DefaultTimeZone">For customers with no (or an unknown) time zone: an IANA id.</param>
+/// <param name="InputsPerGeneration">Inputs this generation applies before it continues as new.</param>
+/// <param name="Calendars">The business calendars' version in force (<see cref="CalendarSet"/>'s document).</param>
+/// <param name="Staff">The staff directory's version in force (<see cref="StaffDirectory"/>'s document).</param>
+public sealed record PinnedSettings(
+    string DefaultTimeZone,
+    TimeSpan EventBufferWindow,
+    int InputsPerGeneration,
+    PinnedVersion Calendars,
+    PinnedVersion Staff)
+{
+    /// <summary>The next generation's: the instance's own time zone and buffer window, with what is in force now.</summary>
+    public PinnedSettings Renewed(PinnedSettings current) => current with { DefaultTimeZone = DefaultTimeZone, EventBufferWindow = EventBufferWindow };
+}
+
+/// <summary>A published version of versioned data (calendars, staff), with its document, so a replay needs no storage.</summary>
+public sealed record PinnedVersion(int Version, string Document);
+
+/// <summary>What a new instance or generation pins: the settings in force now. Each host supplies its own.</summary>
+public interface ICurrentSettings
+{
+    PinnedSettings Current { get; }
+}
+
+/// <summary>
+/// The interpreter a generation runs: the host's, with the generation's pinned settings in place of the host's own.
+/// Built once per distinct pin and kept, since every episode of a generation replays it.
+/// </summary>
+/// <param name="baseline">The host's own settings, for what is not pinned (safety limits).</param>
+public sealed class PinnedInterpreters(InterpreterSettings baseline, ICurrentSettings current)
+{
+    private const int MaxCached = 64;
+
+    private readonly ConcurrentDictionary<PinnedSettings, JourneyInterpreter> _built = new();
+
+    /// <summary>The interpreter in force now: for a simulation, or a generation begun before settings were pinned.</summary>
+    public JourneyInterpreter Current => For(current.Current);
+
+    public JourneyInterpreter For(PinnedSettings? pinned)
+    {
+        if (pinned is null)
+        {
+            return Current;
+        }
+        if (_built.TryGetValue(pinned, out var cached))
+        {
+            return cached;
+        }
+        // Checked when they were published: a version that no longer reads would fail the instance, visibly.
+        var calendars = CalendarSet.Read(pinned.Calendars.Document) is { Set: { } set } ? set
+            : throw new InvalidOperationException($"Business calendars version {pinned.Calendars.Version} does not read.");
+        var staff = StaffDirectory.Read(pinned.Staff.Document) is { Directory: { } directory } ? directory
+            : throw new InvalidOperationException($"Staff directory version {pinned.Staff.Version} does not read.");
+        var interpreter = new JourneyInterpreter(baseline with
+        {
+            DefaultTimeZone = TimeZoneInfo.FindSystemTimeZoneById(pinned.DefaultTimeZone),
+            EventBufferWindow = pinned.EventBufferWindow,
+            Calendars = calendars.ById,
+            RegionCalendars = calendars.Regions,
+            DefaultCalendar = calendars.Default,
+            Staff = staff,
+        });
+        if (_built.Count >= MaxCached)
+        {
+            _built.Clear();
+        }
+        _built[pinned] = interpreter;
+        return interpreter;
+    }
+}
