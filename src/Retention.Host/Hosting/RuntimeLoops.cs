@@ -147,9 +147,9 @@ public sealed class IngestDrainService(
         {
             await drain.ReleaseAsync(cancellationToken);
         }
-        catch (Exception e) when (e is Azure.RequestFailedException or HttpRequestException or OperationCanceledException)
+        catch (Exception e) when (e is OperationCanceledException || Retention.Storage.StorageFailures.IsOutage(e, CancellationToken.None))
         {
-            // The lease lapses by itself.
+            // Out of time or no storage: the lease lapses by itself.
         }
     }
 }

@@ -64,7 +64,7 @@ public static class HealthEndpoints
         {
             return await inbox.MeasureAsync(10_000, cancellationToken);
         }
-        catch (Exception e) when (e is Azure.RequestFailedException or HttpRequestException or OperationCanceledException or AggregateException)
+        catch (Exception e) when (StorageFailures.IsOutage(e, CancellationToken.None)) // the health check's deadline passing included
         {
             return null;
         }
