@@ -89,6 +89,18 @@ public sealed class HostProcess : IDisposable
         }
     }
 
+    /// <summary>SIGTERM, as a rolling deployment or an operator stops it: the host shuts down gracefully.</summary>
+    public async Task TerminateAsync()
+    {
+        if (!_process.HasExited)
+        {
+            using var signal = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            await signal.WaitForExitAsync();
+        }
+    }
+
+    public int ExitCode => _process.ExitCode;
+
     /// <summary>SIGKILL: no shutdown, no flushing, exactly like kill -9.</summary>
     public void Kill()
     {

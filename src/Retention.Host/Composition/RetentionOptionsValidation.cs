@@ -10,6 +10,7 @@ namespace Retention.Host.Composition;
 public sealed class RetentionOptionsValidation : IValidateOptions<RetentionOptions>
 {
     private const string Webhooks = RetentionOptions.Section + ":Webhooks";
+    private static readonly TimeSpan MaxShutdownTimeout = TimeSpan.FromMinutes(5);
 
     public ValidateOptionsResult Validate(string? name, RetentionOptions options)
     {
@@ -18,6 +19,10 @@ public sealed class RetentionOptionsValidation : IValidateOptions<RetentionOptio
         if (!LocalClock.IsKnownZone(options.DefaultTimeZone))
         {
             errors.Add($"{RetentionOptions.Section}:DefaultTimeZone is '{options.DefaultTimeZone}', which is not a known time zone (use an IANA id such as Asia/Shanghai)");
+        }
+        if (options.ShutdownTimeout <= TimeSpan.Zero || options.ShutdownTimeout > MaxShutdownTimeout)
+        {
+            errors.Add($"{RetentionOptions.Section}:ShutdownTimeout is {options.ShutdownTimeout}; it must be more than zero and at most {MaxShutdownTimeout} (a stopping host finishes its work and releases its partitions within it)");
         }
         var webhooks = options.Webhooks;
         if (webhooks.RateLimitPerSecond <= 0)

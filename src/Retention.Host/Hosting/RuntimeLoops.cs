@@ -32,7 +32,7 @@ public sealed class DurableWorkerService(IJourneyInstances instances, IOptions<R
     {
         if (instances is DurableTaskEngine engine)
         {
-            await engine.StopWorkerAsync();
+            await engine.StopWorkerAsync(cancellationToken); // graceful until the host's shutdown timeout
         }
     }
 }
