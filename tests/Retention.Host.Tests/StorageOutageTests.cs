@@ -100,17 +100,17 @@ public sealed class StorageOutage(ITestOutputHelper output) : IDisposable
         var up = clock.Elapsed;
         output.WriteLine($"storage back at {up.TotalSeconds:F1} s");
 
-        var recovered = await WaitForAsync(async () => (await client.GetAsync("/healthz")).IsSuccessStatusCode, TimeSpan.FromSeconds(45));
-        if (!recovered)
-        {
-            foreach (var line in host.Output.Where(l => l.StartsWith("fail", StringComparison.Ordinal) || l.StartsWith("crit", StringComparison.Ordinal) || l.Contains("Exception:", StringComparison.Ordinal)).Distinct().Take(40))
+        // Recovery may take a while on a busy machine: fail only if health stops changing for a stall.
+        await Progress.WaitAsync(
+            "the host reporting healthy once storage returned",
+            async () =>
             {
-                output.WriteLine(line);
-            }
-            Assert.False(host.HasExited, "the host exited during the outage");
-            using var last = await client.GetAsync("/healthz");
-            Assert.Fail($"the host did not report healthy within 45 s of storage coming back: {await last.Content.ReadAsStringAsync()}");
-        }
+                using var response = await client.GetAsync("/healthz");
+                // Its status and reason, not the backlog's age, which changes on every answer.
+                return (response.StatusCode, Reason: JsonNode.Parse(await response.Content.ReadAsStringAsync())?["reason"]?.GetValue<string>());
+            },
+            seen => seen.StatusCode == HttpStatusCode.OK,
+            describe: _ => Task.FromResult($"host exited: {host.HasExited}\n" + string.Join('\n', host.Output.Where(l => l.StartsWith("fail", StringComparison.Ordinal) || l.StartsWith("crit", StringComparison.Ordinal) || l.Contains("Exception:", StringComparison.Ordinal)).Distinct().Take(40))));
         output.WriteLine($"healthy again at {clock.Elapsed.TotalSeconds:F1} s");
         await Task.Delay(TimeSpan.FromSeconds(5)); // more traffic once recovered
         await stopTraffic.CancelAsync();
@@ -226,26 +226,6 @@ public sealed class StorageOutage(ITestOutputHelper output) : IDisposable
             return "503 without Retry-After";
         }
         return JsonNode.Parse(body)?["title"]?.GetValue<string>() == "Storage unavailable" ? null : $"503 saying {body}";
-    }
-
-    private static async Task<bool> WaitForAsync(Func<Task<bool>> condition, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (DateTime.UtcNow < deadline)
-        {
-            try
-            {
-                if (await condition())
-                {
-                    return true;
-                }
-            }
-            catch (HttpRequestException)
-            {
-            }
-            await Task.Delay(500);
-        }
-        return false;
     }
 }
 

@@ -65,6 +65,26 @@ public static class Progress
         }
     }
 
+    /// <summary>
+    /// Waits until what <paramref name="observe"/> reads over HTTP (an instance, an outbox; null while absent) satisfies
+    /// <paramref name="done"/>, and returns it. Any change in what is read counts as progress: an instance's history
+    /// growing, its status or timer moving, a message arriving.
+    /// </summary>
+    public static async Task<T> UntilAsync<T>(string what, Func<Task<T?>> observe, Func<T, bool> done, TimeSpan? stall = null) where T : System.Text.Json.Nodes.JsonNode
+    {
+        T? found = null;
+        await WaitAsync(
+            what,
+            async () =>
+            {
+                found = await observe();
+                return found?.ToJsonString(); // compared as text: any change is progress
+            },
+            _ => found is not null && done(found),
+            stall);
+        return found!;
+    }
+
     /// <summary>Waits until <paramref name="condition"/> holds, with nothing finer to count: the stall is the whole wait.</summary>
     public static Task UntilAsync(string what, Func<Task<bool>> condition, TimeSpan? stall = null) =>
         WaitAsync(what, condition, holds => holds, stall);
