@@ -12,9 +12,10 @@ namespace Retention.Journeys;
 /// </summary>
 [DurableTask(JourneyTasks.Journey)]
 public sealed class JourneyOrchestrator(JourneyInterpreter interpreter, JourneyDefinitions definitions, JourneyOrchestrationOptions options)
-    : TaskOrchestrator<JourneyRun, string?>
+    : TaskOrchestrator<JourneyRun, JourneyInstanceView?>
 {
-    public override async Task<string?> RunAsync(TaskOrchestrationContext context, JourneyRun input)
+    /// <returns>The view the instance finished with (see <see cref="JourneyInstanceRecords.ViewOf"/>); null when it continues as new.</returns>
+    public override async Task<JourneyInstanceView?> RunAsync(TaskOrchestrationContext context, JourneyRun input)
     {
         try
         {
@@ -49,7 +50,7 @@ public sealed class JourneyOrchestrator(JourneyInterpreter interpreter, JourneyD
 
         private DateTimeOffset Now => new(context.CurrentUtcDateTime, TimeSpan.Zero);
 
-        public async Task<string?> RunAsync()
+        public async Task<JourneyInstanceView?> RunAsync()
         {
             if (_state is null)
             {
@@ -85,7 +86,7 @@ public sealed class JourneyOrchestrator(JourneyInterpreter interpreter, JourneyD
             var state = _state;
             await context.CallActivityAsync(JourneyTasks.RecordFinished,
                 new FinishedInstance(state.CustomerId, state.InstanceId, state.JourneyId, state.Status, state.StartedAt), options.EffectRetry);
-            return state.Outcome;
+            return JourneyInstanceView.Of(state, _history, run.Generation);
         }
 
         /// <summary>

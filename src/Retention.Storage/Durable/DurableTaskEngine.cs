@@ -230,7 +230,7 @@ public sealed class DurableTaskEngine : IJourneyInstances, IAsyncDisposable
 
     private static JourneyInstanceInfo ToInfo(OrchestrationState state)
     {
-        var view = string.IsNullOrEmpty(state.Status) ? null : JsonDataConverter.Default.Deserialize<JourneyInstanceView>(state.Status);
+        var view = JourneyInstanceRecords.ViewOf(state.Status, state.OrchestrationStatus == OrchestrationStatus.Completed ? state.Output : null);
         return JourneyInstanceRecords.ToInfo(
             state.OrchestrationInstance.InstanceId,
             view,
