@@ -57,6 +57,9 @@ public static partial class Logs
     [LoggerMessage(EventId = 1071, Level = LogLevel.Warning, Message = "The Durable Task worker had not stopped after {Seconds:0.0} s, the shutdown timeout: its unfinished work resumes once its leases and messages time out")]
     public static partial void WorkerStopTimedOut(this ILogger logger, double seconds);
 
+    [LoggerMessage(EventId = 1072, Level = LogLevel.Warning, Message = "Abandoning an activity work item failed on storage (attempt {Attempt}); retrying, so its message can run again")]
+    public static partial void ActivityAbandonRetried(this ILogger logger, int attempt);
+
     [LoggerMessage(EventId = 1063, Level = LogLevel.Warning, Message = "A drain of the ingest inbox failed; trying again shortly")]
     public static partial void IngestDrainFailed(this ILogger logger, Exception exception);
 }

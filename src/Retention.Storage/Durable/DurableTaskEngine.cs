@@ -125,7 +125,7 @@ public sealed class DurableTaskEngine : IJourneyInstances, IAsyncDisposable
     {
         await EnsureTaskHubAsync();
         var shims = new DurableTaskShimFactory(new DurableTaskWorkerOptions { MaximumTimerInterval = _settings.MaximumTimerInterval }, _loggers);
-        var worker = new TaskHubWorker(_service, _loggers);
+        var worker = new TaskHubWorker(new ActivityAbandonRetry(_service, _logger), _loggers);
         worker.AddTaskOrchestrations([.. JourneyTaskRegistry.Orchestrators.Select(o =>
             (ObjectCreator<TaskOrchestration>)new NamedObjectCreator<TaskOrchestration>(o.Key, () => shims.CreateOrchestration(new TaskName(o.Key), o.Value(_services), parent: null)))]);
         worker.AddTaskActivities([.. JourneyTaskRegistry.Activities.Select(a =>
