@@ -51,6 +51,15 @@ public static partial class Logs
     [LoggerMessage(EventId = 1062, Level = LogLevel.Warning, Message = "Storage failed for {Events} accepted events; the drain retries shortly")]
     public static partial void IngestDrainStorageFailed(this ILogger logger, int events);
 
+    [LoggerMessage(EventId = 1070, Level = LogLevel.Information, Message = "The Durable Task worker stopped in {Seconds:0.0} s, its work checkpointed and its partition leases released")]
+    public static partial void WorkerStopped(this ILogger logger, double seconds);
+
+    [LoggerMessage(EventId = 1071, Level = LogLevel.Warning, Message = "The Durable Task worker had not stopped after {Seconds:0.0} s, the shutdown timeout: its unfinished work resumes once its leases and messages time out")]
+    public static partial void WorkerStopTimedOut(this ILogger logger, double seconds);
+
+    [LoggerMessage(EventId = 1072, Level = LogLevel.Warning, Message = "Abandoning an activity work item failed on storage (attempt {Attempt}); retrying, so its message can run again")]
+    public static partial void ActivityAbandonRetried(this ILogger logger, int attempt);
+
     [LoggerMessage(EventId = 1063, Level = LogLevel.Warning, Message = "A drain of the ingest inbox failed; trying again shortly")]
     public static partial void IngestDrainFailed(this ILogger logger, Exception exception);
 

@@ -75,6 +75,8 @@ public static class RetentionComposition
     public static IServiceCollection AddStandaloneRuntime(this IServiceCollection services)
     {
         services.AddDurableTaskEngine();
+        // The worker stops gracefully within the host's shutdown timeout, which is ours to set and validate.
+        services.AddOptions<HostOptions>().Configure<IOptions<RetentionOptions>>((host, retention) => host.ShutdownTimeout = retention.Value.ShutdownTimeout);
         services.AddHostedService<DurableWorkerService>();
         services.AddHostedService<SchedulerService>();
         services.AddHostedService<IngestDrainService>();
