@@ -64,12 +64,14 @@ public sealed class PrivateAzurite : IDisposable
         {
             foreach (var port in new[] { basePort + 2, basePort + 1, basePort })
             {
-                var ready = AzuriteProcess.WaitForPortAsync(port, TimeSpan.FromSeconds(30));
-                if (await Task.WhenAny(ready, process.WaitForExitAsync()) != ready)
+                await Progress.UntilAsync($"Azurite listening on {port}", async () =>
                 {
-                    throw new InvalidOperationException($"Azurite exited with code {process.ExitCode} before listening on {port}.");
-                }
-                await ready;
+                    if (process.HasExited)
+                    {
+                        throw new InvalidOperationException($"Azurite exited with code {process.ExitCode} before listening on {port}.");
+                    }
+                    return await AzuriteProcess.IsListeningAsync(port);
+                });
             }
         }
         catch

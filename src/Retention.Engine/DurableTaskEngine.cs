@@ -1,5 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Azure;
+using Azure.Data.Tables;
 using DurableTask.AzureStorage;
 using DurableTask.AzureStorage.Tracking;
 using DurableTask.Core;
@@ -30,21 +32,31 @@ public sealed class DurableTaskEngine : IJourneyInstances, IJourneyWorker, IAsyn
     private readonly DurableTaskSettings _settings;
     private readonly IServiceProvider _services;
     private readonly ILoggerFactory _loggers;
+    private readonly ILogger _logger;
+    private readonly TableClient _partitions;
     private TaskHubWorker? _worker;
+    private volatile bool _ownedPartitions;
 
-    public DurableTaskEngine(StorageOptions storage, DurableTaskSettings settings, IServiceProvider services, ILoggerFactory loggers)
+    public DurableTaskEngine(StorageOptions storage, DurableTaskSettings settings, TableServiceClient tables, IServiceProvider services, ILoggerFactory loggers)
     {
         settings.Validate();
         _settings = settings;
         _services = services;
         _loggers = loggers;
+        _logger = loggers.CreateLogger<DurableTaskEngine>();
         TaskHubName = settings.TaskHubFor(storage.Prefix);
         // Two processes on one machine must not share a lease owner.
-        _service = new AzureStorageOrchestrationService(DurableTaskServiceSettings.For(settings, TaskHubName, ClientProvider(storage), WorkerIdentity(), loggers));
+        WorkerId = WorkerIdentity();
+        _service = new AzureStorageOrchestrationService(DurableTaskServiceSettings.For(settings, TaskHubName, ClientProvider(storage), WorkerId, loggers));
         _client = new TaskHubClient(_service, new ShimJsonDataConverter(), loggers);
+        // DTFx's table partition manager (its default since 2.0) keeps one lease row per control queue here.
+        _partitions = tables.GetTableClient(TaskHubName + "Partitions");
     }
 
     public string TaskHubName { get; }
+
+    /// <summary>This process's lease owner name in the task hub's partition table.</summary>
+    public string WorkerId { get; }
 
     private static string WorkerIdentity()
     {
@@ -52,8 +64,41 @@ public sealed class DurableTaskEngine : IJourneyInstances, IJourneyWorker, IAsyn
         return id.Length > 60 ? id[^60..] : id;
     }
 
-    /// <summary>True once the worker has started and until it stops: the health check.</summary>
-    public bool IsRunning => _worker is not null;
+    /// <summary>Where the worker stands, for the health check: <see cref="IsRunning"/> once it also processes orchestrations.</summary>
+    public WorkerState State => _worker is null ? WorkerState.Stopped : _ownedPartitions ? WorkerState.Running : WorkerState.Starting;
+
+    public bool IsRunning => State == WorkerState.Running;
+
+    /// <summary>
+    /// Reads the partition leases and returns how many this worker owns, null when the table cannot be read. The
+    /// worker counts as running from the first time it owns its share of the partitions (all of them when it is alone;
+    /// none when more workers than partitions leave it nothing to own): until then, work sent to this task hub may sit in
+    /// control queues nobody listens to, as after a restart while the previous process's leases had not yet lapsed.
+    /// </summary>
+    public async Task<int?> ObservePartitionsAsync(CancellationToken cancellationToken)
+    {
+        List<(string? Owner, DateTimeOffset? ExpiresAt)> leases = [];
+        try
+        {
+            await foreach (var lease in _partitions.QueryAsync<TableEntity>(select: ["CurrentOwner", "ExpiresAt"], cancellationToken: cancellationToken))
+            {
+                leases.Add((lease.GetString("CurrentOwner"), lease.GetDateTimeOffset("ExpiresAt")));
+            }
+        }
+        catch (Exception e) when (StorageFailures.IsOutage(e, CancellationToken.None) || e is RequestFailedException { Status: 404 })
+        {
+            return null; // storage is down (health says so), or the table does not exist yet (the worker is starting)
+        }
+        var owned = leases.Count(l => l.Owner == WorkerId);
+        if (_worker is not null && !_ownedPartitions)
+        {
+            var now = TimeProvider.System.GetUtcNow(); // DTFx writes lease expiries by the real clock
+            var workers = 1 + leases.Where(l => l.Owner is { Length: > 0 } owner && owner != WorkerId && l.ExpiresAt > now).Select(l => l.Owner).Distinct().Count();
+            // DTFx balances the partitions evenly between the workers it sees: this one is ready once it has its share.
+            _ownedPartitions = leases.Count > 0 && owned >= leases.Count / workers;
+        }
+        return owned;
+    }
 
     private static StorageAccountClientProvider ClientProvider(StorageOptions storage)
     {
@@ -73,7 +118,7 @@ public sealed class DurableTaskEngine : IJourneyInstances, IJourneyWorker, IAsyn
         await EnsureTaskHubAsync();
         var shims = new DurableTaskShimFactory(new DurableTaskWorkerOptions { MaximumTimerInterval = _settings.MaximumTimerInterval },
             new MessageWithholdingLoggerFactory(_loggers));
-        var worker = new TaskHubWorker(_service, _loggers);
+        var worker = new TaskHubWorker(new ActivityAbandonRetry(_service, _logger), _loggers);
         worker.AddTaskOrchestrations([.. JourneyTaskRegistry.Orchestrators.Select(o =>
             (ObjectCreator<TaskOrchestration>)new NamedObjectCreator<TaskOrchestration>(o.Key, () => shims.CreateOrchestration(new TaskName(o.Key), o.Value(_services), parent: null)))]);
         worker.AddTaskActivities([.. JourneyTaskRegistry.Activities.Select(a =>
@@ -83,12 +128,28 @@ public sealed class DurableTaskEngine : IJourneyInstances, IJourneyWorker, IAsyn
         _worker = worker;
     }
 
-    public async Task StopWorkerAsync()
+    /// <summary>
+    /// Stops the worker gracefully: work items in flight finish and are checkpointed, and the partition leases are
+    /// released, so the next process (a rolling deployment's) takes the partitions at once and nothing runs twice. Gives
+    /// up waiting when <paramref name="deadline"/> is cancelled (the host's shutdown timeout): what was left then
+    /// resumes elsewhere once its leases and messages time out, as after a crash.
+    /// </summary>
+    public async Task StopWorkerAsync(CancellationToken deadline)
     {
         if (_worker is { } worker)
         {
             _worker = null;
-            await worker.StopAsync(isForced: true);
+            _ownedPartitions = false;
+            var stopping = System.Diagnostics.Stopwatch.StartNew();
+            try
+            {
+                await worker.StopAsync(isForced: false).WaitAsync(deadline);
+                Logs.WorkerStopped(_logger, stopping.Elapsed.TotalSeconds);
+            }
+            catch (OperationCanceledException) when (deadline.IsCancellationRequested)
+            {
+                Logs.WorkerStopTimedOut(_logger, stopping.Elapsed.TotalSeconds);
+            }
         }
     }
 
@@ -226,7 +287,7 @@ public sealed class DurableTaskEngine : IJourneyInstances, IJourneyWorker, IAsyn
 
     private static JourneyInstanceInfo ToInfo(OrchestrationState state)
     {
-        var view = string.IsNullOrEmpty(state.Status) ? null : JsonDataConverter.Default.Deserialize<JourneyInstanceView>(state.Status);
+        var view = JourneyInstanceRecords.ViewOf(state.Status, state.OrchestrationStatus == OrchestrationStatus.Completed ? state.Output : null);
         return JourneyInstanceRecords.ToInfo(
             state.OrchestrationInstance.InstanceId,
             view,
@@ -239,7 +300,10 @@ public sealed class DurableTaskEngine : IJourneyInstances, IJourneyWorker, IAsyn
 
     public async ValueTask DisposeAsync()
     {
-        await StopWorkerAsync();
+        using (var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
+        {
+            await StopWorkerAsync(deadline.Token);
+        }
         _service.Dispose();
     }
 }

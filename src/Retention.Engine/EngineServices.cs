@@ -17,7 +17,7 @@ public static class EngineServices
     {
         services.AddOptions<DurableTaskSettings>().BindConfiguration(DurableTaskSettings.Section);
         services.AddSingleton(sp => new DurableTaskEngine(sp.GetRequiredService<IOptions<StorageOptions>>().Value,
-            sp.GetRequiredService<IOptions<DurableTaskSettings>>().Value, sp, sp.GetRequiredService<ILoggerFactory>()));
+            sp.GetRequiredService<IOptions<DurableTaskSettings>>().Value, sp.GetRequiredService<StorageAccount>().Tables, sp, sp.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton<IJourneyInstances>(sp => sp.GetRequiredService<DurableTaskEngine>());
         services.AddSingleton<IJourneyWorker>(sp => sp.GetRequiredService<DurableTaskEngine>());
         return services;

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using Retention.Api.Composition;
 using Retention.Api.Web;
 using Retention.Engine;
@@ -29,6 +30,8 @@ public static class StandaloneComposition
     public static IServiceCollection AddStandaloneRuntime(this IServiceCollection services)
     {
         services.AddDurableTaskEngine();
+        // The worker stops gracefully within the host's shutdown timeout, which is ours to set and validate.
+        services.AddOptions<HostOptions>().Configure<IOptions<RetentionOptions>>((host, retention) => host.ShutdownTimeout = retention.Value.ShutdownTimeout);
         services.AddHostedService<DurableWorkerService>();
         services.AddHostedService<SchedulerService>();
         services.AddHostedService<IngestDrainService>();

@@ -70,7 +70,9 @@ public sealed record JourneyInstanceView(JourneyInstanceState State, IReadOnlyLi
         slim.Customer = [];
         slim.SeenEvents = [];
         slim.Buffered = [.. state.Buffered.Select(b => b with { Event = b.Event with { Data = [] } })];
-        return new JourneyInstanceView(slim, history, generation);
+        // A copy: the engine serializes the custom status when the episode ends, by which time the orchestration's own
+        // list may hold the entries of effects still running, ahead of the state published with it.
+        return new JourneyInstanceView(slim, [.. history], generation);
     }
 }
 

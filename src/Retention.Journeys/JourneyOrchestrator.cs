@@ -12,9 +12,10 @@ namespace Retention.Journeys;
 /// </summary>
 [DurableTask(JourneyTasks.Journey)]
 public sealed class JourneyOrchestrator(PinnedInterpreters interpreters, ICurrentSettings current, JourneyDefinitions definitions, JourneyOrchestrationOptions options)
-    : TaskOrchestrator<JourneyRun, string?>
+    : TaskOrchestrator<JourneyRun, JourneyInstanceView?>
 {
-    public override async Task<string?> RunAsync(TaskOrchestrationContext context, JourneyRun input)
+    /// <returns>The view the instance finished with (see <see cref="JourneyInstanceRecords.ViewOf"/>); null when it continues as new.</returns>
+    public override async Task<JourneyInstanceView?> RunAsync(TaskOrchestrationContext context, JourneyRun input)
     {
         Driver? driver = null;
         try
@@ -67,7 +68,7 @@ public sealed class JourneyOrchestrator(PinnedInterpreters interpreters, ICurren
 
         private DateTimeOffset Now => new(context.CurrentUtcDateTime, TimeSpan.Zero);
 
-        public async Task<string?> RunAsync()
+        public async Task<JourneyInstanceView?> RunAsync()
         {
             if (_state is null)
             {
@@ -106,7 +107,7 @@ public sealed class JourneyOrchestrator(PinnedInterpreters interpreters, ICurren
             var state = _state;
             await context.CallActivityAsync(JourneyTasks.RecordFinished,
                 new FinishedInstance(state.CustomerId, state.InstanceId, state.JourneyId, state.Status, state.StartedAt), options.EffectRetry);
-            return state.Outcome;
+            return JourneyInstanceView.Of(state, _history, run.Generation);
         }
 
         /// <summary>

@@ -76,6 +76,22 @@ public interface IScheduledWorkRunner
 /// <summary>How an engine's record of a journey orchestration reads as an instance: one rule for every engine.</summary>
 public static class JourneyInstanceRecords
 {
+    /// <summary>
+    /// The instance's view: the one it finished with (the orchestration's output) once it completed, else the last it
+    /// published (its custom status). The output is part of the completion itself; the custom status is not kept in the
+    /// history, so DTFx's Azure Storage backend, when it mends an instance row from the history (a storage outage lost
+    /// the row's write after the history's), writes it empty and a finished instance would read as never started.
+    /// </summary>
+    /// <param name="serializedOutput">Null unless the orchestration completed; an instance finished before outputs
+    /// carried the view has its outcome there, a JSON string.</param>
+    public static JourneyInstanceView? ViewOf(string? serializedCustomStatus, string? serializedOutput)
+    {
+        var finished = serializedOutput is { Length: > 0 } output && output[0] == '{' ? output : null;
+        return (finished ?? serializedCustomStatus) is { Length: > 0 } json
+            ? Microsoft.DurableTask.Converters.JsonDataConverter.Default.Deserialize<JourneyInstanceView>(json)
+            : null;
+    }
+
     /// <param name="view">The instance's published view (its custom status), when it has published one.</param>
     /// <param name="start">The start input, read only while the instance has no view yet.</param>
     /// <param name="hasStarted">The engine's runtime status is past Pending: its first step has run.</param>

@@ -98,15 +98,15 @@ public sealed class StorageAccount
         await Container("referencedata").CreateIfNotExistsAsync(cancellationToken: cancellationToken);
     }
 
-    /// <summary>True when the table service answers: the health check.</summary>
-    public async Task<bool> IsReachableAsync(CancellationToken cancellationToken)
+    /// <summary>True when the table service answers before <paramref name="deadline"/> is cancelled: the health check.</summary>
+    public async Task<bool> IsReachableAsync(CancellationToken deadline)
     {
         try
         {
-            await Table("journeys").GetAccessPoliciesAsync(cancellationToken);
+            await Table("journeys").GetAccessPoliciesAsync(deadline);
             return true;
         }
-        catch (Exception e) when (e is Azure.RequestFailedException or HttpRequestException or TaskCanceledException or AggregateException)
+        catch (Exception e) when (StorageFailures.IsOutage(e, CancellationToken.None)) // the deadline passing is storage not answering in time
         {
             return false;
         }

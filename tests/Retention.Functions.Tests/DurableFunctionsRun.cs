@@ -11,7 +11,15 @@ namespace Retention.Functions.Tests;
 /// </summary>
 public sealed class DurableFunctionsRun(FunctionsApp app) : IClassFixture<FunctionsApp>
 {
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+    /// <summary>Waits for the instance to finish while it makes progress (its status, custom status or last update moving).</summary>
+    private async Task<OrchestrationMetadata> FinishedAsync(string instanceId, bool getInputsAndOutputs = false)
+    {
+        await Progress.WaitAsync(
+            $"instance {instanceId} finishing",
+            async () => await app.Durable.Client.GetInstanceAsync(instanceId) is { } m ? (m.RuntimeStatus, m.LastUpdatedAt, m.SerializedCustomStatus) : default((OrchestrationRuntimeStatus RuntimeStatus, DateTimeOffset, string?)?),
+            seen => seen?.RuntimeStatus is OrchestrationRuntimeStatus.Completed or OrchestrationRuntimeStatus.Failed or OrchestrationRuntimeStatus.Terminated);
+        return (await app.Durable.Client.GetInstanceAsync(instanceId, getInputsAndOutputs))!;
+    }
 
     [Fact]
     public async Task ASaleRunsTheJourneyToCompletionThroughTheWrappers()
@@ -23,9 +31,7 @@ public sealed class DurableFunctionsRun(FunctionsApp app) : IClassFixture<Functi
         var drained = await app.IngestDrain.RunAsync(null!, app.Durable.Client, CancellationToken.None);
         Assert.Equal((2, 2), (drained.Applied, drained.Completed));
 
-        using var timeout = new CancellationTokenSource(Patience);
-        await app.Durable.Client.WaitForInstanceStartAsync(instanceId, timeout.Token);
-        var done = await app.Durable.Client.WaitForInstanceCompletionAsync(instanceId, getInputsAndOutputs: true, timeout.Token);
+        var done = await FinishedAsync(instanceId, getInputsAndOutputs: true);
 
         Assert.Equal(OrchestrationRuntimeStatus.Completed, done.RuntimeStatus);
         // Read back as the admin API reads it: the instance's view, through the Functions IJourneyInstances.
@@ -44,7 +50,7 @@ public sealed class DurableFunctionsRun(FunctionsApp app) : IClassFixture<Functi
         Assert.Equal(202, (await app.PostEventAsync(Webhooks.Event("case.opened", new JsonObject { ["customerId"] = "FK1", ["caseId"] = "K1", ["due"] = "9999-12-31" }))).Status);
         const string instanceId = "fn-broken:FK1:K1";
         await app.IngestDrain.RunAsync(null!, app.Durable.Client, CancellationToken.None);
-        using var timeout = new CancellationTokenSource(Patience);
+        using var timeout = new CancellationTokenSource(Progress.Stall); // a stall bound, not a deadline: the in-process host answers in seconds
         var failed = await app.Durable.Client.WaitForInstanceCompletionAsync(instanceId, timeout.Token);
         Assert.Equal(OrchestrationRuntimeStatus.Failed, failed.RuntimeStatus);
 
@@ -83,8 +89,7 @@ public sealed class DurableFunctionsRun(FunctionsApp app) : IClassFixture<Functi
         }
         var occurrence = Assert.Single(runs);
         Assert.Equal(JourneyTasks.ScheduledWork, occurrence.Name);
-        using var timeout = new CancellationTokenSource(Patience);
-        var done = await app.Durable.Client.WaitForInstanceCompletionAsync(occurrence.InstanceId, timeout.Token);
+        var done = await FinishedAsync(occurrence.InstanceId);
         Assert.Equal(OrchestrationRuntimeStatus.Completed, done.RuntimeStatus);
 
         // A third tick, after the occurrence ran, does not start it again either.

@@ -114,7 +114,7 @@ public sealed class FunctionsApp : IAsyncLifetime
         var orchestrators = new OrchestratorFunctions(Services);
         _durable = await DurableTaskTestHost.StartAsync(tasks =>
         {
-            tasks.AddOrchestratorFunc<JourneyRun, string?>(JourneyTasks.Journey, (context, _) => orchestrators.Journey(context));
+            tasks.AddOrchestratorFunc<JourneyRun, JourneyInstanceView?>(JourneyTasks.Journey, (context, _) => orchestrators.Journey(context));
             tasks.AddOrchestratorFunc<DeferredDelivery, string>(JourneyTasks.MessageDelivery, (context, _) => orchestrators.MessageDelivery(context));
             tasks.AddOrchestratorFunc<JourneyMigrationRun, int>(JourneyTasks.JourneyMigration, (context, _) => orchestrators.JourneyMigration(context));
             tasks.AddOrchestratorFunc<ScheduledWork, bool>(JourneyTasks.ScheduledWork, (context, _) => orchestrators.ScheduledWork(context));

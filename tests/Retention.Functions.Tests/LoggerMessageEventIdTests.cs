@@ -16,6 +16,7 @@ public sealed class LoggerMessageEventIds
         ["Retention.Core"] = (0, -1),
         ["Retention.Application"] = (1000, 1999),
         ["Retention.Storage"] = (6000, 6999),
+        ["Retention.Engine"] = (7000, 7999),
         ["Retention.Api"] = (2000, 2999),
         ["Retention.Channels"] = (3000, 3999),
         ["Retention.Journeys"] = (4000, 4999),
@@ -29,11 +30,11 @@ public sealed class LoggerMessageEventIds
             .Where(m => m.message is not null)
             .Select(m => (m.assembly, m.method, m.message!)));
 
-    /// <summary>The Functions app and every product assembly it reaches through its references.</summary>
+    /// <summary>The Functions app, the standalone host's engine, and every product assembly they reach through their references.</summary>
     private static IEnumerable<Assembly> ProductAssemblies()
     {
         var found = new Dictionary<string, Assembly>(StringComparer.Ordinal);
-        var pending = new Queue<Assembly>([typeof(FunctionsComposition).Assembly]);
+        var pending = new Queue<Assembly>([typeof(FunctionsComposition).Assembly, typeof(Retention.Engine.DurableTaskEngine).Assembly]);
         while (pending.TryDequeue(out var assembly))
         {
             if (found.TryAdd(assembly.GetName().Name!, assembly))

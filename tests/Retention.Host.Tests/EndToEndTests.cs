@@ -27,18 +27,13 @@ public sealed class PostSaleFlowOverHttp : IDisposable
         Assert.Equal(HttpStatusCode.Accepted, (await client.PostAsync(Webhooks.Sale("E2E1", "SALE-1", "Wealth Fund"), _host.Now)).StatusCode);
 
         var instanceId = "post-sale-follow-up:E2E1:SALE-1";
-        var instance = await Eventually(async () =>
-        {
-            var response = await admin.GetAsync($"/api/instances/{instanceId}");
-            return response.IsSuccessStatusCode ? await response.Content.ReadFromJsonAsync<JsonObject>() : null;
-        });
+        var instance = await Progress.UntilAsync("the instance starting", () => DetailAsync(admin, instanceId), _ => true);
         Assert.Equal("post-sale-follow-up", instance["journeyId"]!.GetValue<string>());
 
-        var messages = await Eventually(async () =>
-        {
-            var outbox = await client.GetFromJsonAsync<JsonArray>("/api/dev/outbox?to=%2B8613900139000");
-            return outbox!.Count >= 2 ? outbox : null;
-        });
+        // Progress is the instance moving on (its history, its timer) or a message going out.
+        var messages = (await Progress.UntilAsync("the thank-you and the survey going out", async () => new JsonArray(
+                await DetailAsync(admin, instanceId), await client.GetFromJsonAsync<JsonArray>("/api/dev/outbox?to=%2B8613900139000")),
+            seen => seen[1]!.AsArray().Count >= 2))[1]!.AsArray();
         Assert.Equal(2, messages.Count);
         Assert.Contains("thank you for choosing Wealth Fund", messages[0]!["body"]!.GetValue<string>(), StringComparison.Ordinal);
         Assert.Contains("Reply 1 (poor) to 5", messages[1]!["body"]!.GetValue<string>(), StringComparison.Ordinal);
@@ -46,11 +41,8 @@ public sealed class PostSaleFlowOverHttp : IDisposable
 
         Assert.Equal(HttpStatusCode.Accepted, (await client.PostAsJsonAsync("/api/dev/inbound-sms", new { from = "+8613900139000", to = "+10000", message = "4" })).StatusCode);
         // Answered: the score is recorded and the instance waits for its first revisit.
-        var revisiting = await Eventually(async () =>
-        {
-            var state = await admin.GetFromJsonAsync<JsonObject>($"/api/instances/{instanceId}");
-            return state!["currentStep"]?.GetValue<string>() == "await-90-days" ? state : null;
-        });
+        var revisiting = await Progress.UntilAsync("the answer being recorded", () => DetailAsync(admin, instanceId),
+            state => state["currentStep"]?.GetValue<string>() == "await-90-days");
         Assert.Equal("Waiting", revisiting["status"]!.GetValue<string>());
         var customer = await admin.GetFromJsonAsync<JsonObject>("/api/customers/E2E1");
         Assert.Equal("4", customer!["attributes"]!["satisfaction"]!.GetValue<string>());
@@ -68,29 +60,16 @@ public sealed class PostSaleFlowOverHttp : IDisposable
         await client.PostAsync(Webhooks.Sale("E2E2", "SALE-2"), _host.Now);
         await client.PostAsync(Webhooks.Event("sale.refunded", new JsonObject { ["customerId"] = "E2E2", ["saleId"] = "SALE-2" }), _host.Now);
 
-        var state = await Eventually(async () =>
-        {
-            var response = await _host.Admin().GetAsync("/api/instances/post-sale-follow-up:E2E2:SALE-2");
-            var body = response.IsSuccessStatusCode ? await response.Content.ReadFromJsonAsync<JsonObject>() : null;
-            return body?["status"]!.GetValue<string>() == "Exited" ? body : null;
-        });
+        var state = await Progress.UntilAsync("the refund ending the journey", () => DetailAsync(_host.Admin(), "post-sale-follow-up:E2E2:SALE-2"),
+            body => body["status"]!.GetValue<string>() == "Exited");
         Assert.Equal("exit-on:sale.refunded", state["outcome"]!.GetValue<string>());
         await Task.Delay(TimeSpan.FromSeconds(3)); // both waits would have passed: nothing more may be sent
         Assert.True((await client.GetFromJsonAsync<JsonArray>("/api/dev/outbox?to=%2B8613900139001"))!.Count <= 1);
     }
 
-    /// <summary>Polls once a quarter second for up to 20 seconds: end-to-end waits are seconds long.</summary>
-    private static async Task<T> Eventually<T>(Func<Task<T?>> probe) where T : class
+    private static async Task<JsonObject?> DetailAsync(HttpClient admin, string instanceId)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (true)
-        {
-            if (await probe() is { } value)
-            {
-                return value;
-            }
-            Assert.True(DateTime.UtcNow < deadline, "timed out waiting for the journey");
-            await Task.Delay(250);
-        }
+        using var response = await admin.GetAsync($"/api/instances/{instanceId}");
+        return response.IsSuccessStatusCode ? await response.Content.ReadFromJsonAsync<JsonObject>() : null;
     }
 }

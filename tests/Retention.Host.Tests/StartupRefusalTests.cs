@@ -119,6 +119,24 @@ public sealed class StartupWithAMalformedSetting
         Assert.Contains($"{setting} must be a positive number of events per second", refusal.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("00:00:00")]
+    [InlineData("01:00:00")]
+    public void RefusesAShutdownTimeoutThatIsNotABoundedWait(string timeout)
+    {
+        var refusal = Refusal(new() { ["Retention:ShutdownTimeout"] = timeout });
+
+        Assert.Contains($"Retention:ShutdownTimeout is {timeout}; it must be more than zero and at most 00:05:00", refusal.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TheShutdownTimeoutIsTheHostsOwn()
+    {
+        using var host = new RetentionFactory(virtualTime: true, [], new() { ["Retention:ShutdownTimeout"] = "00:00:12" });
+        using var client = host.CreateClient();
+        Assert.Equal(TimeSpan.FromSeconds(12), Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<Microsoft.Extensions.Options.IOptions<Microsoft.Extensions.Hosting.HostOptions>>(host.Services).Value.ShutdownTimeout);
+    }
+
     [Fact]
     public void RefusesAWebhookRateLimitThatIsNotANumber()
     {

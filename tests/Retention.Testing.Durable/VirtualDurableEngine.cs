@@ -760,10 +760,10 @@ public sealed class VirtualDurableEngine(IServiceProvider services, TimeProvider
         }
     }
 
-    /// <summary>The published view (the custom status), or what the id tells when the instance has published none yet.</summary>
+    /// <summary>The instance's view (<see cref="JourneyInstanceRecords.ViewOf"/>), or what the id tells when the instance has published none yet.</summary>
     private static JourneyInstanceInfo InfoOf(InstanceRecord instance)
     {
-        var view = instance.CustomStatus is null ? null : Converter.Deserialize<JourneyInstanceView>(instance.CustomStatus);
+        var view = JourneyInstanceRecords.ViewOf(instance.CustomStatus, instance.Status == VirtualRuntimeStatus.Completed ? instance.Output : null);
         var state = view?.State ?? Minimal(instance);
         if (instance.Status == VirtualRuntimeStatus.Failed)
         {

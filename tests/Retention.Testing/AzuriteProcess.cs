@@ -52,11 +52,23 @@ public sealed class AzuriteProcess : IDisposable
         _output.Clear();
         _process = Process.Start(info)!;
         _process.OutputDataReceived += (_, e) => _output.Enqueue(e.Data ?? "");
-        _process.ErrorDataReceived += (_, _) => { };
+        _process.ErrorDataReceived += (_, e) => _output.Enqueue(e.Data ?? "");
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
-        await WaitForPortAsync(TablePort, TimeSpan.FromSeconds(30));
-        await WaitForPortAsync(QueuePort, TimeSpan.FromSeconds(30));
+        // Loading a restarted emulator's saved data takes a while on a busy machine: the wait is generous, and ends at
+        // once if the emulator exits.
+        var started = _process!;
+        foreach (var port in new[] { TablePort, QueuePort })
+        {
+            await Progress.UntilAsync($"Azurite listening on {port}", async () =>
+            {
+                if (started.HasExited)
+                {
+                    throw new InvalidOperationException($"Azurite exited with code {started.ExitCode} while starting: {string.Join('\n', _output)}");
+                }
+                return await IsListeningAsync(port);
+            });
+        }
     }
 
     /// <summary>
@@ -96,21 +108,17 @@ public sealed class AzuriteProcess : IDisposable
         Kill();
     }
 
-    public static async Task WaitForPortAsync(int port, TimeSpan timeout)
+    public static async Task<bool> IsListeningAsync(int port)
     {
-        var deadline = DateTime.UtcNow + timeout;
-        while (true)
+        try
         {
-            try
-            {
-                using var client = new TcpClient();
-                await client.ConnectAsync("127.0.0.1", port);
-                return;
-            }
-            catch (SocketException) when (DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(100);
-            }
+            using var client = new TcpClient();
+            await client.ConnectAsync("127.0.0.1", port);
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
         }
     }
 

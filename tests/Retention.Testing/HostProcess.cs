@@ -47,32 +47,36 @@ public sealed class HostProcess : IDisposable
         }
     }
 
-    public async Task WaitUntilHealthyAsync(TimeSpan timeout)
+    /// <summary>
+    /// Waits until <c>/healthz</c> answers 200, failing if the process exits or if its answer (not answering, the
+    /// reason, the partitions its worker owns) stops changing for <paramref name="stall"/>: after a kill the next
+    /// process says its worker is starting until the dead one's partition leases lapse (up to a minute).
+    /// </summary>
+    public async Task WaitUntilHealthyAsync(TimeSpan stall)
     {
         using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{Port}") };
-        var deadline = DateTime.UtcNow + timeout;
-        while (true)
-        {
-            if (_process.HasExited)
+        await Progress.WaitAsync(
+            "the host reporting healthy",
+            async () =>
             {
-                throw new InvalidOperationException("The host exited during start: " + string.Join('\n', Output));
-            }
-            try
-            {
-                if ((await client.GetAsync("/healthz")).IsSuccessStatusCode)
+                if (_process.HasExited)
                 {
-                    return;
+                    throw new InvalidOperationException("The host exited during start: " + string.Join('\n', Output));
                 }
-            }
-            catch (HttpRequestException)
-            {
-            }
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException("The host did not become healthy: " + string.Join('\n', Output));
-            }
-            await Task.Delay(200);
-        }
+                try
+                {
+                    using var response = await client.GetAsync("/healthz");
+                    var health = System.Text.Json.Nodes.JsonNode.Parse(await response.Content.ReadAsStringAsync());
+                    return $"{(int)response.StatusCode} {health?["reason"]} {health?["partitions"]}";
+                }
+                catch (HttpRequestException)
+                {
+                    return "not answering";
+                }
+            },
+            seen => seen.StartsWith("200", StringComparison.Ordinal),
+            stall,
+            _ => Task.FromResult(string.Join('\n', Output)));
     }
 
     public async Task<bool> WaitForExitAsync(TimeSpan timeout)
@@ -88,6 +92,18 @@ public sealed class HostProcess : IDisposable
             return false;
         }
     }
+
+    /// <summary>SIGTERM, as a rolling deployment or an operator stops it: the host shuts down gracefully.</summary>
+    public async Task TerminateAsync()
+    {
+        if (!_process.HasExited)
+        {
+            using var signal = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            await signal.WaitForExitAsync();
+        }
+    }
+
+    public int ExitCode => _process.ExitCode;
 
     /// <summary>SIGKILL: no shutdown, no flushing, exactly like kill -9.</summary>
     public void Kill()

@@ -33,6 +33,13 @@ public sealed class RetentionOptions
     public TimeSpan CatalogRefreshInterval { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
+    /// How long a stopping host waits for its work to finish: the Durable Task worker completes the work items in flight
+    /// and releases its partitions within it, so the next process takes over at once. Keep it below the platform's grace
+    /// period (30 s on Kubernetes and Container Apps), which ends in a kill.
+    /// </summary>
+    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(25);
+
+    /// <summary>
     /// How long an instance control (terminate, suspend, resume) waits for the instance to apply it, answering 200 with
     /// the instance as it now is; past it, 202 with the instance as it was (it applies the control shortly).
     /// </summary>

@@ -11,6 +11,7 @@ namespace Retention.Api.Composition;
 public sealed class RetentionOptionsValidation : IValidateOptions<RetentionOptions>
 {
     private const string Webhooks = RetentionOptions.Section + ":Webhooks";
+    private static readonly TimeSpan MaxShutdownTimeout = TimeSpan.FromMinutes(5);
 
     public ValidateOptionsResult Validate(string? name, RetentionOptions options)
     {
@@ -27,6 +28,10 @@ public sealed class RetentionOptionsValidation : IValidateOptions<RetentionOptio
         if (options.EventBufferWindow < TimeSpan.Zero)
         {
             errors.Add($"{RetentionOptions.Section}:EventBufferWindow must not be negative");
+        }
+        if (options.ShutdownTimeout <= TimeSpan.Zero || options.ShutdownTimeout > MaxShutdownTimeout)
+        {
+            errors.Add($"{RetentionOptions.Section}:ShutdownTimeout is {options.ShutdownTimeout}; it must be more than zero and at most {MaxShutdownTimeout} (a stopping host finishes its work and releases its partitions within it)");
         }
         var webhooks = options.Webhooks;
         if (webhooks.RateLimitPerSecond <= 0)

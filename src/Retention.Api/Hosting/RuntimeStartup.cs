@@ -29,7 +29,7 @@ public sealed class RuntimeStartup(
                 await account.EnsureCreatedAsync(cancellationToken);
                 break;
             }
-            catch (Exception e) when (e is Azure.RequestFailedException or HttpRequestException or AggregateException && time.GetUtcNow() < deadline)
+            catch (Exception e) when (StorageFailures.IsOutage(e, cancellationToken) && time.GetUtcNow() < deadline)
             {
                 logger.StorageNotReady(attempt);
                 await Task.Delay(TimeSpan.FromSeconds(1), time, cancellationToken);

@@ -9,9 +9,10 @@ using Retention.Storage.Ingest;
 namespace Retention.Api.Operations;
 
 /// <param name="Reason">Why the service is unhealthy, for an operator; null when healthy.</param>
-/// <param name="Worker">The Durable Task worker runs (or this replica serves only HTTP).</param>
+/// <param name="Worker">The Durable Task worker runs and has taken its partitions (or this replica serves only HTTP).</param>
 /// <param name="Ingest">Accepted events not yet applied (null when storage did not answer).</param>
-public sealed record Health(string Status, bool Storage, bool Worker, string? TaskHub, IngestBacklogHealth? Ingest, string? Reason = null);
+/// <param name="Partitions">The task hub's partitions (control queues) this replica's worker owns now; null without a worker or when storage did not answer.</param>
+public sealed record Health(string Status, bool Storage, bool Worker, string? TaskHub, IngestBacklogHealth? Ingest, string? Reason = null, int? Partitions = null);
 
 /// <param name="Capped">The count stopped at its cap: at least this many wait.</param>
 public sealed record IngestBacklogHealth(int Events, int Requests, double OldestAgeSeconds, bool Capped)
@@ -37,24 +38,30 @@ public static class HealthEndpoints
         timeout.CancelAfter(TimeSpan.FromSeconds(3));
         var backlog = MeasureQuietlyAsync(inbox, timeout.Token);
         var storage = await account.IsReachableAsync(timeout.Token);
-        var engine = services.GetService<IJourneyWorker>();
-        var worker = !options.Value.RunWorker || engine is null || engine.IsRunning;
+        var engine = options.Value.RunWorker ? services.GetService<IJourneyWorker>() : null;
+        var partitions = engine is null ? null : await engine.ObservePartitionsAsync(timeout.Token);
+        var worker = engine?.State ?? WorkerState.Running;
         var reasons = new List<string>();
         if (!storage)
         {
             reasons.Add("storage is unreachable (the table service did not answer within 3 s)");
         }
-        if (!worker)
+        if (worker == WorkerState.Stopped)
         {
-            reasons.Add("the Durable Task worker is not running (still starting, or it stopped)");
+            reasons.Add("the Durable Task worker is not running (not yet started, or stopping)");
+        }
+        else if (worker == WorkerState.Starting)
+        {
+            reasons.Add("the Durable Task worker is starting: it does not own its partitions yet, so new work would wait");
         }
         if (await backlog is { } measured)
         {
             ingest.Backlog = measured;
         }
-        var health = new Health(reasons.Count == 0 ? "healthy" : "unhealthy", storage, worker, engine?.TaskHubName,
+        var health = new Health(reasons.Count == 0 ? "healthy" : "unhealthy", storage, worker == WorkerState.Running,
+            services.GetService<IJourneyWorker>()?.TaskHubName,
             await backlog is { } known ? IngestBacklogHealth.Of(known, time.GetUtcNow()) : null,
-            reasons.Count == 0 ? null : string.Join("; ", reasons));
+            reasons.Count == 0 ? null : string.Join("; ", reasons), partitions);
         return reasons.Count == 0 ? TypedResults.Ok(health) : TypedResults.Json(health, statusCode: StatusCodes.Status503ServiceUnavailable);
     }
 
@@ -65,7 +72,7 @@ public static class HealthEndpoints
         {
             return await inbox.MeasureAsync(10_000, cancellationToken);
         }
-        catch (Exception e) when (e is Azure.RequestFailedException or HttpRequestException or OperationCanceledException or AggregateException)
+        catch (Exception e) when (StorageFailures.IsOutage(e, CancellationToken.None)) // the health check's deadline passing included
         {
             return null;
         }

@@ -1,8 +1,7 @@
 using System.Globalization;
-using System.Net.Sockets;
-using Azure;
 using Microsoft.AspNetCore.Diagnostics;
 using Retention.Application.Ingest;
+using Retention.Storage;
 using Retention.Storage.Ingest;
 
 namespace Retention.Api.Operations;
@@ -19,7 +18,7 @@ public sealed class StorageUnavailableHandler(IProblemDetailsService problems, I
 
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
-        if (!IsStorageOutage(exception, httpContext.RequestAborted))
+        if (!StorageFailures.IsOutage(exception, httpContext.RequestAborted))
         {
             return false;
         }
@@ -43,18 +42,4 @@ public sealed class StorageUnavailableHandler(IProblemDetailsService problems, I
             },
         });
     }
-
-    /// <summary>
-    /// True for failures that mean the storage service is down or unreachable, as the Azure SDK reports them: a
-    /// transport failure (status 0), a 5xx or timeout answer, or its "retry failed after N tries" aggregate of those.
-    /// </summary>
-    public static bool IsStorageOutage(Exception exception, CancellationToken requestAborted) => exception switch
-    {
-        AggregateException aggregate => aggregate.InnerExceptions.Count > 0 && aggregate.InnerExceptions.All(e => IsStorageOutage(e, requestAborted)),
-        RequestFailedException failed => failed.Status is 0 or 408 or >= 500,
-        BadHttpRequestException => false, // an IOException, but the request's own fault (a body that cannot be read or bound)
-        HttpRequestException or SocketException or IOException => true,
-        OperationCanceledException => !requestAborted.IsCancellationRequested, // the SDK's network timeout, not the client leaving
-        _ => false,
-    };
 }

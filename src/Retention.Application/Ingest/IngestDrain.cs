@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using Azure;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Retention.Core.Events;
@@ -223,7 +222,7 @@ public sealed class IngestDrain(
                 }
                 catch (Exception error) when (!ct.IsCancellationRequested)
                 {
-                    if (IsStorageFailure(error))
+                    if (StorageFailures.IsOutage(error, ct))
                     {
                         Interlocked.Increment(ref storageFailed);
                     }
@@ -284,13 +283,4 @@ public sealed class IngestDrain(
         }
         return failedIndexes.Count;
     }
-
-    /// <summary>Storage or the network failing, which retrying the round later mends; anything else is the event's own fault.</summary>
-    private static bool IsStorageFailure(Exception error) => error switch
-    {
-        RequestFailedException r => r.Status is 0 or 408 or 429 or >= 500,
-        HttpRequestException or TimeoutException or TaskCanceledException => true,
-        AggregateException a => a.InnerExceptions.All(IsStorageFailure),
-        _ => false,
-    };
 }

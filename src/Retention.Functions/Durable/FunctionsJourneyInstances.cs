@@ -140,7 +140,8 @@ public sealed class FunctionsJourneyInstances(DurableClientScope scope) : IJourn
 
     private static JourneyInstanceInfo ToInfo(OrchestrationMetadata metadata)
     {
-        var view = metadata.SerializedCustomStatus is { Length: > 0 } ? metadata.ReadCustomStatusAs<JourneyInstanceView>() : null;
+        var view = JourneyInstanceRecords.ViewOf(metadata.SerializedCustomStatus,
+            metadata.RuntimeStatus == OrchestrationRuntimeStatus.Completed ? metadata.SerializedOutput : null);
         return JourneyInstanceRecords.ToInfo(
             metadata.InstanceId,
             view,

@@ -11,7 +11,7 @@ namespace Retention.Functions.Durable;
 public sealed class OrchestratorFunctions(IServiceProvider services)
 {
     [Function(JourneyTasks.Journey)]
-    public Task<string?> Journey([OrchestrationTrigger] TaskOrchestrationContext context) =>
+    public Task<JourneyInstanceView?> Journey([OrchestrationTrigger] TaskOrchestrationContext context) =>
         Create<JourneyOrchestrator>(JourneyTasks.Journey).RunAsync(context, context.GetInput<JourneyRun>()!);
 
     [Function(JourneyTasks.MessageDelivery)]

@@ -32,7 +32,7 @@ public sealed class DurableWorkerService(IJourneyInstances instances, IOptions<R
     {
         if (instances is DurableTaskEngine engine)
         {
-            await engine.StopWorkerAsync();
+            await engine.StopWorkerAsync(cancellationToken); // graceful until the host's shutdown timeout
         }
     }
 }
@@ -134,9 +134,9 @@ public sealed class IngestDrainService(
         {
             await drain.ReleaseAsync(cancellationToken);
         }
-        catch (Exception e) when (e is Azure.RequestFailedException or HttpRequestException or OperationCanceledException)
+        catch (Exception e) when (e is OperationCanceledException || Retention.Storage.StorageFailures.IsOutage(e, CancellationToken.None))
         {
-            // The lease lapses by itself.
+            // Out of time or no storage: the lease lapses by itself.
         }
     }
 }

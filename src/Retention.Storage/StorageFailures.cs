@@ -1,0 +1,35 @@
+using System.Net.Sockets;
+using Azure;
+using DurableTask.AzureStorage;
+using Microsoft.AspNetCore.Http;
+
+namespace Retention.Storage;
+
+/// <summary>
+/// The one answer to "is this a storage outage?", for everything that decides it: the ingest drain (retry the round
+/// later), the 503 handler (tell the sender to retry), health (storage unreachable) and the runtime loops (wait and
+/// try again). An outage is storage being down, busy or unreachable, which waiting mends; anything else is a fault of
+/// the request or of our code and must not be hidden as one.
+/// </summary>
+public static class StorageFailures
+{
+    private static readonly System.Reflection.Assembly DurableTaskStorage = typeof(AzureStorageOrchestrationService).Assembly;
+
+    /// <param name="exception">What a storage call threw.</param>
+    /// <param name="callerCancellation">
+    /// The caller's own token: a cancellation it asked for (a request aborted, the host stopping) is not an outage,
+    /// while any other cancellation is the SDK's network timeout, which is.
+    /// </param>
+    public static bool IsOutage(Exception exception, CancellationToken callerCancellation = default) => exception switch
+    {
+        AggregateException aggregate => aggregate.InnerExceptions.Count > 0 && aggregate.InnerExceptions.All(e => IsOutage(e, callerCancellation)),
+        // 0: no answer at all (the SDK's transport failure); 408 timeout; 429 and 503 busy; other 5xx server faults.
+        RequestFailedException failed => failed.Status is 0 or 408 or 429 or >= 500,
+        BadHttpRequestException => false, // an IOException, but the request's own body failing to read, not storage
+        HttpRequestException or SocketException or IOException or TimeoutException => true,
+        OperationCanceledException => !callerCancellation.IsCancellationRequested,
+        // DTFx wraps the SDK's exception in its own (DurableTaskStorageException, internal): judge what it wraps.
+        { InnerException: { } inner } when exception.GetType().Assembly == DurableTaskStorage => IsOutage(inner, callerCancellation),
+        _ => false,
+    };
+}
