@@ -51,18 +51,14 @@ public sealed class JourneyOrchestrator(PinnedInterpreters interpreters, ICurren
         private string _definitionJson = run.Definition;
         private JourneyInstanceState? _state = run.ReadState();
         private readonly List<HistoryEntry> _history = [.. run.History ?? []];
-        private Task<JourneySignal>? _signal;
-        private int _inputs;
-        private bool _nudged;
-        private string? _migratingTo;
         private JourneyInput? _applying;
         private string? _failedStep;
 
         /// <summary>
-        /// The generation's own boundary, so a changed setting cannot move it in a replay. (A generation begun before
-        /// settings were pinned reads the setting, as it always did, until its next generation pins it.)
+        /// Where this generation ends, with its own limit, so a changed setting cannot move it in a replay. (A generation
+        /// begun before settings were pinned reads the setting, as it always did, until its next generation pins it.)
         /// </summary>
-        private readonly int _inputsPerGeneration = run.Pinned?.InputsPerGeneration ?? current.Current.InputsPerGeneration;
+        private readonly Generation _generation = new(run.Pinned?.InputsPerGeneration ?? current.Current.InputsPerGeneration);
 
         private const int RecentEventsRead = 200;
 
@@ -80,12 +76,12 @@ public sealed class JourneyOrchestrator(PinnedInterpreters interpreters, ICurren
             }
             while (!_state!.Status.IsFinished())
             {
-                if (_inputs >= _inputsPerGeneration)
+                if (_generation.IsFull)
                 {
                     // Only with no signal waiter outstanding: a signal handed to a waiter of this generation would be lost
                     // with it, while one not yet waited for is carried over. Otherwise the instance nudges itself, so the
                     // waiter completes first.
-                    if (_signal is null)
+                    if (_generation.SignalWaiter is null)
                     {
                         // The last action of this generation, never replayed: the next one pins what is in force now.
                         var pinned = run.Pinned?.Renewed(current.Current) ?? current.Current;
@@ -93,10 +89,9 @@ public sealed class JourneyOrchestrator(PinnedInterpreters interpreters, ICurren
                             preserveUnprocessedEvents: true);
                         return null;
                     }
-                    if (!_nudged)
+                    if (_generation.NudgeOnce())
                     {
                         context.SendEvent(context.InstanceId, JourneyTasks.Signal, new JourneySignal(SignalKind.Nudge));
-                        _nudged = true;
                     }
                 }
                 if (await NextInputAsync() is { } input)
@@ -131,22 +126,22 @@ public sealed class JourneyOrchestrator(PinnedInterpreters interpreters, ICurren
         private async Task<JourneyInput?> NextInputAsync()
         {
             var state = _state!;
-            _signal ??= context.WaitForExternalEvent<JourneySignal>(JourneyTasks.Signal);
+            var signal = _generation.WaitForSignal(context);
             var timer = state.TimerElapsedWhileSuspended ? null : state.Timer;
             if (timer is null)
             {
-                return TakeSignal(await _signal);
+                return TakeSignal(await signal);
             }
             using var cancel = new CancellationTokenSource();
             var fired = context.CreateTimer(options.FireAt(timer.DueAt), cancel.Token);
-            var winner = await Task.WhenAny(_signal, fired);
-            if (winner == _signal)
+            var winner = await Task.WhenAny(signal, fired);
+            if (winner == signal)
             {
                 // Synchronously: the timer's cancellation callback must run on the orchestrator's thread, in its turn.
 #pragma warning disable CA1849
                 cancel.Cancel();
 #pragma warning restore CA1849
-                return TakeSignal(await _signal);
+                return TakeSignal(await signal);
             }
             // Never act before the due time, should a timer still come back early.
             if (Now < timer.DueAt)
@@ -162,7 +157,7 @@ public sealed class JourneyOrchestrator(PinnedInterpreters interpreters, ICurren
 
         private JourneyInput? TakeSignal(JourneySignal signal)
         {
-            _signal = null;
+            _generation.SignalTaken();
             return signal.Kind switch
             {
                 SignalKind.Event when signal.Event is { } e => new EventReceived(e),
@@ -177,7 +172,7 @@ public sealed class JourneyOrchestrator(PinnedInterpreters interpreters, ICurren
 
         private MigrateInstance Migrating(string json, MigrateInstance migrate)
         {
-            _migratingTo = json;
+            _generation.MigratingTo = json;
             return migrate;
         }
 
@@ -209,7 +204,7 @@ public sealed class JourneyOrchestrator(PinnedInterpreters interpreters, ICurren
 
         private async Task ApplyAsync(JourneyInput input)
         {
-            _inputs++;
+            _generation.Applied();
             _applying = input;
             var result = interpreter.Interpret(_journey, _state, input, Now);
             if (!context.IsReplaying)
@@ -237,8 +232,8 @@ public sealed class JourneyOrchestrator(PinnedInterpreters interpreters, ICurren
             {
                 // The instance now runs the new version: the next generation carries its definition.
                 _journey = migrate.To;
-                _definitionJson = _migratingTo!;
-                _inputs = _inputsPerGeneration;
+                _definitionJson = _generation.MigratingTo!;
+                _generation.End();
             }
         }
 
@@ -265,5 +260,46 @@ public sealed class JourneyOrchestrator(PinnedInterpreters interpreters, ICurren
                 throw;
             }
         }
+    }
+
+    /// <summary>
+    /// Where a generation ends, as one piece of state: the inputs it has applied against its limit; the signal waiter
+    /// still outstanding, which must complete before <c>ContinueAsNew</c> (a signal handed to a waiter of this generation
+    /// would be lost with it); whether the instance has nudged itself so that it does; and the definition a migration
+    /// moves the next generation to.
+    /// </summary>
+    private sealed class Generation(int inputsPerGeneration)
+    {
+        private int _inputs;
+        private bool _nudged;
+
+        public Task<JourneySignal>? SignalWaiter { get; private set; }
+
+        /// <summary>The definition (JSON) of the version a migration in this generation moves to.</summary>
+        public string? MigratingTo { get; set; }
+
+        public bool IsFull => _inputs >= inputsPerGeneration;
+
+        public void Applied() => _inputs++;
+
+        /// <summary>Ends the generation after this input: the next one starts on the migrated definition.</summary>
+        public void End() => _inputs = inputsPerGeneration;
+
+        /// <summary>True the first time only: the instance sends itself one nudge per generation.</summary>
+        public bool NudgeOnce()
+        {
+            if (_nudged)
+            {
+                return false;
+            }
+            _nudged = true;
+            return true;
+        }
+
+        /// <summary>The outstanding signal waiter, created when there is none.</summary>
+        public Task<JourneySignal> WaitForSignal(TaskOrchestrationContext context) =>
+            SignalWaiter ??= context.WaitForExternalEvent<JourneySignal>(JourneyTasks.Signal);
+
+        public void SignalTaken() => SignalWaiter = null;
     }
 }
