@@ -36,9 +36,13 @@ public static class JourneyTaskRegistry
     /// The services the orchestrators themselves need (pure: no I/O). The host registers its <see cref="ICurrentSettings"/>,
     /// what new instances and generations pin.
     /// </summary>
-    /// <param name="timerMargin">Overrides <see cref="JourneyOrchestrationOptions.TimerMargin"/> (none for an engine with exact timers).</param>
-    /// <param name="effectRetryAttempts">Overrides the attempts of <see cref="JourneyOrchestrationOptions.EffectRetry"/> (tests make an instance fail in seconds).</param>
-    public static IServiceCollection AddJourneyOrchestrations(this IServiceCollection services, TimeSpan? timerMargin = null, int? effectRetryAttempts = null)
+    /// <param name="settings">
+    /// The configured overrides of <see cref="JourneyOrchestrationOptions.TimerMargin"/> (none for an engine with exact
+    /// timers) and of the attempts of <see cref="JourneyOrchestrationOptions.EffectRetry"/> (tests make an instance fail in
+    /// seconds), each null for its default.
+    /// </param>
+    public static IServiceCollection AddJourneyOrchestrations(this IServiceCollection services,
+        Func<IServiceProvider, (TimeSpan? TimerMargin, int? EffectRetryAttempts)>? settings = null)
     {
         services.AddSingleton<JourneyDefinitions>();
         services.AddSingleton<PinnedInterpreters>();
@@ -46,6 +50,7 @@ public static class JourneyTaskRegistry
         services.AddSingleton(sp =>
         {
             var defaults = new JourneyOrchestrationOptions();
+            var (timerMargin, effectRetryAttempts) = settings?.Invoke(sp) ?? default;
             return new JourneyOrchestrationOptions
             {
                 Metrics = sp.GetRequiredService<JourneyMetrics>(),

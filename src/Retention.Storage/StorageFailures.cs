@@ -1,6 +1,5 @@
 using System.Net.Sockets;
 using Azure;
-using DurableTask.AzureStorage;
 using Microsoft.AspNetCore.Http;
 
 namespace Retention.Storage;
@@ -13,7 +12,8 @@ namespace Retention.Storage;
 /// </summary>
 public static class StorageFailures
 {
-    private static readonly System.Reflection.Assembly DurableTaskStorage = typeof(AzureStorageOrchestrationService).Assembly;
+    /// <summary>DTFx's Azure Storage backend, by name: the engine is Retention.Engine's, and this project does not reference it.</summary>
+    private const string DurableTaskStorage = "DurableTask.AzureStorage";
 
     /// <param name="exception">What a storage call threw.</param>
     /// <param name="callerCancellation">
@@ -29,7 +29,7 @@ public static class StorageFailures
         HttpRequestException or SocketException or IOException or TimeoutException => true,
         OperationCanceledException => !callerCancellation.IsCancellationRequested,
         // DTFx wraps the SDK's exception in its own (DurableTaskStorageException, internal): judge what it wraps.
-        { InnerException: { } inner } when exception.GetType().Assembly == DurableTaskStorage => IsOutage(inner, callerCancellation),
+        { InnerException: { } inner } when exception.GetType().Assembly.GetName().Name == DurableTaskStorage => IsOutage(inner, callerCancellation),
         _ => false,
     };
 }

@@ -15,7 +15,7 @@ public static class JourneyRuntimeServices
     /// from <see cref="RetentionOptions"/>, the orchestrations, and at start the storage and the journeys folder, then a
     /// catalog refresh that picks up other replicas' publishing.
     /// </summary>
-    public static IServiceCollection AddJourneyRuntime(this IServiceCollection services, IConfiguration configuration)
+    public static IServiceCollection AddJourneyRuntime(this IServiceCollection services)
     {
         services.AddSingleton<BusinessCalendars>();
         services.AddSingleton(sp =>
@@ -27,7 +27,11 @@ public static class JourneyRuntimeServices
         // The settings and versions in force now, for what runs outside an instance (simulation, previews).
         services.AddTransient(sp => sp.GetRequiredService<PinnedInterpreters>().Current);
         services.AddSingleton(sp => new JourneyDefinitionReader(sp.GetRequiredService<MessageRenderer>(), new PublishedCalendarIdSet(sp.GetRequiredService<BusinessCalendars>())));
-        services.AddJourneyOrchestrations(configuration.GetValue<TimeSpan?>("Retention:TimerMargin"), configuration.GetValue<int?>("Retention:EffectRetryAttempts"));
+        services.AddJourneyOrchestrations(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<RetentionOptions>>().Value;
+            return (options.TimerMargin, options.EffectRetryAttempts);
+        });
         services.AddSingleton<JourneySeeder>();
         // Registered before any engine's worker: hosted services start in order, and the worker needs storage ready.
         services.AddHostedService<RuntimeStartup>();

@@ -50,7 +50,7 @@ public static class RetentionComposition
         services.AddChannels(configuration, channels);
         services.AddDevOutbox(channels);
         services.AddEventRouting();
-        services.AddJourneyRuntime(configuration);
+        services.AddJourneyRuntime();
         services.AddMessaging();
         services.AddWebhookIngest();
         services.AddScheduling();

@@ -45,6 +45,12 @@ public sealed class RetentionOptions
     /// </summary>
     public TimeSpan InstanceControlWait { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>How long after its due time a durable timer is set to fire; unset, the orchestrations' own default (1 s).</summary>
+    public TimeSpan? TimerMargin { get; set; }
+
+    /// <summary>Attempts of an effect (send, task, customer update, emit) before the instance fails; unset, the default (12).</summary>
+    public int? EffectRetryAttempts { get; set; }
+
     public WebhookOptions Webhooks { get; set; } = new();
 
     public AdminOptions Admin { get; set; } = new();

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Retention.Core.Events;
 using Retention.Storage.Ingest;
+using Retention.Storage;
 
 namespace Retention.Application.Ingest;
 

@@ -3,6 +3,7 @@ using Retention.Api.Composition;
 using Retention.Engine;
 using Retention.Journeys;
 using Retention.Storage.Journeys;
+using Retention.Storage;
 
 namespace Retention.Host.Hosting;
 
