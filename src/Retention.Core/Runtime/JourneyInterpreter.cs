@@ -1,10 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Retention.Core.Calendars;
-using Retention.Core.Conditions;
 using Retention.Core.Customers;
 using Retention.Core.Definitions;
-using Retention.Core.Events;
 using Retention.Core.Time;
 
 namespace Retention.Core.Runtime;
