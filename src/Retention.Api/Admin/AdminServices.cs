@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.Options;
 using Retention.Api.Security;
 using Retention.Application;
+using Retention.Application.Instances;
 using Retention.Application.Journeys;
 using Retention.Application.Simulation;
 
@@ -33,6 +34,7 @@ public static class AdminServices
         services.AddSingleton<JourneyPublisher>();
         services.AddTransient<JourneySimulator>(); // with the calendars and staff in force now
         services.AddTransient<JourneySimulation>(); // so is its simulator
+        services.AddSingleton<InstanceControl>();
         return services;
     }
 }

@@ -1,7 +1,9 @@
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 using Retention.Api.Composition;
 using Retention.Api.Security;
+using Retention.Application.Instances;
 using Retention.Core.Definitions;
 using Retention.Core.Events;
 using Retention.Core.Runtime;
@@ -36,14 +38,14 @@ public static class InstancesEndpoints
         group.MapGet("", ListAsync).RequireAuthorization(Roles.Viewer).WithSummary("List instances by customer, journey and status");
         group.MapGet("/{instanceId}", GetAsync).RequireAuthorization(Roles.Viewer).WithSummary("Status, current step, pending timer or wait, version and history");
         group.MapPost("/{instanceId}/events/{name}", RaiseEventAsync).ReadsJsonBody(optional: true).RequireAuthorization(Roles.Operator).WithSummary("Raise an event for one instance");
-        group.MapPost("/{instanceId}/terminate", (string instanceId, IJourneyInstances instances, HttpContext http, CancellationToken ct) =>
-            ControlAsync(instanceId, new JourneySignal(SignalKind.Terminate, Reason: $"terminated by {http.User.Identity?.Name}"), s => !s.IsFinished(), instances, http, ct))
+        group.MapPost("/{instanceId}/terminate", (string instanceId, InstanceControl control, IOptions<RetentionOptions> options, ILoggerFactory loggers, HttpContext http, CancellationToken ct) =>
+            ControlAsync(instanceId, new JourneySignal(SignalKind.Terminate, Reason: $"terminated by {http.User.Identity?.Name}"), s => !s.IsFinished(), control, options, loggers, http, ct))
             .RequireAuthorization(Roles.Operator).WithSummary("End the instance; it records the outcome");
-        group.MapPost("/{instanceId}/suspend", (string instanceId, IJourneyInstances instances, HttpContext http, CancellationToken ct) =>
-            ControlAsync(instanceId, new JourneySignal(SignalKind.Suspend, Reason: $"suspended by {http.User.Identity?.Name}"), s => !s.IsFinished() && s != InstanceStatus.Suspended, instances, http, ct))
+        group.MapPost("/{instanceId}/suspend", (string instanceId, InstanceControl control, IOptions<RetentionOptions> options, ILoggerFactory loggers, HttpContext http, CancellationToken ct) =>
+            ControlAsync(instanceId, new JourneySignal(SignalKind.Suspend, Reason: $"suspended by {http.User.Identity?.Name}"), s => !s.IsFinished() && s != InstanceStatus.Suspended, control, options, loggers, http, ct))
             .RequireAuthorization(Roles.Operator).WithSummary("Hold the instance: timers that fall due meanwhile run on resume");
-        group.MapPost("/{instanceId}/resume", (string instanceId, IJourneyInstances instances, HttpContext http, CancellationToken ct) =>
-            ControlAsync(instanceId, new JourneySignal(SignalKind.Resume, Reason: $"resumed by {http.User.Identity?.Name}"), s => s == InstanceStatus.Suspended, instances, http, ct))
+        group.MapPost("/{instanceId}/resume", (string instanceId, InstanceControl control, IOptions<RetentionOptions> options, ILoggerFactory loggers, HttpContext http, CancellationToken ct) =>
+            ControlAsync(instanceId, new JourneySignal(SignalKind.Resume, Reason: $"resumed by {http.User.Identity?.Name}"), s => s == InstanceStatus.Suspended, control, options, loggers, http, ct))
             .RequireAuthorization(Roles.Operator).WithSummary("Resume; a timer that fell due meanwhile fires");
         group.MapPost("/{instanceId}/restart", RestartAsync).RequireAuthorization(Roles.Operator)
             .WithSummary("Run a failed instance again from its last generation's start, with its state and the signals it had received");
@@ -87,14 +89,14 @@ public static class InstancesEndpoints
         return TypedResults.Ok(new InstanceList(page.Items.Select(i => Summary(i.State)).ToList(), Retention.Storage.PageToken.Encode(page.ContinuationToken)));
     }
 
-    private static async Task<Results<Ok<InstanceDetail>, ProblemHttpResult>> GetAsync(string instanceId, IJourneyInstances instances, IServiceProvider services, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<InstanceDetail>, ProblemHttpResult>> GetAsync(string instanceId, IJourneyInstances instances, Retention.Core.Ports.IJourneyCatalog catalog,
+        CancellationToken cancellationToken)
     {
         if (await instances.GetAsync(instanceId, cancellationToken) is not { } info)
         {
             return Problems.NotFound($"No instance {instanceId}.");
         }
         var s = info.State;
-        var catalog = services.GetRequiredService<Retention.Core.Ports.IJourneyCatalog>();
         var journey = await catalog.GetAsync(s.JourneyId, s.Version, cancellationToken);
         var waiting = s.Status == InstanceStatus.Waiting && s.CurrentStepId is { } id && journey?.FindStep(id) is WaitForEventStep w ? w.Event : null;
         return TypedResults.Ok(new InstanceDetail(s.InstanceId, s.JourneyId, s.Version, s.CustomerId, s.Status.ToString(), s.CurrentStepId, waiting,
@@ -129,53 +131,48 @@ public static class InstancesEndpoints
     }
 
     /// <summary>
-    /// Signals the instance, which applies the control between two of its own inputs: answered 200 with the instance as
-    /// it now is once it has (within <see cref="RetentionOptions.InstanceControlWait"/>), else 202 with the instance as it
-    /// was; 409 when its status does not allow the control.
+    /// The control as the instance applies it (<see cref="InstanceControl"/>): 200 with the instance as it now is once it
+    /// has (within <see cref="RetentionOptions.InstanceControlWait"/>), else 202 with the instance as it was; 409 when its
+    /// status does not allow the control.
     /// </summary>
     private static async Task<Results<Ok<InstanceSummary>, Accepted<InstanceSummary>, ProblemHttpResult>> ControlAsync(
-        string instanceId, JourneySignal signal, Func<InstanceStatus, bool> allowed, IJourneyInstances instances, HttpContext http, CancellationToken cancellationToken)
+        string instanceId, JourneySignal signal, Func<InstanceStatus, bool> allowed, InstanceControl control, IOptions<RetentionOptions> options,
+        ILoggerFactory loggers, HttpContext http, CancellationToken cancellationToken)
     {
-        if (await instances.GetAsync(instanceId, cancellationToken) is not { } info)
+        var outcome = await control.ApplyAsync(instanceId, signal, allowed, options.Value.InstanceControlWait, cancellationToken);
+        if (outcome is ControlApplied or ControlRequested)
         {
-            return Problems.NotFound($"No instance {instanceId}.");
-        }
-        if (!allowed(info.State.Status))
-        {
-            return Problems.Of(StatusCodes.Status409Conflict, "Conflict", $"The instance is {info.State.Status}; {signal.Kind.ToString().ToLowerInvariant()} does not apply.");
-        }
-        await instances.SignalAsync(instanceId, signal, cancellationToken);
-        var logger = http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Retention.Admin");
-        if (logger.IsEnabled(LogLevel.Information))
-        {
-            logger.InstanceControl(signal.Kind.ToString(), instanceId, http.User.Identity?.Name);
-        }
-        var before = info.State.Status.ToString();
-        var wait = http.RequestServices.GetRequiredService<Microsoft.Extensions.Options.IOptions<RetentionOptions>>().Value.InstanceControlWait;
-        var waited = System.Diagnostics.Stopwatch.StartNew();
-        while (waited.Elapsed < wait)
-        {
-            await Task.Delay(TimeSpan.FromMilliseconds(100), cancellationToken); // real time: the engine applies it in another thread or process
-            if (await instances.GetAsync(instanceId, cancellationToken) is { } now && now.State.Status != info.State.Status)
+            var logger = loggers.CreateLogger("Retention.Admin");
+            if (logger.IsEnabled(LogLevel.Information))
             {
-                AuditDetails.Record(http, new JsonObject { ["status"] = before }, new JsonObject { ["status"] = now.State.Status.ToString() });
-                return TypedResults.Ok(Summary(now.State));
+                logger.InstanceControl(signal.Kind.ToString(), instanceId, http.User.Identity?.Name);
             }
         }
-        AuditDetails.Record(http, new JsonObject { ["status"] = before },
-            new JsonObject { ["status"] = before, ["requested"] = signal.Kind.ToString().ToLowerInvariant() });
-        return TypedResults.Accepted((string?)null, Summary(info.State));
+        switch (outcome)
+        {
+            case ControlApplied applied:
+                AuditDetails.Record(http, new JsonObject { ["status"] = applied.Before.Status.ToString() }, new JsonObject { ["status"] = applied.Now.Status.ToString() });
+                return TypedResults.Ok(Summary(applied.Now));
+            case ControlRequested requested:
+                AuditDetails.Record(http, new JsonObject { ["status"] = requested.Before.Status.ToString() },
+                    new JsonObject { ["status"] = requested.Before.Status.ToString(), ["requested"] = signal.Kind.ToString().ToLowerInvariant() });
+                return TypedResults.Accepted((string?)null, Summary(requested.Before));
+            case ControlRefused refused:
+                return Problems.Of(StatusCodes.Status409Conflict, "Conflict", $"The instance is {refused.Status}; {signal.Kind.ToString().ToLowerInvariant()} does not apply.");
+            default:
+                return Problems.NotFound($"No instance {instanceId}.");
+        }
     }
 
     /// <summary>202 with the instance as it now is (pending again); 409 when it is not failed.</summary>
     private static async Task<Results<Accepted<InstanceSummary>, ProblemHttpResult>> RestartAsync(
-        string instanceId, IJourneyInstances instances, TimeProvider time, HttpContext http, CancellationToken cancellationToken)
+        string instanceId, IJourneyInstances instances, TimeProvider time, ILoggerFactory loggers, HttpContext http, CancellationToken cancellationToken)
     {
         if (await instances.GetAsync(instanceId, cancellationToken) is not { } info)
         {
             return Problems.NotFound($"No instance {instanceId}.");
         }
-        if (info.State.Status != InstanceStatus.Failed || !await RestartOneAsync(info, instances, time, http, cancellationToken))
+        if (info.State.Status != InstanceStatus.Failed || !await RestartOneAsync(info, instances, time, loggers, http, cancellationToken))
         {
             return Problems.Of(StatusCodes.Status409Conflict, "Conflict", $"The instance is {info.State.Status}; only a failed instance can be restarted.");
         }
@@ -190,7 +187,7 @@ public static class InstancesEndpoints
     /// </summary>
     private static async Task<Results<Accepted<RestartedInstances>, ProblemHttpResult>> RestartFailedAsync(
         string? journeyId, string? since, int? pageSize, string? continuationToken,
-        IJourneyInstances instances, TimeProvider time, HttpContext http, CancellationToken cancellationToken)
+        IJourneyInstances instances, TimeProvider time, ILoggerFactory loggers, HttpContext http, CancellationToken cancellationToken)
     {
         List<DefinitionError> errors = [];
         if (string.IsNullOrWhiteSpace(journeyId))
@@ -213,7 +210,7 @@ public static class InstancesEndpoints
         var restarted = new List<string>();
         foreach (var info in page.Items.Where(i => (i.Failure?.At ?? i.State.EndedAt ?? i.State.UpdatedAt) >= from))
         {
-            if (await RestartOneAsync(info, instances, time, http, cancellationToken))
+            if (await RestartOneAsync(info, instances, time, loggers, http, cancellationToken))
             {
                 restarted.Add(info.State.InstanceId);
             }
@@ -224,7 +221,8 @@ public static class InstancesEndpoints
         return TypedResults.Accepted((string?)null, new RestartedInstances(restarted.Count, restarted, Retention.Storage.PageToken.Encode(page.ContinuationToken)));
     }
 
-    private static async Task<bool> RestartOneAsync(JourneyInstanceInfo info, IJourneyInstances instances, TimeProvider time, HttpContext http, CancellationToken cancellationToken)
+    private static async Task<bool> RestartOneAsync(JourneyInstanceInfo info, IJourneyInstances instances, TimeProvider time, ILoggerFactory loggers, HttpContext http,
+        CancellationToken cancellationToken)
     {
         var actor = http.User.Identity?.Name;
         var failure = info.Failure;
@@ -234,7 +232,7 @@ public static class InstancesEndpoints
         {
             return false;
         }
-        var logger = http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Retention.Admin");
+        var logger = loggers.CreateLogger("Retention.Admin");
         if (logger.IsEnabled(LogLevel.Information))
         {
             logger.InstanceControl("Restart", info.State.InstanceId, actor);
