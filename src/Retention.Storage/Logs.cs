@@ -63,6 +63,6 @@ public static partial class Logs
     [LoggerMessage(EventId = 1063, Level = LogLevel.Warning, Message = "A drain of the ingest inbox failed; trying again shortly")]
     public static partial void IngestDrainFailed(this ILogger logger, Exception exception);
 
-    [LoggerMessage(EventId = 1070, Level = LogLevel.Warning, Message = "Refreshing the business calendars and staff directory versions failed")]
+    [LoggerMessage(EventId = 1080, Level = LogLevel.Warning, Message = "Refreshing the business calendars and staff directory versions failed")]
     public static partial void ReferenceDataRefreshFailed(this ILogger logger, Exception exception);
 }

@@ -14,6 +14,7 @@ namespace Retention.Host.Tests;
 /// says healthy a new sale's journey runs without waiting out the old process's leases or messages (30 s each).
 /// </summary>
 [Collection(RealProcesses.Name)]
+[Trait(RealProcesses.Trait, RealProcesses.Category)]
 public sealed class HostRestartedGracefully(ITestOutputHelper output) : IDisposable
 {
     private const string Journey = """

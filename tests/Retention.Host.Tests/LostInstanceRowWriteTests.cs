@@ -17,6 +17,7 @@ namespace Retention.Host.Tests;
 /// read as completed, with its history.
 /// </summary>
 [Collection(RealProcesses.Name)]
+[Trait(RealProcesses.Trait, RealProcesses.Category)]
 public sealed class InstanceRowWriteLostInAnOutage(ITestOutputHelper output) : IDisposable
 {
     private const string Journey = """

@@ -12,7 +12,7 @@ public sealed class RealProcessesCategory
         var inCollection = Named(classes.Where(t => Has(t, typeof(CollectionAttribute), RealProcesses.Name)));
         var withTrait = Named(classes.Where(t => Has(t, typeof(TraitAttribute), RealProcesses.Trait, RealProcesses.Category)));
 
-        Assert.Equal(["HostKilledMidJourney", "IngestKilledAfterAcknowledgement", "StorageOutage", "TwoReplicas"], inCollection);
+        Assert.Equal(["HostKilledMidJourney", "HostRestartedGracefully", "IngestKilledAfterAcknowledgement", "InstanceRowWriteLostInAnOutage", "StorageOutage", "TwoReplicas"], inCollection);
         Assert.Equal(inCollection, withTrait);
     }
 
