@@ -14,6 +14,6 @@ public static partial class Logs
     [LoggerMessage(EventId = 6031, Level = LogLevel.Warning, Message = "Refreshing the journey catalog failed")]
     public static partial void CatalogRefreshFailed(this ILogger logger, Exception exception);
 
-    [LoggerMessage(EventId = 6070, Level = LogLevel.Warning, Message = "Refreshing the business calendars and staff directory versions failed")]
+    [LoggerMessage(EventId = 6080, Level = LogLevel.Warning, Message = "Refreshing the business calendars and staff directory versions failed")]
     public static partial void ReferenceDataRefreshFailed(this ILogger logger, Exception exception);
 }
