@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Retention.Core.Definitions;
 using Retention.Core.Time;
@@ -16,18 +15,10 @@ public static class CalendarReader
     public static (BusinessCalendar? Calendar, IReadOnlyList<DefinitionError> Errors) Read(string json)
     {
         var errors = new List<DefinitionError>();
-        JsonObject? root;
-        try
-        {
-            root = JsonNode.Parse(json) as JsonObject;
-        }
-        catch (JsonException e)
-        {
-            return (null, [new DefinitionError("", $"not valid JSON: {e.Message}")]);
-        }
+        var root = StrictJson.ParseObject(json, out var malformed, "a calendar must be a JSON object");
         if (root is null)
         {
-            return (null, [new DefinitionError("", "a calendar must be a JSON object")]);
+            return (null, [malformed!]);
         }
         var id = root["id"]?.GetValue<string>();
         if (string.IsNullOrEmpty(id))

@@ -31,6 +31,20 @@ public static class StrictJson
     public static JsonNode? Parse(string json, out DefinitionError? error, int maxDepth = DefaultMaxDepth) =>
         Parse(Encoding.UTF8.GetBytes(json), out error, maxDepth);
 
+    /// <summary>
+    /// Parses a document that must be one JSON object (a calendar file, a version of the calendars or of the staff
+    /// directory); null with <paramref name="error"/> set otherwise.
+    /// </summary>
+    public static JsonObject? ParseObject(string json, out DefinitionError? error, string notAnObject = "must be a JSON object")
+    {
+        var node = Parse(json, out error);
+        if (error is null && node is not JsonObject)
+        {
+            error = new DefinitionError("", notAnObject);
+        }
+        return error is null ? (JsonObject)node! : null;
+    }
+
     /// <summary>Null when <paramref name="utf8"/> is one well-formed JSON value with no repeated member name; otherwise the first fault.</summary>
     public static DefinitionError? Check(ReadOnlySpan<byte> utf8, int maxDepth = DefaultMaxDepth)
     {

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Retention.Core.Definitions;
 
@@ -47,18 +46,10 @@ public sealed record StaffDirectory(IReadOnlyDictionary<string, IReadOnlyDiction
     /// <summary>Reads and checks a version's document, reporting every fault with its JSON Pointer.</summary>
     public static (StaffDirectory? Directory, IReadOnlyList<DefinitionError> Errors) Read(string json)
     {
-        JsonObject? root;
-        try
-        {
-            root = JsonNode.Parse(json) as JsonObject;
-        }
-        catch (JsonException e)
-        {
-            return (null, [new DefinitionError("", $"not valid JSON: {e.Message}")]);
-        }
+        var root = StrictJson.ParseObject(json, out var malformed);
         if (root is null)
         {
-            return (null, [new DefinitionError("", "must be a JSON object")]);
+            return (null, [malformed!]);
         }
         var errors = new List<DefinitionError>();
         var fallback = ReadRoles(root["default"], "/default", errors);
