@@ -1,8 +1,6 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
-using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -300,40 +298,6 @@ public sealed class FailedInstancesOnTheRealEngine : IDisposable
         }
     }
 
-    private sealed class CapturedLogs : ILoggerProvider
-    {
-        public ConcurrentQueue<string> Lines { get; } = new();
-
-        public ILogger CreateLogger(string categoryName) => new CapturingLogger(categoryName, Lines);
-
-        public void Dispose()
-        {
-        }
-
-        private sealed class CapturingLogger(string category, ConcurrentQueue<string> lines) : ILogger
-        {
-            public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-
-            public bool IsEnabled(LogLevel logLevel) => true;
-
-            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-            {
-                var line = new StringBuilder($"{logLevel} {category}[{eventId.Id}:{eventId.Name}] {formatter(state, exception)}");
-                if (state is IEnumerable<KeyValuePair<string, object?>> values)
-                {
-                    foreach (var (key, value) in values)
-                    {
-                        line.Append($" | {key}={value}");
-                    }
-                }
-                if (exception is not null)
-                {
-                    line.Append(" | ").Append(exception);
-                }
-                lines.Enqueue(line.ToString());
-            }
-        }
-    }
 }
 
 /// <summary>The in-memory engine restarts a failed instance as the Durable Task engines do, so virtual-time tests can use the API too.</summary>

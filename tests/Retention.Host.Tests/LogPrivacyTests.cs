@@ -1,7 +1,5 @@
-using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Json;
-using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
@@ -83,41 +81,5 @@ public sealed class LogsOfAnEndToEndFlow : IDisposable
         string[] personal = [Phone, Phone[1..], Phone[3..], Name, "Zhao", "Xiaoming", Email, BadPhone, BadEmail];
         var leaks = lines.Where(l => personal.Any(p => l.Contains(p, StringComparison.OrdinalIgnoreCase))).ToList();
         Assert.True(leaks.Count == 0, $"{leaks.Count} of {lines.Count} log lines carry personal data:\n{string.Join('\n', leaks.Take(20))}");
-    }
-
-    /// <summary>Keeps every log entry as text: category, event, the formatted message, each state value and any exception.</summary>
-    private sealed class CapturedLogs : ILoggerProvider
-    {
-        public ConcurrentQueue<string> Lines { get; } = new();
-
-        public ILogger CreateLogger(string categoryName) => new CapturingLogger(categoryName, Lines);
-
-        public void Dispose()
-        {
-        }
-
-        private sealed class CapturingLogger(string category, ConcurrentQueue<string> lines) : ILogger
-        {
-            public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-
-            public bool IsEnabled(LogLevel logLevel) => true;
-
-            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-            {
-                var line = new StringBuilder($"{logLevel} {category}[{eventId.Id}:{eventId.Name}] {formatter(state, exception)}");
-                if (state is IEnumerable<KeyValuePair<string, object?>> values)
-                {
-                    foreach (var (key, value) in values)
-                    {
-                        line.Append($" | {key}={value}");
-                    }
-                }
-                if (exception is not null)
-                {
-                    line.Append(" | ").Append(exception);
-                }
-                lines.Enqueue(line.ToString());
-            }
-        }
     }
 }
