@@ -154,21 +154,13 @@ internal sealed class ReplayCheck : TaskOrchestrationContext
     /// <summary>As <see cref="VirtualOrchestrationContext.CallActivityAsync{T}"/>: each attempt is an action with its recorded outcome.</summary>
     public override async Task<T> CallActivityAsync<T>(TaskName name, object? input = null, TaskOptions? options = null)
     {
-        var policy = options?.Retry?.Policy;
-        for (var attempt = 1; ; attempt++)
+        // The task id only names the failure, which a replay never records (the instance fails while not replaying).
+        return await VirtualDurableEngine.AttemptAsync<T>(name.Name, options?.Retry?.Policy, taskId: 0, () =>
         {
             var completion = new TaskCompletionSource<VirtualDurableEngine.ActivityOutcome>();
             _activities[Schedule(GenerationHistory.Activity(name.Name))] = completion;
-            var outcome = await completion.Task;
-            if (outcome.Failure is null)
-            {
-                return VirtualDurableEngine.Converter.Deserialize<T>(outcome.Output)!;
-            }
-            if (policy is null || attempt >= policy.MaxNumberOfAttempts)
-            {
-                throw new TaskFailedException(name.Name, attempt, outcome.Failure);
-            }
-        }
+            return completion.Task;
+        });
     }
 
     public override Task<TResult> CallSubOrchestratorAsync<TResult>(TaskName orchestratorName, object? input = null, TaskOptions? options = null) =>

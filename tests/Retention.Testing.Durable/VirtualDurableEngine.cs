@@ -799,6 +799,27 @@ public sealed class VirtualDurableEngine(IServiceProvider services, TimeProvider
 
     internal sealed record ActivityOutcome(string? Output, TaskFailureDetails? Failure);
 
+    /// <summary>
+    /// An activity's attempts as the engine makes them, live or replayed: each after the last at the same virtual time
+    /// (the retry interval is skipped; the policy's failure filter has no public getter, so every failure is retried),
+    /// until one succeeds or the policy's attempts are spent.
+    /// </summary>
+    internal static async Task<T> AttemptAsync<T>(string name, RetryPolicy? policy, int taskId, Func<Task<ActivityOutcome>> attempt)
+    {
+        for (var tries = 1; ; tries++)
+        {
+            var outcome = await attempt();
+            if (outcome.Failure is null)
+            {
+                return Converter.Deserialize<T>(outcome.Output)!;
+            }
+            if (policy is null || tries >= policy.MaxNumberOfAttempts)
+            {
+                throw new TaskFailedException(name, taskId, outcome.Failure);
+            }
+        }
+    }
+
     internal sealed record RaisedEvent(string Name, string? Payload);
 
     private sealed record Continuation(Execution Execution, SendOrPostCallback Callback, object? State);

@@ -49,20 +49,7 @@ internal sealed class VirtualOrchestrationContext(VirtualDurableEngine engine, V
             throw new NotSupportedException("The virtual engine honours retry policies, not custom retry handlers.");
         }
         var taskId = execution.NextTaskId++;
-        for (var attempt = 1; ; attempt++)
-        {
-            var outcome = await engine.ScheduleActivity(execution, name.Name, json);
-            if (outcome.Failure is null)
-            {
-                return VirtualDurableEngine.Converter.Deserialize<T>(outcome.Output)!;
-            }
-            // The retry interval is skipped: the attempts follow one another at the same virtual time. (The policy's
-            // failure filter has no public getter, so every failure is retried.)
-            if (policy is null || attempt >= policy.MaxNumberOfAttempts)
-            {
-                throw new TaskFailedException(name.Name, taskId, outcome.Failure);
-            }
-        }
+        return await VirtualDurableEngine.AttemptAsync<T>(name.Name, policy, taskId, () => engine.ScheduleActivity(execution, name.Name, json));
     }
 
     public override Task<TResult> CallSubOrchestratorAsync<TResult>(TaskName orchestratorName, object? input = null, TaskOptions? options = null) =>
