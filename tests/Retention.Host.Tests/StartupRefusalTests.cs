@@ -29,19 +29,8 @@ public sealed class StartupOutsideDevelopment
     [Fact]
     public void StartsInProductionWithRealKeysAndSecrets()
     {
-        using var host = new RetentionFactory(virtualTime: true, [], new()
-        {
-            ["Retention:Admin:Keys:0:Name"] = "ops",
-            ["Retention:Admin:Keys:0:Key"] = "a-long-production-admin-key-0123",
-            ["Retention:Admin:Keys:0:Roles:0"] = "viewer",
-            ["Retention:Webhooks:Sources:core:Secrets:0"] = "a-long-production-webhook-secret",
-            ["Retention:EventGrid:Key"] = "a-long-production-eventgrid-key",
-            // A real provider for SMS, and a deployment without email says so: the dev outbox is refused here.
-            ["Retention:Channels:Sms:Provider"] = "acs",
-            ["Retention:Channels:Sms:Acs:ConnectionString"] = "endpoint=https://contoso.communication.azure.com/;accesskey=AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
-            ["Retention:Channels:Sms:Acs:From"] = "+18005550100",
-            ["Retention:Channels:Email:Provider"] = "none",
-        });
+        // A real provider for SMS, and a deployment without email says so: the dev outbox is refused here.
+        using var host = new RetentionFactory(virtualTime: true, [], ProductionSettings.With());
         using var production = host.WithWebHostBuilder(b => b.UseEnvironment("Production"));
         using var client = production.CreateClient();
         Assert.NotNull(client);
@@ -69,23 +58,9 @@ public sealed class StartupWithABrokenStorageConnectionString
 /// <summary>A setting the service would otherwise ignore or replace by a default stops the host with a message naming it.</summary>
 public sealed class StartupWithAMalformedSetting
 {
-    /// <summary>
-    /// The refusal the host starts with. When the app's start throws, WebApplicationFactory can lose the race to read
-    /// the exception and report its own disposed service provider instead; a fresh factory then shows the refusal.
-    /// </summary>
-    private static Microsoft.Extensions.Options.OptionsValidationException Refusal(Dictionary<string, string?> settings)
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            using var host = new RetentionFactory(virtualTime: true, [], settings);
-            var refusal = Record.Exception(() => host.CreateClient());
-            if (refusal is ObjectDisposedException && attempt < 3)
-            {
-                continue;
-            }
-            return Assert.IsType<Microsoft.Extensions.Options.OptionsValidationException>(refusal);
-        }
-    }
+    /// <summary>The refusal the host starts with, in the Development environment the test host runs in.</summary>
+    private static Microsoft.Extensions.Options.OptionsValidationException Refusal(Dictionary<string, string?> settings) =>
+        Assert.IsType<Microsoft.Extensions.Options.OptionsValidationException>(ProductionSettings.Refusal(settings, "Development"));
 
     [Fact]
     public void RefusesQuietHoursThatAreNotATimeOfDay()
