@@ -1,0 +1,107 @@
+using Azure;
+using Azure.Storage.Queues;
+using Azure.Storage.Queues.Models;
+using Retention.Testing;
+
+namespace Retention.Storage.Tests.Emulator;
+
+/// <summary>
+/// The queue calls the project's emulator patch touches (every call clears expired messages first; the message
+/// collection has no indices) still answer as Azure Storage does: expiry, visibility, order, isolation, pop receipts.
+/// </summary>
+public sealed class EmulatorQueueAnswers
+{
+    private static async Task<QueueClient> QueueAsync()
+    {
+        var queue = new QueueServiceClient(TestStorage.ConnectionString).GetQueueClient("emu-" + Guid.NewGuid().ToString("N"));
+        await queue.CreateAsync();
+        return queue;
+    }
+
+    [Fact]
+    public async Task AnExpiredMessageIsGoneAndALiveOneStays()
+    {
+        var queue = await QueueAsync();
+        await queue.SendMessageAsync("lives", timeToLive: TimeSpan.FromSeconds(-1));
+        await queue.SendMessageAsync("expires", timeToLive: TimeSpan.FromSeconds(1));
+
+        // Expiry takes real time: wait until the short-lived message no longer shows.
+        var remaining = await Progress.WaitAsync("the short-lived message expires",
+            async () => string.Join(",", (await queue.PeekMessagesAsync(32)).Value.Select(m => m.MessageText)),
+            texts => !texts.Contains("expires", StringComparison.Ordinal));
+
+        Assert.Equal("lives", remaining);
+        var received = Assert.Single((await queue.ReceiveMessagesAsync(32)).Value);
+        Assert.Equal("lives", received.MessageText);
+    }
+
+    [Fact]
+    public async Task AHiddenMessageStaysHiddenUntilItsVisibilityChanges()
+    {
+        var queue = await QueueAsync();
+        var sent = (await queue.SendMessageAsync("timer", visibilityTimeout: TimeSpan.FromHours(1), timeToLive: TimeSpan.FromSeconds(-1))).Value;
+
+        Assert.Empty((await queue.ReceiveMessagesAsync(32)).Value);
+        Assert.Empty((await queue.PeekMessagesAsync(32)).Value);
+
+        var revealed = (await queue.UpdateMessageAsync(sent.MessageId, sent.PopReceipt, visibilityTimeout: TimeSpan.Zero)).Value;
+        var first = Assert.Single((await queue.ReceiveMessagesAsync(32, visibilityTimeout: TimeSpan.FromHours(1))).Value);
+        Assert.Equal(sent.MessageId, first.MessageId);
+        Assert.Equal(1, first.DequeueCount);
+        Assert.NotEqual(revealed.PopReceipt, first.PopReceipt);
+        Assert.Empty((await queue.ReceiveMessagesAsync(32)).Value);
+
+        // A receive's own visibility timeout hides the message, and it comes back when that runs out.
+        await queue.UpdateMessageAsync(first.MessageId, first.PopReceipt, visibilityTimeout: TimeSpan.FromSeconds(1));
+        var again = await Progress.WaitAsync("the message comes back after its visibility timeout",
+            async () => (await queue.ReceiveMessagesAsync(32)).Value.ToArray(), messages => messages.Length > 0);
+        var back = Assert.Single(again);
+        Assert.Equal(sent.MessageId, back.MessageId);
+        Assert.Equal(2, back.DequeueCount);
+
+        await queue.DeleteMessageAsync(back.MessageId, back.PopReceipt);
+        Assert.Empty((await queue.PeekMessagesAsync(32)).Value);
+    }
+
+    [Fact]
+    public async Task MessagesComeInOrderFromTheirOwnQueueBesideManyHiddenOnes()
+    {
+        var work = await QueueAsync();
+        var timers = await QueueAsync();
+        for (var i = 0; i < 200; i++)
+        {
+            await timers.SendMessageAsync($"t{i}", visibilityTimeout: TimeSpan.FromHours(1), timeToLive: TimeSpan.FromSeconds(-1));
+        }
+        for (var i = 0; i < 40; i++)
+        {
+            await work.SendMessageAsync($"w{i:D2}", timeToLive: TimeSpan.FromSeconds(-1));
+        }
+
+        var firstBatch = (await work.ReceiveMessagesAsync(32)).Value;
+        var secondBatch = (await work.ReceiveMessagesAsync(32)).Value;
+
+        Assert.Equal(Enumerable.Range(0, 32).Select(i => $"w{i:D2}"), firstBatch.Select(m => m.MessageText));
+        Assert.Equal(Enumerable.Range(32, 8).Select(i => $"w{i:D2}"), secondBatch.Select(m => m.MessageText));
+        Assert.Empty((await timers.ReceiveMessagesAsync(32)).Value);
+        foreach (var message in firstBatch.Concat(secondBatch))
+        {
+            await work.DeleteMessageAsync(message.MessageId, message.PopReceipt);
+        }
+        Assert.Empty((await work.PeekMessagesAsync(32)).Value);
+        Assert.Equal(200, (await timers.GetPropertiesAsync()).Value.ApproximateMessagesCount);
+    }
+
+    [Fact]
+    public async Task ADeleteNeedsTheCurrentPopReceiptAndAnExistingMessage()
+    {
+        var queue = await QueueAsync();
+        var sent = (await queue.SendMessageAsync("m", timeToLive: TimeSpan.FromSeconds(-1))).Value;
+        var received = Assert.Single((await queue.ReceiveMessagesAsync(1)).Value);
+
+        var stale = await Assert.ThrowsAsync<RequestFailedException>(() => queue.DeleteMessageAsync(sent.MessageId, sent.PopReceipt));
+        Assert.Equal(400, stale.Status);
+        await queue.DeleteMessageAsync(received.MessageId, received.PopReceipt);
+        var gone = await Assert.ThrowsAsync<RequestFailedException>(() => queue.DeleteMessageAsync(received.MessageId, received.PopReceipt));
+        Assert.Equal(404, gone.Status);
+    }
+}
