@@ -32,4 +32,16 @@ public static class StorageFailures
         { InnerException: { } inner } when exception.GetType().Assembly.GetName().Name == DurableTaskStorage => IsOutage(inner, callerCancellation),
         _ => false,
     };
+
+    /// <summary>
+    /// The store turned the call away as busy (429 too many requests, 503 server busy): an outage that asks its callers
+    /// to send less, not only to wait (the ingest drain's pace halves on it).
+    /// </summary>
+    public static bool IsBusy(Exception exception) => exception switch
+    {
+        AggregateException aggregate => aggregate.InnerExceptions.Any(IsBusy),
+        RequestFailedException failed => failed.Status is 429 or 503,
+        { InnerException: { } inner } when exception.GetType().Assembly.GetName().Name == DurableTaskStorage => IsBusy(inner),
+        _ => false,
+    };
 }

@@ -22,14 +22,16 @@ public sealed class IngestDrainOptions
     /// <summary>Requests read per round; each customer's events of a round are applied in order, customers side by side.</summary>
     public int RequestsPerRound { get; set; } = 100;
 
-    /// <summary>The most customers applied at once; how many are is found from the storage's answer times (<see cref="DrainPace"/>).</summary>
+    /// <summary>The most customers applied at once; how many are is found from the store's answers (<see cref="DrainPace"/>).</summary>
     public int Parallelism { get; set; } = 32;
 
     /// <summary>
-    /// The answer time of a storage point read the drain keeps to: above it, it applies fewer customers at once, so the
-    /// webhook's acknowledgement and the admin API, which share the storage account, stay prompt while a backlog drains.
+    /// How many times its recent fastest a storage point read may take before the drain applies fewer customers at
+    /// once, so the webhook's acknowledgement and the admin API, which share the storage account, stay prompt while a
+    /// backlog drains. Relative, so a store that is steadily slower (an Azure account against the emulator) keeps the
+    /// full <see cref="Parallelism"/>; a busy answer (429, 503) always means fewer.
     /// </summary>
-    public TimeSpan TargetReadTime { get; set; } = TimeSpan.FromMilliseconds(20);
+    public double ReadSlowdown { get; set; } = 3;
 
     /// <summary>How long a replica's drain lease lasts unrenewed: how soon another replica takes over from a crashed one.</summary>
     public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(15);
@@ -49,7 +51,10 @@ public sealed class IngestDrainOptions
         Positive(nameof(FirstRetryDelay), FirstRetryDelay > TimeSpan.Zero);
         Positive(nameof(RequestsPerRound), RequestsPerRound > 0);
         Positive(nameof(Parallelism), Parallelism > 0);
-        Positive(nameof(TargetReadTime), TargetReadTime > TimeSpan.Zero);
+        if (!(ReadSlowdown > 1))
+        {
+            errors.Add($"{Section}:{nameof(ReadSlowdown)} must be more than 1.");
+        }
         Positive(nameof(LeaseDuration), LeaseDuration > TimeSpan.Zero);
         return errors;
     }
@@ -91,7 +96,7 @@ public sealed class IngestDrain(
 {
     private readonly string _owner = $"{Environment.MachineName}/{Environment.ProcessId}/{Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(6))}";
     private readonly SemaphoreSlim _running = new(1, 1);
-    private readonly DrainPace _pace = new(options.Value.Parallelism, options.Value.TargetReadTime);
+    private readonly DrainPace _pace = new(options.Value.Parallelism, options.Value.ReadSlowdown, time);
     private DateTimeOffset? _leaseValidUntil;
 
     private IngestDrainOptions Settings => options.Value;
@@ -207,13 +212,13 @@ public sealed class IngestDrain(
             foreach (var (r, i) in lane)
             {
                 var e = requests[r].Events[i];
-                await _pace.EnterAsync(ct);
-                TimeSpan? readTime = null;
+                var turn = await _pace.EnterAsync(ct);
+                var answer = StoreAnswer.None;
                 try
                 {
                     var asked = Stopwatch.GetTimestamp();
                     var seen = await ledger.SeenAsync(e.Source, e.Id, ct);
-                    readTime = Stopwatch.GetElapsedTime(asked);
+                    answer = StoreAnswer.Read(Stopwatch.GetElapsedTime(asked));
                     if (!seen)
                     {
                         await ingestor.AcceptAsync(e, ct);
@@ -226,6 +231,10 @@ public sealed class IngestDrain(
                     if (StorageFailures.IsOutage(error, ct))
                     {
                         Interlocked.Increment(ref storageFailed);
+                        if (StorageFailures.IsBusy(error))
+                        {
+                            answer = StoreAnswer.ServerBusy;
+                        }
                     }
                     else
                     {
@@ -235,7 +244,7 @@ public sealed class IngestDrain(
                 }
                 finally
                 {
-                    _pace.Exit(readTime);
+                    _pace.Exit(turn, answer);
                 }
             }
         });
