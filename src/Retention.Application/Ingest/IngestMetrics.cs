@@ -33,7 +33,7 @@ public sealed class IngestMetrics : IDisposable
         _meter.CreateObservableGauge("retention_ingest_backlog_age_seconds", () => Backlog.Age(_time.GetUtcNow()).TotalSeconds,
             description: "How long the oldest accepted event not yet applied has waited, as last measured");
         _meter.CreateObservableGauge("retention_ingest_drain_lanes", () => (long)DrainLanes,
-            description: "Customers the drain applies at once, as paced by the storage's answer times");
+            description: "Customers the drain applies at once, as paced by the store's answers (busy answers, slowdowns)");
     }
 
     /// <summary>The drain's current pace on this replica: customers applied at once.</summary>
