@@ -164,8 +164,49 @@ public sealed class ApiContract : IDisposable
         Assert.NotNull(JsonNode.Parse(problem)!["traceId"]);
     }
 
-    /// <summary>The response schema with the document's components as <c>$defs</c>, as JSON Schema 2020-12 (OpenAPI 3.1's dialect).</summary>
+    [Fact]
+    public async Task TheWebhooksTakeAndAnswerWhatTheDocumentSays()
+    {
+        var document = await DocumentAsync();
+        var events = document["paths"]!["/api/events"]!["post"]!;
+        var sale = Webhooks.Sale(CustomerId, "S2");
+        AssertValid(document, events["requestBody"]!["content"]!["application/cloudevents+json"]!["schema"]!, sale.ToJsonString(), "a structured event");
+        var batch = new JsonArray(Webhooks.Customer(CustomerId), Webhooks.Sale(CustomerId, "S3"));
+        AssertValid(document, events["requestBody"]!["content"]!["application/cloudevents-batch+json"]!["schema"]!, batch.ToJsonString(), "a batch");
+        var accepted = await _host.CreateClient().PostAsync(batch, _host.Now, batch: true);
+        Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
+        AssertValid(document, events["responses"]!["202"]!["content"]!["application/json"]!["schema"]!, await accepted.Content.ReadAsStringAsync(), "the 202");
+        var missingType = Webhooks.Sale(CustomerId, "S4");
+        missingType.Remove("type");
+        Assert.False(Evaluate(document, events["requestBody"]!["content"]!["application/cloudevents+json"]!["schema"]!, missingType.ToJsonString()).IsValid);
+
+        var grid = document["paths"]!["/api/events/eventgrid"]!["post"]!;
+        var validation = new JsonArray(new JsonObject
+        {
+            ["id"] = "v", ["subject"] = "", ["dataVersion"] = "2", ["eventType"] = "Microsoft.EventGrid.SubscriptionValidationEvent",
+            ["eventTime"] = "2026-03-02T00:00:00Z", ["data"] = new JsonObject { ["validationCode"] = "512d38b6-c7b8-40c8-89fe-f46f9e9622b6" },
+        });
+        AssertValid(document, grid["requestBody"]!["content"]!["application/json"]!["schema"]!, validation.ToJsonString(), "an Event Grid handshake");
+        using var handshake = new HttpRequestMessage(HttpMethod.Post, "/api/events/eventgrid?key=dev-eventgrid-key") { Content = JsonContent.Create(validation) };
+        handshake.Headers.Add("aeg-event-type", "SubscriptionValidation");
+        var answer = await _host.CreateClient().SendAsync(handshake);
+        Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+        AssertValid(document, grid["responses"]!["200"]!["content"]!["application/json"]!["schema"]!, await answer.Content.ReadAsStringAsync(), "the handshake's answer");
+        var refused = await _host.CreateClient().PostAsJsonAsync("/api/events/eventgrid?key=wrong", validation);
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        AssertValid(document, grid["responses"]!["401"]!["content"]!["application/problem+json"]!["schema"]!, await refused.Content.ReadAsStringAsync(), "the 401");
+    }
+
     private static void AssertValid(JsonNode document, JsonNode schema, string body, string what)
+    {
+        var result = Evaluate(document, schema, body);
+        var faults = (result.Details ?? []).Where(d => !d.IsValid && d.Errors is { Count: > 0 })
+            .Select(d => $"{d.InstanceLocation}: {string.Join(", ", d.Errors!.Values)} ({d.EvaluationPath})");
+        Assert.True(result.IsValid, $"{what} does not match its schema:\n{string.Join("\n", faults.Take(20))}\n{body[..Math.Min(body.Length, 2000)]}");
+    }
+
+    /// <summary>A body against a schema of the document, its components as <c>$defs</c>, as JSON Schema 2020-12 (OpenAPI 3.1's dialect).</summary>
+    private static EvaluationResults Evaluate(JsonNode document, JsonNode schema, string body)
     {
         var root = new JsonObject
         {
@@ -176,10 +217,7 @@ public sealed class ApiContract : IDisposable
         var compiled = JsonSchema.FromText(root.ToJsonString().Replace("#/components/schemas/", "#/$defs/", StringComparison.Ordinal),
             new BuildOptions { SchemaRegistry = new SchemaRegistry() });
         using var instance = JsonDocument.Parse(body);
-        var result = compiled.Evaluate(instance.RootElement, new EvaluationOptions { OutputFormat = OutputFormat.List });
-        var faults = (result.Details ?? []).Where(d => !d.IsValid && d.Errors is { Count: > 0 })
-            .Select(d => $"{d.InstanceLocation}: {string.Join(", ", d.Errors!.Values)} ({d.EvaluationPath})");
-        Assert.True(result.IsValid, $"{what} does not match its schema:\n{string.Join("\n", faults.Take(20))}\n{body[..Math.Min(body.Length, 2000)]}");
+        return compiled.Evaluate(instance.RootElement, new EvaluationOptions { OutputFormat = OutputFormat.List });
     }
 
     [Fact]

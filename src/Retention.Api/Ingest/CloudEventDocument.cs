@@ -83,6 +83,25 @@ public static class CloudEventDocument
                 [WebhookIngest.BatchContentType] = new() { Schema = new OpenApiSchema { Type = JsonSchemaType.Array, Items = new OpenApiSchemaReference(CloudEventSchema, document) } },
             },
         };
+        // The same 200 answers the subscription handshake with its validation code.
+        if (operation.Responses is { } responses && responses.TryGetValue("200", out var response) && response is OpenApiResponse { Content: { } answers }
+            && answers.TryGetValue("application/json", out var media) && media is OpenApiMediaType { Schema: { } accepted } ok)
+        {
+            ok.Schema = new OpenApiSchema
+            {
+                AnyOf =
+                [
+                    accepted,
+                    new OpenApiSchema
+                    {
+                        Type = JsonSchemaType.Object,
+                        Description = "The answer to Event Grid's SubscriptionValidation handshake.",
+                        Required = new HashSet<string>(StringComparer.Ordinal) { "validationResponse" },
+                        Properties = new Dictionary<string, IOpenApiSchema>(StringComparer.Ordinal) { ["validationResponse"] = new OpenApiSchema { Type = JsonSchemaType.String } },
+                    },
+                ],
+            };
+        }
         operation.Parameters ??= [];
         operation.Parameters.Add(new OpenApiParameter
         {
@@ -109,6 +128,9 @@ public static class CloudEventDocument
         return Task.CompletedTask;
     }
 
+    /// <summary>An optional attribute: a string, or absent (null counts as absent).</summary>
+    private const JsonSchemaType Optional = JsonSchemaType.String | JsonSchemaType.Null;
+
     private static void Register(OpenApiDocument? document)
     {
         if (document is null)
@@ -128,10 +150,10 @@ public static class CloudEventDocument
                 ["id"] = new OpenApiSchema { Type = JsonSchemaType.String, MinLength = 1, Description = "With source, the idempotency key: a repeat is acknowledged, not applied twice." },
                 ["source"] = new OpenApiSchema { Type = JsonSchemaType.String, MinLength = 1, Description = "The producing system; its secret signs the request." },
                 ["type"] = new OpenApiSchema { Type = JsonSchemaType.String, MinLength = 1, Description = "customer.upserted, transaction.posted, sale.completed, complaint.opened… or a custom type a journey waits on." },
-                ["time"] = new OpenApiSchema { Type = JsonSchemaType.String, Format = "date-time", Description = "At most 5 minutes ahead of the service's clock and 30 days behind it (configurable)." },
-                ["subject"] = new OpenApiSchema { Type = JsonSchemaType.String },
-                ["datacontenttype"] = new OpenApiSchema { Type = JsonSchemaType.String },
-                ["dataschema"] = new OpenApiSchema { Type = JsonSchemaType.String, Format = "uri" },
+                ["time"] = new OpenApiSchema { Type = Optional, Format = "date-time", Description = "At most 5 minutes ahead of the service's clock and 30 days behind it (configurable)." },
+                ["subject"] = new OpenApiSchema { Type = Optional },
+                ["datacontenttype"] = new OpenApiSchema { Type = Optional },
+                ["dataschema"] = new OpenApiSchema { Type = Optional, Format = "uri" },
                 ["data"] = new OpenApiSchema { Description = "The payload, as the type's table in the API contract says." },
             },
         });

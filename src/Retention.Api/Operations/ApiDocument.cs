@@ -128,7 +128,7 @@ public static class ApiDocument
     /// The method and the path, which together are unique and change only with the contract: <c>GET /api/journeys/{id}</c>
     /// is <c>getJourneysById</c>.
     /// </summary>
-    public static string OperationId(string method, string path)
+    private static string OperationId(string method, string path)
     {
         var id = new StringBuilder(method.ToLowerInvariant());
         foreach (var segment in path.Split('/', StringSplitOptions.RemoveEmptyEntries).SkipWhile(s => s == "api"))
