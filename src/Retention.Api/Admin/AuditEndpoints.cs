@@ -10,6 +10,8 @@ namespace Retention.Api.Admin;
 /// <summary><c>GET /api/audit</c>: the admin changes, newest first, a page at a time.</summary>
 public static class AuditEndpoints
 {
+    public const int PageSize = 50;
+
     public static IEndpointRouteBuilder MapAuditEndpoints(this IEndpointRouteBuilder app)
     {
         app.MapGet("/api/audit", ReadAsync).RequireAuthorization(Roles.Viewer).WithTags("Audit")
@@ -18,9 +20,9 @@ public static class AuditEndpoints
         return app;
     }
 
-    private static async Task<Results<Ok<AuditPage>, ProblemHttpResult>> ReadAsync(AuditLog audit, int? pageSize, string? continuationToken, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<AuditPage>, ProblemHttpResult>> ReadAsync(AuditLog audit, [PageSize(PageSize)] int? pageSize, string? continuationToken, CancellationToken cancellationToken)
     {
-        if (Paging.ReadPageSize(pageSize, 50, out var size) is { } error)
+        if (Paging.ReadPageSize(pageSize, PageSize, out var size) is { } error)
         {
             return Problems.Validation([error]);
         }

@@ -32,6 +32,8 @@ public sealed record RaisedEvent(string InstanceId, string EventId);
 /// <summary>Instance management (API.md): list, inspect, raise events, terminate, suspend, resume, purge.</summary>
 public static class InstancesEndpoints
 {
+    public const int PageSize = 100;
+
     public static IEndpointRouteBuilder MapInstancesEndpoints(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/instances").WithTags("Instances");
@@ -56,7 +58,7 @@ public static class InstancesEndpoints
     }
 
     private static async Task<Results<Ok<InstanceList>, ProblemHttpResult>> ListAsync(
-        string? customerId, string? journeyId, string? status, int? pageSize, string? continuationToken,
+        string? customerId, string? journeyId, string? status, [PageSize(PageSize)] int? pageSize, string? continuationToken,
         IJourneyInstances instances, CustomerInstanceIndex index, CancellationToken cancellationToken)
     {
         if (!Retention.Storage.PageToken.TryDecode(continuationToken, out var storageToken))
@@ -72,7 +74,7 @@ public static class InstancesEndpoints
             }
             wanted = parsed;
         }
-        if (Paging.ReadPageSize(pageSize, 100, out var size) is { } pageSizeError)
+        if (Paging.ReadPageSize(pageSize, PageSize, out var size) is { } pageSizeError)
         {
             return Problems.Validation([pageSizeError]);
         }
@@ -186,7 +188,7 @@ public static class InstancesEndpoints
     /// restarted: a request reads one page, so any number of failures is restarted in bounded requests.
     /// </summary>
     private static async Task<Results<Accepted<RestartedInstances>, ProblemHttpResult>> RestartFailedAsync(
-        string? journeyId, string? since, int? pageSize, string? continuationToken,
+        string? journeyId, string? since, [PageSize(PageSize)] int? pageSize, string? continuationToken,
         IJourneyInstances instances, TimeProvider time, ILoggerFactory loggers, HttpContext http, CancellationToken cancellationToken)
     {
         List<DefinitionError> errors = [];
@@ -206,7 +208,7 @@ public static class InstancesEndpoints
         {
             return Problems.Validation(errors);
         }
-        var page = await instances.QueryFailedAsync(journeyId!, Math.Clamp(pageSize ?? 100, 1, 1000), storageToken, cancellationToken);
+        var page = await instances.QueryFailedAsync(journeyId!, Math.Clamp(pageSize ?? PageSize, 1, Paging.MaxPageSize), storageToken, cancellationToken);
         var restarted = new List<string>();
         foreach (var info in page.Items.Where(i => (i.Failure?.At ?? i.State.EndedAt ?? i.State.UpdatedAt) >= from))
         {

@@ -27,13 +27,15 @@ public static partial class JourneysEndpoints
 
     private static void MapLifecycle(RouteGroupBuilder group)
     {
-        group.MapGet("/{id}/versions/{version:int}", VersionAsync).RequireAuthorization(Roles.Viewer).WithSummary("The definition of a published version");
+        group.MapGet("/{id}/versions/{version:int}", VersionAsync).RequireAuthorization(Roles.Viewer).WithSummary("The definition of a published version")
+            .Produces<JsonObject>(StatusCodes.Status200OK, "application/json");
         group.MapPut("/{id}/draft", SaveDraftAsync).ReadsJsonBody().RequireAuthorization(Roles.Editor).WithSummary("Save a validated draft (a new id creates a journey's first draft)");
         group.MapDelete("/{id}/draft", DiscardDraftAsync).RequireAuthorization(Roles.Editor).WithSummary("Discard the draft");
         group.MapGet("/{id}/diff", DiffAsync).RequireAuthorization(Roles.Viewer).WithSummary("Structural diff of two versions or a version and the draft, steps matched by id");
         group.MapPost("/{id}/publish", PublishAsync).ReadsJsonBody(optional: true).RequireAuthorization(Roles.Publisher)
             .WithSummary("Publish the draft as the next version; keep, migrate or end the instances in flight");
-        group.MapGet("/{id}/export", ExportAsync).RequireAuthorization(Roles.Viewer).WithSummary("Download the active version, a version or the draft as JSON");
+        group.MapGet("/{id}/export", ExportAsync).RequireAuthorization(Roles.Viewer).WithSummary("Download the active version, a version or the draft as JSON")
+            .Produces<JsonObject>(StatusCodes.Status200OK, "application/json");
         group.MapPost("/import", ImportAsync).ReadsJsonBody().RequireAuthorization(Roles.Editor).WithSummary("Save a definition as the draft of its id");
         group.MapPost("/{id}/simulate", SimulateAsync).ReadsJsonBody().RequireAuthorization(Roles.Viewer)
             .WithSummary("Run a draft, version or unsaved definition for one customer under virtual time; never sends");

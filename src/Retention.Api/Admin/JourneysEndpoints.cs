@@ -44,11 +44,14 @@ public static partial class JourneysEndpoints
     {
         var group = app.MapGroup("/api/journeys").WithTags("Journeys");
         group.MapGet("", List).RequireAuthorization(Roles.Viewer).WithSummary("Journeys with their active version");
-        group.MapGet("/schema", Schema).RequireAuthorization(Roles.Viewer).WithSummary("The journey definition JSON Schema");
+        group.MapGet("/schema", Schema).RequireAuthorization(Roles.Viewer).WithSummary("The journey definition JSON Schema")
+            .Produces<JsonObject>(StatusCodes.Status200OK, "application/schema+json");
         group.MapPost("/validate", Validate).ReadsJsonBody().RequireAuthorization(Roles.Viewer).WithSummary("Validate a definition without saving it");
         group.MapGet("/{id}", GetAsync).RequireAuthorization(Roles.Viewer).WithSummary("A journey's published versions, active definition and draft");
-        group.MapPost("/{id}/pause", (string id, JourneyCatalog catalog, CancellationToken ct) => SetPausedAsync(id, true, catalog, ct)).RequireAuthorization(Roles.Publisher);
-        group.MapPost("/{id}/resume", (string id, JourneyCatalog catalog, CancellationToken ct) => SetPausedAsync(id, false, catalog, ct)).RequireAuthorization(Roles.Publisher);
+        group.MapPost("/{id}/pause", (string id, JourneyCatalog catalog, CancellationToken ct) => SetPausedAsync(id, true, catalog, ct)).RequireAuthorization(Roles.Publisher)
+            .WithSummary("Stop new entries to the journey; instances already in it continue");
+        group.MapPost("/{id}/resume", (string id, JourneyCatalog catalog, CancellationToken ct) => SetPausedAsync(id, false, catalog, ct)).RequireAuthorization(Roles.Publisher)
+            .WithSummary("Let new entries into the journey again");
         group.MapPost("/{id}/start", StartAsync).RequireAuthorization(Roles.Operator).WithSummary("Start a journey with an API trigger for one customer");
         group.MapPost("/{id}/templates/{name}/preview", PreviewAsync).RequireAuthorization(Roles.Viewer)
             .WithSummary("Render a template of the active version for a customer, with its SMS segment count");

@@ -14,3 +14,10 @@ public static class Paging
         return size is >= 1 and <= MaxPageSize ? null : new DefinitionError("/pageSize", $"must be from 1 to {MaxPageSize}");
     }
 }
+
+/// <summary>A list's page size parameter, declared in the OpenAPI document as 1 to <see cref="Paging.MaxPageSize"/> with this default.</summary>
+[AttributeUsage(AttributeTargets.Parameter)]
+public sealed class PageSizeAttribute(int defaultSize) : Attribute
+{
+    public int DefaultSize { get; } = defaultSize;
+}

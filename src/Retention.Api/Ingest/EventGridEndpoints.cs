@@ -26,8 +26,16 @@ public static class EventGridEndpoints
 
     public static IEndpointRouteBuilder MapEventGridEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapMethods(Route, ["OPTIONS"], CloudEventsHandshake).WithTags("Ingest").WithSummary("CloudEvents webhook validation handshake");
-        app.MapPost(Route, ReceiveAsync).WithTags("Ingest").WithSummary("ACS events from Event Grid: inbound SMS and delivery reports");
+        app.MapMethods(Route, ["OPTIONS"], CloudEventsHandshake).WithTags("Ingest").WithSummary("CloudEvents webhook validation handshake")
+            .Produces(StatusCodes.Status200OK)
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .AddOpenApiOperationTransformer(CloudEventDocument.DescribeHandshake);
+        // The body is read as sent, whatever its content type: described for the document, not declared to routing.
+        app.MapPost(Route, ReceiveAsync).WithTags("Ingest").WithSummary("ACS events from Event Grid: inbound SMS and delivery reports")
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .AddOpenApiOperationTransformer(CloudEventDocument.DescribeEventGridBody);
         return app;
     }
 

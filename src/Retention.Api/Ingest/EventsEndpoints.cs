@@ -39,7 +39,8 @@ public static class EventsEndpoints
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
             .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
-            .ReadsOwnBody();
+            .ReadsOwnBody()
+            .AddOpenApiOperationTransformer(CloudEventDocument.DescribeWebhookBody);
         return app;
     }
 

@@ -18,7 +18,7 @@ public static class OperationsServices
         services.AddProblemDetails();
         services.AddRequestInputGuard();
         services.AddExceptionHandler<StorageUnavailableHandler>();
-        services.AddOpenApi(ApiReference.ConfigureDocument);
+        services.AddOpenApi(ApiDocument.Configure);
         services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter(JourneyMetrics.MeterName, IngestMetrics.MeterName).AddPrometheusExporter());
         return services;
     }

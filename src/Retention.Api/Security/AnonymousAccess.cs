@@ -44,6 +44,23 @@ public sealed class AnonymousAccessOptions
     }
 }
 
+/// <summary>What an endpoint on the anonymous list checks instead of an admin role.</summary>
+public enum OwnCredential
+{
+    /// <summary>Nothing: the endpoint holds nothing to protect.</summary>
+    None,
+
+    /// <summary>The HMAC signature of the body in <c>X-Retention-Signature</c>, with the secret of the event's source.</summary>
+    WebhookSignature,
+
+    /// <summary>The Event Grid subscription's key in the query string (<c>?key=</c>).</summary>
+    EventGridKey,
+}
+
+/// <param name="Why">Why the endpoint may answer without an admin role.</param>
+/// <param name="Credential">What it checks instead, declared in the OpenAPI document.</param>
+public sealed record AnonymousRoute(string Why, OwnCredential Credential = OwnCredential.None);
+
 /// <summary>
 /// Closed by default: the fallback authorization policy makes every request need an admin role, endpoint or not,
 /// unless it is on the one list here. Each entry has its own credential or holds nothing to protect.
@@ -51,13 +68,13 @@ public sealed class AnonymousAccessOptions
 public static class AnonymousAccess
 {
     /// <summary>Endpoints (route patterns) that answer without an admin role, and why each may.</summary>
-    public static readonly FrozenDictionary<string, string> Routes = new Dictionary<string, string>(StringComparer.Ordinal)
+    public static readonly FrozenDictionary<string, AnonymousRoute> Routes = new Dictionary<string, AnonymousRoute>(StringComparer.Ordinal)
     {
-        ["/api/events"] = "signed webhooks: the HMAC signature is the credential",
-        ["/api/events/eventgrid"] = "Event Grid: its key (?key=) is the credential, on the handshake too",
-        ["/healthz"] = "the platform's probes: gauges only, no customer data",
-        ["/api/dev/outbox"] = "the dev outbox: mapped only in Development",
-        ["/api/dev/inbound-sms"] = "the dev outbox: mapped only in Development",
+        ["/api/events"] = new("signed webhooks: the HMAC signature is the credential", OwnCredential.WebhookSignature),
+        ["/api/events/eventgrid"] = new("Event Grid: its key (?key=) is the credential, on the handshake too", OwnCredential.EventGridKey),
+        ["/healthz"] = new("the platform's probes: gauges only, no customer data"),
+        ["/api/dev/outbox"] = new("the dev outbox: mapped only in Development"),
+        ["/api/dev/inbound-sms"] = new("the dev outbox: mapped only in Development"),
     }.ToFrozenDictionary(StringComparer.Ordinal);
 
     /// <summary>The Prometheus scrape, anonymous as <see cref="AnonymousAccessOptions.Metrics"/> says.</summary>
