@@ -10,6 +10,7 @@ using Retention.Core.Contact;
 using Retention.Core.Customers;
 using Retention.Core.Ports;
 using Retention.Core.Runtime;
+using Retention.Core.Settings;
 using Retention.Journeys;
 
 namespace Retention.Application;

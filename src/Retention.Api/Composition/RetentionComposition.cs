@@ -48,7 +48,7 @@ public static class RetentionComposition
         services.AddOperations();
         services.AddRetentionStorage();
         services.AddChannels(configuration, channels);
-        services.AddDevOutbox(channels);
+        services.AddDevOutbox(channels.DevChannels());
         services.AddEventRouting();
         services.AddJourneyRuntime();
         services.AddMessaging();

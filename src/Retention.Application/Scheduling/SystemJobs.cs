@@ -1,10 +1,10 @@
-using Retention.Journeys;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
+using Retention.Core.Ports;
 using Retention.Core.Scheduling;
 using Retention.Core.Time;
-using Retention.Storage.Scheduling;
+using Retention.Journeys;
 
 namespace Retention.Application.Scheduling;
 
@@ -51,7 +51,7 @@ public sealed record SystemJob(string Name, SystemJobOptions Options, CronSchedu
 }
 
 /// <summary>
-/// The configured system jobs and the kinds that run them. Occurrences are claimed in the <see cref="ScheduleLedger"/>
+/// The configured system jobs and the kinds that run them. Occurrences are claimed in the <see cref="IScheduleLedger"/>
 /// by the <see cref="Scheduler"/> (once across replicas, missed ones collapsed) and run from the work queue.
 /// </summary>
 public sealed class SystemJobs
@@ -59,12 +59,12 @@ public sealed class SystemJobs
     public const string Section = "Retention:Jobs";
 
     private readonly Dictionary<string, ISystemJob> _kinds;
-    private readonly ScheduleLedger _ledger;
+    private readonly IScheduleLedger _ledger;
     private readonly IJourneyInstances _engine;
     private readonly TimeProvider _time;
     private readonly ILogger<SystemJobs> _logger;
 
-    public SystemJobs(IConfiguration configuration, IEnumerable<ISystemJob> kinds, ScheduleLedger ledger, IJourneyInstances engine, TimeProvider time, ILogger<SystemJobs> logger)
+    public SystemJobs(IConfiguration configuration, IEnumerable<ISystemJob> kinds, IScheduleLedger ledger, IJourneyInstances engine, TimeProvider time, ILogger<SystemJobs> logger)
     {
         _kinds = kinds.ToDictionary(k => k.Kind, StringComparer.Ordinal);
         _ledger = ledger;
