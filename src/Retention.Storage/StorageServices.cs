@@ -26,8 +26,9 @@ public static class StorageServices
     /// </summary>
     public static IServiceCollection AddRetentionStorage(this IServiceCollection services)
     {
+        services.AddOptions<HostStorageConnections>().Configure<IConfiguration>((o, configuration) => configuration.Bind(o));
         services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.Section)
-            .PostConfigure<IConfiguration>((o, config) => o.ConnectionString ??= config.GetConnectionString("Storage") ?? config["AzureWebJobsStorage"])
+            .PostConfigure<IOptions<HostStorageConnections>>((o, host) => o.ConnectionString ??= host.Value.ConnectionString)
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<StorageOptions>, StorageOptionsValidation>();
         services.AddSingleton(sp => new StorageAccount(sp.GetRequiredService<IOptions<StorageOptions>>().Value, sp.GetService<Azure.Core.Pipeline.HttpPipelinePolicy>()));

@@ -215,7 +215,7 @@ public sealed class StartupOnTheDevChannel
     public void RefusesTheDevChannelOutsideDevelopmentNamingEachSetting()
     {
         var refusal = ProductionSettings.Refusal(ProductionSettings.With(("Retention:Channels:Sms:Provider", null), ("Retention:Channels:Email:Provider", "dev")), "Production");
-        var message = Assert.IsType<InvalidOperationException>(refusal).Message;
+        var message = Assert.IsType<Microsoft.Extensions.Options.OptionsValidationException>(refusal).Message;
         Assert.Contains("Refusing to start in Production", message, StringComparison.Ordinal);
         Assert.Contains("Retention:Channels:Sms:Provider is dev", message, StringComparison.Ordinal);
         Assert.Contains("Retention:Channels:Email:Provider is dev", message, StringComparison.Ordinal);
@@ -225,7 +225,7 @@ public sealed class StartupOnTheDevChannel
     public void RefusesItInStagingToo()
     {
         var refusal = ProductionSettings.Refusal(ProductionSettings.With(("Retention:Channels:Email:Provider", "dev")), "Staging");
-        var message = Assert.IsType<InvalidOperationException>(refusal).Message;
+        var message = Assert.IsType<Microsoft.Extensions.Options.OptionsValidationException>(refusal).Message;
         Assert.Contains("Retention:Channels:Email:Provider is dev", message, StringComparison.Ordinal);
         Assert.DoesNotContain("Sms:Provider", message, StringComparison.Ordinal);
     }

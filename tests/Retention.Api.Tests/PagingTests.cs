@@ -21,7 +21,7 @@ public sealed class ListsAgreeOnPageSize : IDisposable
     [InlineData("/api/audit", "1001")]
     public async Task APageSizeOutOfRangeIsRefusedNamingTheField(string list, string pageSize)
     {
-        var response = await _host.CreateClient().GetAsync($"{list}?pageSize={pageSize}");
+        var response = await _host.Admin().GetAsync($"{list}?pageSize={pageSize}");
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         var problem = (await response.Content.ReadFromJsonAsync<JsonObject>())!;
@@ -32,5 +32,5 @@ public sealed class ListsAgreeOnPageSize : IDisposable
     [InlineData("/api/instances")]
     [InlineData("/api/audit")]
     public async Task APageSizeInRangeIsServed(string list) =>
-        Assert.Equal(HttpStatusCode.OK, (await _host.CreateClient().GetAsync($"{list}?pageSize=1")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await _host.Admin().GetAsync($"{list}?pageSize=1")).StatusCode);
 }

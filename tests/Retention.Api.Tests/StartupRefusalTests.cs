@@ -10,16 +10,14 @@ public sealed class StartupOutsideDevelopment
     [Fact]
     public void RefusesTheLocalDefaultKeysAndSecretsAndSaysWhy()
     {
-        using var host = new RetentionFactory(virtualTime: true, [], new()
+        var refusal = Assert.IsType<Microsoft.Extensions.Options.OptionsValidationException>(ProductionSettings.Refusal(new()
         {
             ["Retention:Admin:Keys:0:Name"] = "local admin",
             ["Retention:Admin:Keys:0:Key"] = "dev-admin-key",
             ["Retention:Admin:Keys:0:Roles:0"] = "viewer",
             ["Retention:Webhooks:Sources:demo:Secrets:0"] = "dev-webhook-secret",
             ["Retention:EventGrid:Key"] = "dev-eventgrid-key",
-        });
-        using var production = host.WithWebHostBuilder(b => b.UseEnvironment("Production"));
-        var refusal = Assert.Throws<InvalidOperationException>(() => production.CreateClient());
+        }, "Production"));
         Assert.Contains("Refusing to start in Production", refusal.Message, StringComparison.Ordinal);
         Assert.Contains("admin API key is the local default", refusal.Message, StringComparison.Ordinal);
         Assert.Contains("webhook secret is the local default", refusal.Message, StringComparison.Ordinal);
@@ -128,5 +126,28 @@ public sealed class StartupWithAMalformedSetting
         var refusal = Refusal(new() { ["Retention:DefaultTimeZone"] = "Mars/Olympus" });
 
         Assert.Contains("Retention:DefaultTimeZone is 'Mars/Olympus', which is not a known time zone", refusal.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void RefusesASystemJobWhoseCronOrKindDoesNotRead()
+    {
+        var refusal = Refusal(new()
+        {
+            ["Retention:Jobs:nightly:Kind"] = "pyramid",
+            ["Retention:Jobs:nightly:Cron"] = "every night",
+            ["Retention:Jobs:sweep:Kind"] = "no-such-kind",
+            ["Retention:Jobs:sweep:Cron"] = "0 3 * * *",
+        });
+
+        Assert.Contains("Retention:Jobs:nightly:Cron 'every night' is not a cron expression", refusal.Message, StringComparison.Ordinal);
+        Assert.Contains("Retention:Jobs:sweep:Kind 'no-such-kind' is not a job kind", refusal.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void RefusesAConfiguredCalendarThatHasNoFile()
+    {
+        var refusal = Refusal(new() { ["Retention:Calendars:Default"] = "atlantis" });
+
+        Assert.Contains("Business calendar 'atlantis' is configured (Retention:Calendars)", refusal.Message, StringComparison.Ordinal);
     }
 }

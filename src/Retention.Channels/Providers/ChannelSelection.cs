@@ -44,10 +44,18 @@ public sealed record ChannelSelection(string Sms, string Email) : IChannelAvaila
 
     private static string Choice(IConfiguration configuration, string section, params string[] providers)
     {
-        var configured = configuration[$"{section}:Provider"];
+        var choice = new ProviderChoice();
+        configuration.GetSection(section).Bind(choice);
+        var configured = choice.Provider;
         var provider = string.IsNullOrWhiteSpace(configured) ? Dev : configured.Trim().ToLowerInvariant();
         return providers.Contains(provider, StringComparer.Ordinal)
             ? provider
             : throw new InvalidOperationException($"{section}:Provider is '{configured}'; it must be {string.Join(", ", providers[..^1])} or {providers[^1]}.");
+    }
+
+    /// <summary>The one key of a channel's section this reads, bound as its options are.</summary>
+    private sealed class ProviderChoice
+    {
+        public string? Provider { get; set; }
     }
 }
