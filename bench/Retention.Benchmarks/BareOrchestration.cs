@@ -7,6 +7,7 @@ using Microsoft.DurableTask.Converters;
 using Microsoft.DurableTask.Worker;
 using Microsoft.DurableTask.Worker.Shims;
 using Microsoft.Extensions.Logging;
+using Retention.Core.Runtime;
 using Retention.Engine;
 using Retention.Storage;
 

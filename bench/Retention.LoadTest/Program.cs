@@ -6,6 +6,7 @@ using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using Retention.Core.Events;
+using Retention.Core.Ports;
 using Retention.Storage;
 using Retention.Storage.Ingest;
 using Retention.Testing;

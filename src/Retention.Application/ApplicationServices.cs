@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Retention.Application.Customers;
@@ -10,6 +11,7 @@ using Retention.Core.Contact;
 using Retention.Core.Customers;
 using Retention.Core.Ports;
 using Retention.Core.Runtime;
+using Retention.Core.Settings;
 using Retention.Journeys;
 
 namespace Retention.Application;
@@ -64,6 +66,10 @@ public static class ApplicationServices
         services.AddSingleton(sp => sp.GetRequiredService<IOptions<PyramidSettings>>().Value);
         services.AddSingleton<PyramidRecompute>();
         services.AddSingleton<ISystemJob>(sp => sp.GetRequiredService<PyramidRecompute>()); // job kinds: add more ISystemJob registrations
+        services.AddOptions<SystemJobsOptions>().Configure<IConfiguration>((o, configuration) => configuration.GetSection(SystemJobsOptions.Section).Bind(o.Jobs))
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<SystemJobsOptions>>(sp =>
+            new OptionsErrorsValidation<SystemJobsOptions>(o => o.Errors(sp.GetServices<ISystemJob>().Select(k => k.Kind))));
         services.AddSingleton<SystemJobs>();
         services.AddSingleton<ScheduledJourneyStarter>();
         services.AddSingleton<Scheduler>();

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Retention.Channels.Providers;
+using Retention.Core.Ports;
 
 namespace Retention.Channels;
 

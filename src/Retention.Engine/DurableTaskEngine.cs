@@ -39,7 +39,6 @@ public sealed class DurableTaskEngine : IJourneyInstances, IJourneyWorker, IAsyn
 
     public DurableTaskEngine(StorageOptions storage, DurableTaskSettings settings, TableServiceClient tables, IServiceProvider services, ILoggerFactory loggers)
     {
-        settings.Validate();
         _settings = settings;
         _services = services;
         _loggers = loggers;

@@ -33,16 +33,19 @@ public sealed class DurableTaskSettings
         return name;
     }
 
-    public void Validate()
+    /// <summary>What is wrong with these settings, each naming its key; checked when the host starts.</summary>
+    public IReadOnlyList<string> Errors()
     {
+        var errors = new List<string>();
         if (MaximumTimerInterval <= TimeSpan.Zero || MaximumTimerInterval >= TimeSpan.FromDays(7))
         {
-            throw new InvalidOperationException("extensions:durableTask:maximumTimerInterval must be more than zero and less than 7 days (a queue message is hidden at most 7 days).");
+            errors.Add("extensions:durableTask:maximumTimerInterval must be more than zero and less than 7 days (a queue message is hidden at most 7 days).");
         }
         if (StorageProvider.PartitionCount is < 1 or > 16)
         {
-            throw new InvalidOperationException("extensions:durableTask:storageProvider:partitionCount must be between 1 and 16.");
+            errors.Add("extensions:durableTask:storageProvider:partitionCount must be between 1 and 16.");
         }
+        return errors;
     }
 }
 

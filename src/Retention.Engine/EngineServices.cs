@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Retention.Core.Settings;
 using Retention.Journeys;
 using Retention.Storage;
 
@@ -15,7 +16,8 @@ public static class EngineServices
     /// </summary>
     public static IServiceCollection AddDurableTaskEngine(this IServiceCollection services)
     {
-        services.AddOptions<DurableTaskSettings>().BindConfiguration(DurableTaskSettings.Section);
+        services.AddOptions<DurableTaskSettings>().BindConfiguration(DurableTaskSettings.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<DurableTaskSettings>>(new OptionsErrorsValidation<DurableTaskSettings>(o => o.Errors()));
         services.AddSingleton(sp => new DurableTaskEngine(sp.GetRequiredService<IOptions<StorageOptions>>().Value,
             sp.GetRequiredService<IOptions<DurableTaskSettings>>().Value, sp.GetRequiredService<StorageAccount>().Tables, sp, sp.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton<IJourneyInstances>(sp => sp.GetRequiredService<DurableTaskEngine>());

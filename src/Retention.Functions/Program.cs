@@ -8,6 +8,6 @@ var builder = FunctionsApplication.CreateBuilder(args);
 builder.ConfigureFunctionsWebApplication();
 builder.AddRetentionFunctions();
 using var host = builder.Build();
-// Built at start, as the standalone host maps its endpoints: local defaults outside Development stop the app here.
+// Built at start, as the standalone host maps its endpoints, so a pipeline that cannot be built stops the app here.
 host.Services.GetRequiredService<RetentionHttpPipeline>();
 host.Run();

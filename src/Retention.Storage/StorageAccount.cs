@@ -47,6 +47,19 @@ public sealed class StorageOptions
     }
 }
 
+/// <summary>
+/// The storage connection strings a host carries besides <c>Retention:Storage</c>, bound from the configuration's root:
+/// <c>ConnectionStrings:Storage</c>, else the Functions host's own <c>AzureWebJobsStorage</c>.
+/// </summary>
+public sealed class HostStorageConnections
+{
+    public Dictionary<string, string> ConnectionStrings { get; } = new(StringComparer.OrdinalIgnoreCase);
+
+    public string? AzureWebJobsStorage { get; set; }
+
+    public string? ConnectionString => ConnectionStrings.GetValueOrDefault("Storage") ?? AzureWebJobsStorage;
+}
+
 /// <summary>The tables and containers Retention uses, created once at start (the engine creates its own task hub).</summary>
 public sealed class StorageAccount
 {

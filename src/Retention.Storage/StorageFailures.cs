@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using Azure;
 using Microsoft.AspNetCore.Http;
+using Retention.Core.Ports;
 
 namespace Retention.Storage;
 
@@ -44,4 +45,10 @@ public static class StorageFailures
         { InnerException: { } inner } when exception.GetType().Assembly.GetName().Name == DurableTaskStorage => IsBusy(inner),
         _ => false,
     };
+}
+
+/// <summary><see cref="StorageFailures.IsOutage"/> as the port the application asks it through.</summary>
+public sealed class StorageOutages : IStorageOutages
+{
+    public bool IsOutage(Exception exception, CancellationToken callerCancellation) => StorageFailures.IsOutage(exception, callerCancellation);
 }

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
-using Retention.Channels.Providers;
+using Retention.Core.Definitions;
 using Retention.Core.Ports;
 using Retention.Journeys;
 using Retention.Storage.Contacts;
@@ -26,50 +26,61 @@ public static class StorageServices
     /// </summary>
     public static IServiceCollection AddRetentionStorage(this IServiceCollection services)
     {
+        services.AddOptions<HostStorageConnections>().Configure<IConfiguration>((o, configuration) => configuration.Bind(o));
         services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.Section)
-            .PostConfigure<IConfiguration>((o, config) => o.ConnectionString ??= config.GetConnectionString("Storage") ?? config["AzureWebJobsStorage"])
+            .PostConfigure<IOptions<HostStorageConnections>>((o, host) => o.ConnectionString ??= host.Value.ConnectionString)
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<StorageOptions>, StorageOptionsValidation>();
         services.AddSingleton(sp => new StorageAccount(sp.GetRequiredService<IOptions<StorageOptions>>().Value, sp.GetService<Azure.Core.Pipeline.HttpPipelinePolicy>()));
 
-        services.AddSingleton<CustomerProfileStore>();
-        services.AddSingleton<ICustomerProfiles>(sp => sp.GetRequiredService<CustomerProfileStore>());
-        services.AddSingleton<CustomerEventLog>();
-        services.AddSingleton<IRecentCustomerEvents>(sp => sp.GetRequiredService<CustomerEventLog>());
-        services.AddSingleton<CustomerTransactions>();
-        services.AddSingleton<CorrelationIndex>();
-        services.AddSingleton<CustomerInstanceIndex>();
-        services.AddSingleton<IInstanceIndex>(sp => sp.GetRequiredService<CustomerInstanceIndex>());
-        services.AddSingleton<EnrollmentStore>();
-        services.AddSingleton<JourneyCatalog>();
-        services.AddSingleton<IJourneyCatalog>(sp => sp.GetRequiredService<JourneyCatalog>());
-        services.AddSingleton<JourneyDrafts>();
+        Port<ICustomerProfiles, CustomerProfileStore>(services);
+        services.AddSingleton<ICustomerProfileChanges>(sp => sp.GetRequiredService<CustomerProfileStore>());
+        Port<IRecentCustomerEvents, CustomerEventLog>(services);
+        services.AddSingleton<ICustomerEventLog>(sp => sp.GetRequiredService<CustomerEventLog>());
+        Port<ICustomerTransactions, CustomerTransactions>(services);
+        Port<ICustomerScans, CustomerScans>(services);
+        Port<ICorrelationIndex, CorrelationIndex>(services);
+        Port<IInstanceIndex, CustomerInstanceIndex>(services);
+        services.AddSingleton<ICustomerInstanceIndex>(sp => sp.GetRequiredService<CustomerInstanceIndex>());
+        Port<IEnrollments, EnrollmentStore>(services);
+        Port<IJourneyCatalog, JourneyCatalog>(services);
+        services.AddSingleton<IJourneyVersions>(sp => sp.GetRequiredService<JourneyCatalog>());
+        Port<IJourneyDrafts, JourneyDrafts>(services);
         services.AddSingleton<Reference.ReferenceDataStore>();
-        services.AddSingleton<TaskStore>();
-        services.AddSingleton<ITaskSink>(sp => sp.GetRequiredService<TaskStore>());
-        services.AddSingleton<IngestLedger>();
-        services.AddSingleton<IngestInbox>();
-        services.AddSingleton<ContactLedger>();
-        services.AddSingleton<MessageLog>();
-        services.AddSingleton<ScheduleLedger>();
+        Port<ITaskSink, TaskStore>(services);
+        Port<IIngestLedger, IngestLedger>(services);
+        Port<IIngestInbox, IngestInbox>(services);
+        Port<IContactLedger, ContactLedger>(services);
+        Port<IMessageLog, MessageLog>(services);
+        Port<IScheduleLedger, ScheduleLedger>(services);
+        services.AddSingleton<IStorageOutages, StorageOutages>();
         return services;
     }
 
-    /// <summary>The dev outbox, as the provider of each channel <paramref name="channels"/> sends to <c>dev</c>; nothing when none does.</summary>
-    public static IServiceCollection AddDevOutbox(this IServiceCollection services, ChannelSelection channels)
+    /// <summary>One store, reachable both as itself (the API's reads) and as the port it implements.</summary>
+    private static void Port<TPort, TStore>(IServiceCollection services)
+        where TPort : class
+        where TStore : class, TPort
+    {
+        services.AddSingleton<TStore>();
+        services.AddSingleton<TPort>(sp => sp.GetRequiredService<TStore>());
+    }
+
+    /// <summary>The dev outbox, as the provider of each of <paramref name="channels"/> (those configured <c>dev</c>); nothing when there are none.</summary>
+    public static IServiceCollection AddDevOutbox(this IServiceCollection services, IReadOnlyCollection<MessageChannel> channels)
     {
         ArgumentNullException.ThrowIfNull(channels);
-        if (!channels.UsesDevOutbox)
+        if (channels.Count == 0)
         {
             return services;
         }
         services.AddSingleton<DevOutboxStore>();
         services.AddSingleton<DevOutboxProvider>();
-        if (channels.Sms == ChannelSelection.Dev)
+        if (channels.Contains(MessageChannel.Sms))
         {
             services.AddSingleton<ISmsProvider>(sp => sp.GetRequiredService<DevOutboxProvider>());
         }
-        if (channels.Email == ChannelSelection.Dev)
+        if (channels.Contains(MessageChannel.Email))
         {
             services.AddSingleton<IEmailProvider>(sp => sp.GetRequiredService<DevOutboxProvider>());
         }

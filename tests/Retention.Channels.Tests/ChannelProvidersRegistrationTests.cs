@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using Retention.Channels.Acs;
 using Retention.Channels.Providers;
 using Retention.Channels.Smtp;
+using Retention.Core.Ports;
 
 namespace Retention.Channels.Tests;
 

@@ -1,6 +1,7 @@
-using Microsoft.Extensions.Time.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 using Retention.Channels.Providers;
+using Retention.Core.Ports;
 
 namespace Retention.Channels.Tests;
 

@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using Retention.Channels.Providers;
 using Retention.Channels.Smtp;
+using Retention.Core.Ports;
 
 namespace Retention.Channels.Tests;
 

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Time.Testing;
 using Retention.Channels.Providers;
+using Retention.Core.Ports;
 using Retention.Core.Runtime;
 using Retention.Storage;
 using Retention.Storage.DevOutbox;

@@ -4,7 +4,6 @@ using Retention.Application.Routing;
 using Retention.Core.Events;
 using Retention.Core.Ports;
 using Retention.Core.Runtime;
-using Retention.Engine;
 using Retention.Journeys;
 using Retention.Storage.DevOutbox;
 using Retention.Storage.Ingest;
@@ -106,15 +105,6 @@ public sealed class JourneyRuntimeOnAzurite : IDisposable
         Assert.Equal(2, (await HistoryAsync(id)).Count(h => h.Kind == HistoryKinds.TimerFired));
         Assert.Equal(2, await SentAsync(id));
         Assert.Equal(due, (await _host.Get<DevOutboxStore>().ListAsync(null, null, null, 10, CancellationToken.None)).Where(m => m.InstanceId == id).Max(m => m.SentAt));
-    }
-
-    [Fact]
-    public void NoDurableTimerIsLongerThanAQueueMessageCanBeHidden()
-    {
-        var production = new DurableTaskSettings();
-        Assert.True(production.MaximumTimerInterval < TimeSpan.FromDays(7));
-        production.Validate();
-        Assert.Throws<InvalidOperationException>(() => new DurableTaskSettings { MaximumTimerInterval = TimeSpan.FromDays(10) }.Validate());
     }
 
     [Fact]

@@ -5,6 +5,7 @@ using Retention.Application;
 using Retention.Application.Instances;
 using Retention.Application.Journeys;
 using Retention.Application.Simulation;
+using Retention.Core.Settings;
 
 namespace Retention.Api.Admin;
 

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Retention.Api.Composition;
 using Retention.Api.Security;
+using Retention.Core.Ports;
 using Retention.Journeys;
 using Retention.Storage.Customers;
 using Retention.Storage.Messages;

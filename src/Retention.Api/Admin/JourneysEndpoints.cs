@@ -94,7 +94,7 @@ public static partial class JourneysEndpoints
             ? TypedResults.Ok(new ValidationReport(true, read.Definition!.Id, read.Definition.Steps.Count, read.Definition.Templates.Keys.ToList(),
                 read.Definition.Templates.SelectMany(t => t.Value.Sms.Select(sms =>
                 {
-                    var count = Retention.Channels.Sms.SmsSegments.Count(sms.Value);
+                    var count = Retention.Core.Messages.SmsSegments.Count(sms.Value);
                     return new TemplateSegments(t.Key, sms.Key, count.Encoding.ToString(), count.Units, count.Segments);
                 })).ToList()))
             : Problems.Validation(read.Errors, "The journey definition is not valid");
@@ -200,7 +200,7 @@ public static partial class JourneysEndpoints
         SegmentInfo? segments = null;
         if (channel == MessageChannel.Sms)
         {
-            var count = Retention.Channels.Sms.SmsSegments.Count(rendered.Body);
+            var count = Retention.Core.Messages.SmsSegments.Count(rendered.Body);
             segments = new SegmentInfo(count.Encoding.ToString(), count.Units, count.Segments);
         }
         return TypedResults.Ok(new PreviewResponse(channel == MessageChannel.Sms ? "sms" : "email", rendered.Locale, rendered.Body, rendered.Subject, rendered.Html, segments));

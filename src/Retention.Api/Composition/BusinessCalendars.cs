@@ -32,29 +32,34 @@ public sealed class BusinessCalendars(ReferenceDataStore store)
 
     /// <summary>
     /// The first version, from configuration: the calendar files of <c>Retention:Calendars:Path</c> with the region map
-    /// and the default. Read at every start, so a bad file stops it and says where; published only once.
+    /// and the default. Read when the host starts (<see cref="RetentionOptionsValidation"/> reports what is wrong, naming
+    /// the file or the setting) and published only once.
     /// </summary>
-    public static string ConfiguredDocument(CalendarOptions options)
+    /// <returns>The document, or null with the errors when a file does not read or a configured calendar is missing.</returns>
+    public static (string? Document, IReadOnlyList<string> Errors) ReadConfigured(CalendarOptions options)
     {
+        ArgumentNullException.ThrowIfNull(options);
         var folder = options.ResolvePath();
         var ids = new HashSet<string>(StringComparer.Ordinal);
         var documents = new List<string>();
+        var errors = new List<string>();
         foreach (var file in Directory.Exists(folder) ? Directory.EnumerateFiles(folder, "*.json").Order(StringComparer.Ordinal).ToList() : [])
         {
             var text = File.ReadAllText(file);
-            var (calendar, errors) = CalendarReader.Read(text);
+            var (calendar, fileErrors) = CalendarReader.Read(text);
             if (calendar is null)
             {
-                throw new InvalidOperationException($"Calendar file {file} is invalid: " + string.Join("; ", errors.Select(e => $"{e.Path} {e.Message}")));
+                errors.Add($"Calendar file {file} is invalid: " + string.Join("; ", fileErrors.Select(e => $"{e.Path} {e.Message}")));
+                continue;
             }
             ids.Add(calendar.Id);
             documents.Add(text);
         }
-        foreach (var id in options.Regions.Values.Append(options.Default).Where(id => !ids.Contains(id)))
+        foreach (var id in options.Regions.Values.Append(options.Default).Where(id => !ids.Contains(id)).Distinct(StringComparer.Ordinal))
         {
-            throw new InvalidOperationException($"Business calendar '{id}' is configured (Retention:Calendars) but not in {folder}.");
+            errors.Add($"Business calendar '{id}' is configured (Retention:Calendars) but not in {folder}.");
         }
-        return CalendarSet.Document(documents, options.Regions, options.Default);
+        return errors.Count > 0 ? (null, errors) : (CalendarSet.Document(documents, options.Regions, options.Default), []);
     }
 
     private sealed record Parsed(int Version, CalendarSet Set);

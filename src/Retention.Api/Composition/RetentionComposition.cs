@@ -6,6 +6,7 @@ using Retention.Api.Operations;
 using Retention.Api.Web;
 using Retention.Application;
 using Retention.Channels.Providers;
+using Retention.Core.Settings;
 using Retention.Storage;
 
 namespace Retention.Api.Composition;
@@ -44,11 +45,13 @@ public static class RetentionComposition
         var channels = ChannelSelection.Read(configuration);
         services.AddOptions<RetentionOptions>().BindConfiguration(RetentionOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<RetentionOptions>, RetentionOptionsValidation>();
+        services.AddSingleton<IValidateOptions<RetentionOptions>>(sp => new OptionsErrorsValidation<RetentionOptions>(
+            o => LocalDefaults.Errors(o, sp.GetRequiredService<IHostEnvironment>(), sp.GetRequiredService<ChannelSelection>())));
         services.AddSingleton(TimeProvider.System);
         services.AddOperations();
         services.AddRetentionStorage();
         services.AddChannels(configuration, channels);
-        services.AddDevOutbox(channels);
+        services.AddDevOutbox(channels.DevChannels());
         services.AddEventRouting();
         services.AddJourneyRuntime();
         services.AddMessaging();
@@ -60,11 +63,10 @@ public static class RetentionComposition
 
     /// <summary>
     /// The HTTP pipeline and every endpoint, on any application builder: the standalone host's <see cref="WebApplication"/>,
-    /// or the pipeline the Functions app's catch-all HTTP function runs. Refuses local defaults outside Development.
+    /// or the pipeline the Functions app's catch-all HTTP function runs.
     /// </summary>
     public static IApplicationBuilder UseRetention(this IApplicationBuilder app)
     {
-        RefuseLocalDefaultsOutsideDevelopment(app.ApplicationServices);
         app.UseRouting();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
@@ -101,45 +103,6 @@ public static class RetentionComposition
             && app.ServiceProvider.GetRequiredService<ChannelSelection>().UsesDevOutbox)
         {
             app.MapDevOutboxEndpoints();
-        }
-    }
-
-    /// <summary>
-    /// The local defaults of API.md and the dev channel are for a developer's machine only; anywhere else they are refused.
-    /// A deployment without SMS or email says so with the provider <c>none</c>.
-    /// </summary>
-    private static void RefuseLocalDefaultsOutsideDevelopment(IServiceProvider services)
-    {
-        var environment = services.GetRequiredService<IHostEnvironment>();
-        if (environment.IsDevelopment())
-        {
-            return;
-        }
-        var options = services.GetRequiredService<IOptions<RetentionOptions>>().Value;
-        var problems = new List<string>();
-        if (options.Admin.Keys.Count == 0)
-        {
-            problems.Add("no admin API keys are configured (Retention:Admin:Keys)");
-        }
-        if (options.Admin.Keys.Any(k => k.Key == "dev-admin-key" || k.Key.Length < 16))
-        {
-            problems.Add("an admin API key is the local default or shorter than 16 characters");
-        }
-        if (options.Webhooks.Sources.Values.SelectMany(s => s.Secrets).Any(s => s == "dev-webhook-secret" || s.Length < 16))
-        {
-            problems.Add("a webhook secret is the local default or shorter than 16 characters");
-        }
-        if (options.EventGrid.Key == "dev-eventgrid-key")
-        {
-            problems.Add("the Event Grid key is the local default");
-        }
-        foreach (var setting in services.GetRequiredService<ChannelSelection>().DevSettings())
-        {
-            problems.Add($"{setting} is dev (the dev outbox, also its default when unset), which serves messages to anyone; set a real provider, or none for a deployment without that channel");
-        }
-        if (problems.Count > 0)
-        {
-            throw new InvalidOperationException($"Refusing to start in {environment.EnvironmentName}: {string.Join("; ", problems)}. Set real values, or run with ASPNETCORE_ENVIRONMENT=Development for local use.");
         }
     }
 }

@@ -62,6 +62,7 @@ public sealed class RetentionOptionsValidation : IValidateOptions<RetentionOptio
         {
             errors.Add($"{Webhooks}:MaxBodyBytes must be positive");
         }
+        errors.AddRange(BusinessCalendars.ReadConfigured(options.Calendars).Errors);
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }

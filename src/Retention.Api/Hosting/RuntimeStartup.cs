@@ -35,8 +35,9 @@ public sealed class RuntimeStartup(
                 await Task.Delay(TimeSpan.FromSeconds(1), time, cancellationToken);
             }
         }
-        // The calendars and the staff directory first: journeys are checked against the calendars in force.
-        await referenceData.SeedAsync(ReferenceKinds.Calendars, BusinessCalendars.ConfiguredDocument(options.Value.Calendars), cancellationToken);
+        // The calendars (validated at start, so they read) and the staff directory first: journeys are checked against
+        // the calendars in force.
+        await referenceData.SeedAsync(ReferenceKinds.Calendars, BusinessCalendars.ReadConfigured(options.Value.Calendars).Document!, cancellationToken);
         await referenceData.SeedAsync(ReferenceKinds.Staff, options.Value.Staff.ToDirectory().ToDocument(), cancellationToken);
         var folder = options.Value.ResolveJourneysPath();
         var published = await seeder.SeedAsync(folder, cancellationToken);

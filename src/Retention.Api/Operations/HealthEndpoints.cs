@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Retention.Api.Composition;
 using Retention.Application.Ingest;
+using Retention.Core.Ports;
 using Retention.Journeys;
 using Retention.Storage;
 using Retention.Storage.Ingest;

@@ -1,17 +1,12 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.Json.Nodes;
-using Azure;
-using Azure.Data.Tables;
 using Microsoft.Extensions.Logging;
 using Retention.Application.Ingest;
 using Retention.Application.Scheduling;
 using Retention.Core.Customers;
 using Retention.Core.Events;
-using Retention.Storage.Customers;
-using Retention.Storage.Ingest;
-using Retention.Storage.Scheduling;
-using Retention.Storage;
+using Retention.Core.Ports;
 
 namespace Retention.Application.Customers;
 
@@ -41,14 +36,14 @@ public sealed record PyramidRecomputeResult(
 /// <summary>
 /// Recomputes the customer pyramid (<see cref="Pyramid"/>) over every customer — the <c>pyramid</c> system job, which
 /// is also the dormant scan. One streaming pass reads only the columns the placement needs; the ranking is in
-/// memory; only rows whose status or tier changed are written, ETag-guarded and many at once (each customer is
-/// its own partition, so writes cannot share an entity-group transaction, but they spread across partitions).
+/// memory; only customers whose status or tier changed are written, each against the version the scan read and many
+/// at once.
 /// Each change raises <c>customer.status_changed</c> / <c>customer.tier_changed</c> through the ingest path, with
 /// ids derived from the occurrence; the row remembers which occurrence placed it and what it was before, so a rerun
 /// of the same occurrence after a crash re-raises what it may have missed and nothing twice.
 /// </summary>
 public sealed class PyramidRecompute(
-    StorageAccount account,
+    ICustomerScans customers,
     PyramidSettings settings,
     EventIngestor ingestor,
     TimeProvider time,
@@ -56,7 +51,6 @@ public sealed class PyramidRecompute(
 {
     public const string JobKind = "pyramid";
     private const int MaxAttempts = 10;
-    private readonly TableClient _table = account.Table("customers");
 
     public string Kind => JobKind;
 
@@ -75,10 +69,10 @@ public sealed class PyramidRecompute(
     {
         var now = time.GetUtcNow();
         var scanClock = Stopwatch.StartNew();
-        var rows = new List<ScannedCustomer>();
-        await foreach (var row in _table.QueryAsync<TableEntity>(CustomerRow.ProfileRowsFilter, maxPerPage: 1000, select: Columns(), cancellationToken: cancellationToken))
+        var rows = new List<CustomerStanding>();
+        await foreach (var row in customers.StandingsAsync(settings.RankBy, now, cancellationToken))
         {
-            rows.Add(Read(row, now));
+            rows.Add(row);
         }
         var ranking = new PyramidRanking(
             rows.Where(r => Pyramid.StatusOf(r.Standing.LastActivityAt, now, settings.ActiveWithin) == CustomerStatus.Active).Select(r => r.Standing.Measure),
@@ -120,27 +114,8 @@ public sealed class PyramidRecompute(
         return result;
     }
 
-    private string[] Columns() =>
-    [
-        "PartitionKey", CustomerRow.LastActivityAt, CustomerRow.Status, CustomerRow.Tier, CustomerRow.PlacedBy, CustomerRow.PreviousStatus, CustomerRow.PreviousTier,
-        settings.RankBy == PyramidMeasure.Products ? CustomerRow.Products : CustomerRow.RevenueMonths,
-    ];
-
-    private sealed record ScannedCustomer(string CustomerId, ETag ETag, PyramidStanding Standing, string? PlacedBy, string? PreviousStatus, string? PreviousTier);
-
-    private ScannedCustomer Read(TableEntity row, DateTimeOffset now)
-    {
-        var measure = settings.RankBy == PyramidMeasure.Products
-            ? row.GetInt32(CustomerRow.Products) ?? 0
-            : CustomerActivity.TrailingRevenue(row.GetString(CustomerRow.RevenueMonths), now);
-        return new ScannedCustomer(
-            Uri.UnescapeDataString(row.PartitionKey), row.ETag,
-            new PyramidStanding(row.GetDateTimeOffset(CustomerRow.LastActivityAt), measure, row.GetString(CustomerRow.Status), row.GetString(CustomerRow.Tier)),
-            row.GetString(CustomerRow.PlacedBy), row.GetString(CustomerRow.PreviousStatus), row.GetString(CustomerRow.PreviousTier));
-    }
-
     /// <summary>Writes one customer's new placement (re-reading it when it changed since the scan) and raises its events.</summary>
-    private async Task<List<string>> SettleAsync(ScannedCustomer row, PyramidPlacement placement, PyramidRanking ranking, string tag, DateTimeOffset now, DateTimeOffset occurrence, CancellationToken cancellationToken)
+    private async Task<List<string>> SettleAsync(CustomerStanding row, PyramidPlacement placement, PyramidRanking ranking, string tag, DateTimeOffset now, DateTimeOffset occurrence, CancellationToken cancellationToken)
     {
         var counted = new List<string>();
         for (var attempt = 1; attempt <= MaxAttempts; attempt++)
@@ -156,32 +131,20 @@ public sealed class PyramidRecompute(
                 return counted;
             }
             var from = Pyramid.EffectiveStatus(row.Standing.Status, row.Standing.LastActivityAt);
-            var entity = new TableEntity(KeyEncoding.Encode(row.CustomerId), CustomerRow.ProfileRowKey)
-            {
-                [CustomerRow.Status] = placement.Status,
-                [CustomerRow.Tier] = placement.Tier,
-                [CustomerRow.PlacedBy] = tag,
-                [CustomerRow.PreviousStatus] = from,
-                [CustomerRow.PreviousTier] = row.Standing.Tier,
-            };
-            try
-            {
-                await _table.UpdateEntityAsync(entity, row.ETag, TableUpdateMode.Merge, cancellationToken);
-            }
-            catch (RequestFailedException e) when (e.Status == 412)
+            var write = await customers.PlaceAsync(row, placement, tag, from, settings.RankBy, now, cancellationToken);
+            if (write.Outcome == PlacementOutcome.Changed)
             {
                 // A transaction or profile change since the scan: place the customer again from what is stored now.
                 counted.Add("conflict");
-                var fresh = await _table.GetEntityIfExistsAsync<TableEntity>(entity.PartitionKey, entity.RowKey, Columns(), cancellationToken);
-                if (!fresh.HasValue)
+                if (write.Current is null)
                 {
                     return counted;
                 }
-                row = Read(fresh.Value!, now);
+                row = write.Current;
                 placement = Pyramid.Place(row.Standing, ranking, now, settings.ActiveWithin);
                 continue;
             }
-            catch (RequestFailedException e) when (e.Status == 404)
+            if (write.Outcome == PlacementOutcome.Gone)
             {
                 return counted;
             }

@@ -1,10 +1,8 @@
 using System.Text.Json.Nodes;
 using Retention.Application.Ingest;
 using Retention.Core.Events;
+using Retention.Core.Ports;
 using Retention.Journeys;
-using Retention.Storage.Contacts;
-using Retention.Storage.Ingest;
-using Retention.Storage.Messages;
 
 namespace Retention.Application.Inbound;
 
@@ -12,7 +10,7 @@ namespace Retention.Application.Inbound;
 /// A provider's delivery report: updates the message's status; on a failed delivery, sends by the step's fallback
 /// channel (durably, as its own delivery orchestration) and raises <c>message.failed</c> so journeys can branch on it.
 /// </summary>
-public sealed class DeliveryReportHandler(MessageLog log, ContactLedger ledger, IJourneyInstances engine, EventIngestor ingestor, TimeProvider time)
+public sealed class DeliveryReportHandler(IMessageLog log, IContactLedger ledger, IJourneyInstances engine, EventIngestor ingestor, TimeProvider time)
 {
     public const string MessageFailed = "message.failed";
     public const string MessageDelivered = "message.delivered";

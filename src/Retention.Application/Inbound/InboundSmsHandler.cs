@@ -1,9 +1,8 @@
 using System.Text.Json.Nodes;
 using Retention.Application.Ingest;
 using Retention.Core.Events;
+using Retention.Core.Ports;
 using Retention.Core.Runtime;
-using Retention.Storage.Customers;
-using Retention.Storage.Ingest;
 
 namespace Retention.Application.Inbound;
 
@@ -13,7 +12,7 @@ public enum InboundSmsResult { UnknownSender, OptedOut, OptedIn, Reply }
 /// A customer's SMS: STOP, 退订, TD or UNSUBSCRIBE opts the sender out of marketing SMS at once, START opts back in,
 /// and anything else is a reply, raised as <c>sms.received</c> to the customer's waiting instances (a survey score).
 /// </summary>
-public sealed class InboundSmsHandler(CorrelationIndex lookups, EventIngestor ingestor)
+public sealed class InboundSmsHandler(ICorrelationIndex lookups, EventIngestor ingestor)
 {
     private static readonly string[] StopWords = ["STOP", "退订", "TD", "UNSUBSCRIBE"];
     private static readonly string[] StartWords = ["START", "UNSTOP"];
@@ -21,7 +20,7 @@ public sealed class InboundSmsHandler(CorrelationIndex lookups, EventIngestor in
     public async Task<(InboundSmsResult Result, string? CustomerId)> HandleAsync(
         string messageId, string from, string? to, string message, DateTimeOffset receivedAt, CancellationToken cancellationToken)
     {
-        if (await lookups.FindAsync(CorrelationIndex.Phone, from, cancellationToken) is not { } customerId)
+        if (await lookups.FindAsync(ICorrelationIndex.Phone, from, cancellationToken) is not { } customerId)
         {
             return (InboundSmsResult.UnknownSender, null);
         }

@@ -3,11 +3,9 @@ using Retention.Application.Routing;
 using Retention.Core.Customers;
 using Retention.Core.Definitions;
 using Retention.Core.Events;
-using Retention.Storage.Customers;
+using Retention.Core.Ports;
+using Retention.Core.Runtime;
 using Retention.Journeys;
-using Retention.Storage.Ingest;
-using Retention.Storage.Routing;
-using Retention.Storage;
 
 namespace Retention.Application.Ingest;
 
@@ -18,20 +16,20 @@ public sealed record IngestPlan(IReadOnlyList<CustomerEvent> Fresh, int Duplicat
 
 /// <summary>
 /// Accepts validated events and applies them. A webhook request is accepted with one durable write (<see cref="AcceptAsync(IngestPlan, AcceptedSignature?, CancellationToken)"/>
-/// puts its events in the <see cref="IngestInbox"/>) and applied behind the acknowledgement by the <see cref="IngestDrain"/>;
+/// puts its events in the <see cref="IIngestInbox"/>) and applied behind the acknowledgement by the <see cref="IngestDrain"/>;
 /// events from inside the service (an inbound SMS, a staff action, the pyramid) are applied at once. Applying an
 /// event resolves nothing new: it stores the profile change and the event log, and routes the event to journeys
 /// (starts and signals). The ingest ledger entry that marks an event as applied is written last, so a crash midway
 /// re-applies whatever was interrupted, and every step is idempotent.
 /// </summary>
 public sealed class EventIngestor(
-    IngestLedger ledger,
-    IngestInbox inbox,
-    CustomerProfileStore profiles,
-    CorrelationIndex lookups,
-    CustomerEventLog log,
+    IIngestLedger ledger,
+    IIngestInbox inbox,
+    ICustomerProfileChanges profiles,
+    ICorrelationIndex lookups,
+    ICustomerEventLog log,
     JourneyRouter router,
-    CustomerTransactions transactions,
+    ICustomerTransactions transactions,
     TimeProvider time) : ICustomerEventSink
 {
     /// <summary>Storage calls one request makes at once: enough to hide round trips, few enough not to flood storage.</summary>
@@ -68,7 +66,7 @@ public sealed class EventIngestor(
             if (customerId is null && complaintId is not null)
             {
                 customerId = complaintsInRequest.GetValueOrDefault(complaintId)
-                    ?? await lookups.FindAsync(CorrelationIndex.Complaint, complaintId, cancellationToken);
+                    ?? await lookups.FindAsync(ICorrelationIndex.Complaint, complaintId, cancellationToken);
             }
             if (customerId is null)
             {
@@ -97,7 +95,7 @@ public sealed class EventIngestor(
             throw new ArgumentException("Only a plan without errors is accepted; the caller answers the errors.", nameof(plan));
         }
         await Task.WhenAll(plan.Fresh.Where(e => e.Type == KnownEventTypes.ComplaintOpened)
-            .Select(e => lookups.PutAsync(CorrelationIndex.Complaint, e.Data["complaintId"]!.GetValue<string>(), e.CustomerId, cancellationToken)));
+            .Select(e => lookups.PutAsync(ICorrelationIndex.Complaint, e.Data["complaintId"]!.GetValue<string>(), e.CustomerId, cancellationToken)));
         var use = await inbox.AcceptAsync(plan.Fresh, signature, cancellationToken);
         return use == SignatureUse.First
             ? (new IngestResult(plan.Fresh.Count, plan.Duplicates, [.. plan.Fresh.Select(e => e.Type)]), use)
@@ -136,7 +134,7 @@ public sealed class EventIngestor(
             SegmentChange when e.Source == PyramidEvents.Source => Task.CompletedTask, // the pyramid wrote its own columns
             // Before the route: a journey this event starts already sees its change.
             { } change => profiles.ApplyAsync(e.CustomerId, change, e.Time, cancellationToken),
-            null when e.Type == KnownEventTypes.ComplaintOpened => lookups.PutAsync(CorrelationIndex.Complaint, e.Data["complaintId"]!.GetValue<string>(), e.CustomerId, cancellationToken),
+            null when e.Type == KnownEventTypes.ComplaintOpened => lookups.PutAsync(ICorrelationIndex.Complaint, e.Data["complaintId"]!.GetValue<string>(), e.CustomerId, cancellationToken),
             _ => Task.CompletedTask,
         };
         // The profile (or lookup) and the log entry do not depend on each other, so they are written at once; both

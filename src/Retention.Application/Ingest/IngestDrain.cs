@@ -3,8 +3,7 @@ using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Retention.Core.Events;
-using Retention.Storage.Ingest;
-using Retention.Storage;
+using Retention.Core.Ports;
 
 namespace Retention.Application.Ingest;
 
@@ -86,9 +85,10 @@ public sealed record DrainRound(int Requests, int Completed, int Applied, int Fa
 /// counts no attempt.
 /// </summary>
 public sealed class IngestDrain(
-    IngestInbox inbox,
+    IIngestInbox inbox,
     EventIngestor ingestor,
-    IngestLedger ledger,
+    IIngestLedger ledger,
+    IStorageOutages outages,
     IngestMetrics metrics,
     IOptions<IngestDrainOptions> options,
     TimeProvider time,
@@ -228,7 +228,7 @@ public sealed class IngestDrain(
                 }
                 catch (Exception error) when (!ct.IsCancellationRequested)
                 {
-                    if (StorageFailures.IsOutage(error, ct))
+                    if (outages.IsOutage(error, ct))
                     {
                         Interlocked.Increment(ref storageFailed);
                         if (StorageFailures.IsBusy(error))

@@ -1,5 +1,5 @@
 using System.Diagnostics.Metrics;
-using Retention.Storage.Ingest;
+using Retention.Core.Ports;
 
 namespace Retention.Application.Ingest;
 

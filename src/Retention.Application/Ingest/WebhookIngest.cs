@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 using System.Text.Unicode;
 using Retention.Core.Definitions;
 using Retention.Core.Events;
-using Retention.Storage.Ingest;
+using Retention.Core.Ports;
 
 namespace Retention.Application.Ingest;
 

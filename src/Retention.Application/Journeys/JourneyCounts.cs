@@ -1,4 +1,3 @@
-using Azure.Data.Tables;
 using Retention.Core.Runtime;
 
 namespace Retention.Application.Journeys;

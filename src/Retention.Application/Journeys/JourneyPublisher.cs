@@ -1,8 +1,8 @@
 using Microsoft.Extensions.Logging;
 using Retention.Core.Definitions;
+using Retention.Core.Ports;
 using Retention.Core.Runtime;
 using Retention.Journeys;
-using Retention.Storage.Journeys;
 
 namespace Retention.Application.Journeys;
 
@@ -36,8 +36,8 @@ public sealed record PublishRefused(IReadOnlyList<DefinitionError> Errors) : Pub
 /// resumes where it stopped; each instance then migrates (or ends) itself, between two of its own inputs.
 /// </summary>
 public sealed class JourneyPublisher(
-    JourneyCatalog catalog,
-    JourneyDrafts drafts,
+    IJourneyVersions catalog,
+    IJourneyDrafts drafts,
     JourneyDefinitionReader reader,
     IJourneyInstances instances,
     JourneyCounts counts,

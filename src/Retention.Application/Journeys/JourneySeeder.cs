@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Retention.Core.Definitions;
-using Retention.Storage.Journeys;
+using Retention.Core.Ports;
 
 namespace Retention.Application.Journeys;
 
@@ -10,7 +10,7 @@ namespace Retention.Application.Journeys;
 /// drafts, publish and import; a changed file is not published over an administrator's edits. Every file must still
 /// validate, so a broken folder is noticed at start.
 /// </summary>
-public sealed class JourneySeeder(JourneyCatalog catalog, JourneyDefinitionReader reader, ILogger<JourneySeeder> logger)
+public sealed class JourneySeeder(IJourneyVersions catalog, JourneyDefinitionReader reader, ILogger<JourneySeeder> logger)
 {
     /// <exception cref="InvalidJourneyFileException">A file does not validate; nothing from the folder is published.</exception>
     public async Task<IReadOnlyList<(string JourneyId, PublishResult Result)>> SeedAsync(string folder, CancellationToken cancellationToken)

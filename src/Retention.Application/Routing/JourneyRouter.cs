@@ -5,9 +5,6 @@ using Retention.Core.Events;
 using Retention.Core.Ports;
 using Retention.Core.Runtime;
 using Retention.Journeys;
-using Retention.Storage.Customers;
-using Retention.Storage.Journeys;
-using Retention.Storage.Routing;
 
 namespace Retention.Application.Routing;
 
@@ -22,10 +19,10 @@ public sealed record NotEntered(string Reason) : StartResult;
 /// instance is refused, and instances ignore events they have seen.
 /// </summary>
 public sealed class JourneyRouter(
-    CustomerInstanceIndex index,
-    EnrollmentStore enrollments,
+    ICustomerInstanceIndex index,
+    IEnrollments enrollments,
     IJourneyCatalog catalog,
-    JourneyCatalog versions,
+    IJourneyVersions versions,
     ICustomerProfiles customers,
     IJourneyInstances instances,
     ICurrentSettings settings,

@@ -1,11 +1,7 @@
-using Azure.Data.Tables;
 using Retention.Application.Routing;
 using Retention.Core.Definitions;
 using Retention.Core.Ports;
-using Retention.Storage.Customers;
 using Retention.Journeys;
-using Retention.Storage.Routing;
-using Retention.Storage;
 
 namespace Retention.Application.Scheduling;
 
@@ -13,9 +9,8 @@ namespace Retention.Application.Scheduling;
 /// One occurrence of a schedule-triggered journey: every customer the trigger's filter selects is started in
 /// it. The trigger event's id is (journey, occurrence), so a repeated run starts nobody twice.
 /// </summary>
-public sealed class ScheduledJourneyStarter(StorageAccount account, IJourneyCatalog catalog, JourneyRouter router, TimeProvider time)
+public sealed class ScheduledJourneyStarter(ICustomerScans customers, IJourneyCatalog catalog, JourneyRouter router, TimeProvider time)
 {
-    private readonly TableClient _customers = account.Table("customers");
 
     public async Task<int> RunAsync(ScheduledWork run, CancellationToken cancellationToken)
     {
@@ -29,10 +24,9 @@ public sealed class ScheduledJourneyStarter(StorageAccount account, IJourneyCata
         }
         var started = 0;
         var now = time.GetUtcNow();
-        await foreach (var row in _customers.QueryAsync<TableEntity>(CustomerRow.ProfileRowsFilter, select: CustomerRow.SnapshotColumns, cancellationToken: cancellationToken))
+        // The snapshot journeys see (status, tier, aggregates), so a schedule's filter can select by tier.
+        await foreach (var profile in customers.SnapshotsAsync(now, cancellationToken))
         {
-            // The snapshot journeys see (status, tier, aggregates), so a schedule's filter can select by tier.
-            var profile = CustomerRow.Snapshot(row, Uri.UnescapeDataString(row.PartitionKey), now);
             if (profile["customerId"]?.GetValue<string>() is not { } customerId)
             {
                 continue;

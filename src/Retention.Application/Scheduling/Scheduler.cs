@@ -4,7 +4,6 @@ using Retention.Core.Ports;
 using Retention.Core.Scheduling;
 using Retention.Core.Time;
 using Retention.Journeys;
-using Retention.Storage.Scheduling;
 
 namespace Retention.Application.Scheduling;
 
@@ -15,7 +14,7 @@ namespace Retention.Application.Scheduling;
 /// refused), a crash between the two only repeats a refused start, and occurrences missed while the service was
 /// down run once, not once each.
 /// </summary>
-public sealed class Scheduler(IJourneyCatalog catalog, SystemJobs jobs, ScheduleLedger ledger, IJourneyInstances engine, TimeProvider time, ILogger<Scheduler> logger)
+public sealed class Scheduler(IJourneyCatalog catalog, SystemJobs jobs, IScheduleLedger ledger, IJourneyInstances engine, TimeProvider time, ILogger<Scheduler> logger)
 {
     /// <summary>How far back a schedule that never ran looks for a due occurrence.</summary>
     public static readonly TimeSpan FirstRunLookback = TimeSpan.FromDays(1);

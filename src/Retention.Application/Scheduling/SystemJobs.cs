@@ -1,10 +1,10 @@
-using Retention.Journeys;
 using System.Text.Json.Nodes;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Retention.Core.Ports;
 using Retention.Core.Scheduling;
 using Retention.Core.Time;
-using Retention.Storage.Scheduling;
+using Retention.Journeys;
 
 namespace Retention.Application.Scheduling;
 
@@ -22,6 +22,54 @@ public sealed class SystemJobOptions
 
     /// <summary>A disabled job keeps no schedule but can still be run by hand.</summary>
     public bool Enabled { get; set; } = true;
+}
+
+/// <summary><c>Retention:Jobs</c>: the configured system jobs by name, bound and checked when the host starts.</summary>
+public sealed class SystemJobsOptions
+{
+    public const string Section = "Retention:Jobs";
+
+    public Dictionary<string, SystemJobOptions> Jobs { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>What is wrong with the jobs, each naming its setting: a kind nobody runs, an unknown zone, a bad cron.</summary>
+    public IReadOnlyList<string> Errors(IEnumerable<string> kinds)
+    {
+        var known = kinds.Order(StringComparer.Ordinal).ToList();
+        var errors = new List<string>();
+        foreach (var (name, options) in Jobs.OrderBy(j => j.Key, StringComparer.Ordinal))
+        {
+            if (!known.Contains(options.Kind, StringComparer.Ordinal))
+            {
+                errors.Add($"{Section}:{name}:Kind '{options.Kind}' is not a job kind; known kinds: {string.Join(", ", known)}.");
+            }
+            if (!options.Enabled)
+            {
+                continue;
+            }
+            if (!LocalClock.IsKnownZone(options.TimeZone))
+            {
+                errors.Add($"{Section}:{name}:TimeZone '{options.TimeZone}' is not a known time zone.");
+            }
+            else if (ScheduleOf(name, options) is { Error: { } cron })
+            {
+                errors.Add($"{Section}:{name}:Cron '{options.Cron}' is not a cron expression: {cron}");
+            }
+        }
+        return errors;
+    }
+
+    /// <summary>An enabled job's schedule, or why its cron does not read.</summary>
+    internal static (CronSchedule? Schedule, string? Error) ScheduleOf(string name, SystemJobOptions options)
+    {
+        try
+        {
+            return (new CronSchedule(SystemJobs.ScheduleNameOf(name), options.Cron, LocalClock.ResolveZone(options.TimeZone, TimeZoneInfo.Utc)), null);
+        }
+        catch (Cronos.CronFormatException e)
+        {
+            return (null, e.Message);
+        }
+    }
 }
 
 /// <summary>One occurrence of a job. <see cref="Tag"/> names it in the ids of whatever it raises, so a rerun raises nothing new.</summary>
@@ -51,54 +99,27 @@ public sealed record SystemJob(string Name, SystemJobOptions Options, CronSchedu
 }
 
 /// <summary>
-/// The configured system jobs and the kinds that run them. Occurrences are claimed in the <see cref="ScheduleLedger"/>
+/// The configured system jobs and the kinds that run them. Occurrences are claimed in the <see cref="IScheduleLedger"/>
 /// by the <see cref="Scheduler"/> (once across replicas, missed ones collapsed) and run from the work queue.
 /// </summary>
 public sealed class SystemJobs
 {
-    public const string Section = "Retention:Jobs";
-
     private readonly Dictionary<string, ISystemJob> _kinds;
-    private readonly ScheduleLedger _ledger;
+    private readonly IScheduleLedger _ledger;
     private readonly IJourneyInstances _engine;
     private readonly TimeProvider _time;
     private readonly ILogger<SystemJobs> _logger;
 
-    public SystemJobs(IConfiguration configuration, IEnumerable<ISystemJob> kinds, ScheduleLedger ledger, IJourneyInstances engine, TimeProvider time, ILogger<SystemJobs> logger)
+    /// <param name="options">Checked when the host starts (<see cref="SystemJobsOptions.Errors"/>), so every job reads.</param>
+    public SystemJobs(IOptions<SystemJobsOptions> options, IEnumerable<ISystemJob> kinds, IScheduleLedger ledger, IJourneyInstances engine, TimeProvider time, ILogger<SystemJobs> logger)
     {
         _kinds = kinds.ToDictionary(k => k.Kind, StringComparer.Ordinal);
         _ledger = ledger;
         _engine = engine;
         _time = time;
         _logger = logger;
-        var configured = configuration.GetSection(Section).Get<Dictionary<string, SystemJobOptions>>() ?? [];
-        var jobs = new List<SystemJob>();
-        foreach (var (name, options) in configured.OrderBy(j => j.Key, StringComparer.Ordinal))
-        {
-            if (!_kinds.ContainsKey(options.Kind))
-            {
-                throw new InvalidOperationException($"{Section}:{name}:Kind '{options.Kind}' is not a job kind; known kinds: {string.Join(", ", _kinds.Keys.Order(StringComparer.Ordinal))}.");
-            }
-            CronSchedule? schedule = null;
-            if (options.Enabled)
-            {
-                if (!LocalClock.IsKnownZone(options.TimeZone))
-                {
-                    throw new InvalidOperationException($"{Section}:{name}:TimeZone '{options.TimeZone}' is not a known time zone.");
-                }
-                var zone = LocalClock.ResolveZone(options.TimeZone, TimeZoneInfo.Utc);
-                try
-                {
-                    schedule = new CronSchedule(ScheduleNameOf(name), options.Cron, zone);
-                }
-                catch (Cronos.CronFormatException e)
-                {
-                    throw new InvalidOperationException($"{Section}:{name}:Cron '{options.Cron}' is not a cron expression: {e.Message}", e);
-                }
-            }
-            jobs.Add(new SystemJob(name, options, schedule));
-        }
-        All = jobs;
+        All = [.. options.Value.Jobs.OrderBy(j => j.Key, StringComparer.Ordinal)
+            .Select(j => new SystemJob(j.Key, j.Value, j.Value.Enabled ? SystemJobsOptions.ScheduleOf(j.Key, j.Value).Schedule : null))];
     }
 
     public IReadOnlyList<SystemJob> All { get; }

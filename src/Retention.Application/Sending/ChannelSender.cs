@@ -1,13 +1,9 @@
 using System.Text.Json.Nodes;
-using Retention.Channels.Providers;
-using Retention.Channels.Templates;
 using Retention.Core.Contact;
 using Retention.Core.Customers;
 using Retention.Core.Definitions;
 using Retention.Core.Ports;
 using Retention.Core.Runtime;
-using Retention.Storage.Contacts;
-using Retention.Storage.Messages;
 
 namespace Retention.Application.Sending;
 
@@ -21,11 +17,11 @@ namespace Retention.Application.Sending;
 public sealed class ChannelSender(
     IJourneyCatalog catalog,
     ICustomerProfiles profiles,
-    MessageRenderer renderer,
+    IMessageRenderer renderer,
     ContactPolicy policy,
-    ContactLedger ledger,
-    MessageLog log,
-    ChannelSelection channels,
+    IContactLedger ledger,
+    IMessageLog log,
+    IChannelAvailability channels,
     ISmsProvider sms,
     IEmailProvider email,
     TimeProvider time) : IMessageSender

@@ -2,11 +2,9 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using Retention.Core.Contact;
 using Retention.Core.Definitions;
+using Retention.Core.Ports;
 using Retention.Core.Runtime;
 using Retention.Core.Time;
-using Retention.Storage.Contacts;
-using Retention.Storage.Customers;
-using Retention.Storage.Journeys;
 
 namespace Retention.Application.Simulation;
 
@@ -27,8 +25,8 @@ public sealed record SimulationNotFound(string Detail) : SimulationOutcome;
 /// contacts), and runs the journey under virtual time with production's decisions. Never sends.
 /// </summary>
 public sealed class JourneySimulation(
-    JourneyCatalog catalog, JourneyDrafts drafts, JourneyDefinitionReader reader, CustomerProfileStore profiles,
-    JourneySimulator simulator, JourneyInterpreter interpreter, ContactPolicy policy, ContactLedger contacts, TimeProvider time)
+    IJourneyVersions catalog, IJourneyDrafts drafts, JourneyDefinitionReader reader, ICustomerProfiles profiles,
+    JourneySimulator simulator, JourneyInterpreter interpreter, ContactPolicy policy, IContactLedger contacts, TimeProvider time)
 {
     private const string RequestNotValid = "The simulation request is not valid";
 

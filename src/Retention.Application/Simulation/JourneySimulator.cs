@@ -1,10 +1,10 @@
 using System.Text.Json.Nodes;
-using Retention.Channels.Sms;
-using Retention.Channels.Templates;
 using Retention.Core.Contact;
 using Retention.Core.Customers;
 using Retention.Core.Definitions;
 using Retention.Core.Events;
+using Retention.Core.Messages;
+using Retention.Core.Ports;
 using Retention.Core.Runtime;
 using Retention.Core.Time;
 
@@ -39,19 +39,19 @@ public sealed record SimulationResult(string JourneyId, JsonNode Version, DateTi
 /// <summary>
 /// Runs a journey for one customer under virtual time with production's decisions: the <see cref="JourneyInterpreter"/>,
 /// <see cref="ContactPolicy.Decide"/> (fallback, consent, quiet hours, frequency caps, expiry), <see cref="ProfileChange"/>
-/// for what events do to the profile, business calendars and <see cref="MessageRenderer"/>. Timers, deferred sends,
+/// for what events do to the profile, business calendars and <see cref="IMessageRenderer"/>. Timers, deferred sends,
 /// the recent contacts caps count and the timeline's events are kept in memory and taken in time order; nothing is sent
 /// and nothing is stored. The same input always gives the same answer: the interpreter is pure and splits and holdouts
 /// come from a stable hash.
 /// </summary>
-public sealed class JourneySimulator(JourneyInterpreter interpreter, ContactPolicy policy, MessageRenderer renderer)
+public sealed class JourneySimulator(JourneyInterpreter interpreter, ContactPolicy policy, IMessageRenderer renderer)
 {
     /// <summary>A safety stop for journeys that loop through waits for ever within the horizon.</summary>
     public const int MaxInputs = 5_000;
 
     private JourneyInterpreter Interpreter => interpreter;
     private ContactPolicy Policy => policy;
-    private MessageRenderer Renderer => renderer;
+    private IMessageRenderer Renderer => renderer;
 
     public SimulationResult Run(SimulationInput input) => new SimulationRun(this, input).Execute();
 

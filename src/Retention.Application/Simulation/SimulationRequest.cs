@@ -1,9 +1,10 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Retention.Channels.Templates;
+using Retention.Core.Customers;
 using Retention.Core.Definitions;
 using Retention.Core.Events;
+using Retention.Core.Ports;
 using Retention.Core.Runtime;
 using Retention.Core.Time;
 
@@ -196,9 +197,9 @@ public sealed record SimulationRequest(
             return null;
         }
         var before = errors.Count;
-        foreach (var key in given.Select(kv => kv.Key).Where(k => !MessageRenderer.CustomerFields.Contains(k)))
+        foreach (var key in given.Select(kv => kv.Key).Where(k => !CustomerSnapshot.Fields.Contains(k)))
         {
-            errors.Add(new DefinitionError($"/customer/{key}", $"unknown profile field; expected one of {string.Join(", ", MessageRenderer.CustomerFields)}"));
+            errors.Add(new DefinitionError($"/customer/{key}", $"unknown profile field; expected one of {string.Join(", ", CustomerSnapshot.Fields)}"));
         }
         foreach (var key in new[] { "status", "tier" }.Where(k => given[k] is not null && Text(given[k]) is null))
         {

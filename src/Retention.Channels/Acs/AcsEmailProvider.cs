@@ -3,6 +3,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Retention.Channels.Providers;
+using Retention.Core.Ports;
 
 namespace Retention.Channels.Acs;
 

@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Retention.Channels.Providers;
+using Retention.Core.Ports;
 
 namespace Retention.Channels.Acs;
 

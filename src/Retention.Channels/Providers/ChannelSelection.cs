@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Retention.Core.Definitions;
+using Retention.Core.Ports;
 
 namespace Retention.Channels.Providers;
 
@@ -10,7 +11,7 @@ namespace Retention.Channels.Providers;
 /// developer's machine only (the host refuses it outside Development); a deployment without a channel says so with
 /// <c>none</c>, and each of that channel's sends is suppressed with its reason.
 /// </summary>
-public sealed record ChannelSelection(string Sms, string Email)
+public sealed record ChannelSelection(string Sms, string Email) : IChannelAvailability
 {
     public const string Dev = "dev";
     public const string None = "none";
@@ -28,9 +29,11 @@ public sealed record ChannelSelection(string Sms, string Email)
     public string? SuppressionReason(MessageChannel channel) =>
         ProviderOf(channel) == None ? $"no {(channel == MessageChannel.Sms ? "SMS" : "email")} provider: {SettingOf(channel)} is none" : null;
 
+    /// <summary>The channels that send to the dev outbox.</summary>
+    public IReadOnlyList<MessageChannel> DevChannels() => [.. new[] { MessageChannel.Sms, MessageChannel.Email }.Where(c => ProviderOf(c) == Dev)];
+
     /// <summary>The settings that put a channel on the dev outbox, which only Development may run.</summary>
-    public IEnumerable<string> DevSettings() =>
-        new[] { MessageChannel.Sms, MessageChannel.Email }.Where(c => ProviderOf(c) == Dev).Select(SettingOf);
+    public IEnumerable<string> DevSettings() => DevChannels().Select(SettingOf);
 
     /// <exception cref="InvalidOperationException">A provider is not one of the channel's, naming the setting.</exception>
     public static ChannelSelection Read(IConfiguration configuration)
@@ -41,10 +44,18 @@ public sealed record ChannelSelection(string Sms, string Email)
 
     private static string Choice(IConfiguration configuration, string section, params string[] providers)
     {
-        var configured = configuration[$"{section}:Provider"];
+        var choice = new ProviderChoice();
+        configuration.GetSection(section).Bind(choice);
+        var configured = choice.Provider;
         var provider = string.IsNullOrWhiteSpace(configured) ? Dev : configured.Trim().ToLowerInvariant();
         return providers.Contains(provider, StringComparer.Ordinal)
             ? provider
             : throw new InvalidOperationException($"{section}:Provider is '{configured}'; it must be {string.Join(", ", providers[..^1])} or {providers[^1]}.");
+    }
+
+    /// <summary>The one key of a channel's section this reads, bound as its options are.</summary>
+    private sealed class ProviderChoice
+    {
+        public string? Provider { get; set; }
     }
 }

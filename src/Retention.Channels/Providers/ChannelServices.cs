@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using Retention.Channels.Acs;
 using Retention.Channels.Smtp;
 using Retention.Channels.Templates;
+using Retention.Core.Ports;
 
 namespace Retention.Channels.Providers;
 
@@ -21,7 +22,9 @@ public static class ChannelServices
         ArgumentNullException.ThrowIfNull(selection);
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(selection);
+        services.AddSingleton<IChannelAvailability>(selection);
         services.AddSingleton<MessageRenderer>();
+        services.AddSingleton<IMessageRenderer>(sp => sp.GetRequiredService<MessageRenderer>());
         if (selection.Sms == ChannelSelection.None || selection.Email == ChannelSelection.None)
         {
             services.AddSingleton<NoChannelProvider>();

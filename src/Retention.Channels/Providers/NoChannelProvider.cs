@@ -1,3 +1,5 @@
+using Retention.Core.Ports;
+
 namespace Retention.Channels.Providers;
 
 /// <summary>

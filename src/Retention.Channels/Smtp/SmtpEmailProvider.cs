@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using MimeKit;
 using Retention.Channels.Providers;
+using Retention.Core.Ports;
 
 namespace Retention.Channels.Smtp;
 

@@ -2,26 +2,21 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Fluid;
+using Retention.Core.Customers;
 using Retention.Core.Definitions;
+using Retention.Core.Ports;
 
 namespace Retention.Channels.Templates;
-
-/// <summary>The text of one message, rendered for its recipient.</summary>
-public sealed record RenderedMessage(string Locale, string Body, string? Subject, string? Html);
 
 /// <summary>
 /// Renders Liquid templates (Fluid) with the customer, trigger, context and journey variables, choosing the
 /// customer's locale, then its language, then English, then whatever the template has.
 /// </summary>
-public sealed class MessageRenderer : ITemplateChecker
+public sealed class MessageRenderer : IMessageRenderer
 {
     private static readonly FluidParser Parser = new();
     private readonly TemplateOptions _options = new() { CultureInfo = CultureInfo.InvariantCulture };
     private readonly TemplateOptions _strict = new() { CultureInfo = CultureInfo.InvariantCulture, StrictVariables = true, StrictFilters = true };
-
-    /// <summary>The profile fields a template may name (customer.upserted, plus what the runtime adds).</summary>
-    public static readonly string[] CustomerFields =
-        ["customerId", "name", "phone", "email", "locale", "timeZone", "birthday", "ownerId", "region", "status", "tier", "attributes", "consent", "tags"];
 
     /// <summary>
     /// Checks a template at validation time, so a typo fails the publish rather than a send: the syntax, unknown
@@ -34,7 +29,7 @@ public sealed class MessageRenderer : ITemplateChecker
             return $"template syntax: {error}";
         }
         var context = new TemplateContext(_strict);
-        var customer = CustomerFields.ToDictionary(f => f, object? (f) => f switch
+        var customer = CustomerSnapshot.Fields.ToDictionary(f => f, object? (f) => f switch
         {
             "attributes" => PermissiveValue.Instance,
             "consent" => new Dictionary<string, object?> { ["sms"] = "opted-in", ["email"] = "opted-in" },

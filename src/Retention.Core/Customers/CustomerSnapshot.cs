@@ -9,6 +9,10 @@ namespace Retention.Core.Customers;
 /// </summary>
 public static class CustomerSnapshot
 {
+    /// <summary>The profile fields a template may name (customer.upserted, plus what the runtime adds).</summary>
+    public static readonly string[] Fields =
+        ["customerId", "name", "phone", "email", "locale", "timeZone", "birthday", "ownerId", "region", "status", "tier", "attributes", "consent", "tags"];
+
     public static JsonObject Empty(string customerId) => new() { ["customerId"] = customerId, ["attributes"] = new JsonObject(), ["tags"] = new JsonArray() };
 
     /// <summary>Merges a partial profile into the snapshot: present fields replace, <c>attributes</c> merge by key.</summary>

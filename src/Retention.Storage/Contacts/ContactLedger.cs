@@ -2,6 +2,8 @@ using System.Text.Json;
 using Azure;
 using Azure.Data.Tables;
 using Retention.Core.Contact;
+using Retention.Core.Ports;
+using Retention.Core.Runtime;
 
 namespace Retention.Storage.Contacts;
 
@@ -9,7 +11,7 @@ namespace Retention.Storage.Contacts;
 /// Recent contacts per customer and category, across all journeys: what frequency caps count. One row per customer
 /// and category, updated under its ETag, so two journeys sending at once cannot both slip past the cap.
 /// </summary>
-public sealed class ContactLedger(StorageAccount account)
+public sealed class ContactLedger(StorageAccount account) : IContactLedger
 {
     private readonly TableClient _table = account.Table("contacts");
 

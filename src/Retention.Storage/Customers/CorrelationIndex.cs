@@ -1,4 +1,6 @@
 using Azure.Data.Tables;
+using Retention.Core.Ports;
+using Retention.Core.Runtime;
 
 namespace Retention.Storage.Customers;
 
@@ -6,10 +8,10 @@ namespace Retention.Storage.Customers;
 /// Finds the customer behind a key that events carry instead of a customer id: a complaint id, or the phone number
 /// an SMS reply comes from.
 /// </summary>
-public sealed class CorrelationIndex(StorageAccount account)
+public sealed class CorrelationIndex(StorageAccount account) : ICorrelationIndex
 {
-    public const string Complaint = "complaint";
-    public const string Phone = "phone";
+    public const string Complaint = ICorrelationIndex.Complaint;
+    public const string Phone = ICorrelationIndex.Phone;
 
     private readonly TableClient _table = account.Table("lookups");
 

@@ -1,7 +1,8 @@
 using System.Text.Json.Nodes;
-using Azure;
 using Azure.Data.Tables;
+using Azure;
 using Retention.Core.Events;
+using Retention.Core.Ports;
 using Retention.Core.Runtime;
 
 namespace Retention.Storage.Customers;
@@ -10,7 +11,7 @@ namespace Retention.Storage.Customers;
 /// Every accepted event, per customer in time order: the customer's timeline, and where a journey that starts later
 /// finds an event that arrived before it (an early event).
 /// </summary>
-public sealed class CustomerEventLog(StorageAccount account) : Retention.Journeys.IRecentCustomerEvents
+public sealed class CustomerEventLog(StorageAccount account) : Retention.Journeys.IRecentCustomerEvents, ICustomerEventLog
 {
     private readonly TableClient _table = account.Table("customerevents");
 

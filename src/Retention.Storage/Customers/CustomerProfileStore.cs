@@ -8,14 +8,12 @@ using Retention.Core.Runtime;
 
 namespace Retention.Storage.Customers;
 
-public enum ProfileWrite { Applied, Stale }
-
 /// <summary>
 /// Customer profiles, one row per customer, written with ETag fencing. A profile event older than the one already
 /// applied never overwrites it, so out-of-order webhooks are safe. Profile writes merge only the profile's columns:
 /// the transaction aggregates and the pyramid's status and tier on the same row are theirs (<see cref="CustomerRow"/>).
 /// </summary>
-public sealed class CustomerProfileStore(StorageAccount account, CorrelationIndex lookups, TimeProvider time) : ICustomerProfiles
+public sealed class CustomerProfileStore(StorageAccount account, CorrelationIndex lookups, TimeProvider time) : ICustomerProfiles, ICustomerProfileChanges
 {
     private const string ProfileRow = CustomerRow.ProfileRowKey;
     private readonly TableClient _table = account.Table("customers");

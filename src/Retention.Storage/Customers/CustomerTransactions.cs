@@ -3,14 +3,10 @@ using Azure;
 using Azure.Data.Tables;
 using Retention.Core.Customers;
 using Retention.Core.Events;
+using Retention.Core.Ports;
+using Retention.Core.Runtime;
 
 namespace Retention.Storage.Customers;
-
-/// <summary>What applying a <c>transaction.posted</c> did, as recorded on its transaction row.</summary>
-/// <param name="RepeatOfAnotherEvent">The transaction was already counted under another event: nothing to route.</param>
-/// <param name="FirstPayment">It is the customer's first payment.</param>
-/// <param name="StatusFrom">The status it moved the customer from (to <paramref name="StatusTo"/>), when it moved it.</param>
-public sealed record TransactionOutcome(bool RepeatOfAnotherEvent, bool FirstPayment, string? StatusFrom, string? StatusTo);
 
 /// <summary>
 /// Counts each transaction into its customer's aggregates exactly once: the transaction's own row
@@ -19,7 +15,7 @@ public sealed record TransactionOutcome(bool RepeatOfAnotherEvent, bool FirstPay
 /// nothing, and a crash leaves either both or neither. The transaction row records what the first application did,
 /// so a redelivery of the same event reproduces it.
 /// </summary>
-public sealed class CustomerTransactions(StorageAccount account, PyramidSettings pyramid, TimeProvider time)
+public sealed class CustomerTransactions(StorageAccount account, PyramidSettings pyramid, TimeProvider time) : ICustomerTransactions
 {
     private const int MaxAttempts = 25;
     private static readonly DateTimeOffset NoProfileTime = new(1601, 1, 2, 0, 0, 0, TimeSpan.Zero);

@@ -1,4 +1,4 @@
-using Retention.Channels.Providers;
+using Retention.Core.Ports;
 using Retention.Core.Runtime;
 
 namespace Retention.Storage.DevOutbox;

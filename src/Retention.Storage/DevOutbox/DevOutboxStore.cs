@@ -1,5 +1,6 @@
 using Azure;
 using Azure.Data.Tables;
+using Retention.Core.Runtime;
 
 namespace Retention.Storage.DevOutbox;
 

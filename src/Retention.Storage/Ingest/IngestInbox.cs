@@ -3,38 +3,14 @@ using System.Text.Json.Nodes;
 using Azure;
 using Azure.Data.Tables;
 using Retention.Core.Events;
+using Retention.Core.Ports;
 using Retention.Core.Runtime;
 
 namespace Retention.Storage.Ingest;
 
-/// <summary>What a signature's use is: its first, an identical redelivery (same body), or a reuse over another body.</summary>
-public enum SignatureUse
-{
-    First,
-    Redelivery,
-    Reused,
-}
-
-/// <summary>A verified webhook signature, remembered until its timestamp leaves the tolerance window.</summary>
-public sealed record AcceptedSignature(string Source, long Timestamp, string Hmac, string BodyHash, DateTimeOffset ExpiresAt);
-
-/// <summary>One accepted request waiting in the inbox: its events in request order, and how its processing went so far.</summary>
-public sealed record InboxRequest(string Key, DateTimeOffset AcceptedAt, int Attempts, DateTimeOffset? NotBefore, IReadOnlyList<CustomerEvent> Events);
-
 /// <summary>An event set aside after it kept failing: kept for an operator to read and retry, never retried by itself.</summary>
 /// <param name="Id">The handle to retry it by.</param>
 public sealed record PoisonedEvent(string Id, string EventId, string Source, string Type, string CustomerId, DateTimeOffset AcceptedAt, DateTimeOffset PoisonedAt, int Attempts, string Error);
-
-/// <summary>The inbox's size: what is accepted and not yet applied.</summary>
-public sealed record InboxBacklog(int Requests, int Events, DateTimeOffset? OldestAcceptedAt, bool Capped)
-{
-    public static readonly InboxBacklog Empty = new(0, 0, null, false);
-
-    public TimeSpan Age(DateTimeOffset now) => OldestAcceptedAt is { } oldest && now > oldest ? now - oldest : TimeSpan.Zero;
-}
-
-/// <summary>Thrown when a request's events do not fit one inbox row even compressed (a pathological body near the size limit).</summary>
-public sealed class InboxRowTooLargeException(int bytes) : Exception($"The request's events take {bytes} bytes compressed; an inbox row holds {IngestInbox.MaxPayloadBytes}.");
 
 /// <summary>
 /// Where accepted webhook requests wait to be applied. Accepting a request is one entity-group transaction in one
@@ -42,7 +18,7 @@ public sealed class InboxRowTooLargeException(int bytes) : Exception($"The reque
 /// accepted with its signature remembered, or not at all. Rows are keyed by acceptance order, so the drain reads them
 /// in that order; the same partition keeps the events set aside as poisoned and the drain's lease.
 /// </summary>
-public sealed class IngestInbox(StorageAccount account, TimeProvider time)
+public sealed class IngestInbox(StorageAccount account, TimeProvider time) : IIngestInbox
 {
     /// <summary>Azure Tables caps a binary property at 64 KiB and an entity at 1 MiB: 15 chunks leave room for the rest.</summary>
     public const int MaxPayloadBytes = 15 * ChunkBytes;
@@ -318,7 +294,7 @@ public sealed class IngestInbox(StorageAccount account, TimeProvider time)
         var bytes = compressed.GetBuffer().AsSpan(0, (int)compressed.Length);
         if (bytes.Length > MaxPayloadBytes)
         {
-            throw new InboxRowTooLargeException(bytes.Length);
+            throw new InboxRowTooLargeException(bytes.Length, MaxPayloadBytes);
         }
         var chunks = 0;
         for (var offset = 0; offset < bytes.Length; offset += ChunkBytes, chunks++)

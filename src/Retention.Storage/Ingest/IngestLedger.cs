@@ -1,10 +1,12 @@
 using Azure;
 using Azure.Data.Tables;
+using Retention.Core.Ports;
+using Retention.Core.Runtime;
 
 namespace Retention.Storage.Ingest;
 
 /// <summary>Which (source, id) pairs were accepted: a repeated webhook is acknowledged but applied once.</summary>
-public sealed class IngestLedger(StorageAccount account)
+public sealed class IngestLedger(StorageAccount account) : IIngestLedger
 {
     private readonly TableClient _table = account.Table("ingested");
 

@@ -9,9 +9,7 @@ using Retention.Core.Runtime;
 
 namespace Retention.Storage.Journeys;
 
-public sealed record JourneyHead(string JourneyId, int LatestVersion, bool Paused, string Hash, DateTimeOffset PublishedAt, string? Name = null);
 
-public sealed record PublishResult(int Version, bool Changed);
 
 /// <summary>Who published a version and when; null for versions published before this was recorded.</summary>
 public sealed record JourneyVersionInfo(int Version, DateTimeOffset? PublishedAt, string? PublishedBy);
@@ -21,7 +19,7 @@ public sealed record JourneyVersionInfo(int Version, DateTimeOffset? PublishedAt
 /// row per version (who, when). Versions never change once written, so they are cached for good; the active list is
 /// refreshed from the heads.
 /// </summary>
-public sealed class JourneyCatalog(StorageAccount account, TimeProvider time, ILogger<JourneyCatalog> logger) : IJourneyCatalog
+public sealed class JourneyCatalog(StorageAccount account, TimeProvider time, ILogger<JourneyCatalog> logger) : IJourneyVersions
 {
     private const string HeadRow = "head";
     private readonly TableClient _table = account.Table("journeys");

@@ -1,11 +1,9 @@
 using System.Text;
-using Azure;
 using Azure.Data.Tables;
+using Azure;
+using Retention.Core.Ports;
 
 namespace Retention.Storage.Journeys;
-
-/// <summary>A journey's working copy: its JSON as saved, who saved it and when, and the ETag that fences publishing it.</summary>
-public sealed record JourneyDraft(string JourneyId, string Json, DateTimeOffset SavedAt, string SavedBy, ETag ETag);
 
 public sealed record JourneyDraftInfo(string JourneyId, DateTimeOffset SavedAt, string SavedBy);
 
@@ -14,7 +12,7 @@ public sealed record JourneyDraftInfo(string JourneyId, DateTimeOffset SavedAt, 
 /// saved (by the caller), overwritten by the next save, and removed when published or discarded. Publishing deletes the
 /// draft it read only if it is unchanged, so a save made meanwhile is kept.
 /// </summary>
-public sealed class JourneyDrafts(StorageAccount account, TimeProvider time)
+public sealed class JourneyDrafts(StorageAccount account, TimeProvider time) : IJourneyDrafts
 {
     private const string DraftRow = "draft";
     private const int ChunkChars = 30_000; // a table string property holds 32K UTF-16 characters
@@ -37,7 +35,7 @@ public sealed class JourneyDrafts(StorageAccount account, TimeProvider time)
         {
             json.Append(part);
         }
-        return new JourneyDraft(journeyId, json.ToString(), e.GetDateTimeOffset("SavedAt") ?? default, e.GetString("SavedBy") ?? "", e.ETag);
+        return new JourneyDraft(journeyId, json.ToString(), e.GetDateTimeOffset("SavedAt") ?? default, e.GetString("SavedBy") ?? "", e.ETag.ToString());
     }
 
     /// <summary>Saves (replaces) the draft. The caller has validated it and checked its size against <see cref="MaxChars"/>.</summary>
@@ -57,12 +55,11 @@ public sealed class JourneyDrafts(StorageAccount account, TimeProvider time)
         return new JourneyDraftInfo(journeyId, savedAt, savedBy);
     }
 
-    /// <summary>Removes the draft; with <paramref name="ifMatch"/>, only the version that was read. Returns whether one was removed.</summary>
-    public async Task<bool> DeleteAsync(string journeyId, ETag? ifMatch, CancellationToken cancellationToken)
+    public async Task<bool> DeleteAsync(string journeyId, string? ifMatch, CancellationToken cancellationToken)
     {
         try
         {
-            var response = await _table.DeleteEntityAsync(journeyId, DraftRow, ifMatch ?? ETag.All, cancellationToken);
+            var response = await _table.DeleteEntityAsync(journeyId, DraftRow, ifMatch is null ? ETag.All : new ETag(ifMatch), cancellationToken);
             return response.Status != 404; // the client answers a missing entity without throwing
         }
         catch (RequestFailedException e) when (e.Status is 404 or 412)

@@ -1,34 +1,16 @@
 using System.Text.Json;
-using Azure;
 using Azure.Data.Tables;
+using Azure;
+using Retention.Core.Ports;
 using Retention.Core.Runtime;
 
 namespace Retention.Storage.Messages;
-
-/// <summary>Where a message stands: every decision the contact policies and providers made about it.</summary>
-public static class MessageStatus
-{
-    public const string Deferred = "deferred";
-    public const string Suppressed = "suppressed";
-    public const string Sent = "sent";
-    public const string Failed = "failed";
-    public const string Delivered = "delivered";
-    public const string Undelivered = "undelivered";
-
-    /// <summary>A message in one of these states is settled: sending it again would be a duplicate.</summary>
-    public static bool IsSettled(string status) => status is Suppressed or Sent or Failed or Delivered or Undelivered;
-}
-
-public sealed record MessageRecord(
-    string CustomerId, string SendKey, string Channel, string Category, string Status, string? Reason, DateTimeOffset? DeferredUntil,
-    string? ProviderMessageId, string JourneyId, string InstanceId, string StepId, int Attempts, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt,
-    SendMessage? Send);
 
 /// <summary>
 /// One row per logical message, per customer: its status (sent, deferred until, suppressed because, delivered…),
 /// the timeline's source for messages, and the record that makes a repeated send a no-op.
 /// </summary>
-public sealed class MessageLog(StorageAccount account, TimeProvider time)
+public sealed class MessageLog(StorageAccount account, TimeProvider time) : IMessageLog
 {
     public const string ProviderMessageKind = "message";
 

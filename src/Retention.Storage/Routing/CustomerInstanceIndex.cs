@@ -1,16 +1,16 @@
 using Azure.Data.Tables;
+using Retention.Core.Ports;
 using Retention.Core.Runtime;
 using Retention.Journeys;
 
 namespace Retention.Storage.Routing;
 
-public sealed record CustomerInstanceEntry(string InstanceId, string JourneyId, InstanceStatus Status, DateTimeOffset StartedAt);
 
 /// <summary>
 /// A customer's instances, one partition per customer, so an event is routed with one query instead of a scan.
 /// Written before the instance is started, so routing never misses one; a finished instance marks itself here.
 /// </summary>
-public sealed class CustomerInstanceIndex(StorageAccount account) : IInstanceIndex
+public sealed class CustomerInstanceIndex(StorageAccount account) : IInstanceIndex, ICustomerInstanceIndex
 {
     private readonly TableClient _table = account.Table("custinstances");
 

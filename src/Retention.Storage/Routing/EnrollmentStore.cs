@@ -1,10 +1,11 @@
 using Azure.Data.Tables;
+using Retention.Core.Ports;
 using Retention.Core.Runtime;
 
 namespace Retention.Storage.Routing;
 
 /// <summary>When each customer last entered each journey: what the once and cooldown re-entry policies read.</summary>
-public sealed class EnrollmentStore(StorageAccount account)
+public sealed class EnrollmentStore(StorageAccount account) : IEnrollments
 {
     private readonly TableClient _table = account.Table("enrollments");
 

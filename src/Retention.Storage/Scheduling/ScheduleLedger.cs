@@ -1,6 +1,8 @@
 using System.Text.Json.Nodes;
 using Azure;
 using Azure.Data.Tables;
+using Retention.Core.Ports;
+using Retention.Core.Runtime;
 
 namespace Retention.Storage.Scheduling;
 
@@ -8,7 +10,7 @@ namespace Retention.Storage.Scheduling;
 /// Which occurrence of each schedule has run. An occurrence is claimed by creating its row — (schedule, due time) —
 /// which only one replica can do, so each runs once however many hosts tick.
 /// </summary>
-public sealed class ScheduleLedger(StorageAccount account, TimeProvider time)
+public sealed class ScheduleLedger(StorageAccount account, TimeProvider time) : IScheduleLedger
 {
     private const string LastRow = "last";
     private const string ResultRow = "result";
@@ -82,6 +84,3 @@ public sealed class ScheduleLedger(StorageAccount account, TimeProvider time)
             JsonNode.Parse(row.GetString("Figures") ?? "{}") as JsonObject ?? []);
     }
 }
-
-/// <summary>The latest completed occurrence of a schedule and what it reported.</summary>
-public sealed record ScheduleResult(DateTimeOffset Occurrence, bool Manual, DateTimeOffset CompletedAt, JsonObject Figures);

@@ -1,0 +1,112 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Retention.Core.Runtime;
+using Retention.Testing;
+
+namespace Retention.Engine.Tests;
+
+/// <summary>
+/// The journey orchestrator on the real Durable Task engine (DTFx on Azurite, real time, second-long waits): what the
+/// in-memory engine cannot show, because it lies in the engine — timers chained past the maximum interval, early
+/// firings, and <c>ContinueAsNew</c> with signals raised around it.
+/// </summary>
+public sealed class JourneysOnTheRealEngine : IDisposable
+{
+    private const string LongWait = """
+        { "id": "long-wait", "trigger": { "type": "event", "event": "sale.completed" }, "entry": { "policy": "oncePerKey", "key": "trigger.data.saleId" },
+          "start": "w", "steps": [
+            { "id": "w", "type": "wait", "duration": "PT7S", "next": "s" },
+            { "id": "s", "type": "send", "channel": "sms", "template": "t", "category": "service" } ],
+          "templates": { "t": { "sms": { "en": "Seven seconds later" } } } }
+        """;
+
+    private const string Steps = """
+        { "id": "many-events", "trigger": { "type": "event", "event": "sale.completed" }, "entry": { "policy": "oncePerKey", "key": "trigger.data.saleId" },
+          "start": "e1", "steps": [
+            { "id": "e1", "type": "waitForEvent", "event": "step.done", "filter": { "path": "event.data.n", "op": "eq", "value": "1" }, "onEvent": "e2" },
+            { "id": "e2", "type": "waitForEvent", "event": "step.done", "filter": { "path": "event.data.n", "op": "eq", "value": "2" }, "onEvent": "e3" },
+            { "id": "e3", "type": "waitForEvent", "event": "step.done", "filter": { "path": "event.data.n", "op": "eq", "value": "3" }, "onEvent": "e4" },
+            { "id": "e4", "type": "waitForEvent", "event": "step.done", "filter": { "path": "event.data.n", "op": "eq", "value": "4" }, "onEvent": "e5" },
+            { "id": "e5", "type": "waitForEvent", "event": "step.done", "filter": { "path": "event.data.n", "op": "eq", "value": "5" }, "onEvent": "e6" },
+            { "id": "e6", "type": "waitForEvent", "event": "step.done", "filter": { "path": "event.data.n", "op": "eq", "value": "6" }, "onEvent": "s" },
+            { "id": "s", "type": "send", "channel": "sms", "template": "t", "category": "service" } ],
+          "templates": { "t": { "sms": { "en": "All six" } } } }
+        """;
+
+    // Timers of at most 2 s, so the 7 s wait is four chained timers; two inputs per generation, so six events span three.
+    private readonly RetentionFactory _host = new(virtualTime: false, [LongWait, Steps], new()
+    {
+        ["extensions:durableTask:maximumTimerInterval"] = "00:00:02",
+        ["Retention:InputsPerGeneration"] = "2",
+        // A control answers 200 once the instance applied it, 202 past this wait: generous, so a busy machine still sees 200.
+        ["Retention:InstanceControlWait"] = "00:02:00",
+    });
+
+    public void Dispose() => _host.Dispose();
+
+    [Fact]
+    public async Task AWaitLongerThanTheMaximumTimerIntervalCompletesOnTimeNeverEarly()
+    {
+        var client = _host.CreateClient();
+        Assert.Equal(HttpStatusCode.Accepted, (await client.PostAsync(Webhooks.Customer("L1", phone: "+8613900000001"), DateTimeOffset.UtcNow)).StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, (await client.PostAsync(Webhooks.Sale("L1", "LS1"), DateTimeOffset.UtcNow)).StatusCode);
+        var instance = await Progress.UntilAsync("the instance waiting on its timer", () => DetailAsync("long-wait:L1:LS1"), d => d["pendingTimer"] is JsonObject);
+        var due = instance["pendingTimer"]!["dueAt"]!.GetValue<DateTimeOffset>();
+
+        // Progress is each chained timer firing (the instance's history and next timer) until the message goes out.
+        var sent = (await Progress.UntilAsync("the message after the chained timers", async () => new JsonArray(
+                await DetailAsync("long-wait:L1:LS1"), await client.GetFromJsonAsync<JsonArray>("/api/dev/outbox?customerId=L1")),
+            seen => seen[1]!.AsArray().Count > 0))[1]!.AsArray().Single()!.AsObject();
+
+        var sentAt = sent["sentAt"]!.GetValue<DateTimeOffset>();
+        Assert.True(sentAt >= due, $"sent at {sentAt:O}, before its due time {due:O}");
+        // The view is published once the send is done, in the step after it: wait for it.
+        var done = await Progress.UntilAsync("the instance completing", () => DetailAsync("long-wait:L1:LS1"), d => d["status"]!.GetValue<string>() == "Completed");
+        Assert.Single(done["history"]!.AsArray(), h => h!["kind"]!.GetValue<string>() == HistoryKinds.TimerFired);
+    }
+
+    [Fact]
+    public async Task AnInstanceThatContinuesAsNewKeepsEveryEventRaisedAroundIt()
+    {
+        var client = _host.CreateClient();
+        Assert.Equal(HttpStatusCode.Accepted, (await client.PostAsync(Webhooks.Customer("G1", phone: "+8613900000002"), DateTimeOffset.UtcNow)).StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, (await client.PostAsync(Webhooks.Sale("G1", "GS1"), DateTimeOffset.UtcNow)).StatusCode);
+        await Progress.UntilAsync("the instance waiting for its first event", () => DetailAsync("many-events:G1:GS1"), d => d["currentStep"]?.GetValue<string>() == "e1");
+
+        // All six at once, in reverse order: those not yet awaited are buffered, and every generation hands its buffer on.
+        var batch = new JsonArray([.. Enumerable.Range(1, 6).Reverse().Select(n => (JsonNode)Webhooks.Event("step.done",
+            new JsonObject { ["customerId"] = "G1", ["n"] = n.ToString(System.Globalization.CultureInfo.InvariantCulture) }))]);
+        Assert.Equal(HttpStatusCode.Accepted, (await client.PostAsync(batch, DateTimeOffset.UtcNow, batch: true)).StatusCode);
+
+        var done = await Progress.UntilAsync("the six events being taken", () => DetailAsync("many-events:G1:GS1"), d => d["status"]!.GetValue<string>() == "Completed");
+        Assert.True(done["generation"]!.GetValue<int>() >= 2, $"continued as new {done["generation"]} times");
+        Assert.Equal(["e1", "e2", "e3", "e4", "e5", "e6"], done["history"]!.AsArray()
+            .Where(h => h!["kind"]!.GetValue<string>() == HistoryKinds.EventReceived).Select(h => h!["stepId"]!.GetValue<string>()));
+        Assert.Equal("All six", (await client.GetFromJsonAsync<JsonArray>("/api/dev/outbox?customerId=G1"))!.Single()!["body"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task AnInstanceControlIsAnsweredOnceTheInstanceAppliedIt()
+    {
+        var client = _host.CreateClient();
+        var admin = _host.Admin();
+        Assert.Equal(HttpStatusCode.Accepted, (await client.PostAsync(Webhooks.Sale("C1", "CS1"), DateTimeOffset.UtcNow)).StatusCode);
+        var id = Uri.EscapeDataString("many-events:C1:CS1");
+        await Progress.UntilAsync("the instance waiting", () => DetailAsync("many-events:C1:CS1"), d => d["status"]!.GetValue<string>() == "Waiting");
+
+        foreach (var (control, status) in new[] { ("suspend", "Suspended"), ("resume", "Waiting"), ("terminate", "Terminated") })
+        {
+            var response = await admin.PostAsync($"/api/instances/{id}/{control}", null);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal(status, (await response.Content.ReadFromJsonAsync<JsonObject>())!["status"]!.GetValue<string>());
+        }
+        Assert.Equal(HttpStatusCode.Conflict, (await admin.PostAsync($"/api/instances/{id}/terminate", null)).StatusCode);
+    }
+
+    private async Task<JsonObject?> DetailAsync(string instanceId)
+    {
+        var response = await _host.Admin().GetAsync($"/api/instances/{Uri.EscapeDataString(instanceId)}");
+        return response.IsSuccessStatusCode ? await response.Content.ReadFromJsonAsync<JsonObject>() : null;
+    }
+}
