@@ -12,9 +12,12 @@ public static class BenchMain
         Directory.SetCurrentDirectory(AppContext.BaseDirectory);
         CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
         CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
-        return args is ["pyramid", .. var pyramidArgs]
-            ? await RunAsync(() => PyramidBenchOptions.Parse(pyramidArgs), (options, ct) => new PyramidBenchmark(options).RunAsync(ct))
-            : await RunAsync(() => BenchOptions.Parse(args), (options, ct) => new Benchmark(options, launchedFrom).RunAsync(ct));
+        return args switch
+        {
+            ["pyramid", .. var pyramidArgs] => await RunAsync(() => PyramidBenchOptions.Parse(pyramidArgs), (options, ct) => new PyramidBenchmark(options).RunAsync(ct)),
+            ["reader"] => ReaderBenchmark.Run(launchedFrom),
+            _ => await RunAsync(() => BenchOptions.Parse(args), (options, ct) => new Benchmark(options, launchedFrom).RunAsync(ct)),
+        };
     }
 
     /// <summary>Parses a command's options (exit 2 on bad ones, 0 after help) and runs it until done or Ctrl+C (exit 130).</summary>

@@ -49,7 +49,7 @@ public sealed class Benchmark(BenchOptions options, string launchedFrom)
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         var startedAt = DateTimeOffset.UtcNow;
-        var loadAtStart = LoadAverage();
+        var loadAtStart = Machine.LoadAverage();
         Console.WriteLine($"Retention journey benchmark — {startedAt:u}, {Environment.ProcessorCount} cores, .NET {Environment.Version}, " +
             $"{(GCSettings.IsServerGC ? "server" : "workstation")} GC");
         Console.WriteLine($"Flags: {(options.CommandLine.Length > 0 ? options.CommandLine : "(defaults)")}");
@@ -168,8 +168,8 @@ public sealed class Benchmark(BenchOptions options, string launchedFrom)
         _ourThroughput = result.Throughput;
         Print("ours", result, requests, n);
         _figures.Add(new("1. journey throughput, ours", $"{result.Throughput:0.0} journeys/s ({result.Completed}/{n} completed in {result.Seconds:0.0} s)",
-            "(capacity)", result.Completed == n ? "measured" : "NOT ALL COMPLETED", LoadAverage()));
-        _figures.Add(new("3. storage requests per journey, ours", $"{(double)requests.Total / n:0.0} ({requests.Breakdown(n)})", "(see bare)", "-", LoadAverage()));
+            "(capacity)", result.Completed == n ? "measured" : "NOT ALL COMPLETED", Machine.LoadAverage()));
+        _figures.Add(new("3. storage requests per journey, ours", $"{(double)requests.Total / n:0.0} ({requests.Breakdown(n)})", "(see bare)", "-", Machine.LoadAverage()));
     }
 
     private sealed record PhaseResult(int Started, int Completed, int Failed, double StartSeconds, double Seconds, TimeSpan Window, double Throughput);
@@ -250,9 +250,9 @@ public sealed class Benchmark(BenchOptions options, string launchedFrom)
         var ratio = _ourThroughput / result.Throughput;
         Console.WriteLine($"  => ratio ours/bare = {_ourThroughput:0.0} / {result.Throughput:0.0} = {ratio:0.00} (target >= 0.8)");
         _figures.Add(new("2. journey throughput, bare DTFx orchestration", $"{result.Throughput:0.0} journeys/s ({result.Completed}/{n} completed in {result.Seconds:0.0} s)",
-            "(the floor)", result.Completed == n ? "measured" : "NOT ALL COMPLETED", LoadAverage()));
-        _figures.Add(new("2. ratio ours / bare", $"{ratio:0.00}", ">= 0.8", Met(ratio >= 0.8), LoadAverage()));
-        _figures.Add(new("3. storage requests per journey, bare", $"{(double)requests.Total / n:0.0} ({requests.Breakdown(n)})", "-", "-", LoadAverage()));
+            "(the floor)", result.Completed == n ? "measured" : "NOT ALL COMPLETED", Machine.LoadAverage()));
+        _figures.Add(new("2. ratio ours / bare", $"{ratio:0.00}", ">= 0.8", Met(ratio >= 0.8), Machine.LoadAverage()));
+        _figures.Add(new("3. storage requests per journey, bare", $"{(double)requests.Total / n:0.0} ({requests.Breakdown(n)})", "-", "-", Machine.LoadAverage()));
         await bareHub.DisposeAsync(); // its worker's polling must not reach the later phases (it has its own proxy anyway)
     }
 
@@ -277,7 +277,7 @@ public sealed class Benchmark(BenchOptions options, string launchedFrom)
         var p99 = Stats.Percentile(lateness, 99);
         var early = history.Length > 0 && history.Min() < 0;
         _figures.Add(new("4. timer lateness at idle (p50 / p99)", $"{Stats.Percentile(lateness, 50):0.000} s / {p99:0.000} s ({lateness.Length} timers; history min {Min(history):0.000} s)",
-            "never early, p99 <= 2 s", Met(!early && p99 <= 2 && lateness.Length >= n), LoadAverage()));
+            "never early, p99 <= 2 s", Met(!early && p99 <= 2 && lateness.Length >= n), Machine.LoadAverage()));
     }
 
     private async Task LoadLatenessAsync(CancellationToken cancellationToken)
@@ -306,7 +306,7 @@ public sealed class Benchmark(BenchOptions options, string launchedFrom)
         PrintLateness(lateness, history, finished);
         _figures.Add(new($"4. timer lateness at {options.LoadFraction:P0} load (p50 / p99)",
             $"{Stats.Percentile(lateness, 50):0.000} s / {Stats.Percentile(lateness, 99):0.000} s ({lateness.Length} timers at {rate:0.0} journeys/s; history min {Min(history):0.000} s)",
-            "never early", Met(history.Length > 0 && history.Min() >= 0), LoadAverage()));
+            "never early", Met(history.Length > 0 && history.Min() >= 0), Machine.LoadAverage()));
     }
 
     /// <summary>Starts instance <c>i</c> at <paramref name="at"/>(i) from now, without waiting for earlier starts; returns the started ids.</summary>
@@ -372,7 +372,7 @@ public sealed class Benchmark(BenchOptions options, string launchedFrom)
         Console.WriteLine($"  {requests.Total} requests = {perMinute:0} per minute: {requests.Breakdown(minutes)} (per minute)");
         Console.WriteLine($"  by table/queue/container, per minute: {requests.ResourceBreakdown(minutes)}");
         Console.WriteLine($"  ≈ {perMinute * 60 * 24 * 30 / 10_000:0.0} × 10k transactions per 30-day month per worker");
-        _figures.Add(new("5. idle storage requests per minute per worker", $"{perMinute:0} ({requests.Breakdown(minutes)})", "<= 100", Met(perMinute <= 100), LoadAverage()));
+        _figures.Add(new("5. idle storage requests per minute per worker", $"{perMinute:0} ({requests.Breakdown(minutes)})", "<= 100", Met(perMinute <= 100), Machine.LoadAverage()));
     }
 
     // ------------------------------------------------------------------ figure 6
@@ -407,7 +407,7 @@ public sealed class Benchmark(BenchOptions options, string launchedFrom)
                 var made = Interlocked.Increment(ref created);
                 if (made % step == 0)
                 {
-                    Console.WriteLine($"  {made,7} started after {watch.Elapsed.TotalSeconds,6:0} s ({made / watch.Elapsed.TotalSeconds:0}/s), RSS {Mb(Environment.WorkingSet)} MB, load {LoadAverage()}");
+                    Console.WriteLine($"  {made,7} started after {watch.Elapsed.TotalSeconds,6:0} s ({made / watch.Elapsed.TotalSeconds:0}/s), RSS {Mb(Environment.WorkingSet)} MB, load {Machine.LoadAverage()}");
                 }
             }
         }, cancellationToken)).ToArray();
@@ -438,7 +438,7 @@ public sealed class Benchmark(BenchOptions options, string launchedFrom)
         _figures.Add(new("6. host RSS with instances waiting on an event",
             $"{Mb(after.WorkingSet)} MB WorkingSet / {Mb(after.VmRss)} MB VmRSS with {waiting} waiting (of {n} asked{(created < n ? $", capped by --waiting-minutes {options.WaitingMinutes}" : "")}); " +
             $"baseline {Mb(baseline.WorkingSet)} MB; GC heap {heapPerInstance:0} B/instance; ~{Mb((long)at100k)} MB projected at 100k",
-            "<= 300 MB at 100k", Met(after.WorkingSet <= 300L * 1024 * 1024 && at100k <= 300L * 1024 * 1024), LoadAverage()));
+            "<= 300 MB at 100k", Met(after.WorkingSet <= 300L * 1024 * 1024 && at100k <= 300L * 1024 * 1024), Machine.LoadAverage()));
     }
 
     private sealed record Resident(long WorkingSet, long VmRss, long GcHeap)
@@ -478,7 +478,7 @@ public sealed class Benchmark(BenchOptions options, string launchedFrom)
         var markdown = new StringBuilder();
         markdown.AppendLine(CultureInfo.InvariantCulture, $"Retention journey benchmark, {startedAt:u}, {Environment.ProcessorCount} cores; flags: `{(options.CommandLine.Length > 0 ? options.CommandLine : "(defaults)")}`; " +
             $"partitionCount {provider.PartitionCount}, maxQueuePollingInterval {provider.MaxQueuePollingInterval}; run took {elapsed.TotalMinutes:0.0} min; " +
-            $"load average {loadAtStart} at start, {LoadAverage()} at the end.");
+            $"load average {loadAtStart} at start, {Machine.LoadAverage()} at the end.");
         markdown.AppendLine();
         markdown.AppendLine("| figure | value | target | met | load average (1/5/15 min) |");
         markdown.AppendLine("|---|---|---|---|---|");
@@ -523,19 +523,7 @@ public sealed class Benchmark(BenchOptions options, string launchedFrom)
     {
         var (host, azurite) = Cpu();
         return $"CPU: this process {(host - start.Host).TotalSeconds / elapsed.TotalSeconds:P0} of one core, Azurite {(azurite - start.Azurite).TotalSeconds / elapsed.TotalSeconds:P0} of one core " +
-            $"(of {Environment.ProcessorCount}); load {LoadAverage()}";
-    }
-
-    private static string LoadAverage()
-    {
-        try
-        {
-            return string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
-        }
-        catch (IOException)
-        {
-            return "?";
-        }
+            $"(of {Environment.ProcessorCount}); load {Machine.LoadAverage()}";
     }
 
     private static double Min(double[] values) => values.Length == 0 ? double.NaN : values.Min();
@@ -549,7 +537,7 @@ public sealed class Benchmark(BenchOptions options, string launchedFrom)
     private static void Header(string title)
     {
         Console.WriteLine();
-        Console.WriteLine($"{title}   [{DateTimeOffset.UtcNow:HH:mm:ss}, load {LoadAverage()}]");
+        Console.WriteLine($"{title}   [{DateTimeOffset.UtcNow:HH:mm:ss}, load {Machine.LoadAverage()}]");
     }
 }
 

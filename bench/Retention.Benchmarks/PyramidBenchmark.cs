@@ -21,7 +21,7 @@ public sealed class PyramidBenchmark(PyramidBenchOptions options)
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         var n = options.Customers;
-        Console.WriteLine($"Pyramid benchmark — {DateTimeOffset.UtcNow:u}, {Environment.ProcessorCount} cores, load average {LoadAverage()}");
+        Console.WriteLine($"Pyramid benchmark — {DateTimeOffset.UtcNow:u}, {Environment.ProcessorCount} cores, load average {Machine.LoadAverage()}");
         Console.WriteLine($"Flags: pyramid --customers {n} --seed-concurrency {options.SeedConcurrency} --write-concurrency {options.WriteConcurrency} --changes {options.Changes} --azurite-port {options.AzuritePort}");
         using var azurite = await PrivateAzurite.StartAsync(options.AzuritePort, onDisk: false);
         using var host = new BenchHost(azurite.ConnectionString, new Dictionary<string, string?>(), hostLogs: false);
@@ -131,9 +131,6 @@ public sealed class PyramidBenchmark(PyramidBenchOptions options)
         row[CustomerRow.Status] = CustomerStatus.Active; // as ingest left it when the last transaction posted
         return row;
     }
-
-    private static string LoadAverage() =>
-        File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
 }
 
 public sealed class PyramidBenchOptions

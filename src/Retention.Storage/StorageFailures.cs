@@ -47,8 +47,10 @@ public static class StorageFailures
     };
 }
 
-/// <summary><see cref="StorageFailures.IsOutage"/> as the port the application asks it through.</summary>
+/// <summary><see cref="StorageFailures"/> as the port the application asks it through.</summary>
 public sealed class StorageOutages : IStorageOutages
 {
     public bool IsOutage(Exception exception, CancellationToken callerCancellation) => StorageFailures.IsOutage(exception, callerCancellation);
+
+    public bool IsBusy(Exception exception) => StorageFailures.IsBusy(exception);
 }

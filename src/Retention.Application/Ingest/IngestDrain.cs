@@ -231,7 +231,7 @@ public sealed class IngestDrain(
                     if (outages.IsOutage(error, ct))
                     {
                         Interlocked.Increment(ref storageFailed);
-                        if (StorageFailures.IsBusy(error))
+                        if (outages.IsBusy(error))
                         {
                             answer = StoreAnswer.ServerBusy;
                         }

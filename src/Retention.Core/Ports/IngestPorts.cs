@@ -71,4 +71,7 @@ public interface IStorageOutages
 {
     /// <param name="callerCancellation">The caller's own token: a cancellation it asked for is not an outage.</param>
     bool IsOutage(Exception exception, CancellationToken callerCancellation);
+
+    /// <summary>The store said it is too busy (429 or 503): back-pressure to slow down for, not a failure.</summary>
+    bool IsBusy(Exception exception);
 }
