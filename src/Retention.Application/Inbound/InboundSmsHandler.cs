@@ -4,7 +4,9 @@ using Retention.Application.Ingest;
 using Retention.Core.Contact;
 using Retention.Core.Definitions;
 using Retention.Core.Events;
+using Retention.Core.Ports;
 using Retention.Core.Runtime;
+using Retention.Journeys;
 using Retention.Storage.Contacts;
 using Retention.Storage.Customers;
 
@@ -20,12 +22,15 @@ public sealed record InboundSmsOutcome(InboundSmsResult Result, IReadOnlyList<st
 /// and ACS treat them: STOP, 退订, TD or UNSUBSCRIBE suppresses marketing SMS to the number at once, for every customer
 /// who has it (and anyone who gets it later), and records the opt-out on each one's consent and timeline; START or
 /// UNSTOP lifts it for all of them. Anything else is a reply, raised as <c>sms.received</c> to the one customer it
-/// answers: the one a journey most recently asked a question from this number, else the number's only customer.
+/// answers: the one whose journey most recently asked a question at this number and still waits for the answer (else
+/// the one most recently asked, else the number's only customer); never one picked at random among those who share it.
 /// </summary>
 public sealed class InboundSmsHandler(
     CustomerProfileStore profiles,
     ContactLedger contacts,
     EventIngestor ingestor,
+    IJourneyInstances instances,
+    IJourneyCatalog catalog,
     InboundSmsMetrics metrics,
     ILogger<InboundSmsHandler> logger)
 {
@@ -72,8 +77,7 @@ public sealed class InboundSmsHandler(
         {
             return NoCustomer(messageId, "reply");
         }
-        var answering = holders.Where(h => h.AskedAt is not null).MaxBy(h => h.AskedAt) ?? (holders.Count == 1 ? holders[0] : null);
-        if (answering is null)
+        if (await AnsweringAsync(holders, cancellationToken) is not { } answering)
         {
             return NotUnderstood(messageId, $"a reply from a number {holders.Count} customers share, and no journey asked any of them a question");
         }
@@ -84,6 +88,33 @@ public sealed class InboundSmsHandler(
             ["message"] = text,
         }), cancellationToken);
         return Matched(new InboundSmsOutcome(InboundSmsResult.Reply, [answering.CustomerId]));
+    }
+
+    /// <summary>
+    /// The customer a reply answers: the most recently asked whose instance still waits for a reply, else the most
+    /// recently asked, else the number's only customer; null when several share it and none was asked.
+    /// </summary>
+    private async Task<AddressHolder?> AnsweringAsync(IReadOnlyList<AddressHolder> holders, CancellationToken cancellationToken)
+    {
+        var asked = holders.Where(h => h.AskedAt is not null).OrderByDescending(h => h.AskedAt).ToList();
+        foreach (var holder in asked)
+        {
+            if (holder.AskedBy is { } instanceId && await WaitsForReplyAsync(instanceId, cancellationToken))
+            {
+                return holder;
+            }
+        }
+        return asked.FirstOrDefault() ?? (holders.Count == 1 ? holders[0] : null);
+    }
+
+    private async Task<bool> WaitsForReplyAsync(string instanceId, CancellationToken cancellationToken)
+    {
+        if (await instances.GetAsync(instanceId, cancellationToken) is not { State: { Status: InstanceStatus.Waiting, CurrentStepId: { } stepId } state })
+        {
+            return false;
+        }
+        var journey = await catalog.GetAsync(state.JourneyId, state.Version, cancellationToken);
+        return journey?.FindStep(stepId) is WaitForEventStep { Event: KnownEventTypes.SmsReceived };
     }
 
     private InboundSmsOutcome Matched(InboundSmsOutcome outcome)

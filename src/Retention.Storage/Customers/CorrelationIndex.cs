@@ -3,8 +3,8 @@ using Azure.Data.Tables;
 
 namespace Retention.Storage.Customers;
 
-/// <summary>A customer who has (or had, until the profile is checked) an address, and when a journey last asked them a question there.</summary>
-public sealed record AddressHolder(string CustomerId, DateTimeOffset? AskedAt);
+/// <summary>A customer who has (or had, until the profile is checked) an address, and when and by which instance a journey last asked them a question there.</summary>
+public sealed record AddressHolder(string CustomerId, DateTimeOffset? AskedAt = null, string? AskedBy = null);
 
 /// <summary>
 /// Finds the customers behind a key that events carry instead of a customer id: a complaint id (one customer), or the
@@ -66,11 +66,11 @@ public sealed class CorrelationIndex(StorageAccount account)
         var holders = new List<AddressHolder>();
         await foreach (var row in _addresses.QueryAsync<TableEntity>(e => e.PartitionKey == KeyEncoding.Encode(address), cancellationToken: cancellationToken))
         {
-            holders.Add(new AddressHolder(row.GetString("CustomerId"), row.GetDateTimeOffset("AskedAt")));
+            holders.Add(new AddressHolder(row.GetString("CustomerId"), row.GetDateTimeOffset("AskedAt"), row.GetString("AskedBy")));
         }
         if (await FindAsync(LegacyPhone, address, cancellationToken) is { } legacy && holders.All(h => h.CustomerId != legacy))
         {
-            holders.Add(new AddressHolder(legacy, null));
+            holders.Add(new AddressHolder(legacy));
         }
         return holders;
     }
