@@ -51,6 +51,7 @@ public static class ApplicationServices
             sp.GetRequiredService<InterpreterSettings>().DefaultTimeZone));
         services.AddSingleton<IMessageSender, ChannelSender>();
         services.AddSingleton<InboundSmsHandler>();
+        services.AddSingleton<InboundSmsMetrics>();
         services.AddSingleton<DeliveryReportHandler>();
         return services;
     }

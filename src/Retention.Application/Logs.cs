@@ -47,4 +47,13 @@ public static partial class Logs
 
     [LoggerMessage(EventId = 1063, Level = LogLevel.Warning, Message = "A drain of the ingest inbox failed; trying again shortly")]
     public static partial void IngestDrainFailed(this ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 1070, Level = LogLevel.Information, Message = "Inbound SMS {MessageId} ({Kind}) is from a number no customer has")]
+    public static partial void InboundSmsNoCustomer(this ILogger logger, string messageId, string kind);
+
+    [LoggerMessage(EventId = 1071, Level = LogLevel.Warning, Message = "Inbound SMS {MessageId} was not understood: {Reason}")]
+    public static partial void InboundSmsNotUnderstood(this ILogger logger, string messageId, string reason);
+
+    [LoggerMessage(EventId = 1072, Level = LogLevel.Information, Message = "Inbound SMS {MessageId}: marketing SMS {Change} for the number and its {Customers} customers")]
+    public static partial void InboundSmsConsentChanged(this ILogger logger, string messageId, string change, int customers);
 }

@@ -35,6 +35,7 @@ public static class StorageServices
 
         Port<ICustomerProfiles, CustomerProfileStore>(services);
         services.AddSingleton<ICustomerProfileChanges>(sp => sp.GetRequiredService<CustomerProfileStore>());
+        services.AddSingleton<IAddressHolders>(sp => sp.GetRequiredService<CustomerProfileStore>());
         Port<IRecentCustomerEvents, CustomerEventLog>(services);
         services.AddSingleton<ICustomerEventLog>(sp => sp.GetRequiredService<CustomerEventLog>());
         Port<ICustomerTransactions, CustomerTransactions>(services);

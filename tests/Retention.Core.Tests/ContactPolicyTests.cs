@@ -49,6 +49,16 @@ public class ContactPolicyDecide
     }
 
     [Fact]
+    public void ASuppressedAddressStopsMarketingWhateverTheCustomersConsentButNotServiceMessages()
+    {
+        var suppress = Assert.IsType<Suppress>(_policy.Decide(Marketing("k"), Customer(consent: "opted-in"), [], MondayTen, addressSuppressed: true));
+        Assert.Equal("the phone number opted out of marketing, for every customer who has it", suppress.Reason);
+
+        var service = Marketing("k") with { Category = MessageCategory.Service };
+        Assert.IsType<Allow>(_policy.Decide(service, Customer(consent: "opted-in"), [], MondayTen, addressSuppressed: true));
+    }
+
+    [Fact]
     public void ASendAlreadyCountedIsNotCappedByItself()
     {
         var recent = new[] { new RecentContact("a", MondayTen.AddDays(-2)), new RecentContact("k", MondayTen.AddHours(-1)) };
@@ -136,4 +146,32 @@ public class ContactPolicyOptionsErrors
         Assert.Equal((new TimeOnly(21, 30), new TimeOnly(8, 0)), quiet.Window());
         Assert.Null(new QuietHours { Start = "08:00", End = "8:00" }.Window());
     }
+}
+
+/// <summary>One form of an address for every lookup: what providers and people write, read as E.164.</summary>
+public class ContactAddressNormalize
+{
+    [Theory]
+    [InlineData("+8613800138000")]
+    [InlineData("8613800138000")]
+    [InlineData("008613800138000")]
+    [InlineData("+86 138-0013-8000")]
+    [InlineData(" +86 (138) 0013.8000 ")]
+    public void ReadsEveryWayOfWritingTheNumberAsOne(string written) =>
+        Assert.Equal("+8613800138000", ContactAddress.Phone(written));
+
+    [Fact]
+    public void ReadsACSsSampleSenderWithoutThePlus() => Assert.Equal("+15555555555", ContactAddress.Phone("15555555555"));
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("")]
+    [InlineData("BANK")]
+    [InlineData("+86 138 0013 8000 ext 5")]
+    [InlineData("12")]
+    public void RefusesWhatIsNotAPhoneNumber(string? written) => Assert.Null(ContactAddress.Phone(written));
+
+    [Fact]
+    public void ReadsAnEmailAddressInLowerCase() =>
+        Assert.Equal("li.lei@example.com", ContactAddress.Normalize(MessageChannel.Email, " Li.Lei@Example.COM "));
 }

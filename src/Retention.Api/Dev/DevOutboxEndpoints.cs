@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Retention.Api.Composition;
 using Retention.Application.Inbound;
+using Retention.Core.Contact;
 using Retention.Core.Definitions;
 using Retention.Storage.DevOutbox;
 
@@ -8,7 +9,9 @@ namespace Retention.Api.Dev;
 
 public sealed record InboundSms(string? From, string? To, string? Message);
 
-public sealed record InboundAccepted(string CustomerId, string MessageId, string Result);
+/// <param name="CustomerId">The first of <paramref name="CustomerIds"/>: the customer a reply went to.</param>
+/// <param name="CustomerIds">Everyone it reached: all customers with the number for STOP or START, the one asked for a reply.</param>
+public sealed record InboundAccepted(string CustomerId, IReadOnlyList<string> CustomerIds, string MessageId, string Result);
 
 /// <summary>The dev outbox (API.md): read what was "sent", and simulate a customer's SMS reply.</summary>
 public static class DevOutboxEndpoints
@@ -30,6 +33,10 @@ public static class DevOutboxEndpoints
         {
             errors.Add(new DefinitionError("/from", "is required: the customer's phone number"));
         }
+        else if (ContactAddress.Phone(sms.From) is null)
+        {
+            errors.Add(new DefinitionError("/from", "must be a phone number with its country code, such as +8613800138000 (the '+' may be left out)"));
+        }
         if (sms.Message is null || sms.Message.Length is 0 or > 2048)
         {
             errors.Add(new DefinitionError("/message", "is required, at most 2048 characters"));
@@ -40,9 +47,12 @@ public static class DevOutboxEndpoints
         }
         var now = time.GetUtcNow();
         var messageId = Retention.Core.Runtime.StableHash.Hex($"{sms.From}|{sms.Message}|{now.UtcTicks}");
-        var (result, customerId) = await inbound.HandleAsync(messageId, sms.From!, sms.To, sms.Message!, now, cancellationToken);
-        return result == InboundSmsResult.UnknownSender
-            ? Problems.NotFound("No customer has this phone number.")
-            : TypedResults.Accepted((string?)null, new InboundAccepted(customerId!, messageId, result.ToString()));
+        var outcome = await inbound.HandleAsync(messageId, sms.From!, sms.To, sms.Message!, now, cancellationToken);
+        return outcome.Result switch
+        {
+            InboundSmsResult.NoCustomer => Problems.NotFound("No customer has this phone number (a STOP or START still applies to the number)."),
+            InboundSmsResult.NotUnderstood => Problems.Of(StatusCodes.Status422UnprocessableEntity, "Not understood", $"The message was not applied: {outcome.Reason}."),
+            _ => TypedResults.Accepted((string?)null, new InboundAccepted(outcome.CustomerIds[0], outcome.CustomerIds, messageId, outcome.Result.ToString())),
+        };
     }
 }

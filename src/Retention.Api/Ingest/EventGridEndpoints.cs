@@ -173,8 +173,8 @@ public static class EventGridEndpoints
         {
             return false;
         }
-        var (result, _) = await inbound.HandleAsync(id, from, sms.To, message, sms.ReceivedTimestamp ?? time.GetUtcNow(), cancellationToken);
-        return result != InboundSmsResult.UnknownSender;
+        var outcome = await inbound.HandleAsync(id, from, sms.To, message, sms.ReceivedTimestamp ?? time.GetUtcNow(), cancellationToken);
+        return outcome.CustomerIds.Count > 0;
     }
 
     private static async Task<bool> ReportAsync(string? messageId, bool delivered, string? detail, DeliveryReportHandler reports, CancellationToken cancellationToken) =>

@@ -10,7 +10,8 @@ namespace Retention.Application.Sending;
 /// <summary>
 /// Carries out a committed send: the contact policies decide (send, defer until, or suppress because), a frequency
 /// cap is reserved, the template of the instance's pinned journey version is rendered, and the provider is called
-/// under the send's repeatability id. Every decision is recorded in the message log, which also makes a repeated
+/// under the send's repeatability id. An SMS that asks a question is recorded against the number, so the reply finds
+/// the customer asked among those who share it. Every decision is recorded in the message log, which also makes a repeated
 /// call for a settled message a no-op. A channel configured as <c>none</c> suppresses its sends (falling back to the
 /// step's other channel when that one has a provider), with the setting named in the log.
 /// </summary>
@@ -21,6 +22,7 @@ public sealed class ChannelSender(
     ContactPolicy policy,
     IContactLedger ledger,
     IMessageLog log,
+    ICorrelationIndex lookups,
     IChannelAvailability channels,
     ISmsProvider sms,
     IEmailProvider email,
@@ -44,10 +46,11 @@ public sealed class ChannelSender(
         var customer = ContactPolicy.ReadsLiveProfile(message)
             ? await profiles.GetAsync(message.CustomerId, cancellationToken) ?? ContactPolicy.InstanceCopy(message)
             : ContactPolicy.InstanceCopy(message);
+        var suppressed = await AddressSuppressedAsync(message, customer, cancellationToken);
         // Uncapped categories need no ledger read.
         var decision = policy.CapFor(message.Category) is null
-            ? policy.Decide(message, customer, [], now)
-            : await ledger.DecideAsync(message.CustomerId, ContactPolicy.Name(message.Category), recent => policy.Decide(message, customer, recent, now), cancellationToken);
+            ? policy.Decide(message, customer, [], now, suppressed)
+            : await ledger.DecideAsync(message.CustomerId, ContactPolicy.Name(message.Category), recent => policy.Decide(message, customer, recent, now, suppressed), cancellationToken);
         switch (decision)
         {
             case Fallback fallback:
@@ -65,6 +68,12 @@ public sealed class ChannelSender(
                 throw new InvalidOperationException("Unhandled contact decision.");
         }
     }
+
+    /// <summary>Whether a marketing send's address opted out (for every customer who has it); service messages go whatever it did.</summary>
+    private async Task<bool> AddressSuppressedAsync(SendMessage message, JsonObject customer, CancellationToken cancellationToken) =>
+        message.Category == MessageCategory.Marketing
+        && ContactAddress.Normalize(message.Channel, ContactPolicy.Address(customer, message.Channel)) is { } address
+        && await ledger.IsSuppressedAsync(ContactPolicy.Name(message.Channel), address, cancellationToken);
 
     private async Task<SendOutcome> DeliverAsync(SendMessage message, MessageRecord? existing, Allow allow, JsonObject customer, DateTimeOffset now, CancellationToken cancellationToken)
     {
@@ -88,6 +97,11 @@ public sealed class ChannelSender(
         switch (result)
         {
             case ProviderAccepted accepted:
+                // Before the message is marked sent, so a retry after a crash records the question too.
+                if (allow.Channel == MessageChannel.Sms && journey.AsksForSmsReply(message.StepId) && ContactAddress.Phone(allow.To) is { } asked)
+                {
+                    await lookups.RecordAskAsync(asked, message.CustomerId, message.InstanceId, now, cancellationToken);
+                }
                 await log.RecordAsync(message, existing, MessageStatus.Sent, null, providerMessageId: accepted.MessageId, attempts: attempts + 1, cancellationToken: cancellationToken);
                 return new SendOutcome(SendStatus.Sent, accepted.MessageId, null);
             case ProviderRejected rejected:

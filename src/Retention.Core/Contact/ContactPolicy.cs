@@ -35,13 +35,17 @@ public sealed class ContactPolicy(ContactPolicyOptions options, TimeZoneInfo def
     public ContactPolicyOptions Options => options;
 
     /// <param name="recent">The customer's recent contacts in the send's category; ignored when the category has no cap.</param>
-    public ContactDecision Decide(SendMessage send, JsonObject customer, IReadOnlyList<RecentContact> recent, DateTimeOffset now)
+    /// <param name="addressSuppressed">
+    /// The customer's address on the send's channel opted out (an SMS STOP from the number): marketing to it is suppressed
+    /// for every customer who has it, whatever each one's own consent says.
+    /// </param>
+    public ContactDecision Decide(SendMessage send, JsonObject customer, IReadOnlyList<RecentContact> recent, DateTimeOffset now, bool addressSuppressed = false)
     {
         if (Address(customer, send.Channel) is null && send.Fallback is { } fallback && Address(customer, fallback) is not null)
         {
             return new Fallback(send.AsFallback(), $"no {Name(send.Channel)} address; sent by {Name(fallback)}");
         }
-        var decision = Evaluate(send, customer, now);
+        var decision = Evaluate(send, customer, now, addressSuppressed);
         if (decision is not Allow allow || CapFor(send.Category) is not { } cap)
         {
             return decision;
@@ -56,14 +60,14 @@ public sealed class ContactPolicy(ContactPolicyOptions options, TimeZoneInfo def
             : new Defer(allowedAt, capped);
     }
 
-    /// <summary>Everything but the cap: an address, consent, expiry and quiet hours.</summary>
-    private ContactDecision Evaluate(SendMessage send, JsonObject customer, DateTimeOffset now)
+    /// <summary>Everything but the cap: an address, consent (the customer's, then the address's), expiry and quiet hours.</summary>
+    private ContactDecision Evaluate(SendMessage send, JsonObject customer, DateTimeOffset now, bool addressSuppressed)
     {
         var channel = send.Channel;
         var to = Address(customer, channel);
         if (to is null)
         {
-            return new Suppress($"the customer has no {(channel == MessageChannel.Sms ? "phone number" : "email address")}");
+            return new Suppress($"the customer has no {AddressName(channel)}");
         }
         var channelName = Name(channel);
         if (send.Category == MessageCategory.Marketing)
@@ -72,6 +76,10 @@ public sealed class ContactPolicy(ContactPolicyOptions options, TimeZoneInfo def
             if (consent == "opted-out" || (consent != "opted-in" && !options.MarketingToUnknownConsent))
             {
                 return new Suppress($"no marketing consent for {channelName} ({consent})");
+            }
+            if (addressSuppressed)
+            {
+                return new Suppress($"the {AddressName(channel)} opted out of marketing, for every customer who has it");
             }
         }
         if (now > ExpiresAt(send))
@@ -104,6 +112,8 @@ public sealed class ContactPolicy(ContactPolicyOptions options, TimeZoneInfo def
         CustomerSnapshot.Text(customer, channel == MessageChannel.Sms ? "phone" : "email") is { Length: > 0 } address ? address : null;
 
     public static string Name(MessageChannel channel) => channel == MessageChannel.Sms ? "sms" : "email";
+
+    private static string AddressName(MessageChannel channel) => channel == MessageChannel.Sms ? "phone number" : "email address";
 
     public static string Name(MessageCategory category) => category == MessageCategory.Marketing ? "marketing" : "service";
 

@@ -40,6 +40,13 @@ public sealed record JourneyDefinition
         return index.ById.GetValueOrDefault(id);
     }
 
+    /// <summary>
+    /// Whether the step is an SMS that asks a question: a send whose next step waits for the customer's SMS reply (a
+    /// survey score). A reply from the number goes to the customer most recently asked.
+    /// </summary>
+    public bool AsksForSmsReply(string stepId) =>
+        FindStep(stepId) is SendStep { Next: { } next } && FindStep(next) is WaitForEventStep { Event: KnownEventTypes.SmsReceived };
+
     /// <summary>Event types some wait-for-event step waits on: only these are buffered when they arrive early.</summary>
     public IReadOnlySet<string> AwaitedEventTypes =>
         Steps.OfType<WaitForEventStep>().Select(s => s.Event).ToHashSet(StringComparer.Ordinal);

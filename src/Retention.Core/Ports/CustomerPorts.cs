@@ -13,15 +13,26 @@ public interface ICustomerProfileChanges
     Task<ProfileWrite> ApplyAsync(string customerId, ProfileChange change, DateTimeOffset eventTime, CancellationToken cancellationToken);
 }
 
-/// <summary>Which customer an outside key (a complaint id, a phone number) belongs to.</summary>
+/// <summary>A customer who has (or had, until the profile is checked) an address, and when and by which instance a journey last asked them a question there.</summary>
+public sealed record AddressHolder(string CustomerId, DateTimeOffset? AskedAt = null, string? AskedBy = null);
+
+/// <summary>Which customer an outside key (a complaint id) belongs to, and which customers an address (a phone number) reaches.</summary>
 public interface ICorrelationIndex
 {
     const string Complaint = "complaint";
-    const string Phone = "phone";
 
     Task PutAsync(string kind, string key, string customerId, CancellationToken cancellationToken);
 
     Task<string?> FindAsync(string kind, string key, CancellationToken cancellationToken);
+
+    /// <summary>Records that an instance asked the customer a question by SMS at the address, so the reply finds them.</summary>
+    Task RecordAskAsync(string address, string customerId, string instanceId, DateTimeOffset at, CancellationToken cancellationToken);
+}
+
+/// <summary>The customers who have a phone number now, each checked against their profile.</summary>
+public interface IAddressHolders
+{
+    Task<IReadOnlyList<AddressHolder>> HoldersOfPhoneAsync(string phone, CancellationToken cancellationToken);
 }
 
 /// <summary>Every event a customer received, kept for the timeline and for instances that start after some of them.</summary>

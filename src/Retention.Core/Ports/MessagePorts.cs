@@ -51,6 +51,14 @@ public interface IContactLedger
 
     /// <summary>Gives a reservation back when the message did not go out after all.</summary>
     Task ReleaseAsync(string customerId, string category, string sendKey, CancellationToken cancellationToken);
+
+    /// <summary>Suppresses marketing on a channel to an address (a number's STOP), for whoever has it now or later.</summary>
+    Task SuppressAsync(string channel, string address, DateTimeOffset at, string via, CancellationToken cancellationToken);
+
+    /// <summary>Lifts an address's suppression (its START); lifting one that is not there changes nothing.</summary>
+    Task LiftSuppressionAsync(string channel, string address, CancellationToken cancellationToken);
+
+    Task<bool> IsSuppressedAsync(string channel, string address, CancellationToken cancellationToken);
 }
 
 /// <summary>The text of one message, rendered for its recipient.</summary>

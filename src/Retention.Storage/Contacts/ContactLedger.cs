@@ -9,11 +9,34 @@ namespace Retention.Storage.Contacts;
 
 /// <summary>
 /// Recent contacts per customer and category, across all journeys: what frequency caps count. One row per customer
-/// and category, updated under its ETag, so two journeys sending at once cannot both slip past the cap.
+/// and category, updated under its ETag, so two journeys sending at once cannot both slip past the cap. Beside them,
+/// the addresses that opted out of marketing (<c>suppressions</c>: partition the normalised address, row the channel),
+/// which hold for every customer who has the address.
 /// </summary>
 public sealed class ContactLedger(StorageAccount account) : IContactLedger
 {
     private readonly TableClient _table = account.Table("contacts");
+    private readonly TableClient _suppressions = account.Table("suppressions");
+
+    /// <summary>Suppresses marketing to a normalised address on a channel (an SMS STOP from the number); repeating it changes nothing.</summary>
+    public Task SuppressAsync(string channel, string address, DateTimeOffset at, string via, CancellationToken cancellationToken) =>
+        _suppressions.UpsertEntityAsync(new TableEntity(KeyEncoding.Encode(address), channel) { ["At"] = at, ["Via"] = via }, TableUpdateMode.Replace, cancellationToken);
+
+    /// <summary>Lifts a suppression (an SMS START); lifting one that is not there changes nothing.</summary>
+    public async Task LiftSuppressionAsync(string channel, string address, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _suppressions.DeleteEntityAsync(KeyEncoding.Encode(address), channel, ETag.All, cancellationToken);
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            // Not suppressed: nothing to lift.
+        }
+    }
+
+    public async Task<bool> IsSuppressedAsync(string channel, string address, CancellationToken cancellationToken) =>
+        (await _suppressions.GetEntityIfExistsAsync<TableEntity>(KeyEncoding.Encode(address), channel, ["PartitionKey"], cancellationToken)).HasValue;
 
     /// <summary>
     /// Decides a send against the customer's recent contacts in <paramref name="category"/> and keeps the contacts an

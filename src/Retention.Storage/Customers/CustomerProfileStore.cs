@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Azure;
 using Azure.Data.Tables;
 using Retention.Core.Conditions;
+using Retention.Core.Contact;
 using Retention.Core.Customers;
 using Retention.Core.Ports;
 using Retention.Core.Runtime;
@@ -13,7 +14,7 @@ namespace Retention.Storage.Customers;
 /// applied never overwrites it, so out-of-order webhooks are safe. Profile writes merge only the profile's columns:
 /// the transaction aggregates and the pyramid's status and tier on the same row are theirs (<see cref="CustomerRow"/>).
 /// </summary>
-public sealed class CustomerProfileStore(StorageAccount account, CorrelationIndex lookups, TimeProvider time) : ICustomerProfiles, ICustomerProfileChanges
+public sealed class CustomerProfileStore(StorageAccount account, CorrelationIndex lookups, TimeProvider time) : ICustomerProfiles, ICustomerProfileChanges, IAddressHolders
 {
     private const string ProfileRow = CustomerRow.ProfileRowKey;
     private readonly TableClient _table = account.Table("customers");
@@ -51,11 +52,7 @@ public sealed class CustomerProfileStore(StorageAccount account, CorrelationInde
             var profileTime = change.IsOrderedByTime ? eventTime : row?.ProfileTime ?? DateTimeOffset.MinValue;
             if (await TryWriteAsync(customerId, profile, profileTime, row?.ETag, cancellationToken))
             {
-                var phone = CustomerSnapshot.Text(profile, "phone");
-                if (phone is not null && phone != oldPhone)
-                {
-                    await lookups.PutAsync(CorrelationIndex.Phone, phone, customerId, cancellationToken);
-                }
+                await IndexPhoneAsync(customerId, profile, oldPhone, cancellationToken);
                 return ProfileWrite.Applied;
             }
             if (attempt > 20)
@@ -83,6 +80,7 @@ public sealed class CustomerProfileStore(StorageAccount account, CorrelationInde
                 : await TryWriteAsync(update.CustomerId, profile, row?.ProfileTime ?? DateTimeOffset.MinValue, row?.ETag, cancellationToken);
             if (written)
             {
+                await IndexPhoneAsync(update.CustomerId, profile, phoneBefore: null, cancellationToken); // update steps change attributes and tags, never the phone
                 return;
             }
             if (attempt > 20)
@@ -90,6 +88,40 @@ public sealed class CustomerProfileStore(StorageAccount account, CorrelationInde
                 throw new InvalidOperationException($"Customer {update.CustomerId} kept changing concurrently.");
             }
         }
+    }
+
+    /// <summary>
+    /// Indexes the phone the profile now has after every profile write, not only when it changed: a retry after a crash
+    /// between the profile write and this one finds the phone unchanged, and must still leave the customer indexed. The
+    /// phone the write replaced is forgotten; an entry a crash left behind is caught by <see cref="HoldersOfPhoneAsync"/>.
+    /// </summary>
+    private async Task IndexPhoneAsync(string customerId, JsonObject profile, string? phoneBefore, CancellationToken cancellationToken)
+    {
+        var phone = ContactAddress.Phone(CustomerSnapshot.Text(profile, "phone"));
+        if (phone is not null)
+        {
+            await lookups.IndexAddressAsync(phone, customerId, cancellationToken);
+        }
+        if (ContactAddress.Phone(phoneBefore) is { } replaced && replaced != phone)
+        {
+            await lookups.UnindexAddressAsync(replaced, customerId, cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// The customers whose profile has the phone number (normalised) now, with their last question asked there: the
+    /// address index, each entry checked against the profile.
+    /// </summary>
+    public async Task<IReadOnlyList<AddressHolder>> HoldersOfPhoneAsync(string phone, CancellationToken cancellationToken)
+    {
+        var indexed = await lookups.HoldersAsync(phone, cancellationToken);
+        var current = await Task.WhenAll(indexed.Select(async holder =>
+        {
+            var row = await _table.GetEntityIfExistsAsync<TableEntity>(KeyEncoding.Encode(holder.CustomerId), ProfileRow, ["Profile"], cancellationToken);
+            var profile = row.HasValue ? JsonNode.Parse(row.Value!.GetString("Profile") ?? "{}") as JsonObject : null;
+            return profile is not null && ContactAddress.Phone(CustomerSnapshot.Text(profile, "phone")) == phone;
+        }));
+        return [.. indexed.Where((_, i) => current[i])];
     }
 
     /// <summary>True when written now or already applied under <paramref name="updateKey"/>; false on a concurrent change (retry).</summary>
