@@ -1,5 +1,6 @@
 using System.Globalization;
-using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.OpenApi;
+using Microsoft.OpenApi;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Retention.Api.Composition;
@@ -18,6 +19,10 @@ public static class EventsEndpoints
     /// <summary>The rules a producer needs beyond the schema, in the OpenAPI document.</summary>
     public const string Description =
         "One CloudEvent 1.0, or a batch of up to 500 (all-or-nothing), signed with X-Retention-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of \"<t>.<body>\">. "
+        + "Content types, as the CloudEvents HTTP binding defines them: structured mode (application/cloudevents+json), a batch "
+        + "(application/cloudevents-batch+json), or binary mode (ce-specversion, ce-id, ce-source and ce-type headers, optional ce-time, "
+        + "ce-subject and extensions; the body is the data, as application/json or another +json type, and it is what is signed). "
+        + "In binary mode a fault is named at its header (/headers/ce-id) or at its place in the body (/phone). Any other content type is refused with 415. "
         + "Event time: an event's optional `time` must lie at most 5 minutes ahead of the service's clock (a producer's clock drift) and at most 30 days behind it "
         + "(a late delivery); outside that window the request is refused with 400 naming `/time` (`/2/time` in a batch). Both limits are configurable "
         + "(Retention:Webhooks:MaxEventTimeAhead, Retention:Webhooks:MaxEventTimeBehind). An event's own time never extends how long an early event is buffered: "
@@ -31,7 +36,7 @@ public static class EventsEndpoints
             .WithTags("Ingest")
             .WithSummary("Accept CloudEvents from a core system")
             .WithDescription(Description)
-            .Accepts<JsonObject>(SingleContentType, BatchContentType)
+            .AddOpenApiOperationTransformer(DescribeBodyAsync)
             .Produces<IngestResponse>(StatusCodes.Status202Accepted)
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
@@ -43,14 +48,32 @@ public static class EventsEndpoints
         return app;
     }
 
+    /// <summary>
+    /// The body's content types, for the OpenAPI document only: an <c>Accepts</c> constraint would also make routing answer
+    /// any other content type (binary mode's among them) with a bare 415 before the endpoint could read it.
+    /// </summary>
+    private static Task DescribeBodyAsync(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken cancellationToken)
+    {
+        operation.RequestBody = new OpenApiRequestBody
+        {
+            Required = true,
+            Content = new Dictionary<string, OpenApiMediaType>(StringComparer.Ordinal)
+            {
+                [SingleContentType] = new() { Schema = new OpenApiSchema { Type = JsonSchemaType.Object } },
+                [BatchContentType] = new() { Schema = new OpenApiSchema { Type = JsonSchemaType.Array, Items = new OpenApiSchema { Type = JsonSchemaType.Object } } },
+                ["application/json"] = new() { Schema = new OpenApiSchema { Type = JsonSchemaType.Object, Description = "Binary mode: the event's data, its attributes in ce-* headers" } },
+            },
+        };
+        return Task.CompletedTask;
+    }
+
     private static async Task<Results<Accepted<IngestResponse>, ProblemHttpResult>> IngestAsync(
         HttpRequest request, WebhookIngest ingest, IOptionsMonitor<RetentionOptions> options, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         var logger = loggers.CreateLogger("Retention.Ingest");
         var webhooks = options.CurrentValue.Webhooks;
-        var mediaType = request.ContentType is { } contentType ? contentType.Split(';', 2)[0].Trim() : "";
         var body = await ReadBodyAsync(request, webhooks.MaxBodyBytes, cancellationToken);
-        var delivery = new WebhookDelivery(mediaType, body, request.Headers[WebhookSignature.Header].ToString());
+        var delivery = new WebhookDelivery(request.ContentType, body, request.Headers[WebhookSignature.Header].ToString(), CloudEventHeaders(request));
         switch (await ingest.IngestAsync(delivery, webhooks, cancellationToken))
         {
             case WebhookAccepted accepted:
@@ -76,6 +99,11 @@ public static class EventsEndpoints
         WebhookRefusal.RateLimited => Problems.Of(StatusCodes.Status429TooManyRequests, "Too many requests", refused.Detail),
         _ => Problems.Of(StatusCodes.Status401Unauthorized, "Unauthorized", refused.Detail),
     };
+
+    /// <summary>The <c>ce-*</c> headers, by lower-case name: a binary-mode event's attributes.</summary>
+    private static Dictionary<string, string> CloudEventHeaders(HttpRequest request) =>
+        request.Headers.Where(h => h.Key.StartsWith(CloudEventHttpBinding.HeaderPrefix, StringComparison.OrdinalIgnoreCase))
+            .ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString(), StringComparer.Ordinal);
 
     /// <summary>Reads the raw body (the signature covers its exact bytes), or null when it exceeds the limit.</summary>
     private static async Task<byte[]?> ReadBodyAsync(HttpRequest request, int maxBytes, CancellationToken cancellationToken)

@@ -1,7 +1,4 @@
-using OpenTelemetry.Metrics;
 using Retention.Api.Composition;
-using Retention.Application.Ingest;
-using Retention.Journeys;
 using Retention.Storage.Ingest;
 
 namespace Retention.Api.Operations;
@@ -19,7 +16,7 @@ public static class OperationsServices
         services.AddRequestInputGuard();
         services.AddExceptionHandler<StorageUnavailableHandler>();
         services.AddOpenApi(ApiReference.ConfigureDocument);
-        services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter(JourneyMetrics.MeterName, IngestMetrics.MeterName).AddPrometheusExporter());
+        services.AddServiceMetrics();
         return services;
     }
 }
