@@ -10,7 +10,7 @@ public sealed class JourneyMetrics : IDisposable
 {
     public const string MeterName = "Retention.Journeys";
 
-    private readonly Meter _meter = new(MeterName);
+    private readonly Meter _meter;
     private readonly Counter<long> _inputs;
     private readonly Counter<long> _steps;
     private readonly Counter<long> _messages;
@@ -18,8 +18,10 @@ public sealed class JourneyMetrics : IDisposable
     private readonly Histogram<double> _lateness;
     private readonly Counter<long> _failed;
 
-    public JourneyMetrics()
+    /// <param name="meters">The host's meter factory: its meter is the host's own, so hosts sharing a process (tests) keep their figures apart.</param>
+    public JourneyMetrics(IMeterFactory? meters = null)
     {
+        _meter = meters?.Create(MeterName) ?? new Meter(MeterName);
         _inputs = _meter.CreateCounter<long>("retention_instance_inputs", description: "Inputs applied to instances, by kind and result");
         _steps = _meter.CreateCounter<long>("retention_steps_executed", description: "History entries written by journey steps");
         _messages = _meter.CreateCounter<long>("retention_messages", description: "Messages dispatched, by channel and status");

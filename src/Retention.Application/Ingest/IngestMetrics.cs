@@ -37,7 +37,7 @@ public sealed class IngestMetrics : IDisposable
     /// <summary>The type label of an accepted event of a custom type (not one of the contract's).</summary>
     private const string CustomType = "custom";
 
-    private readonly Meter _meter = new(MeterName);
+    private readonly Meter _meter;
     private readonly Counter<long> _ingested;
     private readonly Counter<long> _duplicates;
     private readonly Counter<long> _rejected;
@@ -48,9 +48,11 @@ public sealed class IngestMetrics : IDisposable
     private InboxBacklog _backlog = InboxBacklog.Empty;
     private int _drainLanes;
 
-    public IngestMetrics(TimeProvider time)
+    /// <param name="meters">The host's meter factory: its meter is the host's own, so hosts sharing a process (tests) keep their figures apart.</param>
+    public IngestMetrics(TimeProvider time, IMeterFactory? meters = null)
     {
         _time = time;
+        _meter = meters?.Create(MeterName) ?? new Meter(MeterName);
         _ingested = _meter.CreateCounter<long>("retention_events_ingested", description: "Webhook events accepted, by event type");
         _duplicates = _meter.CreateCounter<long>("retention_events_duplicate", description: "Webhook events acknowledged as repeats of accepted ones");
         _rejected = _meter.CreateCounter<long>("retention_events_rejected", description: "Webhook requests rejected, by reason");
