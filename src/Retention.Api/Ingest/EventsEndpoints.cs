@@ -1,8 +1,8 @@
 using System.Globalization;
-using Microsoft.AspNetCore.OpenApi;
-using Microsoft.OpenApi;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.OpenApi;
 using Microsoft.Extensions.Options;
+using Microsoft.OpenApi;
 using Retention.Api.Composition;
 using Retention.Application.Ingest;
 
