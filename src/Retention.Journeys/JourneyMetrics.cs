@@ -10,7 +10,7 @@ public sealed class JourneyMetrics : IDisposable
 {
     public const string MeterName = "Retention.Journeys";
 
-    private readonly Meter _meter = new(MeterName);
+    private readonly Meter _meter;
     private readonly Counter<long> _inputs;
     private readonly Counter<long> _steps;
     private readonly Counter<long> _messages;
@@ -18,8 +18,10 @@ public sealed class JourneyMetrics : IDisposable
     private readonly Histogram<double> _lateness;
     private readonly Counter<long> _failed;
 
-    public JourneyMetrics()
+    /// <param name="meters">The host's meter factory: its meter is the host's own, so hosts sharing a process (tests) keep their figures apart.</param>
+    public JourneyMetrics(IMeterFactory? meters = null)
     {
+        _meter = meters?.Create(MeterName) ?? new Meter(MeterName);
         _inputs = _meter.CreateCounter<long>("retention_instance_inputs", description: "Inputs applied to instances, by kind and result");
         _steps = _meter.CreateCounter<long>("retention_steps_executed", description: "History entries written by journey steps");
         _messages = _meter.CreateCounter<long>("retention_messages", description: "Messages dispatched, by channel and status");
@@ -29,9 +31,40 @@ public sealed class JourneyMetrics : IDisposable
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60] });
     }
 
+    /// <summary>The kinds <see cref="KindOf"/> names, and the results an input has.</summary>
+    private static readonly string[] InputKinds = ["start", "timer", "event", "suspend", "resume", "terminate", "migrate"];
+    private static readonly string[] InputResults = ["applied", "ignored"];
+
+    /// <summary>
+    /// Every counter at zero, for each label value known in advance, so each family is exported from the start. Called
+    /// once the metrics are listened to (see the host's composition). The lateness histogram appears with the first timer:
+    /// a histogram has no zero to record that would not count as a timer.
+    /// </summary>
+    public void StartAtZero()
+    {
+        foreach (var kind in InputKinds)
+        {
+            foreach (var result in InputResults)
+            {
+                _inputs.Add(0, new("kind", kind), new("result", result));
+            }
+        }
+        _steps.Add(0);
+        foreach (var channel in Enum.GetValues<MessageChannel>())
+        {
+            foreach (var status in Enum.GetValues<SendStatus>())
+            {
+                _messages.Add(0, new("channel", Label(channel)), new("status", Label(status)));
+            }
+        }
+        _sla.Add(0, new KeyValuePair<string, object?>("kind", "warning"));
+        _sla.Add(0, new KeyValuePair<string, object?>("kind", "breach"));
+        _failed.Add(0);
+    }
+
     public void InputApplied(JourneyInput input, InterpretResult result)
     {
-        _inputs.Add(1, new("kind", KindOf(input)), new("result", result.Changed ? "applied" : "ignored"));
+        _inputs.Add(1, new("kind", KindOf(input)), new("result", result.Changed ? InputResults[0] : InputResults[1]));
         _steps.Add(result.History.Count);
         foreach (var entry in result.History)
         {
@@ -43,7 +76,9 @@ public sealed class JourneyMetrics : IDisposable
     }
 
     public void MessageDispatched(MessageChannel channel, SendStatus status) =>
-        _messages.Add(1, new("channel", channel.ToString().ToLowerInvariant()), new("status", status.ToString().ToLowerInvariant()));
+        _messages.Add(1, new("channel", Label(channel)), new("status", Label(status)));
+
+    private static string Label<T>(T value) where T : struct, Enum => value.ToString().ToLowerInvariant();
 
     public void InstanceFailed() => _failed.Add(1);
 

@@ -126,7 +126,9 @@ public sealed class EventsEndpointHardening : IDisposable
         Assert.Equal(HttpStatusCode.Accepted, (await client.PostAsync(Webhooks.Sale("M1", "S1"), _host.Now)).StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, (await client.PostAsync(Webhooks.Customer("M1", phone: "12"), _host.Now)).StatusCode);
         var metrics = await client.GetStringAsync("/metrics");
-        Assert.Contains("retention_events_ingested_total{otel_scope_name=\"Retention.Ingest\",type=\"sale.completed\"}", metrics, StringComparison.Ordinal);
-        Assert.Contains("retention_events_rejected_total{otel_scope_name=\"Retention.Ingest\",reason=\"invalid\"}", metrics, StringComparison.Ordinal);
+        // Every series exists from the start at zero; these two counted one each on this host.
+        Assert.Contains("retention_events_ingested_total{otel_scope_name=\"Retention.Ingest\",type=\"sale.completed\"} 1\n", metrics, StringComparison.Ordinal);
+        Assert.Contains("retention_events_ingested_total{otel_scope_name=\"Retention.Ingest\",type=\"customer.upserted\"} 0\n", metrics, StringComparison.Ordinal);
+        Assert.Contains("retention_events_rejected_total{otel_scope_name=\"Retention.Ingest\",reason=\"invalid\"} 1\n", metrics, StringComparison.Ordinal);
     }
 }

@@ -41,6 +41,26 @@ public static class Webhooks
         return request;
     }
 
+    /// <summary>
+    /// The same event in binary mode, as the CloudEvents SDKs send it by default: each attribute a <c>ce-</c> header, the
+    /// data the body (<paramref name="contentType"/>), the signature over that body.
+    /// </summary>
+    public static HttpRequestMessage BinaryRequest(JsonObject cloudEvent, DateTimeOffset now, string secret = Secret, string contentType = "application/json")
+    {
+        var bytes = Encoding.UTF8.GetBytes(cloudEvent["data"]!.ToJsonString());
+        var request = new HttpRequestMessage(HttpMethod.Post, "/api/events") { Content = new ByteArrayContent(bytes) };
+        request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
+        foreach (var (name, value) in cloudEvent)
+        {
+            if (name != "data" && value is not null)
+            {
+                request.Headers.Add("ce-" + name, value.GetValue<string>());
+            }
+        }
+        request.Headers.Add(WebhookSignature.Header, WebhookSignature.Sign(secret, now.ToUnixTimeSeconds(), bytes));
+        return request;
+    }
+
     public static async Task<HttpResponseMessage> PostAsync(this HttpClient client, JsonNode body, DateTimeOffset now, bool batch = false)
     {
         using var request = Request(body, now, batch: batch);

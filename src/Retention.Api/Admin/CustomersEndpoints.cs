@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Retention.Api.Composition;
 using Retention.Api.Security;
 using Retention.Core.Ports;
+using Retention.Core.Customers;
 using Retention.Journeys;
 using Retention.Storage.Customers;
 using Retention.Storage.Messages;
@@ -26,7 +27,7 @@ public static class CustomersEndpoints
     }
 
     private static async Task<Results<Ok<JsonObject>, ProblemHttpResult>> GetAsync(string customerId, CustomerProfileStore profiles, CancellationToken cancellationToken) =>
-        await profiles.GetAsync(customerId, cancellationToken) is { } profile ? TypedResults.Ok(profile) : Problems.NotFound($"No customer {customerId}.");
+        await profiles.GetAsync(customerId, cancellationToken) is { } profile ? TypedResults.Ok(CustomerSnapshot.AsResource(profile)) : Problems.NotFound($"No customer {customerId}.");
 
     /// <summary>404 for a customer the service knows nothing of: no profile and nothing on the timeline, as the customer itself is.</summary>
     private static async Task<Results<Ok<List<TimelineItem>>, ProblemHttpResult>> TimelineAsync(

@@ -9,6 +9,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Retention.Api.Composition;
 using Retention.Application.Inbound;
+using Retention.Application.Ingest;
 using Retention.Core.Definitions;
 
 namespace Retention.Api.Ingest;
@@ -39,35 +40,37 @@ public static class EventGridEndpoints
         return app;
     }
 
-    private static IResult CloudEventsHandshake(HttpContext http, IOptionsMonitor<RetentionOptions> options)
+    private static IResult CloudEventsHandshake(HttpContext http, IOptionsMonitor<RetentionOptions> options, IngestMetrics metrics)
     {
         if (!KeyMatches(http, options.CurrentValue))
         {
-            return Problems.Of(StatusCodes.Status401Unauthorized, "Unauthorized", "The Event Grid key is missing or wrong.");
+            return Unauthorized(metrics);
         }
         var origin = http.Request.Headers["WebHook-Request-Origin"].ToString();
         if (origin.Length == 0)
         {
-            return Problems.Validation([new DefinitionError("/headers/WebHook-Request-Origin", "is required for the CloudEvents handshake")]);
+            return Rejected(metrics, [new DefinitionError("/headers/WebHook-Request-Origin", "is required for the CloudEvents handshake")]);
         }
         http.Response.Headers["WebHook-Allowed-Origin"] = origin;
         http.Response.Headers["WebHook-Allowed-Rate"] = "*";
+        metrics.EventGrid(EventGridOutcome.Handshake);
         return Results.Ok();
     }
 
     private static async Task<Results<Ok<SubscriptionValidationResponse>, Ok<EventGridAccepted>, ProblemHttpResult>> ReceiveAsync(
-        HttpContext http, IOptionsMonitor<RetentionOptions> options, InboundSmsHandler inbound, DeliveryReportHandler reports, TimeProvider time, CancellationToken cancellationToken)
+        HttpContext http, IOptionsMonitor<RetentionOptions> options, InboundSmsHandler inbound, DeliveryReportHandler reports, IngestMetrics metrics, TimeProvider time,
+        CancellationToken cancellationToken)
     {
         if (!KeyMatches(http, options.CurrentValue))
         {
-            return Problems.Of(StatusCodes.Status401Unauthorized, "Unauthorized", "The Event Grid key is missing or wrong.");
+            return Unauthorized(metrics);
         }
         using var buffer = new MemoryStream();
         await http.Request.Body.CopyToAsync(buffer, cancellationToken);
         var root = StrictJson.Parse(buffer.ToArray(), out var malformed, maxDepth: 32);
         if (malformed is not null)
         {
-            return Problems.Validation([malformed]);
+            return Rejected(metrics, [malformed]);
         }
         var batch = root is JsonArray;
         var nodes = root switch
@@ -87,15 +90,18 @@ public static class EventGridEndpoints
         }
         if (errors.Count > 0)
         {
-            return Problems.Validation(errors, "The Event Grid events are not valid; none were handled");
+            return Rejected(metrics, errors, "The Event Grid events are not valid; none were handled");
         }
         if (http.Request.Headers["aeg-event-type"] == "SubscriptionValidation")
         {
             var code = events.Where(e => e.Type == SystemEventNames.EventGridSubscriptionValidation)
                 .Select(e => (e.Data as SubscriptionValidationEventData)?.ValidationCode).FirstOrDefault(c => c is not null);
-            return code is null
-                ? Problems.Validation([new DefinitionError(batch ? "/0/data/validationCode" : "/data/validationCode", "is required for the subscription handshake")])
-                : TypedResults.Ok(new SubscriptionValidationResponse { ValidationResponse = code });
+            if (code is null)
+            {
+                return Rejected(metrics, [new DefinitionError(batch ? "/0/data/validationCode" : "/data/validationCode", "is required for the subscription handshake")]);
+            }
+            metrics.EventGrid(EventGridOutcome.Handshake);
+            return TypedResults.Ok(new SubscriptionValidationResponse { ValidationResponse = code });
         }
         int handled = 0, ignored = 0;
         foreach (var (_, data) in events)
@@ -118,7 +124,21 @@ public static class EventGridEndpoints
                 ignored++;
             }
         }
+        metrics.EventGrid(EventGridOutcome.Handled, handled);
+        metrics.EventGrid(EventGridOutcome.Ignored, ignored);
         return TypedResults.Ok(new EventGridAccepted(handled, ignored));
+    }
+
+    private static ProblemHttpResult Unauthorized(IngestMetrics metrics)
+    {
+        metrics.EventGrid(EventGridOutcome.Unauthorized);
+        return Problems.Of(StatusCodes.Status401Unauthorized, "Unauthorized", "The Event Grid key is missing or wrong.");
+    }
+
+    private static ProblemHttpResult Rejected(IngestMetrics metrics, IReadOnlyList<DefinitionError> errors, string? title = null)
+    {
+        metrics.EventGrid(EventGridOutcome.Rejected);
+        return title is null ? Problems.Validation(errors) : Problems.Validation(errors, title);
     }
 
     /// <summary>

@@ -1,7 +1,8 @@
 using System.Globalization;
-using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.OpenApi;
 using Microsoft.Extensions.Options;
+using Microsoft.OpenApi;
 using Retention.Api.Composition;
 using Retention.Application.Ingest;
 
@@ -18,6 +19,10 @@ public static class EventsEndpoints
     /// <summary>The rules a producer needs beyond the schema, in the OpenAPI document.</summary>
     public const string Description =
         "One CloudEvent 1.0, or a batch of up to 500 (all-or-nothing), signed with X-Retention-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of \"<t>.<body>\">. "
+        + "Content types, as the CloudEvents HTTP binding defines them: structured mode (application/cloudevents+json), a batch "
+        + "(application/cloudevents-batch+json), or binary mode (ce-specversion, ce-id, ce-source and ce-type headers, optional ce-time, "
+        + "ce-subject and extensions; the body is the data, as application/json or another +json type, and it is what is signed). "
+        + "In binary mode a fault is named at its header (/headers/ce-id) or at its place in the body (/phone). Any other content type is refused with 415. "
         + "Event time: an event's optional `time` must lie at most 5 minutes ahead of the service's clock (a producer's clock drift) and at most 30 days behind it "
         + "(a late delivery); outside that window the request is refused with 400 naming `/time` (`/2/time` in a batch). Both limits are configurable "
         + "(Retention:Webhooks:MaxEventTimeAhead, Retention:Webhooks:MaxEventTimeBehind). An event's own time never extends how long an early event is buffered: "
@@ -31,7 +36,6 @@ public static class EventsEndpoints
             .WithTags("Ingest")
             .WithSummary("Accept CloudEvents from a core system")
             .WithDescription(Description)
-            .Accepts<JsonObject>(SingleContentType, BatchContentType)
             .Produces<IngestResponse>(StatusCodes.Status202Accepted)
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
@@ -40,6 +44,8 @@ public static class EventsEndpoints
             .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
             .ReadsOwnBody()
+            // The bodies are declared in the document only: an Accepts constraint would make routing answer any other
+            // content type (binary mode's among them) with a bare 415 before the endpoint could read it.
             .AddOpenApiOperationTransformer(CloudEventDocument.DescribeWebhookBody);
         return app;
     }
@@ -49,9 +55,8 @@ public static class EventsEndpoints
     {
         var logger = loggers.CreateLogger("Retention.Ingest");
         var webhooks = options.CurrentValue.Webhooks;
-        var mediaType = request.ContentType is { } contentType ? contentType.Split(';', 2)[0].Trim() : "";
         var body = await ReadBodyAsync(request, webhooks.MaxBodyBytes, cancellationToken);
-        var delivery = new WebhookDelivery(mediaType, body, request.Headers[WebhookSignature.Header].ToString());
+        var delivery = new WebhookDelivery(request.ContentType, body, request.Headers[WebhookSignature.Header].ToString(), CloudEventHeaders(request));
         switch (await ingest.IngestAsync(delivery, webhooks, cancellationToken))
         {
             case WebhookAccepted accepted:
@@ -77,6 +82,11 @@ public static class EventsEndpoints
         WebhookRefusal.RateLimited => Problems.Of(StatusCodes.Status429TooManyRequests, "Too many requests", refused.Detail),
         _ => Problems.Of(StatusCodes.Status401Unauthorized, "Unauthorized", refused.Detail),
     };
+
+    /// <summary>The <c>ce-*</c> headers, by lower-case name: a binary-mode event's attributes.</summary>
+    private static Dictionary<string, string> CloudEventHeaders(HttpRequest request) =>
+        request.Headers.Where(h => h.Key.StartsWith(CloudEventHttpBinding.HeaderPrefix, StringComparison.OrdinalIgnoreCase))
+            .ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString(), StringComparer.Ordinal);
 
     /// <summary>Reads the raw body (the signature covers its exact bytes), or null when it exceeds the limit.</summary>
     private static async Task<byte[]?> ReadBodyAsync(HttpRequest request, int maxBytes, CancellationToken cancellationToken)

@@ -1,8 +1,4 @@
-using OpenTelemetry.Metrics;
 using Retention.Api.Composition;
-using Retention.Application.Inbound;
-using Retention.Application.Ingest;
-using Retention.Journeys;
 using Retention.Storage.Ingest;
 
 namespace Retention.Api.Operations;
@@ -20,9 +16,7 @@ public static class OperationsServices
         services.AddRequestInputGuard();
         services.AddExceptionHandler<StorageUnavailableHandler>();
         services.AddOpenApi(ApiDocument.Configure);
-        // The inbound SMS counts are made with the exporter, so their family is exported (at zero) before the first SMS.
-        services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter(JourneyMetrics.MeterName, IngestMetrics.MeterName, InboundSmsMetrics.MeterName)
-            .AddInstrumentation(sp => sp.GetRequiredService<InboundSmsMetrics>()).AddPrometheusExporter());
+        services.AddServiceMetrics();
         return services;
     }
 }

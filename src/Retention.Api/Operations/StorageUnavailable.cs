@@ -25,7 +25,7 @@ public sealed class StorageUnavailableHandler(IProblemDetailsService problems, I
         logger.StorageUnavailable(httpContext.Request.Method, httpContext.Request.Path.Value ?? "", exception.GetType().Name);
         if (httpContext.Request.Path.StartsWithSegments("/api/events", StringComparison.OrdinalIgnoreCase))
         {
-            metrics.Rejected("storage_unavailable");
+            metrics.Rejected(IngestMetrics.StorageUnavailableReason);
         }
         httpContext.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
         httpContext.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);

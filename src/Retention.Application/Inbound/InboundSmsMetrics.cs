@@ -18,13 +18,17 @@ public sealed class InboundSmsMetrics : IDisposable
 
     private static readonly string[] Outcomes = [Matched, NoCustomer, NotUnderstood];
 
-    private readonly Meter _meter = new(MeterName);
+    private readonly Meter _meter;
     private readonly long[] _counts = new long[Outcomes.Length];
 
-    public InboundSmsMetrics() =>
+    /// <param name="meters">The host's meter factory, so each host exports its own counts; none in tests without a host.</param>
+    public InboundSmsMetrics(IMeterFactory? meters = null)
+    {
+        _meter = meters?.Create(MeterName) ?? new Meter(MeterName);
         _meter.CreateObservableCounter("retention_inbound_sms",
             () => Outcomes.Select((outcome, i) => new Measurement<long>(Volatile.Read(ref _counts[i]), new KeyValuePair<string, object?>("outcome", outcome))),
             description: "Inbound SMS, by outcome");
+    }
 
     /// <param name="outcome"><see cref="Matched"/>, <see cref="NoCustomer"/> or <see cref="NotUnderstood"/>.</param>
     public void Received(string outcome) => Interlocked.Increment(ref _counts[Array.IndexOf(Outcomes, outcome)]);

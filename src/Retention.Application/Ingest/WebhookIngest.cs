@@ -7,8 +7,11 @@ using Retention.Core.Ports;
 
 namespace Retention.Application.Ingest;
 
-/// <summary>A webhook delivery as it arrived: its media type, raw body (null when over the size limit) and signature header.</summary>
-public sealed record WebhookDelivery(string? MediaType, byte[]? Body, string Signature);
+/// <summary>
+/// A webhook delivery as it arrived: its Content-Type header, raw body (null when over the size limit), signature header,
+/// and its <c>ce-*</c> headers by lower-case name (the attributes of a binary-mode event).
+/// </summary>
+public sealed record WebhookDelivery(string? ContentType, byte[]? Body, string Signature, IReadOnlyDictionary<string, string>? CloudEventHeaders = null);
 
 public abstract record WebhookOutcome;
 
@@ -34,13 +37,14 @@ public interface IWebhookRateLimit
 }
 
 /// <summary>
-/// The webhook use case (<c>POST /api/events</c>): media type, signature, UTF-8, JSON, batch shape, source, rate limit,
-/// validation of every event, then one durable write that accepts them all or none; each refusal counted by reason.
+/// The webhook use case (<c>POST /api/events</c>): the CloudEvents mode (structured, batch or binary), signature, UTF-8,
+/// JSON, batch shape, source, rate limit, validation of every event, then one durable write that accepts them all or none;
+/// each refusal counted by reason. The signature covers the raw body in every mode (in binary mode, the data).
 /// </summary>
 public sealed class WebhookIngest(EventIngestor ingestor, IWebhookRateLimit rateLimit, IngestMetrics metrics, TimeProvider time)
 {
-    public const string SingleContentType = "application/cloudevents+json";
-    public const string BatchContentType = "application/cloudevents-batch+json";
+    public const string SingleContentType = CloudEventHttpBinding.StructuredContentType;
+    public const string BatchContentType = CloudEventHttpBinding.BatchContentType;
 
     private const string EventsNotValid = "The events are not valid; none were accepted";
 
@@ -48,12 +52,14 @@ public sealed class WebhookIngest(EventIngestor ingestor, IWebhookRateLimit rate
     {
         ArgumentNullException.ThrowIfNull(delivery);
         ArgumentNullException.ThrowIfNull(webhooks);
-        var mediaType = delivery.MediaType ?? "";
-        var batch = mediaType.Equals(BatchContentType, StringComparison.OrdinalIgnoreCase);
-        if (!batch && !mediaType.Equals(SingleContentType, StringComparison.OrdinalIgnoreCase) && !mediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase))
+        var mode = CloudEventHttpBinding.ModeOf(delivery.ContentType);
+        if (mode == CloudEventMode.Unsupported)
         {
-            return Refuse(WebhookRefusal.UnsupportedMediaType, null, "unsupported content type", $"Send one event as {SingleContentType} or a batch as {BatchContentType}.");
+            return Refuse(WebhookRefusal.UnsupportedMediaType, null, "unsupported content type", CloudEventHttpBinding.AcceptedContentTypes);
         }
+        var batch = mode == CloudEventMode.Batch;
+        var binary = mode == CloudEventMode.Binary;
+        var headers = delivery.CloudEventHeaders ?? new Dictionary<string, string>();
         if (delivery.Body is not { } body)
         {
             return Refuse(WebhookRefusal.TooLarge, null, "body too large", $"The body is over the {webhooks.MaxBodyBytes} byte limit.");
@@ -61,6 +67,10 @@ public sealed class WebhookIngest(EventIngestor ingestor, IWebhookRateLimit rate
         if (delivery.Signature.Length == 0)
         {
             return Refuse(WebhookRefusal.Unsigned, null, "signature missing", $"The {WebhookSignature.Header} header is missing.");
+        }
+        if (binary && CloudEventHttpBinding.MissingHeaders(headers) is { Count: > 0 } missing)
+        {
+            return Invalid(null, "binary mode attributes missing", missing);
         }
         if (!Utf8.IsValid(body))
         {
@@ -75,7 +85,12 @@ public sealed class WebhookIngest(EventIngestor ingestor, IWebhookRateLimit rate
         {
             return Invalid(null, "broken Unicode", [new DefinitionError("", "the body holds a broken Unicode escape (a lone surrogate such as \\ud800); send well-formed UTF-16 in every string")]);
         }
-        var nodes = batch ? (root as JsonArray)?.ToList() : [root];
+        var nodes = mode switch
+        {
+            CloudEventMode.Batch => (root as JsonArray)?.ToList(),
+            CloudEventMode.Binary => [CloudEventHttpBinding.Envelope(headers, delivery.ContentType!, root)],
+            _ => [root],
+        };
         if (nodes is null)
         {
             return Invalid(null, "batch is not an array", [new DefinitionError("", "a batch must be a JSON array of CloudEvents")]);
@@ -126,13 +141,13 @@ public sealed class WebhookIngest(EventIngestor ingestor, IWebhookRateLimit rate
         }
         if (errors.Count > 0)
         {
-            return Invalid(source, $"{errors.Count} validation errors", errors, EventsNotValid);
+            return Invalid(source, $"{errors.Count} validation errors", binary ? [.. errors.Select(CloudEventHttpBinding.AsSentInBinaryMode)] : errors, EventsNotValid);
         }
         // Reads only: which events were applied before, which customer each complaint belongs to.
         var plan = await ingestor.PrepareAsync(events, batch ? "/{0}" : "", cancellationToken);
         if (plan.Errors.Count > 0)
         {
-            return Invalid(source, $"{plan.Errors.Count} validation errors", plan.Errors, EventsNotValid);
+            return Invalid(source, $"{plan.Errors.Count} validation errors", binary ? [.. plan.Errors.Select(CloudEventHttpBinding.AsSentInBinaryMode)] : plan.Errors, EventsNotValid);
         }
         // One write accepts the events and remembers the signature; they are applied behind this answer. An identical
         // redelivery (same signature, same body) finds the signature and is answered as duplicates: its events are
@@ -156,7 +171,7 @@ public sealed class WebhookIngest(EventIngestor ingestor, IWebhookRateLimit rate
         }
         foreach (var type in result.AcceptedTypes)
         {
-            metrics.Ingested(CloudEventReader.IsKnownType(type) ? type : "custom");
+            metrics.Ingested(type);
         }
         metrics.Duplicates(result.Duplicates);
         return new WebhookAccepted(source, result);
@@ -170,21 +185,7 @@ public sealed class WebhookIngest(EventIngestor ingestor, IWebhookRateLimit rate
 
     private WebhookRefused Counted(WebhookRefused refused)
     {
-        metrics.Rejected(MetricReason(refused.Reason));
+        metrics.Rejected(IngestMetrics.ReasonOf(refused.Reason));
         return refused;
     }
-
-    /// <summary>The reason as the rejection metric has always named it.</summary>
-    private static string MetricReason(WebhookRefusal reason) => reason switch
-    {
-        WebhookRefusal.UnsupportedMediaType => "unsupported_media_type",
-        WebhookRefusal.TooLarge => "too_large",
-        WebhookRefusal.Unsigned => "unsigned",
-        WebhookRefusal.Invalid => "invalid",
-        WebhookRefusal.UnknownSource => "unknown_source",
-        WebhookRefusal.BadSignature => "bad_signature",
-        WebhookRefusal.RateLimited => "rate_limited",
-        WebhookRefusal.Replayed => "replayed",
-        _ => throw new InvalidOperationException($"Unhandled refusal {reason}."),
-    };
 }

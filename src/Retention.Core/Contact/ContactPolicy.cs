@@ -72,7 +72,7 @@ public sealed class ContactPolicy(ContactPolicyOptions options, TimeZoneInfo def
         var channelName = Name(channel);
         if (send.Category == MessageCategory.Marketing)
         {
-            var consent = (customer["consent"] as JsonObject)?[channelName] is JsonValue v && v.TryGetValue<string>(out var c) ? c : "unknown";
+            var consent = CustomerSnapshot.Consent(customer, channelName);
             if (consent == "opted-out" || (consent != "opted-in" && !options.MarketingToUnknownConsent))
             {
                 return new Suppress($"no marketing consent for {channelName} ({consent})");

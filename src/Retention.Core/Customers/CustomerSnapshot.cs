@@ -13,6 +13,12 @@ public static class CustomerSnapshot
     public static readonly string[] Fields =
         ["customerId", "name", "phone", "email", "locale", "timeZone", "birthday", "ownerId", "region", "status", "tier", "attributes", "consent", "tags"];
 
+    /// <summary>Consent on a channel the customer never gave nor refused.</summary>
+    public const string UnknownConsent = "unknown";
+
+    /// <summary>The channels consent is kept for, as <c>customer.upserted</c> and <c>consent.changed</c> name them.</summary>
+    public static readonly IReadOnlyList<string> ConsentChannels = ["sms", "email"];
+
     public static JsonObject Empty(string customerId) => new() { ["customerId"] = customerId, ["attributes"] = new JsonObject(), ["tags"] = new JsonArray() };
 
     /// <summary>Merges a partial profile into the snapshot: present fields replace, <c>attributes</c> merge by key.</summary>
@@ -53,4 +59,26 @@ public static class CustomerSnapshot
 
     public static string? Text(JsonObject snapshot, string field) =>
         snapshot[field] is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
+
+    /// <summary>Consent on <paramref name="channel"/> as last given, <see cref="UnknownConsent"/> when never given.</summary>
+    public static string Consent(JsonObject snapshot, string channel) =>
+        (snapshot["consent"] as JsonObject)?[channel] is JsonValue v && v.TryGetValue<string>(out var c) ? c : UnknownConsent;
+
+    /// <summary>
+    /// The customer as the admin API returns it: the snapshot with <c>status</c>, <c>tier</c> and consent on every
+    /// channel always present, null or <see cref="UnknownConsent"/> when the service has none yet (a prospect has no tier).
+    /// </summary>
+    public static JsonObject AsResource(JsonObject snapshot)
+    {
+        var resource = (JsonObject)snapshot.DeepClone();
+        resource.TryAdd("status", null);
+        resource.TryAdd("tier", null);
+        var consent = resource["consent"] as JsonObject ?? [];
+        foreach (var channel in ConsentChannels)
+        {
+            consent[channel] = Consent(resource, channel);
+        }
+        resource["consent"] = consent;
+        return resource;
+    }
 }

@@ -97,6 +97,9 @@ public static partial class CloudEventReader
 
     public static bool IsKnownType(string type) => Contract.ContainsKey(type);
 
+    /// <summary>The event types the contract names (API.md), each with its data's fields.</summary>
+    public static IEnumerable<string> KnownTypes => Contract.Keys;
+
     /// <summary>A custom event type (not one of the contract's): journeys may wait for and emit these.</summary>
     public static bool IsCustomType(string type) => !IsKnownType(type) && CustomType().IsMatch(type);
 
