@@ -25,6 +25,7 @@ public sealed class AdminWorkspaceTests(UiHost host, ITestOutputHelper output)
         await using var _ = context;
         await page.GotoAsync(Url("#/editor/ui-edit"));
         await Expect(page.Locator("#valid-state.valid")).ToBeVisibleAsync();
+        await page.Locator("#view-json").ClickAsync(); // the definition as text, one click from the form
 
         var original = await page.Locator("#definition").InputValueAsync();
         var broken = original.Replace("\"onTimeout\": \"silent\"", "\"onTimeout\": \"nowhere\"", StringComparison.Ordinal);
@@ -61,6 +62,7 @@ public sealed class AdminWorkspaceTests(UiHost host, ITestOutputHelper output)
         await using var _ = context;
         await page.GotoAsync(Url("#/editor/ui-edit"));
         await Expect(page.Locator("#valid-state.valid")).ToBeVisibleAsync();
+        await page.Locator("#view-json").ClickAsync(); // the definition as text, one click from the form
         var text = await page.Locator("#definition").InputValueAsync();
         await page.Locator("#definition").FillAsync(text.Replace("\"onEvent\": \"answered\"", "\"onEvent\": \"nowhere\"", StringComparison.Ordinal));
         await Expect(page.Locator(".error-item[data-path='/steps/1/onEvent']")).ToBeVisibleAsync();
@@ -261,6 +263,7 @@ public sealed class AdminWorkspaceTests(UiHost host, ITestOutputHelper output)
         await using var _ = context;
         await page.GotoAsync(Url("#/editor/ui-edit"));
         await Expect(page.Locator("#valid-state.valid")).ToBeVisibleAsync();
+        await page.Locator("#view-json").ClickAsync(); // the definition as text, one click from the form
         const string LongId = "ask-the-customer-whether-the-call-went-well-and-record-the-answer";
         var chain = string.Join(",\n", Enumerable.Range(1, 8).Select(i => $"{{ \"id\": \"wait-{i}\", \"type\": \"wait\", \"duration\": \"PT1H\", \"next\": \"{(i < 8 ? $"wait-{i + 1}" : LongId)}\" }}"));
         var definition = $$"""
