@@ -72,6 +72,9 @@ public sealed class JourneyEditorFormTests(UiHost host, ITestOutputHelper output
         await Field(page, "/templates/thank-you/sms/en").FillAsync(Text("thank-you", "en"));
         await Field(page, "/templates/thank-you/sms/zh-CN").FillAsync(Text("thank-you", "zh-CN"));
         await Expect(page.Locator("#form-holder .segments[data-template='thank-you'][data-locale='zh-CN']")).ToContainTextAsync("SMS segment");
+        // Rendered by the preview endpoint from this unsaved draft, for a sample customer of the text's locale.
+        await Expect(page.Locator("#form-holder .preview[data-template='thank-you'][data-locale='zh-CN'] .preview-body"))
+            .ToHaveTextAsync("王芳，感谢您选择我们的服务。如有任何需要，我们随时为您服务。");
         await page.SaveScreenshotAsync("editor-form-send-template", output);
 
         await AddStepAsync(page, "wait", "0");
@@ -245,13 +248,13 @@ public sealed class JourneyEditorFormTests(UiHost host, ITestOutputHelper output
         await page.Keyboard.PressAsync("Enter");
         await Expect(page.Locator("#graph g.node[data-step='wait-1']")).ToHaveCountAsync(1);
         await Expect(page.Locator("#form-holder form.step-form[data-step='wait-1']")).ToBeVisibleAsync();
+        await Expect(page.Locator("#valid-state.valid")).ToContainTextAsync("2 steps");
         await page.SaveScreenshotAsync("editor-keyboard-added", output);
 
         // Escape goes back to the step on the graph; the toolbar's Save is reached backwards from there.
-        await Expect(page.Locator("#valid-state.valid")).ToBeVisibleAsync();
         await page.Keyboard.PressAsync("Escape");
         Assert.True(await page.FocusIsInsideAsync("#graph"), "Escape in the form returns to the graph");
-        await ShiftTabToAsync(page, "#save-draft");
+        await page.TabToAsync("#save-draft", backwards: true);
         await page.Keyboard.PressAsync("Enter");
         await Expect(page.Locator("#status")).ToContainTextAsync("Draft saved");
         await page.SaveScreenshotAsync("editor-keyboard-saved", output);
@@ -305,20 +308,24 @@ public sealed class JourneyEditorFormTests(UiHost host, ITestOutputHelper output
         Assert.Empty(problems);
     }
 
+    [Fact]
+    public async Task TheStepFormIsInChineseAndStaysInsideANarrowScreen()
+    {
+        var (context, page, problems) = await host.OpenAsync(locale: "zh-CN");
+        await using var _ = context;
+        await page.SetViewportSizeAsync(420, 900);
+        await page.GotoAsync(Url("#/editor/ui-care"));
+        await Expect(page.Locator("#valid-state.valid")).ToBeVisibleAsync();
+        await page.Locator("#graph g.node[data-step='call']").ClickAsync();
+        await Expect(page.Locator("#form-holder [data-path='/steps/1/next'] > label")).ToContainTextAsync("下一步");
+        await Expect(page.Locator("#view-json")).ToBeVisibleAsync();
+        var (scroll, inner) = (await page.EvaluateAsync<int>("() => document.documentElement.scrollWidth"), await page.EvaluateAsync<int>("() => innerWidth"));
+        Assert.True(scroll <= inner, $"the editor is {scroll} px wide at a {inner} px viewport");
+        await page.SaveScreenshotAsync("editor-form-zh-CN-420", output);
+        Assert.Empty(problems);
+    }
+
     private static Task<string> NodePositionsAsync(IPage page) => page.EvaluateAsync<string>("""
         () => [...document.querySelectorAll('#graph g.node')].map(g => { const r = g.querySelector('rect'); return `${g.dataset.step}@${r.getAttribute('x')},${r.getAttribute('y')}`; }).sort().join(' ')
         """);
-
-    private static async Task ShiftTabToAsync(IPage page, string selector)
-    {
-        for (var i = 0; i < 80; i++)
-        {
-            if (await page.EvaluateAsync<bool>("s => document.activeElement?.matches(s) ?? false", selector))
-            {
-                return;
-            }
-            await page.Keyboard.PressAsync("Shift+Tab");
-        }
-        throw new Xunit.Sdk.XunitException($"Shift+Tab never reached {selector}");
-    }
 }

@@ -375,6 +375,7 @@ export class DefinitionForm {
           h('textarea', { id: fid, class: 'template-text', rows: 3, lang: locale, dataset: { locale }, 'aria-describedby': `${fid}-seg ${fid}-error`,
             oninput: e => this.ctx.change(doc => setIn(doc, path, e.target.value === '' ? undefined : e.target.value), { key: pointer(path) }) }, content[locale] ?? ''),
           h('p', { class: 'help segments', id: `${fid}-seg`, dataset: { template: value, locale } }, this.ctx.templateInfo(value, locale)),
+          h('p', { class: 'help preview', 'aria-live': 'polite', dataset: { template: value, locale } }),
           h('div', { class: 'field-error', id: `${fid}-error`, 'aria-live': 'polite' })));
       } else {
         box.append(this.jsonField(path, content[locale], t('form.locale', { locale })));

@@ -66,8 +66,8 @@ const nodeWidth = step => Math.min(MAX_W, Math.max(W, Math.ceil(textWidth(step.i
 
 /**
  * Draws the definition's steps. errorSteps: ids to mark as invalid; onSelect(stepId) runs when a node is chosen by
- * click or Enter/Space. keep: the layout of an earlier drawing (the svg's layout property), whose rows the steps it
- * placed keep, so a definition made invalid by one broken reference is drawn as it was rather than re-laid out.
+ * click or Enter/Space. keep: the layout of an earlier drawing (the svg's layout property): steps the start no longer
+ * reaches keep their rows, so a definition made invalid by one broken reference is drawn as it was, not collapsed.
  */
 export function drawGraph(definition, { errorSteps = new Set(), focusStep = null, selected = null, onSelect, keep = null } = {}) {
   const steps = (Array.isArray(definition?.steps) ? definition.steps : []).filter(s => s && typeof s.id === 'string');
@@ -84,7 +84,8 @@ export function drawGraph(definition, { errorSteps = new Set(), focusStep = null
       if (byId.has(to) && !layer.has(to)) { layer.set(to, layer.get(id) + 1); queue.push(to); }
     }
   }
-  for (const s of steps) if (keep?.layer.has(s.id)) layer.set(s.id, keep.layer.get(s.id));
+  // What the start no longer reaches (cut off by one broken reference) stays in the row it had.
+  for (const s of steps) if (!layer.has(s.id) && keep?.layer.has(s.id)) layer.set(s.id, keep.layer.get(s.id));
   // Steps nothing leads to still appear, in a last row, so a mistake is visible rather than hidden.
   const deepest = Math.max(-1, ...layer.values());
   for (const s of steps) {

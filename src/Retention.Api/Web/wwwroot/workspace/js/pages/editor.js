@@ -9,6 +9,7 @@ import { parseWithPositions, locate, lineOf, JsonSyntaxError } from '../jsonpos.
 import { drawGraph } from '../graph.js';
 import { openDialog } from '../dialog.js';
 import { DefinitionForm, datalists, markErrors, newStep } from '../definitionform.js';
+import { samples } from './simulate.js';
 
 const LINE = 20; // px, as --line-height in app.css
 let schemaPromise;
@@ -239,6 +240,27 @@ class Editor {
     }
     if (!session.canEdit) for (const el of this.formHolder.querySelectorAll('input, select, textarea, button')) el.disabled = true;
     markErrors(this.formHolder, this.errors.filter(e => e.path !== null));
+    if (this.validText === this.textarea.value) this.previewTemplates();
+  }
+
+  /**
+   * Renders each SMS text the form shows through the preview endpoint, with this draft and a sample customer of the
+   * text's locale, so the segment count is the one a customer would get (a name or product filled in), as it is typed.
+   */
+  async previewTemplates() {
+    const seq = this.seq;
+    for (const el of this.formHolder.querySelectorAll('.preview[data-template]')) {
+      const { template, locale } = el.dataset;
+      const customer = Object.values(samples).find(c => c.locale === locale) ?? { ...samples['emma-clark'], locale };
+      try {
+        const preview = await post(`/api/journeys/${enc(this.id)}/templates/${enc(template)}/preview`, { channel: 'sms', customer, definition: this.parsed });
+        if (seq !== this.seq || !el.isConnected) return;
+        clear(el, h('span', { class: 'muted' }, t('form.preview', { name: customer.name, segments: preview.sms?.segments ?? '', encoding: preview.sms?.encoding ?? '' })), ' ',
+          h('span', { class: 'preview-body', lang: preview.locale }, preview.body));
+      } catch (e) {
+        if (seq === this.seq && el.isConnected) clear(el);
+      }
+    }
   }
 
   /** The SMS segment count of a template's text as the server counted it in the last validation. */
@@ -305,6 +327,7 @@ class Editor {
       const sms = report?.sms?.length ? ` ${t('editor.smsSegments', { list: report.sms.map(s => `${s.template}/${s.locale}: ${s.segments}`).join(', ') })}` : '';
       clear(this.validation, h('p', { class: 'valid', id: 'valid-state' }, t('editor.valid', { steps: report?.steps ?? '' }) + sms));
       for (const el of this.formHolder.querySelectorAll('.segments')) el.textContent = this.templateInfo(el.dataset.template, el.dataset.locale);
+      this.previewTemplates();
     } else {
       clear(this.validation,
         h('p', { class: 'error', id: 'valid-state' }, secondary.length ? t('editor.invalidFolded', { count: primary.length, more: secondary.length }) : t('editor.invalid', { count: primary.length })),
