@@ -370,6 +370,26 @@ public sealed class AdminWorkspaceTests(UiHost host, ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task AFullBarKeepsItsHundredPercentLabelInsideItsCard()
+    {
+        var (context, page, problems) = await host.OpenAsync();
+        await using var _ = context;
+        await page.GotoAsync(Url("#/reports/ui-care"));
+        await Expect(page.Locator("h1")).ToBeVisibleAsync();
+        // A card as narrow as the reports grid makes one on a small screen, holding a bar of 100%.
+        var overflow = await page.EvaluateAsync<double>("""
+            async () => { const { barChart } = await import('/workspace/js/charts.js');
+              const card = document.createElement('section'); card.className = 'panel'; card.style.width = '300px';
+              card.append(barChart('rates', [{ label: 'Treated (12)', value: 1 }, { label: 'Holdout (3)', value: 0.5 }], { format: v => `${(v * 100).toFixed(1)}%` }));
+              document.getElementById('main').append(card);
+              const value = card.querySelector('.bar-value').getBoundingClientRect(), box = card.getBoundingClientRect();
+              return value.right - (box.right - parseFloat(getComputedStyle(card).paddingRight)); }
+            """);
+        Assert.True(overflow <= 0, $"the 100.0% label runs {overflow} px past its card");
+        Assert.Empty(problems);
+    }
+
+    [Fact]
     public async Task TheComplaintsBoardCountsWorkingTimeForEveryClock()
     {
         var (context, page, problems) = await host.OpenAsync();
@@ -404,6 +424,11 @@ public sealed class AdminWorkspaceTests(UiHost host, ITestOutputHelper output)
         await Expect(page.Locator("tr[data-journey='ui-care']")).ToBeVisibleAsync();
         Assert.Equal("keep-all", await page.EvaluateAsync<string>("() => getComputedStyle(document.querySelector('th')).wordBreak"));
         await page.SaveScreenshotAsync("journeys-zh-CN-420", output);
+        // Each journey is a card at this width: its trigger and actions are on screen, not cut off past the edge.
+        var cut = await page.EvaluateAsync<string[]>("""
+            () => [...document.querySelectorAll("tr[data-journey='ui-care'] td")].filter(td => td.getBoundingClientRect().right > innerWidth).map(td => td.dataset.label)
+            """);
+        Assert.Empty(cut);
         await page.SetViewportSizeAsync(1400, 1000);
         // Each header on one line: no Chinese word is broken across lines.
         var wrapped = await page.EvaluateAsync<string[]>("""

@@ -318,6 +318,7 @@ public sealed class JourneyEditorFormTests(UiHost host, ITestOutputHelper output
         await Expect(page.Locator("#valid-state.valid")).ToBeVisibleAsync();
         await page.Locator("#graph g.node[data-step='call']").ClickAsync();
         await Expect(page.Locator("#form-holder [data-path='/steps/1/next'] > label")).ToContainTextAsync("下一步");
+        await Expect(Field(page, "/steps/1/title")).ToHaveValueAsync("Call to thank the customer");
         await Expect(page.Locator("#view-json")).ToBeVisibleAsync();
         var (scroll, inner) = (await page.EvaluateAsync<int>("() => document.documentElement.scrollWidth"), await page.EvaluateAsync<int>("() => innerWidth"));
         Assert.True(scroll <= inner, $"the editor is {scroll} px wide at a {inner} px viewport");

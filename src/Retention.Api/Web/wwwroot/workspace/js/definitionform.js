@@ -263,8 +263,11 @@ export class DefinitionForm {
     if (spec.type === 'string' || chain.includes('text') || chain.includes('slug') || chain.includes('valuePath') || chain.includes('eventType')) {
       const list = chain.includes('valuePath') ? 'known-paths' : chain.includes('eventType') ? 'known-events' : undefined;
       const long = name === 'description' || name === 'title';
-      return wrap(h(long ? 'textarea' : 'input', { id, value: value ?? '', list, rows: long ? 2 : undefined, placeholder: spec.examples?.[0] ?? '', ...described,
-        oninput: e => set(e.target.value === '' ? undefined : e.target.value, { key: pointer(path) }) }));
+      const oninput = e => set(e.target.value === '' ? undefined : e.target.value, { key: pointer(path) });
+      const placeholder = spec.examples?.[0] ?? '';
+      // A textarea's text is its content (a value attribute would be ignored).
+      return wrap(long ? h('textarea', { id, rows: 2, placeholder, ...described, oninput }, value ?? '')
+        : h('input', { id, value: value ?? '', list, placeholder, ...described, oninput }));
     }
     return this.jsonField(path, value, label(name));
   }

@@ -424,8 +424,7 @@ class Editor {
   /** Adds a step of the type, on its own: the schema's example for it, under the next free id. */
   insertStep(type) {
     if (!this.parsed || !Array.isArray(this.parsed.steps)) { announce(t('editor.fixFirst'), true); return; }
-    let id;
-    this.change(doc => { const step = newStep(this.schema, doc, type); id = step.id; doc.steps.push(step); }, { rerender: true });
+    this.change(doc => { doc.steps.push(newStep(this.schema, doc, type)); }, { rerender: true });
     this.validate();
   }
 
