@@ -264,7 +264,8 @@ public sealed class AdminWorkspaceTests(UiHost host, ITestOutputHelper output)
         await page.GotoAsync(Url("#/editor/ui-edit"));
         await Expect(page.Locator("#valid-state.valid")).ToBeVisibleAsync();
         await page.Locator("#view-json").ClickAsync(); // the definition as text, one click from the form
-        const string LongId = "ask-the-customer-whether-the-call-went-well-and-record-the-answer";
+        // 61 characters: within the 63 a step id may have, far wider than a node.
+        const string LongId = "ask-the-customer-whether-the-call-went-well-and-record-answer";
         var chain = string.Join(",\n", Enumerable.Range(1, 8).Select(i => $"{{ \"id\": \"wait-{i}\", \"type\": \"wait\", \"duration\": \"PT1H\", \"next\": \"{(i < 8 ? $"wait-{i + 1}" : LongId)}\" }}"));
         var definition = $$"""
             { "id": "ui-edit", "name": "UI edit", "trigger": { "type": "event", "event": "ui.edit.started" }, "entry": { "policy": "always" },

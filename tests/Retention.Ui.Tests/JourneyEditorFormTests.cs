@@ -309,6 +309,48 @@ public sealed class JourneyEditorFormTests(UiHost host, ITestOutputHelper output
     }
 
     [Fact]
+    public async Task ABranchsConditionsAreBuiltFromSubjectOperatorAndValue()
+    {
+        var (context, page, problems) = await host.OpenAsync();
+        await using var _ = context;
+        await page.GotoAsync(Url("#/editor/ui-branch/new"));
+        await Expect(page.Locator("#valid-state.valid")).ToBeVisibleAsync();
+        await page.Locator("#graph g.node[data-step='done']").ClickAsync();
+        await AddStepAsync(page, "branch", "before");
+
+        // Case 1: the customer's tier is one of top and high.
+        var first = page.Locator("#form-holder div.condition[data-path='/steps/1/cases/0/when']");
+        await first.Locator("select.cond-subject").SelectOptionAsync("tier");
+        await first.Locator("select.cond-op").SelectOptionAsync("in");
+        await first.Locator("input.cond-value").FillAsync("top, high");
+
+        // Case 2: a sale of at least 1000 by a customer whose "vip" attribute is true.
+        await page.Locator("#form-holder button.add-item[data-add='cases']").ClickAsync();
+        await Field(page, "/steps/1/cases/1/next").SelectOptionAsync("done");
+        var second = page.Locator("#form-holder div.condition[data-path='/steps/1/cases/1/when']");
+        await second.Locator("select.cond-subject").SelectOptionAsync("trigger");
+        await second.Locator("input.cond-name").FillAsync("amount");
+        await second.Locator("select.cond-op").SelectOptionAsync("gte");
+        await second.Locator("input.cond-value").FillAsync("1000");
+        await page.Locator("#form-holder [data-path='/steps/1/cases/1/when'] button.cond-more").ClickAsync();
+        await page.Locator("#form-holder .condition-group > button", new() { HasText = "Add condition" }).ClickAsync();
+        var vip = page.Locator("#form-holder div.condition[data-path='/steps/1/cases/1/when/all/1']");
+        await vip.Locator("select.cond-subject").SelectOptionAsync("attribute");
+        await vip.Locator("input.cond-name").FillAsync("vip");
+        await vip.Locator("input.cond-value").FillAsync("true");
+        await Field(page, "/steps/1/otherwise").SelectOptionAsync("done");
+        await Expect(page.Locator("#valid-state.valid")).ToBeVisibleAsync();
+        await page.SaveScreenshotAsync("editor-form-condition-builder", output);
+
+        var cases = (await DraftInTextAsync(page))["steps"]!.AsArray().Single(s => s!["id"]!.GetValue<string>() == "branch-1")!["cases"]!;
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse("""{ "path": "customer.tier", "op": "in", "value": ["top", "high"] }"""), cases[0]!["when"]), cases[0]!.ToJsonString());
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse("""
+            { "all": [ { "path": "trigger.data.amount", "op": "gte", "value": 1000 }, { "path": "customer.attributes.vip", "op": "eq", "value": true } ] }
+            """), cases[1]!["when"]), cases[1]!.ToJsonString());
+        Assert.Empty(problems);
+    }
+
+    [Fact]
     public async Task TheStepFormIsInChineseAndStaysInsideANarrowScreen()
     {
         var (context, page, problems) = await host.OpenAsync(locale: "zh-CN");

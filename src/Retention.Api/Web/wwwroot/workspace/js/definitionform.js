@@ -411,7 +411,7 @@ export class DefinitionForm {
       const items = value[kind];
       return h('div', { class: 'condition-group' },
         h('label', { for: id }, t('form.cond.combine'),
-          h('select', { id, onchange: e => this.ctx.change(doc => setIn(doc, path, { [e.target.value]: items }), { rerender: true }) },
+          h('select', { id, onchange: e => this.ctx.change(doc => setIn(doc, path, { [e.target.value]: getIn(doc, [...path, kind]) }), { rerender: true }) },
             ['all', 'any'].map(k => h('option', { value: k, selected: k === kind }, t(`form.cond.${k}`))))),
         items.map((c, k) => h('div', { class: 'condition-item' }, this.condition([...path, kind, k], c, nextId('cond')),
           h('button', { type: 'button', onclick: () => this.ctx.change(doc => getIn(doc, [...path, kind]).splice(k, 1), { rerender: true }) }, t('form.cond.remove')))),
@@ -444,7 +444,8 @@ export class DefinitionForm {
         }, { key: `${pointer(path)}/value` }) });
     const group = h('div', { class: 'condition', dataset: { path: pointer(path) } },
       h('label', { for: id, class: 'sr-only' }, t('form.cond.subject')), subjectSelect, nameInput, op, literal);
-    const toGroup = h('button', { type: 'button', class: 'cond-more', onclick: () => this.ctx.change(doc => setIn(doc, path, { all: [structuredClone(value)] }), { rerender: true }) }, t('form.cond.more'));
+    // The condition as it is now (typed into since this was drawn), not as it was drawn.
+    const toGroup = h('button', { type: 'button', class: 'cond-more', onclick: () => this.ctx.change(doc => setIn(doc, path, { all: [getIn(doc, path)] }), { rerender: true }) }, t('form.cond.more'));
     return h('div', { class: 'condition-box' }, group, toGroup, h('p', { class: 'help' }, t('form.cond.help')));
   }
 

@@ -169,6 +169,9 @@ class Editor {
 
   /** After the text was typed in: recorded for undo, kept for a reload, validated soon. */
   textChanged({ key } = {}) {
+    // Until the server has read the new text, the last verdict is shown as pending, not as this text's.
+    const state = this.validation.querySelector('#valid-state');
+    if (state) state.className = 'pending';
     this.history.record(this.textarea.value, key);
     this.remember();
     this.updateHistoryButtons();
