@@ -28,6 +28,15 @@ public sealed class JourneyEditorFormTests(UiHost host, ITestOutputHelper output
         await field.PressAsync("Tab");
     }
 
+    /// <summary>Opens the editor on a new journey (one exit step, "done") and adds a first step of the type before the exit, in the form.</summary>
+    private async Task StartNewJourneyWithAsync(IPage page, string id, string type)
+    {
+        await page.GotoAsync(Url($"#/editor/{id}/new"));
+        await Expect(page.Locator("#valid-state.valid")).ToBeVisibleAsync();
+        await page.Locator("#graph g.node[data-step='done']").ClickAsync();
+        await AddStepAsync(page, type, "before");
+    }
+
     private static async Task AddStepAsync(IPage page, string type, string where)
     {
         await page.Locator("#form-holder select.add-type").SelectOptionAsync(type);
@@ -196,10 +205,7 @@ public sealed class JourneyEditorFormTests(UiHost host, ITestOutputHelper output
     {
         var (context, page, problems) = await host.OpenAsync();
         await using var _ = context;
-        await page.GotoAsync(Url("#/editor/ui-invalid/new"));
-        await Expect(page.Locator("#valid-state.valid")).ToBeVisibleAsync();
-        await page.Locator("#graph g.node[data-step='done']").ClickAsync();
-        await AddStepAsync(page, "wait", "before");
+        await StartNewJourneyWithAsync(page, "ui-invalid", "wait");
         await Field(page, "/steps/1/duration", "input.amount").FillAsync("-3");
 
         var durationError = page.Locator("#form-holder [data-path='/steps/1/duration'] .field-error .error");
@@ -313,10 +319,7 @@ public sealed class JourneyEditorFormTests(UiHost host, ITestOutputHelper output
     {
         var (context, page, problems) = await host.OpenAsync();
         await using var _ = context;
-        await page.GotoAsync(Url("#/editor/ui-branch/new"));
-        await Expect(page.Locator("#valid-state.valid")).ToBeVisibleAsync();
-        await page.Locator("#graph g.node[data-step='done']").ClickAsync();
-        await AddStepAsync(page, "branch", "before");
+        await StartNewJourneyWithAsync(page, "ui-branch", "branch");
 
         // Case 1: the customer's tier is one of top and high.
         var first = page.Locator("#form-holder div.condition[data-path='/steps/1/cases/0/when']");
