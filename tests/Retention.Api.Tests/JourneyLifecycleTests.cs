@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Retention.Api.Security;
 using Retention.Testing;
+using static Retention.Testing.ProblemResponses;
 
 namespace Retention.Api.Tests;
 
@@ -38,14 +39,6 @@ public sealed class JourneyLifecycle : IDisposable
     }
 
     private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
-
-    private static async Task<List<string>> ErrorPathsAsync(HttpResponseMessage response)
-    {
-        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-        var problem = await response.Content.ReadFromJsonAsync<JsonObject>();
-        return [.. problem!["errors"]!.AsArray().Select(e => e!["path"]!.GetValue<string>())];
-    }
 
     [Fact]
     public async Task AnInvalidDraftIsRefusedWithItsPathsAndNothingIsSaved()

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Retention.Testing;
+using static Retention.Testing.ProblemResponses;
 
 namespace Retention.Api.Tests;
 
@@ -59,5 +60,23 @@ public sealed class JourneyTemplates : IDisposable
             new { customer = new { name = "ann", locale = "en-GB" }, trigger = new { data = new { product = "Fund A" } } })).Content.ReadFromJsonAsync<JsonObject>();
         Assert.Equal("Hello ANN, your fund Fund A is ready.", english!["body"]!.GetValue<string>());
         Assert.Equal(("Gsm7", 1), (english["sms"]!["encoding"]!.GetValue<string>(), english["sms"]!["segments"]!.GetValue<int>()));
+    }
+
+    [Fact]
+    public async Task PreviewRendersTheTemplateOfAnUnsavedDefinitionAndRefusesAnInvalidOneAtItsPaths()
+    {
+        var unsaved = JsonNode.Parse(Greeting)!;
+        unsaved["templates"]!["hello"]!["sms"]!["en"] = "Hi {{ customer.name }}, 你好";
+        JsonObject Request() => new() { ["customer"] = new JsonObject { ["name"] = "Ann", ["locale"] = "en" }, ["definition"] = unsaved.DeepClone() };
+
+        var preview = await (await _host.Admin().PostAsJsonAsync("/api/journeys/greeting/templates/hello/preview", Request())).Content.ReadFromJsonAsync<JsonObject>();
+        Assert.Equal("Hi Ann, 你好", preview!["body"]!.GetValue<string>()); // the unsaved text, not the active version's
+        Assert.Equal(("Ucs2", 1), (preview["sms"]!["encoding"]!.GetValue<string>(), preview["sms"]!["segments"]!.GetValue<int>()));
+
+        unsaved["templates"]!["hello"]!["sms"]!["en"] = "Hi {{ custmer.name }}";
+        Assert.Equal(["/definition/templates/hello/sms/en"], await ErrorPathsAsync(await _host.Admin().PostAsJsonAsync("/api/journeys/greeting/templates/hello/preview", Request())));
+        unsaved["templates"]!["hello"]!["sms"]!["en"] = "Hi";
+        unsaved["id"] = "another";
+        Assert.Equal(["/definition/id"], await ErrorPathsAsync(await _host.Admin().PostAsJsonAsync("/api/journeys/greeting/templates/hello/preview", Request())));
     }
 }

@@ -25,6 +25,7 @@ public sealed class AdminWorkspaceTests(UiHost host, ITestOutputHelper output)
         await using var _ = context;
         await page.GotoAsync(Url("#/editor/ui-edit"));
         await Expect(page.Locator("#valid-state.valid")).ToBeVisibleAsync();
+        await page.Locator("#view-json").ClickAsync(); // the definition as text, one click from the form
 
         var original = await page.Locator("#definition").InputValueAsync();
         var broken = original.Replace("\"onTimeout\": \"silent\"", "\"onTimeout\": \"nowhere\"", StringComparison.Ordinal);
@@ -61,6 +62,7 @@ public sealed class AdminWorkspaceTests(UiHost host, ITestOutputHelper output)
         await using var _ = context;
         await page.GotoAsync(Url("#/editor/ui-edit"));
         await Expect(page.Locator("#valid-state.valid")).ToBeVisibleAsync();
+        await page.Locator("#view-json").ClickAsync(); // the definition as text, one click from the form
         var text = await page.Locator("#definition").InputValueAsync();
         await page.Locator("#definition").FillAsync(text.Replace("\"onEvent\": \"answered\"", "\"onEvent\": \"nowhere\"", StringComparison.Ordinal));
         await Expect(page.Locator(".error-item[data-path='/steps/1/onEvent']")).ToBeVisibleAsync();
@@ -261,7 +263,9 @@ public sealed class AdminWorkspaceTests(UiHost host, ITestOutputHelper output)
         await using var _ = context;
         await page.GotoAsync(Url("#/editor/ui-edit"));
         await Expect(page.Locator("#valid-state.valid")).ToBeVisibleAsync();
-        const string LongId = "ask-the-customer-whether-the-call-went-well-and-record-the-answer";
+        await page.Locator("#view-json").ClickAsync(); // the definition as text, one click from the form
+        // 61 characters: within the 63 a step id may have, far wider than a node.
+        const string LongId = "ask-the-customer-whether-the-call-went-well-and-record-answer";
         var chain = string.Join(",\n", Enumerable.Range(1, 8).Select(i => $"{{ \"id\": \"wait-{i}\", \"type\": \"wait\", \"duration\": \"PT1H\", \"next\": \"{(i < 8 ? $"wait-{i + 1}" : LongId)}\" }}"));
         var definition = $$"""
             { "id": "ui-edit", "name": "UI edit", "trigger": { "type": "event", "event": "ui.edit.started" }, "entry": { "policy": "always" },
@@ -367,6 +371,26 @@ public sealed class AdminWorkspaceTests(UiHost host, ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task AFullBarKeepsItsHundredPercentLabelInsideItsCard()
+    {
+        var (context, page, problems) = await host.OpenAsync();
+        await using var _ = context;
+        await page.GotoAsync(Url("#/reports/ui-care"));
+        await Expect(page.Locator("h1")).ToBeVisibleAsync();
+        // A card as narrow as the reports grid makes one on a small screen, holding a bar of 100%.
+        var overflow = await page.EvaluateAsync<double>("""
+            async () => { const { barChart } = await import('/workspace/js/charts.js');
+              const card = document.createElement('section'); card.className = 'panel'; card.style.width = '300px';
+              card.append(barChart('rates', [{ label: 'Treated (12)', value: 1 }, { label: 'Holdout (3)', value: 0.5 }], { format: v => `${(v * 100).toFixed(1)}%` }));
+              document.getElementById('main').append(card);
+              const value = card.querySelector('.bar-value').getBoundingClientRect(), box = card.getBoundingClientRect();
+              return value.right - (box.right - parseFloat(getComputedStyle(card).paddingRight)); }
+            """);
+        Assert.True(overflow <= 0, $"the 100.0% label runs {overflow} px past its card");
+        Assert.Empty(problems);
+    }
+
+    [Fact]
     public async Task TheComplaintsBoardCountsWorkingTimeForEveryClock()
     {
         var (context, page, problems) = await host.OpenAsync();
@@ -401,6 +425,11 @@ public sealed class AdminWorkspaceTests(UiHost host, ITestOutputHelper output)
         await Expect(page.Locator("tr[data-journey='ui-care']")).ToBeVisibleAsync();
         Assert.Equal("keep-all", await page.EvaluateAsync<string>("() => getComputedStyle(document.querySelector('th')).wordBreak"));
         await page.SaveScreenshotAsync("journeys-zh-CN-420", output);
+        // Each journey is a card at this width: its trigger and actions are on screen, not cut off past the edge.
+        var cut = await page.EvaluateAsync<string[]>("""
+            () => [...document.querySelectorAll("tr[data-journey='ui-care'] td")].filter(td => td.getBoundingClientRect().right > innerWidth).map(td => td.dataset.label)
+            """);
+        Assert.Empty(cut);
         await page.SetViewportSizeAsync(1400, 1000);
         // Each header on one line: no Chinese word is broken across lines.
         var wrapped = await page.EvaluateAsync<string[]>("""

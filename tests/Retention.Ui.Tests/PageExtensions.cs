@@ -5,8 +5,8 @@ namespace Retention.Ui.Tests;
 
 internal static class PageExtensions
 {
-    /// <summary>Presses Tab until the focused element matches the selector, as a keyboard user would move to it.</summary>
-    public static async Task TabToAsync(this IPage page, string selector, int maxPresses = 80)
+    /// <summary>Presses Tab (Shift+Tab when backwards) until the focused element matches the selector, as a keyboard user would move to it.</summary>
+    public static async Task TabToAsync(this IPage page, string selector, int maxPresses = 80, bool backwards = false)
     {
         for (var i = 0; i < maxPresses; i++)
         {
@@ -14,7 +14,7 @@ internal static class PageExtensions
             {
                 return;
             }
-            await page.Keyboard.PressAsync("Tab");
+            await page.Keyboard.PressAsync(backwards ? "Shift+Tab" : "Tab");
         }
         var focused = await page.EvaluateAsync<string>("() => document.activeElement?.outerHTML?.slice(0, 200) ?? 'nothing'");
         throw new Xunit.Sdk.XunitException($"Tab never reached {selector}; focus is on {focused}");

@@ -31,7 +31,8 @@ public sealed record StartRequest(string CustomerId, string? Key, JsonObject? Da
 public sealed record StartAccepted(string JourneyId, string CustomerId, string TriggerId);
 
 /// <param name="Customer">A profile to render for; or name a stored customer by <paramref name="CustomerId"/>.</param>
-public sealed record PreviewRequest(string? CustomerId, JsonObject? Customer, string? Channel, JsonObject? Trigger, JsonObject? Context);
+/// <param name="Definition">An unsaved definition of the journey whose template is rendered instead of the active version's, as the editor has it.</param>
+public sealed record PreviewRequest(string? CustomerId, JsonObject? Customer, string? Channel, JsonObject? Trigger, JsonObject? Context, JsonObject? Definition = null);
 
 public sealed record SegmentInfo(string Encoding, int Units, int Segments);
 
@@ -158,10 +159,24 @@ public static partial class JourneysEndpoints
     }
 
     private static async Task<Results<Ok<PreviewResponse>, ProblemHttpResult>> PreviewAsync(
-        string id, string name, PreviewRequest request, JourneyCatalog catalog, Retention.Storage.Customers.CustomerProfileStore profiles,
-        Retention.Channels.Templates.MessageRenderer renderer, CancellationToken cancellationToken)
+        string id, string name, PreviewRequest request, JourneyCatalog catalog, JourneyDefinitionReader reader,
+        Retention.Storage.Customers.CustomerProfileStore profiles, Retention.Channels.Templates.MessageRenderer renderer, CancellationToken cancellationToken)
     {
-        if (catalog.Active.FirstOrDefault(d => d.Id == id) is not { } journey)
+        JourneyDefinition journey;
+        if (request.Definition is not null)
+        {
+            var read = reader.ReadUnsaved(request.Definition, id, "/definition");
+            if (!read.IsValid)
+            {
+                return Problems.Validation(read.Errors, "The journey definition is not valid");
+            }
+            journey = read.Definition!;
+        }
+        else if (catalog.Active.FirstOrDefault(d => d.Id == id) is { } active)
+        {
+            journey = active;
+        }
+        else
         {
             return Problems.NotFound($"No active journey {id}.");
         }

@@ -49,13 +49,12 @@ public sealed class JourneySimulation(
         JsonNode version;
         if (parsed.Definition is { } unsaved)
         {
-            var read = reader.Read(unsaved);
-            if (!read.IsValid || read.Definition!.Id != id)
+            var read = reader.ReadUnsaved(unsaved, id, "/definition");
+            if (!read.IsValid)
             {
-                return new SimulationRefused(read.IsValid ? [new DefinitionError("/definition/id", $"must be '{id}'")] : [.. read.Errors.Select(e => e with { Path = "/definition" + e.Path })],
-                    "The journey definition is not valid");
+                return new SimulationRefused(read.Errors, "The journey definition is not valid");
             }
-            (journey, version) = (read.Definition with { Version = next }, "draft");
+            (journey, version) = (read.Definition! with { Version = next }, "draft");
         }
         else
         {

@@ -40,6 +40,21 @@ public sealed class JourneyDefinitionReader(ITemplateChecker? templates = null, 
     }
 
     /// <summary>
+    /// Reads an unsaved definition sent inside a request at <paramref name="at"/> (such as /definition) for the journey
+    /// <paramref name="id"/>, as the editor sends it to simulate or preview: its errors' paths start with where it was
+    /// in the request, and another journey's id is an error.
+    /// </summary>
+    public DefinitionReadResult ReadUnsaved(JsonNode? root, string id, string at)
+    {
+        var read = Read(root);
+        if (!read.IsValid)
+        {
+            return new DefinitionReadResult(null, [.. read.Errors.Select(e => e with { Path = at + e.Path })]);
+        }
+        return read.Definition!.Id == id ? read : new DefinitionReadResult(null, [new DefinitionError($"{at}/id", $"must be '{id}'")]);
+    }
+
+    /// <summary>
     /// Reads a definition that was validated when it was published, without validating it again: an instance replays
     /// the definition it carries, and a schema or reader made stricter since must not fail it (validation belongs to
     /// publishing). Null when the text is not a journey at all: not a JSON object with an id, a start and steps.

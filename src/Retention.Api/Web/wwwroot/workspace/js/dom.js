@@ -28,9 +28,15 @@ export function clear(el, ...children) {
   return el;
 }
 
-/** A table with a caption (for screen readers) and header cells, scrolling inside its own box when wider than the page. */
-export function table(caption, headers, rows) {
-  return h('div', { class: 'table-wrap' }, h('table', {},
+/**
+ * A table with a caption (for screen readers) and header cells, scrolling inside its own box when wider than the page;
+ * with reflow, a narrow screen shows each row as a card, every cell labelled with its column's name.
+ */
+export function table(caption, headers, rows, { reflow = false } = {}) {
+  if (reflow) {
+    for (const row of rows.flat()) [...row.children].forEach((cell, n) => { cell.dataset.label = headers[n]?.label ?? headers[n] ?? ''; });
+  }
+  return h('div', { class: reflow ? 'table-wrap reflow' : 'table-wrap' }, h('table', {},
     h('caption', { class: 'sr-only' }, caption),
     h('thead', {}, h('tr', {}, headers.map(x => h('th', { scope: 'col', class: x.num ? 'num' : undefined }, x.label ?? x)))),
     h('tbody', {}, rows)));

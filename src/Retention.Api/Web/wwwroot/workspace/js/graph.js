@@ -66,9 +66,10 @@ const nodeWidth = step => Math.min(MAX_W, Math.max(W, Math.ceil(textWidth(step.i
 
 /**
  * Draws the definition's steps. errorSteps: ids to mark as invalid; onSelect(stepId) runs when a node is chosen by
- * click or Enter/Space.
+ * click or Enter/Space. keep: the layout of an earlier drawing (the svg's layout property): steps the start no longer
+ * reaches keep their rows, so a definition made invalid by one broken reference is drawn as it was, not collapsed.
  */
-export function drawGraph(definition, { errorSteps = new Set(), focusStep = null, onSelect } = {}) {
+export function drawGraph(definition, { errorSteps = new Set(), focusStep = null, selected = null, onSelect, keep = null } = {}) {
   const steps = (Array.isArray(definition?.steps) ? definition.steps : []).filter(s => s && typeof s.id === 'string');
   const byId = new Map(steps.map(s => [s.id, s]));
   const layer = new Map();
@@ -83,12 +84,22 @@ export function drawGraph(definition, { errorSteps = new Set(), focusStep = null
       if (byId.has(to) && !layer.has(to)) { layer.set(to, layer.get(id) + 1); queue.push(to); }
     }
   }
+  // What the start no longer reaches (cut off by one broken reference) stays in the row it had.
+  for (const s of steps) if (!layer.has(s.id) && keep?.layer.has(s.id)) layer.set(s.id, keep.layer.get(s.id));
   // Steps nothing leads to still appear, in a last row, so a mistake is visible rather than hidden.
   const deepest = Math.max(-1, ...layer.values());
-  for (const s of steps) if (!layer.has(s.id)) { layer.set(s.id, deepest + 1); order.push(s.id); }
+  for (const s of steps) {
+    if (!order.includes(s.id)) order.push(s.id);
+    if (!layer.has(s.id)) layer.set(s.id, deepest + 1);
+  }
+  if (keep) {
+    const rank = id => (keep.order.includes(id) ? keep.order.indexOf(id) : keep.order.length + order.indexOf(id));
+    order.sort((a, b) => rank(a) - rank(b));
+  }
 
   const rows = [];
   for (const id of order) (rows[layer.get(id)] ??= []).push(id);
+  for (let r = 0; r < rows.length; r++) rows[r] ??= [];
   const widths = new Map(steps.map(s => [s.id, nodeWidth(s)]));
   const rowWidth = row => row.reduce((sum, id) => sum + widths.get(id), 0) + (row.length - 1) * GAP_X;
   // Loops back go round the right-hand side; the same margin on the left keeps the graph centred.
@@ -135,9 +146,10 @@ export function drawGraph(definition, { errorSteps = new Set(), focusStep = null
   for (const step of steps) {
     const { x, y, w } = pos.get(step.id);
     const detail = `${step.type ?? '?'} ${describe(step)}`.trim();
-    const classes = ['node', step.type, step.id === startId ? 'start' : '', errorSteps.has(step.id) ? 'error' : '', step.id === focusStep ? 'focus' : ''].join(' ');
+    const classes = ['node', step.type, step.id === startId ? 'start' : '', errorSteps.has(step.id) ? 'error' : '', step.id === focusStep ? 'focus' : '',
+      step.id === selected ? 'selected' : ''].join(' ');
     const select = () => onSelect?.(step.id);
-    const node = h('svg:g', { class: classes, tabindex: 0, role: 'button', dataset: { step: step.id },
+    const node = h('svg:g', { class: classes, tabindex: 0, role: 'button', dataset: { step: step.id }, 'aria-pressed': step.id === selected ? 'true' : 'false',
       'aria-label': `${step.id} (${step.type})${errorSteps.has(step.id) ? ` — ${t('graph.hasError')}` : ''}`,
       onclick: select, onkeydown: e => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); select(); } } },
     h('svg:title', {}, `${step.id}\n${detail}`),
@@ -146,5 +158,6 @@ export function drawGraph(definition, { errorSteps = new Set(), focusStep = null
     h('svg:text', { class: 'node-detail', x: x + 8, y: y + 37, 'font-size': 11, fill: '#5b6474' }, fit(detail, DETAIL_FONT, w - 16)));
     svg.append(node);
   }
+  svg.layout = { layer, order: [...order] };
   return svg;
 }

@@ -54,5 +54,5 @@ async function load(holder) {
     journeys.some(j => j.counts) ? '' : h('p', { class: 'hint' }, t('journeys.noCounts')),
     table(t('journeys.title'), [t('journeys.name'), t('journeys.state'), { label: t('journeys.version'), num: true }, t('journeys.trigger'),
       { label: t('journeys.entries'), num: true }, { label: t('journeys.active'), num: true }, { label: t('journeys.converted'), num: true },
-      t('journeys.published'), t('common.actions')], rows));
+      t('journeys.published'), t('common.actions')], rows, { reflow: true }));
 }
