@@ -66,13 +66,21 @@ public static class CustomerSnapshot
 
     /// <summary>
     /// The customer as the admin API returns it: the snapshot with <c>status</c>, <c>tier</c> and consent on every
-    /// channel always present, null or <see cref="UnknownConsent"/> when the service has none yet (a prospect has no tier).
+    /// channel always present, null or <see cref="UnknownConsent"/> when the service has none yet. A tier ranks active
+    /// customers only, so it is null unless the customer is active; a dormant customer's last tier (which the
+    /// reactivation journey still branches on) is <c>lastTier</c>.
     /// </summary>
     public static JsonObject AsResource(JsonObject snapshot)
     {
         var resource = (JsonObject)snapshot.DeepClone();
         resource.TryAdd("status", null);
-        resource.TryAdd("tier", null);
+        var tier = resource["tier"]?.DeepClone();
+        var active = resource["status"] is JsonValue status && status.TryGetValue<string>(out var s) && s == CustomerStatus.Active;
+        resource["tier"] = active ? tier : null;
+        if (!active && tier is not null)
+        {
+            resource["lastTier"] = tier;
+        }
         var consent = resource["consent"] as JsonObject ?? [];
         foreach (var channel in ConsentChannels)
         {
