@@ -64,6 +64,8 @@ public static class ApplicationServices
         services.AddSingleton(sp => sp.GetRequiredService<IOptions<PyramidSettings>>().Value);
         services.AddSingleton<PyramidRecompute>();
         services.AddSingleton<ISystemJob>(sp => sp.GetRequiredService<PyramidRecompute>()); // job kinds: add more ISystemJob registrations
+        services.AddSingleton<Reporting.CounterBackfill>();
+        services.AddSingleton<ISystemJob>(sp => sp.GetRequiredService<Reporting.CounterBackfill>());
         services.AddSingleton<SystemJobs>();
         services.AddSingleton<ScheduledJourneyStarter>();
         services.AddSingleton<Scheduler>();

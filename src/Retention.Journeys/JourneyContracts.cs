@@ -23,6 +23,7 @@ public static class JourneyTasks
     public const string ListInstances = "ListInstances";
     public const string RunScheduledWork = "RunScheduledWork";
     public const string ReadRecentEvents = "ReadRecentEvents";
+    public const string CountFacts = "CountFacts";
 
     /// <summary>The one external event name a journey instance listens to; what it carries is a <see cref="JourneySignal"/>.</summary>
     public const string Signal = "signal";

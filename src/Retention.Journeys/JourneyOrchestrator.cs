@@ -1,5 +1,7 @@
 using Microsoft.DurableTask;
 using Retention.Core.Definitions;
+using Retention.Core.Ports;
+using Retention.Core.Reporting;
 using Retention.Core.Runtime;
 
 namespace Retention.Journeys;
@@ -53,6 +55,9 @@ public sealed class JourneyOrchestrator(PinnedInterpreters interpreters, ICurren
         private readonly List<HistoryEntry> _history = [.. run.History ?? []];
         private JourneyInput? _applying;
         private string? _failedStep;
+
+        /// <summary>The report facts this generation last recorded; null until it records any.</summary>
+        private IReadOnlyList<string>? _counted;
 
         /// <summary>
         /// Where this generation ends, with its own limit, so a changed setting cannot move it in a replay. (A generation
@@ -235,6 +240,25 @@ public sealed class JourneyOrchestrator(PinnedInterpreters interpreters, ICurren
                 _definitionJson = _generation.MigratingTo!;
                 _generation.End();
             }
+            await CountAsync();
+        }
+
+        /// <summary>Records the state's report facts when they differ from those last recorded (always once per generation).</summary>
+        private async Task CountAsync()
+        {
+            if (run.Pinned is not { CountsFacts: true })
+            {
+                return;
+            }
+            var state = _state!;
+            var facts = JourneyFacts.Of(state, Now, interpreter.Settings.Calendars);
+            if (_counted is not null && _counted.SequenceEqual(facts, StringComparer.Ordinal))
+            {
+                return;
+            }
+            await context.CallActivityAsync(JourneyTasks.CountFacts,
+                new CountedFacts(state.JourneyId, state.Version, DateOnly.FromDateTime(state.StartedAt.UtcDateTime), state.InstanceId, facts), options.EffectRetry);
+            _counted = facts;
         }
 
         private Task? RunEffectAsync(JourneyCommand command) => command switch

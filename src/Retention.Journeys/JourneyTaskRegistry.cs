@@ -30,6 +30,7 @@ public static class JourneyTaskRegistry
             [JourneyTasks.ListInstances] = sp => ActivatorUtilities.CreateInstance<ListInstancesActivity>(sp),
             [JourneyTasks.RunScheduledWork] = sp => ActivatorUtilities.CreateInstance<RunScheduledWorkActivity>(sp),
             [JourneyTasks.ReadRecentEvents] = sp => ActivatorUtilities.CreateInstance<ReadRecentEventsActivity>(sp),
+            [JourneyTasks.CountFacts] = sp => ActivatorUtilities.CreateInstance<CountFactsActivity>(sp),
         };
 
     /// <summary>

@@ -52,6 +52,8 @@ public static class StorageServices
         services.AddSingleton<ContactLedger>();
         services.AddSingleton<MessageLog>();
         services.AddSingleton<ScheduleLedger>();
+        services.AddSingleton<Reporting.FactCounterStore>();
+        services.AddSingleton<IFactCounters>(sp => sp.GetRequiredService<Reporting.FactCounterStore>());
         return services;
     }
 

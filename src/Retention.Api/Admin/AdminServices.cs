@@ -4,6 +4,7 @@ using Retention.Api.Security;
 using Retention.Application;
 using Retention.Application.Instances;
 using Retention.Application.Journeys;
+using Retention.Application.Reporting;
 using Retention.Application.Simulation;
 
 namespace Retention.Api.Admin;
@@ -31,6 +32,7 @@ public static class AdminServices
         services.AddSingleton<IAuthorizationMiddlewareResultHandler, ForbiddenCallAudit>();
         services.AddSingleton<AuditLog>();
         services.AddSingleton<JourneyCounts>();
+        services.AddSingleton<JourneyReports>();
         services.AddSingleton<JourneyPublisher>();
         services.AddTransient<JourneySimulator>(); // with the calendars and staff in force now
         services.AddTransient<JourneySimulation>(); // so is its simulator

@@ -40,7 +40,6 @@ public sealed class JourneyPublisher(
     JourneyDrafts drafts,
     JourneyDefinitionReader reader,
     IJourneyInstances instances,
-    JourneyCounts counts,
     ILogger<JourneyPublisher> logger)
 {
     public async Task<PublishOutcome> PublishAsync(string journeyId, PublishRequest request, string publishedBy, CancellationToken cancellationToken)
@@ -78,7 +77,6 @@ public sealed class JourneyPublisher(
             await instances.StartAsync(JourneyTasks.JourneyMigration, $"migration:{journeyId}:{published.Version}",
                 new JourneyMigrationRun(journeyId, published.Version, signal), cancellationToken);
         }
-        counts.Invalidate();
         var (kept, migrated, ended) = request.InFlight switch
         {
             InFlightChoice.Migrate => (0, older, 0),

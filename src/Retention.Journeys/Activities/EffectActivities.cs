@@ -95,6 +95,17 @@ public sealed class ReadRecentEventsActivity(IRecentCustomerEvents events) : Tas
         events.SinceAsync(input.CustomerId, input.Since, input.Take, CancellationToken.None);
 }
 
+/// <summary>The instance's report facts as of its latest state; the counters take the difference, so a retry counts nothing twice.</summary>
+[DurableTask(JourneyTasks.CountFacts)]
+public sealed class CountFactsActivity(IFactCounters counters) : TaskActivity<CountedFacts, bool>
+{
+    public override async Task<bool> RunAsync(TaskActivityContext context, CountedFacts input)
+    {
+        await counters.RecordAsync(input, CancellationToken.None);
+        return true;
+    }
+}
+
 [DurableTask(JourneyTasks.RunScheduledWork)]
 public sealed class RunScheduledWorkActivity(IScheduledWorkRunner runner) : TaskActivity<ScheduledWork, bool>
 {
