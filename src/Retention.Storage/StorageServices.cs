@@ -43,6 +43,7 @@ public static class StorageServices
         services.AddSingleton<EnrollmentStore>();
         services.AddSingleton<JourneyCatalog>();
         services.AddSingleton<IJourneyCatalog>(sp => sp.GetRequiredService<JourneyCatalog>());
+        services.AddSingleton<IPublishedDefinitions>(sp => sp.GetRequiredService<JourneyCatalog>());
         services.AddSingleton<JourneyDrafts>();
         services.AddSingleton<Reference.ReferenceDataStore>();
         services.AddSingleton<TaskStore>();

@@ -34,6 +34,7 @@ public static class AdminServices
         services.AddSingleton<JourneyCounts>();
         services.AddSingleton<JourneyReports>();
         services.AddSingleton<JourneyPublisher>();
+        services.AddSingleton<MigrationProgressReader>();
         services.AddTransient<JourneySimulator>(); // with the calendars and staff in force now
         services.AddTransient<JourneySimulation>(); // so is its simulator
         services.AddSingleton<InstanceControl>();

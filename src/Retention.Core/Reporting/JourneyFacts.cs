@@ -6,7 +6,7 @@ namespace Retention.Core.Reporting;
 
 /// <summary>
 /// What an instance counts for in the reports, as a set of facts that is a function of its state: entered, held out,
-/// converted, each step reached, its outcome once finished, and each SLA clock started, met or breached. The counters
+/// converted, each step reached, the step it is at while unfinished, its outcome once finished, and each SLA clock started, met or breached. The counters
 /// hold, per instance, exactly the facts of its latest state, so counting the same state twice (a retried activity, a
 /// replay, a backfill) changes nothing, and a fact the state loses (a clock met and then reopened) is taken back.
 /// </summary>
@@ -20,6 +20,9 @@ public static class JourneyFacts
     public const string HoldoutConverted = "holdout-converted";
 
     public const string StepPrefix = "step:";
+
+    /// <summary>Where an unfinished instance is now: what a migration must map.</summary>
+    public const string AtPrefix = "at:";
     public const string OutcomePrefix = "outcome:";
     public const string SlaPrefix = "sla:";
     public const string MessagePrefix = "message:";
@@ -32,6 +35,8 @@ public static class JourneyFacts
     public const string UnknownSeverity = "unknown";
 
     public static string Step(string stepId) => StepPrefix + stepId;
+
+    public static string At(string stepId) => AtPrefix + stepId;
 
     /// <summary>
     /// <c>outcome:completed:responded</c>: the status, with the outcome an exit or a goal named (a set the definition
@@ -89,6 +94,10 @@ public static class JourneyFacts
         if (state.Status.IsFinished())
         {
             facts.Add(Outcome(state.Status, state.Outcome));
+        }
+        else if (!state.Holdout && state.CurrentStepId is { } current)
+        {
+            facts.Add(At(current));
         }
         var severity = SeverityOf(state);
         var at = state.Status.IsFinished() && state.EndedAt is { } ended ? ended : now;
