@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Retention.Api.Composition;
@@ -18,7 +19,7 @@ public static class AuditEndpoints
         return app;
     }
 
-    private static async Task<Results<Ok<AuditPage>, ProblemHttpResult>> ReadAsync(AuditLog audit, int? pageSize, string? continuationToken, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<AuditPage>, ProblemHttpResult>> ReadAsync(AuditLog audit, [Range(1, Paging.MaxPageSize)] int? pageSize, string? continuationToken, CancellationToken cancellationToken)
     {
         if (Paging.ReadPageSize(pageSize, 50, out var size) is { } error)
         {

@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
@@ -56,7 +57,7 @@ public static class InstancesEndpoints
     }
 
     private static async Task<Results<Ok<InstanceList>, ProblemHttpResult>> ListAsync(
-        string? customerId, string? journeyId, string? status, int? pageSize, string? continuationToken,
+        string? customerId, string? journeyId, string? status, [Range(1, Paging.MaxPageSize)] int? pageSize, string? continuationToken,
         IJourneyInstances instances, CustomerInstanceIndex index, CancellationToken cancellationToken)
     {
         if (!Retention.Storage.PageToken.TryDecode(continuationToken, out var storageToken))
@@ -186,7 +187,7 @@ public static class InstancesEndpoints
     /// restarted: a request reads one page, so any number of failures is restarted in bounded requests.
     /// </summary>
     private static async Task<Results<Accepted<RestartedInstances>, ProblemHttpResult>> RestartFailedAsync(
-        string? journeyId, string? since, int? pageSize, string? continuationToken,
+        string? journeyId, string? since, [Range(1, Paging.MaxPageSize)] int? pageSize, string? continuationToken,
         IJourneyInstances instances, TimeProvider time, ILoggerFactory loggers, HttpContext http, CancellationToken cancellationToken)
     {
         List<DefinitionError> errors = [];
