@@ -41,7 +41,10 @@ async function loadFunnel(body, id) {
     const r = await get(`/api/reports/journeys/${enc(id)}/funnel`);
     clear(body, h('p', { class: 'hint' }, t('reports.entered', { n: r.entered ?? 0 })),
       barChart(t('reports.funnel'), r.steps.map(s => ({ label: `${s.stepId}`, value: s.entered }))),
-      (r.outcomes ?? []).length ? barChart(t('reports.outcomes'), r.outcomes.map(o => ({ label: o.outcome ? `${o.status} · ${o.outcome}` : o.status, value: o.count }))) : null);
+      (r.outcomes ?? []).length
+        ? h('div', { id: 'report-outcomes' }, h('h3', {}, t('reports.outcomes')),
+          h('ul', { class: 'outcomes' }, r.outcomes.map(o => h('li', {}, `${o.outcome ? `${o.status} · ${o.outcome}` : o.status}: ${o.count}`))))
+        : null);
   } catch (e) { clear(body, failure(e, t('reports.funnel'))); }
 }
 
