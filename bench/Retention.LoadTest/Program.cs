@@ -23,6 +23,8 @@ using Retention.Testing;
 //     /healthz and admin API (GET /api/operations/ingest) answers while it drains.
 // --acknowledge-only runs the host without its worker and drain (Retention:RunWorker=false): acceptance alone, the
 // figure to set beside a run with the drain working behind it.
+// --inbox-only stops after 1.: the ceiling of the inbox's one partition, in entity operations per second (each accepted
+// request is one transaction of two: its events' row and its signature's).
 var rates = OptionList("--rates", [50, 100, 200, 400]);
 var seconds = Option("--seconds", 60, 1, 600);
 var batchSize = Option("--batch", 100, 2, 500);
@@ -39,6 +41,11 @@ Console.WriteLine($"load average at start: {LoadAverage()}");
 var bareSingle = await BareWriteRateAsync(1);
 var bareBatch = await BareWriteRateAsync(batchSize);
 Console.WriteLine($"bare inbox writes ({bareSeconds} s each, 64 in flight): single event {bareSingle:F0} requests/s; batch of {batchSize} {bareBatch:F0} requests/s = {bareBatch * batchSize:F0} events/s");
+Console.WriteLine($"inbox partition: {bareSingle * 2:F0} entity operations/s with single events, {bareBatch * 2:F0} with batches (two per accepted request)");
+if (args.Contains("--inbox-only"))
+{
+    return 0;
+}
 
 var port = FreeLoopbackPort();
 var prefix = "load" + stamp;

@@ -71,6 +71,8 @@ public static class ApplicationServices
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<SystemJobsOptions>>(sp =>
             new OptionsErrorsValidation<SystemJobsOptions>(o => o.Errors(sp.GetServices<ISystemJob>().Select(k => k.Kind))));
+        services.AddSingleton<Reporting.CounterBackfill>();
+        services.AddSingleton<ISystemJob>(sp => sp.GetRequiredService<Reporting.CounterBackfill>());
         services.AddSingleton<SystemJobs>();
         services.AddSingleton<ScheduledJourneyStarter>();
         services.AddSingleton<Scheduler>();

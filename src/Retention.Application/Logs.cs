@@ -24,7 +24,7 @@ public static partial class Logs
 
     [LoggerMessage(EventId = 1032, Level = LogLevel.Information,
         Message = "Published journey {JourneyId} v{Version}; in flight ({Choice}): {Kept} kept, {Migrated} migrated, {Ended} ended")]
-    public static partial void JourneyPublishedWithInFlight(this ILogger logger, string journeyId, int version, Journeys.InFlightChoice choice, int kept, int migrated, int ended);
+    public static partial void JourneyPublishedWithInFlight(this ILogger logger, string journeyId, int version, Journeys.InFlightChoice choice, long kept, long migrated, long ended);
 
     [LoggerMessage(EventId = 1033, Level = LogLevel.Information,
         Message = "Journey {JourneyId} is already stored (v{Version}); its file is not published again. Stored versions are the source of truth: import the file to change it")]

@@ -20,9 +20,11 @@ public static class JourneyTasks
     public const string UpdateCustomer = "UpdateCustomer";
     public const string EmitEvent = "EmitEvent";
     public const string RecordFinished = "RecordFinished";
-    public const string ListInstances = "ListInstances";
+    public const string SignalMigrationPage = "SignalMigrationPage";
+    public const string ReadDefinition = "ReadDefinition";
     public const string RunScheduledWork = "RunScheduledWork";
     public const string ReadRecentEvents = "ReadRecentEvents";
+    public const string CountFacts = "CountFacts";
 
     /// <summary>The one external event name a journey instance listens to; what it carries is a <see cref="JourneySignal"/>.</summary>
     public const string Signal = "signal";
@@ -47,8 +49,13 @@ public sealed record JourneyRun(string Definition, int Version, StartInstance? S
 public enum SignalKind { Event, Suspend, Resume, Terminate, Migrate, Nudge }
 
 /// <summary>What reaches a running instance from outside: an event, an operator's control, or a migration onto another version.</summary>
+/// <param name="Definition">
+/// The version's definition, in a migration signal raised before signals named only the version; a migration signal
+/// now names the version, and the instance reads its definition (<see cref="JourneyTasks.ReadDefinition"/>).
+/// </param>
+/// <param name="Migration">The migration (<see cref="Core.Reporting.MigrationProgress.IdOf"/>) a migrate or terminate signal belongs to, whose progress the instance reports.</param>
 public sealed record JourneySignal(SignalKind Kind, CustomerEvent? Event = null, string? Reason = null, string? Definition = null,
-    int? Version = null, IReadOnlyDictionary<string, string>? Mapping = null)
+    int? Version = null, IReadOnlyDictionary<string, string>? Mapping = null, string? Migration = null)
 {
     public static JourneySignal Of(CustomerEvent e) => new(SignalKind.Event, e);
 }
@@ -86,16 +93,28 @@ public sealed record ScheduledWork(string Kind, string Name, DateTimeOffset Occu
     public const string JobKind = "job";
 }
 
-/// <summary>Publishing with "migrate" or "end": every unfinished instance of older versions gets the signal.</summary>
-public sealed record JourneyMigrationRun(string JourneyId, int ToVersion, JourneySignal Signal);
+/// <summary>
+/// Publishing with "migrate" or "end": every unfinished instance of older versions gets the signal, a page per
+/// generation of the migration orchestration.
+/// </summary>
+/// <param name="ContinuationToken">Where the next page of the journey's instances starts; null for the first.</param>
+/// <param name="Signalled">Instances signalled by the generations before this one.</param>
+public sealed record JourneyMigrationRun(string JourneyId, int ToVersion, JourneySignal Signal, string? ContinuationToken = null, int Signalled = 0)
+{
+    public string Id => Core.Reporting.MigrationProgress.IdOf(JourneyId, ToVersion);
 
-public sealed record InstancePageRequest(string JourneyId, string? ContinuationToken);
+    public static string InstanceIdOf(string journeyId, int toVersion) => $"migration:{journeyId}:{toVersion}";
+}
+
+/// <param name="ContinuationToken">Where the next page starts; null after the last.</param>
+public sealed record MigrationPage(int Signalled, string? ContinuationToken);
+
+/// <summary>A published version to read: a migration's target, which the signal names without its definition.</summary>
+public sealed record DefinitionRequest(string JourneyId, int Version);
 
 /// <summary>A customer's events received since an instant (at most <paramref name="Take"/>).</summary>
 public sealed record RecentEventsRequest(string CustomerId, DateTimeOffset Since, int Take);
 
-/// <param name="Versions">Each instance's version, so the migration skips those already on the new one.</param>
-public sealed record InstanceIdPage(IReadOnlyList<string> InstanceIds, IReadOnlyList<int> Versions, string? ContinuationToken);
 
 public sealed record FinishedInstance(string CustomerId, string InstanceId, string JourneyId, InstanceStatus Status, DateTimeOffset StartedAt);
 

@@ -1,5 +1,7 @@
 using Microsoft.DurableTask;
 using Retention.Core.Definitions;
+using Retention.Core.Ports;
+using Retention.Core.Reporting;
 using Retention.Core.Runtime;
 
 namespace Retention.Journeys;
@@ -54,6 +56,12 @@ public sealed class JourneyOrchestrator(PinnedInterpreters interpreters, ICurren
         private JourneyInput? _applying;
         private string? _failedStep;
 
+        /// <summary>The migration signal being applied, whose outcome the instance then reports.</summary>
+        private JourneySignal? _migration;
+
+        /// <summary>The report facts this generation last recorded; null until it records any.</summary>
+        private IReadOnlyList<string>? _counted;
+
         /// <summary>
         /// Where this generation ends, with its own limit, so a changed setting cannot move it in a replay. (A generation
         /// begun before settings were pinned reads the setting, as it always did, until its next generation pins it.)
@@ -97,6 +105,7 @@ public sealed class JourneyOrchestrator(PinnedInterpreters interpreters, ICurren
                 if (await NextInputAsync() is { } input)
                 {
                     await ApplyAsync(input);
+                    await ReportMigrationAsync();
                 }
             }
             var state = _state;
@@ -130,7 +139,7 @@ public sealed class JourneyOrchestrator(PinnedInterpreters interpreters, ICurren
             var timer = state.TimerElapsedWhileSuspended ? null : state.Timer;
             if (timer is null)
             {
-                return TakeSignal(await signal);
+                return await TakeSignalAsync(await signal);
             }
             using var cancel = new CancellationTokenSource();
             var fired = context.CreateTimer(options.FireAt(timer.DueAt), cancel.Token);
@@ -141,7 +150,7 @@ public sealed class JourneyOrchestrator(PinnedInterpreters interpreters, ICurren
 #pragma warning disable CA1849
                 cancel.Cancel();
 #pragma warning restore CA1849
-                return TakeSignal(await signal);
+                return await TakeSignalAsync(await signal);
             }
             // Never act before the due time, should a timer still come back early.
             if (Now < timer.DueAt)
@@ -155,9 +164,18 @@ public sealed class JourneyOrchestrator(PinnedInterpreters interpreters, ICurren
             return new TimerFired(timer.Token);
         }
 
-        private JourneyInput? TakeSignal(JourneySignal signal)
+        /// <summary>The signal as an input; a migration's names its version, whose definition is read here (an activity).</summary>
+        private async Task<JourneyInput?> TakeSignalAsync(JourneySignal signal)
         {
             _generation.SignalTaken();
+            _migration = signal.Kind is SignalKind.Migrate or SignalKind.Terminate ? signal : null;
+            if (signal is { Kind: SignalKind.Migrate, Definition: null, Version: { } target })
+            {
+                signal = signal with
+                {
+                    Definition = await context.CallActivityAsync<string>(JourneyTasks.ReadDefinition, new DefinitionRequest(_journey.Id, target), options.EffectRetry),
+                };
+            }
             return signal.Kind switch
             {
                 SignalKind.Event when signal.Event is { } e => new EventReceived(e),
@@ -168,6 +186,21 @@ public sealed class JourneyOrchestrator(PinnedInterpreters interpreters, ICurren
                     Migrating(json, new MigrateInstance(definitions.Parse(json, version), mapping)),
                 _ => null,
             };
+        }
+
+        /// <summary>What became of the instance on a migration's signal, for the migration's progress: moved, ended or failed to move.</summary>
+        private async Task ReportMigrationAsync()
+        {
+            if (_migration is not { Migration: { } migration } signal)
+            {
+                return;
+            }
+            _migration = null;
+            var state = _state!;
+            var result = signal.Kind == SignalKind.Migrate && state.Version == signal.Version ? MigrationProgress.Moved
+                : state.Status.IsFinished() ? MigrationProgress.Ended
+                : MigrationProgress.Failed;
+            await context.CallActivityAsync(JourneyTasks.CountFacts, MigrationProgress.Result(migration, state.InstanceId, result), options.EffectRetry);
         }
 
         private MigrateInstance Migrating(string json, MigrateInstance migrate)
@@ -235,6 +268,25 @@ public sealed class JourneyOrchestrator(PinnedInterpreters interpreters, ICurren
                 _definitionJson = _generation.MigratingTo!;
                 _generation.End();
             }
+            await CountAsync();
+        }
+
+        /// <summary>Records the state's report facts when they differ from those last recorded (always once per generation).</summary>
+        private async Task CountAsync()
+        {
+            if (run.Pinned is not { CountsFacts: true })
+            {
+                return;
+            }
+            var state = _state!;
+            var facts = JourneyFacts.Of(state, Now, interpreter.Settings.Calendars);
+            if (_counted is not null && _counted.SequenceEqual(facts, StringComparer.Ordinal))
+            {
+                return;
+            }
+            await context.CallActivityAsync(JourneyTasks.CountFacts,
+                new CountedFacts(state.JourneyId, state.Version, DateOnly.FromDateTime(state.StartedAt.UtcDateTime), state.InstanceId, facts), options.EffectRetry);
+            _counted = facts;
         }
 
         private Task? RunEffectAsync(JourneyCommand command) => command switch

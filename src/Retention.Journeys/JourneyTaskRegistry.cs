@@ -27,9 +27,11 @@ public static class JourneyTaskRegistry
             [JourneyTasks.UpdateCustomer] = sp => ActivatorUtilities.CreateInstance<UpdateCustomerActivity>(sp),
             [JourneyTasks.EmitEvent] = sp => ActivatorUtilities.CreateInstance<EmitEventActivity>(sp),
             [JourneyTasks.RecordFinished] = sp => ActivatorUtilities.CreateInstance<RecordFinishedActivity>(sp),
-            [JourneyTasks.ListInstances] = sp => ActivatorUtilities.CreateInstance<ListInstancesActivity>(sp),
+            [JourneyTasks.SignalMigrationPage] = sp => ActivatorUtilities.CreateInstance<SignalMigrationPageActivity>(sp),
+            [JourneyTasks.ReadDefinition] = sp => ActivatorUtilities.CreateInstance<ReadDefinitionActivity>(sp),
             [JourneyTasks.RunScheduledWork] = sp => ActivatorUtilities.CreateInstance<RunScheduledWorkActivity>(sp),
             [JourneyTasks.ReadRecentEvents] = sp => ActivatorUtilities.CreateInstance<ReadRecentEventsActivity>(sp),
+            [JourneyTasks.CountFacts] = sp => ActivatorUtilities.CreateInstance<CountFactsActivity>(sp),
         };
 
     /// <summary>

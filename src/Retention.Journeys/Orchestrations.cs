@@ -40,28 +40,23 @@ public sealed class MessageDeliveryOrchestrator(JourneyOrchestrationOptions opti
     }
 }
 
-/// <summary>Publishing with "migrate" or "end": signals every unfinished instance of an older version, page by page, durably.</summary>
+/// <summary>
+/// Publishing with "migrate" or "end": signals every unfinished instance of an older version, one page per generation
+/// (<see cref="JourneyTasks.SignalMigrationPage"/>), continuing as new after each, so its history stays the size of
+/// one page's activity however many instances there are; a crash resumes at the page it was on.
+/// </summary>
 [DurableTask(JourneyTasks.JourneyMigration)]
 public sealed class JourneyMigrationOrchestrator(JourneyOrchestrationOptions options) : TaskOrchestrator<JourneyMigrationRun, int>
 {
+    /// <returns>Instances signalled, once every page is done.</returns>
     public override async Task<int> RunAsync(TaskOrchestrationContext context, JourneyMigrationRun input)
     {
-        var signalled = 0;
-        string? token = null;
-        do
+        var page = await context.CallActivityAsync<MigrationPage>(JourneyTasks.SignalMigrationPage, input, options.EffectRetry);
+        var signalled = input.Signalled + page.Signalled;
+        if (page.ContinuationToken is { } next)
         {
-            var page = await context.CallActivityAsync<InstanceIdPage>(JourneyTasks.ListInstances, new InstancePageRequest(input.JourneyId, token), options.EffectRetry);
-            for (var i = 0; i < page.InstanceIds.Count; i++)
-            {
-                if (page.Versions[i] != input.ToVersion)
-                {
-                    context.SendEvent(page.InstanceIds[i], JourneyTasks.Signal, input.Signal);
-                    signalled++;
-                }
-            }
-            token = page.ContinuationToken;
+            context.ContinueAsNew(input with { ContinuationToken = next, Signalled = signalled });
         }
-        while (token is not null);
         return signalled;
     }
 }

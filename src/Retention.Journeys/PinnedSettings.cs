@@ -14,12 +14,17 @@ namespace Retention.Journeys;
 /// <param name="InputsPerGeneration">Inputs this generation applies before it continues as new.</param>
 /// <param name="Calendars">The business calendars' version in force (<see cref="CalendarSet"/>'s document).</param>
 /// <param name="Staff">The staff directory's version in force (<see cref="StaffDirectory"/>'s document).</param>
+/// <param name="CountsFacts">
+/// The generation records its report facts as it goes (<see cref="JourneyTasks.CountFacts"/>). False in a generation
+/// begun before it did, whose replays must not schedule the activity; the backfill counts those instances.
+/// </param>
 public sealed record PinnedSettings(
     string DefaultTimeZone,
     TimeSpan EventBufferWindow,
     int InputsPerGeneration,
     PinnedVersion Calendars,
-    PinnedVersion Staff)
+    PinnedVersion Staff,
+    bool CountsFacts = false)
 {
     /// <summary>The next generation's: the instance's own time zone and buffer window, with what is in force now.</summary>
     public PinnedSettings Renewed(PinnedSettings current) => current with { DefaultTimeZone = DefaultTimeZone, EventBufferWindow = EventBufferWindow };

@@ -46,6 +46,7 @@ public static class StorageServices
         Port<IEnrollments, EnrollmentStore>(services);
         Port<IJourneyCatalog, JourneyCatalog>(services);
         services.AddSingleton<IJourneyVersions>(sp => sp.GetRequiredService<JourneyCatalog>());
+        services.AddSingleton<IPublishedDefinitions>(sp => sp.GetRequiredService<JourneyCatalog>());
         Port<IJourneyDrafts, JourneyDrafts>(services);
         services.AddSingleton<Reference.ReferenceDataStore>();
         Port<ITaskSink, TaskStore>(services);
@@ -54,6 +55,7 @@ public static class StorageServices
         Port<IContactLedger, ContactLedger>(services);
         Port<IMessageLog, MessageLog>(services);
         Port<IScheduleLedger, ScheduleLedger>(services);
+        Port<IFactCounters, Reporting.FactCounterStore>(services);
         services.AddSingleton<IStorageOutages, StorageOutages>();
         return services;
     }

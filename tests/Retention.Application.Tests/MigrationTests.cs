@@ -65,7 +65,7 @@ public sealed class PublishingWithInstancesInFlight : IDisposable
         await _host.AdvanceAsync(TimeSpan.FromMinutes(30));
 
         var published = Assert.IsType<Published>(await PublishAsync(Journey("w2", "from version two"), InFlightChoice.Migrate, new() { ["w"] = "w2" }));
-        Assert.Equal((2, 0, 1, 0), (published.Version, published.Kept, published.Migrated, published.Ended));
+        Assert.Equal((2, 0L, 1L, 0L), (published.Version, published.Kept, published.Migrated, published.Ended));
         var moved = await StateAsync(id);
         Assert.Equal((2, "w2", due), (moved.Version, moved.CurrentStepId, moved.Timer!.DueAt));
 
@@ -116,7 +116,7 @@ public sealed class PublishingWithInstancesInFlight : IDisposable
     {
         var id = await StartAsync();
         var published = Assert.IsType<Published>(await PublishAsync(Journey("w", "from version two"), InFlightChoice.End, outcome: "retired with v1"));
-        Assert.Equal((0, 0, 1), (published.Kept, published.Migrated, published.Ended));
+        Assert.Equal((0L, 0L, 1L), (published.Kept, published.Migrated, published.Ended));
         var ended = await StateAsync(id);
         Assert.Equal((InstanceStatus.Terminated, "retired with v1", 1), (ended.Status, ended.Outcome, ended.Version));
         await _host.AdvanceAsync(TimeSpan.FromHours(2));
@@ -128,7 +128,7 @@ public sealed class PublishingWithInstancesInFlight : IDisposable
     {
         var id = await StartAsync();
         var published = Assert.IsType<Published>(await PublishAsync(Journey("w", "from version two"), InFlightChoice.Keep));
-        Assert.Equal((2, 1, 0, 0), (published.Version, published.Kept, published.Migrated, published.Ended));
+        Assert.Equal((2, 1L, 0L, 0L), (published.Version, published.Kept, published.Migrated, published.Ended));
         await _host.AdvanceAsync(TimeSpan.FromHours(1));
         Assert.Equal(["from version one"], await SentAsync());
         Assert.Equal(1, (await StateAsync(id)).Version);

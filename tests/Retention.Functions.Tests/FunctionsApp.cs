@@ -123,7 +123,9 @@ public sealed class FunctionsApp : IAsyncLifetime
             tasks.AddActivityFunc<UpdateCustomer, bool>(JourneyTasks.UpdateCustomer, (context, input) => Activities().UpdateCustomer(input, context.InstanceId, Durable.Client));
             tasks.AddActivityFunc<EmitEvent, bool>(JourneyTasks.EmitEvent, (context, input) => Activities().EmitEvent(input, context.InstanceId, Durable.Client));
             tasks.AddActivityFunc<FinishedInstance, bool>(JourneyTasks.RecordFinished, (context, input) => Activities().RecordFinished(input, context.InstanceId, Durable.Client));
-            tasks.AddActivityFunc<InstancePageRequest, InstanceIdPage>(JourneyTasks.ListInstances, (context, input) => Activities().ListInstances(input, context.InstanceId, Durable.Client));
+            tasks.AddActivityFunc<JourneyMigrationRun, MigrationPage>(JourneyTasks.SignalMigrationPage, (context, input) => Activities().SignalMigrationPage(input, context.InstanceId, Durable.Client));
+            tasks.AddActivityFunc<DefinitionRequest, string>(JourneyTasks.ReadDefinition, (context, input) => Activities().ReadDefinition(input, context.InstanceId, Durable.Client));
+            tasks.AddActivityFunc<CountedFacts, bool>(JourneyTasks.CountFacts, (context, input) => Activities().CountFacts(input, context.InstanceId, Durable.Client));
             tasks.AddActivityFunc<RecentEventsRequest, IReadOnlyList<CustomerEvent>>(JourneyTasks.ReadRecentEvents, (context, input) => Activities().ReadRecentEvents(input, context.InstanceId, Durable.Client));
             tasks.AddActivityFunc<ScheduledWork, bool>(JourneyTasks.RunScheduledWork, (context, input) => Activities().RunScheduledWork(input, context.InstanceId, Durable.Client));
         }, new DurableTaskTestHostOptions { Port = FreePorts.Take() }); // the default picks a random port, which another process may hold

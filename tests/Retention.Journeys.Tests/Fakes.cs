@@ -114,3 +114,25 @@ internal sealed class FakeRecentEvents : IRecentCustomerEvents
         }
     }
 }
+
+/// <summary>Each subject's facts as last recorded, and the published definitions by journey and version.</summary>
+internal sealed class FakeFactCounters : IFactCounters, IPublishedDefinitions
+{
+    private readonly ConcurrentDictionary<(string JourneyId, string Subject), CountedFacts> _subjects = new();
+
+    public ConcurrentDictionary<(string JourneyId, int Version), string> Definitions { get; } = new();
+
+    public Task RecordAsync(CountedFacts facts, CancellationToken cancellationToken)
+    {
+        _subjects[(facts.JourneyId, facts.Subject)] = facts;
+        return Task.CompletedTask;
+    }
+
+    public Task<IReadOnlyList<FactCount>> ReadAsync(string journeyId, string factPrefix, DateOnly? since, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<FactCount>>([.. _subjects.Values.Where(s => s.JourneyId == journeyId && (since is null || s.Day >= since))
+            .SelectMany(s => s.Facts.Where(f => f.StartsWith(factPrefix, StringComparison.Ordinal)).Select(f => (s.Version, s.Day, Fact: f)))
+            .GroupBy(f => f).Select(g => new FactCount(journeyId, g.Key.Version, g.Key.Day, g.Key.Fact, g.Count()))]);
+
+    public Task<string?> ReadJsonAsync(string journeyId, int version, CancellationToken cancellationToken) =>
+        Task.FromResult(Definitions.TryGetValue((journeyId, version), out var json) ? json : null);
+}

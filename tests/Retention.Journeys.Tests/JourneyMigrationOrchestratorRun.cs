@@ -1,3 +1,4 @@
+using Retention.Core.Reporting;
 using Retention.Core.Runtime;
 using Retention.Testing.Durable;
 
@@ -28,13 +29,18 @@ public sealed class JourneyMigrationOrchestratorRun
         var done = await world.StartAsync(finishedJson, "C3");
         Assert.Equal(InstanceStatus.Completed, (await world.StateAsync(done)).Status);
 
-        var signal = new JourneySignal(SignalKind.Migrate, Definition: V2, Version: 2, Mapping: new Dictionary<string, string> { ["a"] = "pause" });
+        // The signal names the version; each instance reads its definition.
+        world.Counters.Definitions[("test-journey", 2)] = V2;
+        var signal = new JourneySignal(SignalKind.Migrate, Version: 2, Mapping: new Dictionary<string, string> { ["a"] = "pause" });
         Assert.True(await world.Engine.StartAsync(JourneyTasks.JourneyMigration, "migration:test-journey:2",
             new JourneyMigrationRun("test-journey", 2, signal), CancellationToken.None));
         await world.Engine.AdvanceToAsync(T0.AddHours(1));
 
         var migration = world.Engine.Inspect("migration:test-journey:2")!;
         Assert.Equal((VirtualRuntimeStatus.Completed, "2"), (migration.Status, migration.Output));
+        // Each instance reported its move to the migration's progress.
+        var progress = await world.Counters.ReadAsync(MigrationProgress.CounterKey("test-journey.v2"), "", null, CancellationToken.None);
+        Assert.Equal((2L, 2L), (progress.Where(c => c.Fact == MigrationProgress.Signalled).Sum(c => c.Count), progress.Where(c => c.Fact == MigrationProgress.Moved).Sum(c => c.Count)));
         foreach (var id in new[] { first, second })
         {
             var info = await world.InfoAsync(id);

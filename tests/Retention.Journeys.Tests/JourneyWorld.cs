@@ -36,6 +36,8 @@ internal sealed class JourneyWorld : IDisposable
         services.AddSingleton<IInstanceIndex>(Index);
         services.AddSingleton<IScheduledWorkRunner>(Work);
         services.AddSingleton<IRecentCustomerEvents>(Recent);
+        services.AddSingleton<IFactCounters>(Counters);
+        services.AddSingleton<IPublishedDefinitions>(Counters);
         services.AddSingleton(typeof(ILogger<>), typeof(NullLogger<>));
         services.AddSingleton<TimeProvider>(Clock);
         services.AddSingleton<ICurrentSettings>(Settings);
@@ -61,6 +63,7 @@ internal sealed class JourneyWorld : IDisposable
     public FakeInstanceIndex Index { get; } = new();
     public FakeScheduledWorkRunner Work { get; } = new();
     public FakeRecentEvents Recent { get; } = new();
+    public FakeFactCounters Counters { get; } = new();
 
     public const string Templates = """{ "hello": { "sms": { "en": "Hello" } }, "later": { "sms": { "en": "Later" } }, "bye": { "sms": { "en": "Bye" } } }""";
 

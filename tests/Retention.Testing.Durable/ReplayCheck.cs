@@ -27,6 +27,14 @@ internal sealed class GenerationHistory(string? input, DateTimeOffset startedAt)
         return Actions.Count - 1;
     }
 
+    /// <summary>What the real engine would store of it, in characters: its input, its actions, the results and events it received.</summary>
+    public int Size => (Input?.Length ?? 0) + Actions.Sum(a => a.Length) + Inputs.Sum(i => i switch
+    {
+        ActivityCompleted completed => (completed.Outcome.Output?.Length ?? 0) + (completed.Outcome.Failure?.ErrorMessage.Length ?? 0),
+        EventDelivered delivered => delivered.Name.Length + (delivered.Payload?.Length ?? 0),
+        _ => 0,
+    });
+
     public static string Activity(string name) => "activity " + name;
 
     public static string Timer(DateTime fireAt) => "timer at " + fireAt.ToString("o", CultureInfo.InvariantCulture);

@@ -11,8 +11,12 @@ namespace Retention.Testing.Durable;
 public enum VirtualRuntimeStatus { Pending, Running, Completed, Failed }
 
 /// <summary>An instance as the engine holds it; inputs, outputs and the custom status are the JSON the real engine would store.</summary>
+/// <param name="LargestHistory">
+/// The largest history any of its generations reached, as the real engine would store it: the generation's input,
+/// the actions it scheduled and every result and event it received, in characters.
+/// </param>
 public sealed record VirtualInstance(string InstanceId, string Orchestration, VirtualRuntimeStatus Status, int Generation,
-    string? Input, string? Output, string? CustomStatus, string? FailureMessage, DateTimeOffset CreatedAt, DateTimeOffset LastUpdatedAt);
+    string? Input, string? Output, string? CustomStatus, string? FailureMessage, DateTimeOffset CreatedAt, DateTimeOffset LastUpdatedAt, int LargestHistory = 0);
 
 /// <summary>What the engine does when orchestrator code resumes from a task its context did not create.</summary>
 public enum OffThreadContinuations
@@ -35,7 +39,7 @@ public enum OffThreadContinuations
 public sealed class VirtualDurableEngine(IServiceProvider services, TimeProvider clock) : IJourneyInstances
 {
     /// <summary>A safety stop: no pump may take more steps than this without becoming idle.</summary>
-    public const int MaxStepsPerPump = 100_000;
+    public const int MaxStepsPerPump = 1_000_000;
 
     internal static readonly DataConverter Converter = JsonDataConverter.Default;
 
@@ -465,6 +469,7 @@ public sealed class VirtualDurableEngine(IServiceProvider services, TimeProvider
     private string? Replay(Execution execution)
     {
         execution.History.Unchecked = false;
+        execution.Instance.LargestHistory = Math.Max(execution.Instance.LargestHistory, execution.History.Size);
         if (OffThreadContinuations == OffThreadContinuations.RunOnPump)
         {
             return null;
@@ -841,7 +846,10 @@ public sealed class VirtualDurableEngine(IServiceProvider services, TimeProvider
         /// <summary>Events raised to the instance and not yet delivered to a generation.</summary>
         public LinkedList<RaisedEvent> Inbox { get; } = new();
 
-        public VirtualInstance Snapshot() => new(Id, Name, Status, Generation, Input, Output, CustomStatus, FailureMessage, CreatedAt, LastUpdatedAt);
+        /// <summary>Characters of the largest generation history, as of its last replay.</summary>
+        public int LargestHistory { get; set; }
+
+        public VirtualInstance Snapshot() => new(Id, Name, Status, Generation, Input, Output, CustomStatus, FailureMessage, CreatedAt, LastUpdatedAt, LargestHistory);
     }
 
     /// <summary>One generation of an instance: its orchestrator run, waiters, delivered-but-unclaimed events and timers.</summary>

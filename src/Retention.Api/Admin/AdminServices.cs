@@ -4,6 +4,7 @@ using Retention.Api.Security;
 using Retention.Application;
 using Retention.Application.Instances;
 using Retention.Application.Journeys;
+using Retention.Application.Reporting;
 using Retention.Application.Simulation;
 using Retention.Core.Settings;
 
@@ -32,7 +33,9 @@ public static class AdminServices
         services.AddSingleton<IAuthorizationMiddlewareResultHandler, ForbiddenCallAudit>();
         services.AddSingleton<AuditLog>();
         services.AddSingleton<JourneyCounts>();
+        services.AddSingleton<JourneyReports>();
         services.AddSingleton<JourneyPublisher>();
+        services.AddSingleton<MigrationProgressReader>();
         services.AddTransient<JourneySimulator>(); // with the calendars and staff in force now
         services.AddTransient<JourneySimulation>(); // so is its simulator
         services.AddSingleton<InstanceControl>();

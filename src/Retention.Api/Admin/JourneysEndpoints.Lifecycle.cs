@@ -17,7 +17,10 @@ public sealed record DraftSaved(string Id, DateTimeOffset SavedAt, bool Valid);
 
 public sealed record JourneyDiffView(JsonNode? From, JsonNode? To, IReadOnlyList<JsonChange> Changes);
 
-public sealed record PublishedView(int Version, int Kept, int Migrated, int Ended);
+/// <param name="Migration">The migration moving or ending the instances in flight (with "migrate" or "end"): its id and progress resource.</param>
+public sealed record PublishedView(int Version, long Kept, long Migrated, long Ended, MigrationLink? Migration = null);
+
+public sealed record MigrationLink(string Id, string Href);
 
 /// <summary>The journey lifecycle: drafts, versions, diff, publish with the in-flight choice, export/import and simulation.</summary>
 public static partial class JourneysEndpoints
@@ -117,7 +120,8 @@ public static partial class JourneysEndpoints
         return TypedResults.Ok(new JourneyDiffView(SideLabel(fromSide), SideLabel(toSide), JourneyDiff.Compare(fromJson, toJson)));
     }
 
-    private static async Task<Results<Ok<PublishedView>, ProblemHttpResult>> PublishAsync(
+    /// <summary>200 when the instances in flight are kept; 202 with the migration's progress resource when a migration moves or ends them.</summary>
+    private static async Task<Results<Ok<PublishedView>, Accepted<PublishedView>, ProblemHttpResult>> PublishAsync(
         string id, HttpContext context, JourneyPublisher publisher, JourneyCatalog catalog, CancellationToken cancellationToken)
     {
         var errors = new List<DefinitionError>();
@@ -143,6 +147,11 @@ public static partial class JourneysEndpoints
                         ["migrated"] = published.Migrated,
                         ["ended"] = published.Ended,
                     });
+                if (published.MigrationId is { } migrationId)
+                {
+                    var href = MigrationsEndpoints.Href(migrationId);
+                    return TypedResults.Accepted(href, new PublishedView(published.Version, published.Kept, published.Migrated, published.Ended, new MigrationLink(migrationId, href)));
+                }
                 return TypedResults.Ok(new PublishedView(published.Version, published.Kept, published.Migrated, published.Ended));
             default:
                 throw new InvalidOperationException("Unhandled publish outcome.");

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Retention.Api.Composition;
 using Retention.Api.Security;
 using Retention.Application.Journeys;
+using Retention.Application.Reporting;
 using Retention.Application.Routing;
 using Retention.Core.Definitions;
 using Retention.Core.Events;

@@ -98,6 +98,7 @@ public static class RetentionComposition
         app.MapAuditEndpoints();
         app.MapAdminWorkspace();
         app.MapReportsEndpoints();
+        app.MapMigrationsEndpoints();
         // Development only: the start refuses a dev channel anywhere else, and the endpoints are never mapped there either.
         if (app.ServiceProvider.GetRequiredService<IHostEnvironment>().IsDevelopment()
             && app.ServiceProvider.GetRequiredService<ChannelSelection>().UsesDevOutbox)

@@ -11,7 +11,7 @@ namespace Retention.Api.Operations;
 
 /// <param name="Reason">Why the service is unhealthy, for an operator; null when healthy.</param>
 /// <param name="Worker">The Durable Task worker runs and has taken its partitions (or this replica serves only HTTP).</param>
-/// <param name="Ingest">Accepted events not yet applied (null when storage did not answer).</param>
+/// <param name="Ingest">Accepted events not yet applied, as the drain last measured them plus those this replica accepted since.</param>
 /// <param name="Partitions">The task hub's partitions (control queues) this replica's worker owns now; null without a worker or when storage did not answer.</param>
 public sealed record Health(string Status, bool Storage, bool Worker, string? TaskHub, IngestBacklogHealth? Ingest, string? Reason = null, int? Partitions = null);
 
@@ -32,12 +32,15 @@ public static class HealthEndpoints
         return app;
     }
 
+    /// <summary>
+    /// Anonymous and probed often, so its cost is fixed: one request that storage answers (no query), the worker's
+    /// state, and the backlog gauge the drain keeps (<see cref="IngestMetrics.Backlog"/>) rather than a count of the inbox.
+    /// </summary>
     private static async Task<Results<Ok<Health>, JsonHttpResult<Health>>> CheckAsync(
-        StorageAccount account, IngestInbox inbox, IngestMetrics ingest, TimeProvider time, IServiceProvider services, IOptions<RetentionOptions> options, CancellationToken cancellationToken)
+        StorageAccount account, IngestMetrics ingest, TimeProvider time, IServiceProvider services, IOptions<RetentionOptions> options, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(TimeSpan.FromSeconds(3));
-        var backlog = MeasureQuietlyAsync(inbox, timeout.Token);
         var storage = await account.IsReachableAsync(timeout.Token);
         var engine = options.Value.RunWorker ? services.GetService<IJourneyWorker>() : null;
         var partitions = engine is null ? null : await engine.ObservePartitionsAsync(timeout.Token);
@@ -55,27 +58,10 @@ public static class HealthEndpoints
         {
             reasons.Add("the Durable Task worker is starting: it does not own its partitions yet, so new work would wait");
         }
-        if (await backlog is { } measured)
-        {
-            ingest.Backlog = measured;
-        }
         var health = new Health(reasons.Count == 0 ? "healthy" : "unhealthy", storage, worker == WorkerState.Running,
             services.GetService<IJourneyWorker>()?.TaskHubName,
-            await backlog is { } known ? IngestBacklogHealth.Of(known, time.GetUtcNow()) : null,
+            IngestBacklogHealth.Of(ingest.Backlog, time.GetUtcNow()),
             reasons.Count == 0 ? null : string.Join("; ", reasons), partitions);
         return reasons.Count == 0 ? TypedResults.Ok(health) : TypedResults.Json(health, statusCode: StatusCodes.Status503ServiceUnavailable);
-    }
-
-    /// <summary>The inbox's backlog, counted up to 10,000 requests; null when storage does not answer in time.</summary>
-    private static async Task<InboxBacklog?> MeasureQuietlyAsync(IngestInbox inbox, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await inbox.MeasureAsync(10_000, cancellationToken);
-        }
-        catch (Exception e) when (StorageFailures.IsOutage(e, CancellationToken.None)) // the health check's deadline passing included
-        {
-            return null;
-        }
     }
 }

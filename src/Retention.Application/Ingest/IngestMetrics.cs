@@ -74,12 +74,33 @@ public sealed class IngestMetrics : IDisposable
         set => Volatile.Write(ref _drainLanes, value);
     }
 
-    /// <summary>The inbox as last measured by this replica.</summary>
+    /// <summary>
+    /// The inbox as last measured by this replica (the drain measures it as it goes), plus what this replica accepted
+    /// since: the gauge <c>/healthz</c> reports, so a probe reads no table.
+    /// </summary>
     public InboxBacklog Backlog
     {
         get => Volatile.Read(ref _backlog);
         set => Volatile.Write(ref _backlog, value);
     }
+
+    /// <summary>A request's events accepted into the inbox by this replica: the backlog grows until the drain measures it again.</summary>
+    public void Accepted(int events)
+    {
+        if (events <= 0)
+        {
+            return;
+        }
+        var now = _time.GetUtcNow();
+        InboxBacklog seen, grown;
+        do
+        {
+            seen = Backlog;
+            grown = seen with { Requests = seen.Requests + 1, Events = seen.Events + events, OldestAcceptedAt = seen.OldestAcceptedAt ?? now };
+        }
+        while (!ReferenceEquals(Interlocked.CompareExchange(ref _backlog, grown, seen), seen));
+    }
+
 
     /// <summary>
     /// Every counter at zero, for each label value known in advance, so each family is exported from the start and a

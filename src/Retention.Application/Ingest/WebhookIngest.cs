@@ -169,6 +169,7 @@ public sealed class WebhookIngest(EventIngestor ingestor, IWebhookRateLimit rate
             return Refuse(WebhookRefusal.Replayed, source, "signature reused over another body",
                 "This signature was already used over another body; sign every delivery with a fresh timestamp.");
         }
+        metrics.Accepted(result.AcceptedTypes.Count);
         foreach (var type in result.AcceptedTypes)
         {
             metrics.Ingested(type);

@@ -35,6 +35,12 @@ public interface IMessageLog
 
     /// <summary>A delivery report's status change, found by the provider's message id.</summary>
     Task<MessageRecord?> ReportAsync(string providerMessageId, string status, string? reason, CancellationToken cancellationToken);
+
+    /// <summary>One page of every message logged, for the counters' backfill.</summary>
+    Task<(IReadOnlyList<MessageRecord> Records, string? ContinuationToken)> PageAsync(int pageSize, string? continuationToken, CancellationToken cancellationToken);
+
+    /// <summary>Counts a logged message into the report counters (idempotent: counting it again changes nothing).</summary>
+    Task CountAsync(MessageRecord record, CancellationToken cancellationToken);
 }
 
 /// <summary>Recent contacts per customer and category, across all journeys: what frequency caps count.</summary>

@@ -11,7 +11,7 @@ namespace Retention.Functions.Durable;
 /// <summary>
 /// The activities of <see cref="JourneyTaskRegistry"/> as activity-trigger functions, one line each. Every one binds the
 /// Durable client: an activity may start or signal instances (a deferred send, an emitted event routed to a journey, a
-/// scheduled run, a migration's listing), and does so through <see cref="IJourneyInstances"/>.
+/// scheduled run, a migration's page), and does so through <see cref="IJourneyInstances"/>.
 /// </summary>
 public sealed class ActivityFunctions(IServiceProvider services, DurableClientScope scope)
 {
@@ -35,9 +35,17 @@ public sealed class ActivityFunctions(IServiceProvider services, DurableClientSc
     public Task<bool> RecordFinished([ActivityTrigger] FinishedInstance input, string instanceId, [DurableClient] DurableTaskClient client) =>
         RunAsync<bool>(JourneyTasks.RecordFinished, input, instanceId, client);
 
-    [Function(JourneyTasks.ListInstances)]
-    public Task<InstanceIdPage> ListInstances([ActivityTrigger] InstancePageRequest input, string instanceId, [DurableClient] DurableTaskClient client) =>
-        RunAsync<InstanceIdPage>(JourneyTasks.ListInstances, input, instanceId, client);
+    [Function(JourneyTasks.SignalMigrationPage)]
+    public Task<MigrationPage> SignalMigrationPage([ActivityTrigger] JourneyMigrationRun input, string instanceId, [DurableClient] DurableTaskClient client) =>
+        RunAsync<MigrationPage>(JourneyTasks.SignalMigrationPage, input, instanceId, client);
+
+    [Function(JourneyTasks.ReadDefinition)]
+    public Task<string> ReadDefinition([ActivityTrigger] DefinitionRequest input, string instanceId, [DurableClient] DurableTaskClient client) =>
+        RunAsync<string>(JourneyTasks.ReadDefinition, input, instanceId, client);
+
+    [Function(JourneyTasks.CountFacts)]
+    public Task<bool> CountFacts([ActivityTrigger] CountedFacts input, string instanceId, [DurableClient] DurableTaskClient client) =>
+        RunAsync<bool>(JourneyTasks.CountFacts, input, instanceId, client);
 
     [Function(JourneyTasks.ReadRecentEvents)]
     public Task<IReadOnlyList<CustomerEvent>> ReadRecentEvents([ActivityTrigger] RecentEventsRequest input, string instanceId, [DurableClient] DurableTaskClient client) =>

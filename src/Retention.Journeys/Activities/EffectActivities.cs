@@ -2,6 +2,7 @@ using Microsoft.DurableTask;
 using Microsoft.Extensions.Logging;
 using Retention.Core.Events;
 using Retention.Core.Ports;
+using Retention.Core.Reporting;
 using Retention.Core.Runtime;
 
 namespace Retention.Journeys.Activities;
@@ -75,16 +76,40 @@ public sealed class RecordFinishedActivity(IInstanceIndex index) : TaskActivity<
     }
 }
 
-/// <summary>A page of a journey's unfinished instances, for a migration to signal.</summary>
-[DurableTask(JourneyTasks.ListInstances)]
-public sealed class ListInstancesActivity(IJourneyInstances instances) : TaskActivity<InstancePageRequest, InstanceIdPage>
+/// <summary>
+/// One page of a migration: the journey's instances from the page's token, each unfinished one on an older version
+/// signalled (and counted as signalled in the migration's progress), and where the next page starts.
+/// </summary>
+[DurableTask(JourneyTasks.SignalMigrationPage)]
+public sealed class SignalMigrationPageActivity(IJourneyInstances instances, IFactCounters counters) : TaskActivity<JourneyMigrationRun, MigrationPage>
 {
-    public override async Task<InstanceIdPage> RunAsync(TaskActivityContext context, InstancePageRequest input)
+    public const int PageSize = 200;
+
+    public override async Task<MigrationPage> RunAsync(TaskActivityContext context, JourneyMigrationRun input)
     {
-        var page = await instances.QueryAsync(input.JourneyId, null, 200, input.ContinuationToken, CancellationToken.None);
-        var unfinished = page.Items.Where(i => !i.State.Status.IsFinished()).ToList();
-        return new InstanceIdPage([.. unfinished.Select(i => i.State.InstanceId)], [.. unfinished.Select(i => i.State.Version)], page.ContinuationToken);
+        var page = await instances.QueryAsync(input.JourneyId, null, PageSize, input.ContinuationToken, CancellationToken.None);
+        var signalled = 0;
+        foreach (var state in page.Items.Select(i => i.State).Where(s => !s.Status.IsFinished() && s.Version != input.ToVersion))
+        {
+            await instances.SignalAsync(state.InstanceId, input.Signal with { Migration = input.Id }, CancellationToken.None);
+            await counters.RecordAsync(MigrationProgress.Signal(input.Id, state.InstanceId), CancellationToken.None);
+            signalled++;
+        }
+        if (page.ContinuationToken is null)
+        {
+            await counters.RecordAsync(MigrationProgress.AllPaged(input.Id), CancellationToken.None);
+        }
+        return new MigrationPage(signalled, page.ContinuationToken);
     }
+}
+
+/// <summary>A published version's definition, for an instance a migration moves to it (the catalog keeps each version it has read).</summary>
+[DurableTask(JourneyTasks.ReadDefinition)]
+public sealed class ReadDefinitionActivity(IPublishedDefinitions definitions) : TaskActivity<DefinitionRequest, string>
+{
+    public override async Task<string> RunAsync(TaskActivityContext context, DefinitionRequest input) =>
+        await definitions.ReadJsonAsync(input.JourneyId, input.Version, CancellationToken.None)
+            ?? throw new InvalidOperationException($"Journey {input.JourneyId} has no version {input.Version}.");
 }
 
 /// <summary>The events a new instance may have to see: those that arrived before it started, read once it has started.</summary>
@@ -93,6 +118,17 @@ public sealed class ReadRecentEventsActivity(IRecentCustomerEvents events) : Tas
 {
     public override Task<IReadOnlyList<CustomerEvent>> RunAsync(TaskActivityContext context, RecentEventsRequest input) =>
         events.SinceAsync(input.CustomerId, input.Since, input.Take, CancellationToken.None);
+}
+
+/// <summary>The instance's report facts as of its latest state; the counters take the difference, so a retry counts nothing twice.</summary>
+[DurableTask(JourneyTasks.CountFacts)]
+public sealed class CountFactsActivity(IFactCounters counters) : TaskActivity<CountedFacts, bool>
+{
+    public override async Task<bool> RunAsync(TaskActivityContext context, CountedFacts input)
+    {
+        await counters.RecordAsync(input, CancellationToken.None);
+        return true;
+    }
 }
 
 [DurableTask(JourneyTasks.RunScheduledWork)]

@@ -19,7 +19,7 @@ public sealed record JourneyVersionInfo(int Version, DateTimeOffset? PublishedAt
 /// row per version (who, when). Versions never change once written, so they are cached for good; the active list is
 /// refreshed from the heads.
 /// </summary>
-public sealed class JourneyCatalog(StorageAccount account, TimeProvider time, ILogger<JourneyCatalog> logger) : IJourneyVersions
+public sealed class JourneyCatalog(StorageAccount account, TimeProvider time, ILogger<JourneyCatalog> logger) : IJourneyVersions, IPublishedDefinitions
 {
     private const string HeadRow = "head";
     private readonly TableClient _table = account.Table("journeys");

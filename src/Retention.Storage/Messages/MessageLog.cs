@@ -2,15 +2,18 @@ using System.Text.Json;
 using Azure.Data.Tables;
 using Azure;
 using Retention.Core.Ports;
+using Retention.Core.Reporting;
 using Retention.Core.Runtime;
 
 namespace Retention.Storage.Messages;
 
 /// <summary>
 /// One row per logical message, per customer: its status (sent, deferred until, suppressed because, delivered…),
-/// the timeline's source for messages, and the record that makes a repeated send a no-op.
+/// the timeline's source for messages, and the record that makes a repeated send a no-op. Each write also counts the
+/// message under its current channel, status and reason for the reports (<see cref="IFactCounters"/>), after the row
+/// itself, so a write retried after a failure counts it then, and once.
 /// </summary>
-public sealed class MessageLog(StorageAccount account, TimeProvider time) : IMessageLog
+public sealed class MessageLog(StorageAccount account, IFactCounters counters, TimeProvider time) : IMessageLog
 {
     public const string ProviderMessageKind = "message";
 
@@ -28,11 +31,12 @@ public sealed class MessageLog(StorageAccount account, TimeProvider time) : IMes
         string? providerMessageId = null, int? attempts = null, CancellationToken cancellationToken = default)
     {
         var now = time.GetUtcNow();
+        var channel = send.Channel.ToString().ToLowerInvariant();
         await _table.UpsertEntityAsync(new TableEntity(KeyEncoding.Encode(send.CustomerId), KeyEncoding.Encode(send.SendKey))
         {
             ["SendKey"] = send.SendKey,
             ["CustomerId"] = send.CustomerId,
-            ["Channel"] = send.Channel.ToString().ToLowerInvariant(),
+            ["Channel"] = channel,
             ["Category"] = send.Category.ToString().ToLowerInvariant(),
             ["Status"] = status,
             ["Reason"] = reason,
@@ -46,6 +50,7 @@ public sealed class MessageLog(StorageAccount account, TimeProvider time) : IMes
             ["UpdatedAt"] = now,
             ["Send"] = JsonSerializer.Serialize<JourneyCommand>(send, CoreJsonContext.Default.JourneyCommand),
         }, TableUpdateMode.Replace, cancellationToken);
+        await CountAsync(send.JourneyId, send.Version, existing?.CreatedAt ?? now, send.SendKey, channel, status, reason, cancellationToken);
         if (providerMessageId is not null)
         {
             await _lookups.UpsertEntityAsync(new TableEntity(ProviderMessageKind, KeyEncoding.Encode(providerMessageId))
@@ -79,8 +84,32 @@ public sealed class MessageLog(StorageAccount account, TimeProvider time) : IMes
         {
             return null;
         }
-        return await GetAsync(customerId, sendKey, cancellationToken);
+        var record = await GetAsync(customerId, sendKey, cancellationToken);
+        if (record is not null)
+        {
+            await CountAsync(record.JourneyId, record.Send?.Version ?? 0, record.CreatedAt, sendKey, record.Channel, record.Status, record.Reason, cancellationToken);
+        }
+        return record;
     }
+
+    /// <summary>Every logged message, one page at a time (<paramref name="pageSize"/> rows), for the counters' backfill.</summary>
+    public async Task<(IReadOnlyList<MessageRecord> Records, string? ContinuationToken)> PageAsync(int pageSize, string? continuationToken, CancellationToken cancellationToken)
+    {
+        await foreach (var page in _table.QueryAsync<TableEntity>(maxPerPage: pageSize, cancellationToken: cancellationToken).AsPages(continuationToken, pageSize))
+        {
+            return ([.. page.Values.Select(ToRecord)], page.ContinuationToken);
+        }
+        return ([], null);
+    }
+
+    /// <summary>Counts the message, under the journey and the day it was first recorded, for its current channel, status and reason.</summary>
+    public Task CountAsync(MessageRecord record, CancellationToken cancellationToken) =>
+        CountAsync(record.JourneyId, record.Send?.Version ?? 0, record.CreatedAt, record.SendKey, record.Channel, record.Status, record.Reason, cancellationToken);
+
+    private Task CountAsync(string journeyId, int version, DateTimeOffset createdAt, string sendKey, string channel, string status, string? reason,
+        CancellationToken cancellationToken) =>
+        counters.RecordAsync(new CountedFacts(journeyId, version, DateOnly.FromDateTime(createdAt.UtcDateTime), sendKey, [JourneyFacts.Message(channel, status, reason)]),
+            cancellationToken);
 
     public async Task<IReadOnlyList<MessageRecord>> ForCustomerAsync(string customerId, CancellationToken cancellationToken)
     {

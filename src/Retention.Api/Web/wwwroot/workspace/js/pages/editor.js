@@ -489,6 +489,7 @@ class Editor {
         this.savedText = null;
         sessionStorage.removeItem(this.storageKey);
         this.saveState.textContent = t('publish.done', { version: result.version, kept: result.kept ?? 0, migrated: result.migrated ?? 0, ended: result.ended ?? 0 });
+        if (result.migration) followMigration(this.saveState, result.migration.href);
       } catch (e) { clear(errors, failure(e, t('editor.publish'))); }
     } }, t('publish.confirm'));
     clear(body,
@@ -526,4 +527,18 @@ class History {
 
   undo() { if (!this.canUndo) return null; this.at--; this.lastKey = null; return this.current; }
   redo() { if (!this.canRedo) return null; this.at++; this.lastKey = null; return this.current; }
+}
+
+// A migration moves the instances behind the publish's answer: its progress, read until every signalled instance has answered.
+async function followMigration(target, href) {
+  for (let attempt = 0; attempt < 120; attempt++) {
+    let p;
+    try { p = await get(href); } catch { return; }
+    const line = h('span', { class: 'migration-progress', id: 'migration-progress' },
+      t('publish.migration', { id: p.id, signalled: p.signalled, moved: p.moved, ended: p.ended, failed: p.failed }));
+    target.querySelector('#migration-progress')?.remove();
+    target.append(' ', line);
+    if (!p.signalling && p.moved + p.ended + p.failed >= p.signalled) return;
+    await new Promise(resolve => setTimeout(resolve, 1000));
+  }
 }

@@ -35,12 +35,16 @@ function panel(id, title) {
   return section;
 }
 
-const truncatedNote = r => (r.truncated ? h('p', { class: 'hint' }, t('reports.truncated', { n: r.scanned })) : null);
 
 async function loadFunnel(body, id) {
   try {
     const r = await get(`/api/reports/journeys/${enc(id)}/funnel`);
-    clear(body, barChart(t('reports.funnel'), r.steps.map(s => ({ label: `${s.stepId}`, value: s.entered }))), truncatedNote(r));
+    clear(body, h('p', { class: 'hint' }, t('reports.entered', { n: r.entered ?? 0 })),
+      barChart(t('reports.funnel'), r.steps.map(s => ({ label: `${s.stepId}`, value: s.entered }))),
+      (r.outcomes ?? []).length
+        ? h('div', { id: 'report-outcomes' }, h('h3', {}, t('reports.outcomes')),
+          h('ul', { class: 'outcomes' }, r.outcomes.map(o => h('li', {}, `${o.outcome ? `${o.status} · ${o.outcome}` : o.status}: ${o.count}`))))
+        : null);
   } catch (e) { clear(body, failure(e, t('reports.funnel'))); }
 }
 
@@ -56,8 +60,7 @@ async function loadLift(body, id) {
       r.lift === null || r.lift === undefined
         ? h('p', { class: 'hint' }, t('reports.noLift'))
         : [h('p', {}, t('reports.liftValue', { lift: (r.lift * 100).toFixed(1), low: (r.ci95[0] * 100).toFixed(1), high: (r.ci95[1] * 100).toFixed(1) })),
-          intervalChart(t('reports.lift'), r.lift, r.ci95[0], r.ci95[1])],
-      truncatedNote(r));
+          intervalChart(t('reports.lift'), r.lift, r.ci95[0], r.ci95[1])]);
   } catch (e) { clear(body, failure(e, t('reports.lift'))); }
 }
 

@@ -1,0 +1,23 @@
+namespace Retention.Core.Ports;
+
+/// <summary>
+/// What one subject (a journey instance, a message) counts for now: its facts (<see cref="Reporting.JourneyFacts"/>),
+/// counted under its journey, version and day (the instance's start, the message's first record).
+/// </summary>
+public sealed record CountedFacts(string JourneyId, int Version, DateOnly Day, string Subject, IReadOnlyList<string> Facts);
+
+/// <summary>How many subjects of a journey, version and day count for a fact.</summary>
+public sealed record FactCount(string JourneyId, int Version, DateOnly Day, string Fact, long Count);
+
+/// <summary>
+/// Counters kept as the work happens, read by the reports and the journey list at a cost that grows with steps and
+/// days, not instances. Recording is idempotent: a subject counts for exactly the facts it was last recorded with.
+/// </summary>
+public interface IFactCounters
+{
+    /// <summary>Makes the subject count for exactly these facts: adds the new ones, takes back those it no longer has.</summary>
+    Task RecordAsync(CountedFacts facts, CancellationToken cancellationToken);
+
+    /// <summary>The counts of one journey's facts starting with <paramref name="factPrefix"/>, from <paramref name="since"/> on (all days when null).</summary>
+    Task<IReadOnlyList<FactCount>> ReadAsync(string journeyId, string factPrefix, DateOnly? since, CancellationToken cancellationToken);
+}

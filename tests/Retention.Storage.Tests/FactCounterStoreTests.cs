@@ -1,0 +1,49 @@
+using Retention.Core.Ports;
+using Retention.Storage.Reporting;
+using Retention.Testing;
+
+namespace Retention.Storage.Tests;
+
+/// <summary>The report counters on Azurite: writers racing on the same counter rows, repeats and retractions leave exact counts.</summary>
+public sealed class FactCounterStoreOnAzurite
+{
+    private static readonly DateOnly Day = new(2027, 3, 1);
+
+    private static async Task<FactCounterStore> StoreAsync()
+    {
+        var account = new StorageAccount(new StorageOptions { ConnectionString = TestStorage.ConnectionString, Prefix = "f" + Guid.NewGuid().ToString("N")[..10] });
+        await account.Table("counters").CreateIfNotExistsAsync();
+        return new FactCounterStore(account);
+    }
+
+    [Fact]
+    public async Task RacingWritersRepeatsAndRetractionsCountEachSubjectOncePerFact()
+    {
+        var store = await StoreAsync();
+        var subjects = Enumerable.Range(0, 120).Select(i => $"j:C{i}").ToList();
+        // Every subject recorded twice at once (a retry racing its first attempt), all on the same day's rows.
+        await Parallel.ForEachAsync(subjects.Concat(subjects), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (subject, ct) =>
+            await store.RecordAsync(new CountedFacts("j", 1, Day, subject, ["entered", "step:a"]), ct));
+        // A third of them move on: step:b added, and then a fact taken back.
+        await Parallel.ForEachAsync(subjects.Where((_, i) => i % 3 == 0), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (subject, ct) =>
+            await store.RecordAsync(new CountedFacts("j", 1, Day, subject, ["entered", "step:a", "step:b"]), ct));
+        await store.RecordAsync(new CountedFacts("j", 1, Day, subjects[0], ["entered", "step:a"]), CancellationToken.None);
+
+        var counts = (await store.ReadAsync("j", "", null, CancellationToken.None)).ToDictionary(c => c.Fact, c => c.Count);
+        Assert.Equal(new Dictionary<string, long> { ["entered"] = 120, ["step:a"] = 120, ["step:b"] = 39 }, counts);
+        Assert.Equal([("step:b", 39L)], (await store.ReadAsync("j", "step:b", null, CancellationToken.None)).Select(c => (c.Fact, c.Count)));
+        Assert.Empty(await store.ReadAsync("j", "", Day.AddDays(1), CancellationToken.None));
+        Assert.Empty(await store.ReadAsync("other", "", null, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task AMigratedSubjectMovesItsFactsToTheNewVersion()
+    {
+        var store = await StoreAsync();
+        await store.RecordAsync(new CountedFacts("j", 1, Day, "j:C1", ["entered", "at:w"]), CancellationToken.None);
+        await store.RecordAsync(new CountedFacts("j", 2, Day, "j:C1", ["entered", "at:w2"]), CancellationToken.None);
+
+        var counts = await store.ReadAsync("j", "", null, CancellationToken.None);
+        Assert.Equal([(2, "at:w2", 1L), (2, "entered", 1L)], counts.Select(c => (c.Version, c.Fact, c.Count)).Order());
+    }
+}
