@@ -11,13 +11,13 @@ using Retention.Testing;
 namespace Retention.Application.Tests;
 
 /// <summary>
-/// Publishing with "migrate" over 10,000 instances, on Azurite under virtual time: the publish answers 202 with the
+/// Publishing with "migrate" over 10,000 instances (a tenth in the suite; see <see cref="TestScale"/>), on Azurite under virtual time: the publish answers 202 with the
 /// migration's progress before any instance has moved; the migration signals them a page per generation; every
 /// instance moves; and no orchestration's history grows with the number of instances or carries the definition per instance.
 /// </summary>
 public sealed class MigrationAtScale : IDisposable
 {
-    private const int Instances = 10_000;
+    private static readonly int Instances = TestScale.Instances(10_000);
     private const int Batch = 500;
 
     /// <summary>No generation of any orchestration stores more than this (characters of input, actions, results and events).</summary>

@@ -14,12 +14,12 @@ namespace Retention.Application.Tests;
 
 /// <summary>
 /// The reports and the journey list read counters kept as instances move, on Azurite under virtual time: with 12,000
-/// instances of one journey they equal a count from scratch over the instances, and stay equal after a retried
+/// instances of one journey (a tenth in the suite; see <see cref="TestScale"/>) they equal a count from scratch over the instances, and stay equal after a retried
 /// activity, a redelivered event and the backfill run twice.
 /// </summary>
 public sealed class ReportCounters : IDisposable
 {
-    private const int Instances = 12_000;
+    private static readonly int Instances = TestScale.Instances(12_000);
     private const int Batch = 500;
 
     /// <summary>A complaint journey with a holdout, a goal and an SLA clock by severity: every kind of fact the reports count.</summary>
