@@ -15,6 +15,7 @@ namespace Retention.Api.Tests;
 /// <c>POST /api/events</c> and the CloudEvents HTTP binding: binary mode (ce-* headers, the data as the body) is accepted
 /// and signed as structured mode is; anything else is the endpoint's own 415 problem, counted.
 /// </summary>
+[Collection(MetricsReadAlone.Name)]
 public sealed partial class EventsEndpointContentTypes : IDisposable
 {
     private readonly RetentionFactory _host = new(virtualTime: true, [File.ReadAllText(Path.Combine(RepoPaths.ShippedJourneys, "post-sale-follow-up.json"))]);

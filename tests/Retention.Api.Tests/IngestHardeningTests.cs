@@ -7,6 +7,7 @@ using Retention.Testing;
 namespace Retention.Api.Tests;
 
 /// <summary>Replay protection, per-source rate limits, phone validation and the ingest metrics of <c>POST /api/events</c>.</summary>
+[Collection(MetricsReadAlone.Name)]
 public sealed class EventsEndpointHardening : IDisposable
 {
     private readonly RetentionFactory _host = new(virtualTime: true, [], new()

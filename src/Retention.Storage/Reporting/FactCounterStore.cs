@@ -22,7 +22,7 @@ public sealed class FactCounterStore(StorageAccount account) : IFactCounters
     /// <summary>Changes per transaction: each is a marker and its counter, within the 100 operations of a batch.</summary>
     private const int ChangesPerTransaction = 50;
 
-    private const int MaxAttempts = 20;
+    private const int MaxAttempts = 40;
 
     private readonly TableClient _table = account.Table("counters");
 
@@ -48,7 +48,9 @@ public sealed class FactCounterStore(StorageAccount account) : IFactCounters
             }
             catch (TableTransactionFailedException e) when (e.Status is 404 or 409 or 412 && attempt < MaxAttempts)
             {
-                continue; // another writer got there first: read again
+                // Another writer got there first: read again, after a random pause that grows with the losses, so
+                // writers racing on one shard spread out instead of colliding again in lockstep.
+                await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(1, 1 + 8 * Math.Min(attempt, 8))), cancellationToken);
             }
         }
     }
