@@ -517,7 +517,7 @@ public sealed class AdminWorkspaceTests(UiHost host, ITestOutputHelper output)
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (DateTime.UtcNow < deadline)
         {
-            var tasks = await api.GetFromJsonAsync<JsonArray>($"/api/tasks?assignee=role:{UiHost.CallerRole}&status=open");
+            var tasks = (await api.GetFromJsonAsync<JsonObject>($"/api/tasks?assignee=role:{UiHost.CallerRole}&status=open"))!["items"]!.AsArray();
             if (tasks!.FirstOrDefault(t => t!["customerId"]!.GetValue<string>() == customerId) is { } task)
             {
                 return task["id"]!.GetValue<string>();
@@ -530,7 +530,7 @@ public sealed class AdminWorkspaceTests(UiHost host, ITestOutputHelper output)
     private async Task AssertTaskCompletedAndInstanceCalledAsync(string taskId, string customerId, string saleId)
     {
         using var api = host.Api();
-        var completed = await api.GetFromJsonAsync<JsonArray>($"/api/tasks?assignee=role:{UiHost.CallerRole}&status=completed");
+        var completed = (await api.GetFromJsonAsync<JsonObject>($"/api/tasks?assignee=role:{UiHost.CallerRole}&status=completed"))!["items"]!.AsArray();
         Assert.Contains(completed!, t => t!["id"]!.GetValue<string>() == taskId);
         var deadline = DateTime.UtcNow.AddSeconds(30);
         JsonObject? instance = null;
