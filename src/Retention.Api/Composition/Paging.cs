@@ -13,7 +13,7 @@ public static class Paging
     public const int MaxPageSize = 1000;
 
     /// <summary>The page size asked for, else the list's default; an error naming <c>/pageSize</c> when it is out of range.</summary>
-    public static DefinitionError? ReadPageSize(int? pageSize, int defaultSize, out int size)
+    private static DefinitionError? ReadPageSize(int? pageSize, int defaultSize, out int size)
     {
         size = pageSize ?? defaultSize;
         return size is >= 1 and <= MaxPageSize ? null : new DefinitionError("/pageSize", $"must be from 1 to {MaxPageSize}");

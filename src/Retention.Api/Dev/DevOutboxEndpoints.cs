@@ -39,7 +39,7 @@ public static class DevOutboxEndpoints
             return problem;
         }
         var page = await outbox.ListAsync(to, channel, customerId, size, storageToken, cancellationToken);
-        if (Paging.Answer(page.Items, page.ContinuationToken).ContinuationToken is { } next)
+        if (Retention.Storage.PageToken.Encode(page.ContinuationToken) is { } next)
         {
             response.Headers[ContinuationHeader] = next;
         }
