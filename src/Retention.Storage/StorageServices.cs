@@ -56,6 +56,7 @@ public static class StorageServices
         Port<IMessageLog, MessageLog>(services);
         Port<IScheduleLedger, ScheduleLedger>(services);
         Port<IFactCounters, Reporting.FactCounterStore>(services);
+        Port<IAuditLog, Audit.AuditLogStore>(services);
         services.AddSingleton<IStorageOutages, StorageOutages>();
         return services;
     }

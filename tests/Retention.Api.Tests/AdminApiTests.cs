@@ -140,7 +140,7 @@ public sealed class AdminApi : IDisposable
             Definition: "{}", Version: 9, Mapping: new Dictionary<string, string>()), CancellationToken.None);
         await _host.RunUntilIdleAsync();
 
-        var failed = await _host.Admin().GetFromJsonAsync<JsonArray>("/api/operations/failed");
+        var failed = (await _host.Admin().GetFromJsonAsync<JsonObject>("/api/operations/failed"))!["items"]!.AsArray();
         var entry = Assert.Single(failed!, f => f!["instanceId"]!.GetValue<string>() == id);
         Assert.Contains("does not read", entry!["reason"]!.GetValue<string>(), StringComparison.Ordinal);
         Assert.Equal("Failed", (await _host.Admin().GetFromJsonAsync<JsonObject>($"/api/instances/{Uri.EscapeDataString(id)}"))!["status"]!.GetValue<string>());

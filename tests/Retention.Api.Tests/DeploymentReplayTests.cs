@@ -97,9 +97,9 @@ public sealed class DeploymentReplayTests : IDisposable
         Assert.True(legacy["status"]!.GetValue<string>() == "Completed", legacy.ToJsonString());
 
         // Both tasks went to the supervisor in force when the generation began, the one created after the deployment too.
-        var tasks = await admin.GetFromJsonAsync<JsonArray>("/api/tasks?assignee=owner:sup-before");
+        var tasks = (await admin.GetFromJsonAsync<JsonObject>("/api/tasks?assignee=owner:sup-before"))!["items"]!.AsArray();
         Assert.Equal(["after", "before"], tasks!.Select(t => t!["stepId"]!.GetValue<string>()).Order(StringComparer.Ordinal));
-        Assert.Empty((await admin.GetFromJsonAsync<JsonArray>("/api/tasks?assignee=owner:sup-after"))!);
+        Assert.Empty((await admin.GetFromJsonAsync<JsonObject>("/api/tasks?assignee=owner:sup-after"))!["items"]!.AsArray()!);
     }
 
     private static async Task PublishAsync(HttpClient admin, string route, JsonObject version, int expectedVersion)

@@ -160,7 +160,7 @@ public sealed class FailedInstancesOnTheRealEngine : IDisposable
         Assert.Equal((HistoryKinds.Ended(InstanceStatus.Failed), "far"), (history!["kind"]!.GetValue<string>(), history["stepId"]!.GetValue<string>()));
         Assert.Contains(_logs.Lines, l => l.StartsWith("Warning", StringComparison.Ordinal) && l.Contains("[4002:", StringComparison.Ordinal)
             && l.Contains(id, StringComparison.Ordinal) && l.Contains("far", StringComparison.Ordinal) && l.Contains(nameof(ArgumentOutOfRangeException), StringComparison.Ordinal));
-        Assert.Contains(failed["outcome"]!.GetValue<string>(), (await _host.Admin().GetFromJsonAsync<JsonArray>("/api/operations/failed"))!
+        Assert.Contains(failed["outcome"]!.GetValue<string>(), (await _host.Admin().GetFromJsonAsync<JsonObject>("/api/operations/failed"))!["items"]!.AsArray()!
             .Where(f => f!["instanceId"]!.GetValue<string>() == id).Select(f => f!["reason"]!.GetValue<string>()));
     }
 

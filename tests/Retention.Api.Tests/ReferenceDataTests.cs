@@ -112,5 +112,5 @@ public sealed class ReferenceDataTests : IDisposable
     }
 
     private static async Task<string[]> CustomersOfTasksAsync(HttpClient admin, string owner) =>
-        [.. (await admin.GetFromJsonAsync<JsonArray>($"/api/tasks?assignee=owner:{owner}"))!.Select(t => t!["customerId"]!.GetValue<string>()).Order(StringComparer.Ordinal)];
+        [.. (await admin.GetFromJsonAsync<JsonObject>($"/api/tasks?assignee=owner:{owner}"))!["items"]!.AsArray()!.Select(t => t!["customerId"]!.GetValue<string>()).Order(StringComparer.Ordinal)];
 }

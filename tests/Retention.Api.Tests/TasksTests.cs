@@ -28,14 +28,14 @@ public sealed class StaffTasks : IDisposable
         await _host.RunUntilIdleAsync();
         var admin = _host.Admin();
 
-        var inbox = await admin.GetFromJsonAsync<JsonArray>("/api/tasks?assignee=owner:am-7&status=open");
+        var inbox = (await admin.GetFromJsonAsync<JsonObject>("/api/tasks?assignee=owner:am-7&status=open"))!["items"]!.AsArray();
         var task = Assert.Single(inbox!)!;
         Assert.Equal(("call", _host.Now.AddDays(2)), (task["kind"]!.GetValue<string>(), task["dueAt"]!.GetValue<DateTimeOffset>()));
         var id = task["id"]!.GetValue<string>();
 
         Assert.Equal(HttpStatusCode.OK, (await admin.PostAsJsonAsync($"/api/tasks/{id}/reassign", new { role = "supervisor" })).StatusCode);
-        Assert.Empty((await admin.GetFromJsonAsync<JsonArray>("/api/tasks?assignee=owner:am-7"))!);
-        Assert.Single((await admin.GetFromJsonAsync<JsonArray>("/api/tasks?assignee=role:supervisor"))!);
+        Assert.Empty((await admin.GetFromJsonAsync<JsonObject>("/api/tasks?assignee=owner:am-7"))!["items"]!.AsArray()!);
+        Assert.Single((await admin.GetFromJsonAsync<JsonObject>("/api/tasks?assignee=role:supervisor"))!["items"]!.AsArray()!);
 
         Assert.Equal(HttpStatusCode.OK, (await admin.PostAsJsonAsync($"/api/tasks/{id}/complete", new { outcome = "interested" })).StatusCode);
         Assert.Equal(HttpStatusCode.Conflict, (await admin.PostAsJsonAsync($"/api/tasks/{id}/complete", new { outcome = "again" })).StatusCode);

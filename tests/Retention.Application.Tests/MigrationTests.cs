@@ -55,7 +55,7 @@ public sealed class PublishingWithInstancesInFlight : IDisposable
     private async Task<JourneyInstanceState> StateAsync(string id) => (await _host.Get<IJourneyInstances>().GetAsync(id, CancellationToken.None))!.State;
 
     private async Task<List<string>> SentAsync() =>
-        [.. (await _host.Get<DevOutboxStore>().ListAsync(null, null, null, 100, CancellationToken.None)).Select(m => m.Body)];
+        [.. (await _host.Get<DevOutboxStore>().ListAsync(null, null, null, 1000, null, CancellationToken.None)).Items.Select(m => m.Body)];
 
     [Fact]
     public async Task AMigratedWaitKeepsItsDeadlineAndItsTimerFiresOnceOnTheNewVersion()

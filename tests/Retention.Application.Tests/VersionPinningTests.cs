@@ -55,7 +55,7 @@ public sealed class PublishingANewVersion : IDisposable
         var instances = _host.Get<IJourneyInstances>();
         Assert.Equal(1, (await instances.GetAsync(onOne, CancellationToken.None))!.State.Version);
         Assert.Equal(2, (await instances.GetAsync(onTwo, CancellationToken.None))!.State.Version);
-        var sent = await _host.Get<DevOutboxStore>().ListAsync(null, null, null, 100, CancellationToken.None);
+        var sent = (await _host.Get<DevOutboxStore>().ListAsync(null, null, null, 1000, null, CancellationToken.None)).Items;
         Assert.Equal("from version one", Assert.Single(sent).Body); // v1's one-hour wait and text; v2 waits two days
     }
 }

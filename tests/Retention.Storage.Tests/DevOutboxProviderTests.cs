@@ -31,7 +31,7 @@ public sealed class DevOutboxProviderSend
         await provider.SendAsync(new SmsRequest(sendKey, "+8613800138000", "Thanks", Guid.NewGuid(), DateTimeOffset.UnixEpoch,
             new SendTag("post-sale-follow-up", instanceId, "thank-you").ToString(), customerId), CancellationToken.None);
 
-        var message = Assert.Single(await outbox.ListAsync(null, null, customerId, 10, CancellationToken.None));
+        var message = Assert.Single((await outbox.ListAsync(null, null, customerId, 10, null, CancellationToken.None)).Items);
         Assert.Equal(customerId, message.CustomerId);
         Assert.Equal(instanceId, message.InstanceId);
         Assert.Equal("post-sale-follow-up", message.JourneyId);

@@ -68,7 +68,7 @@ public sealed class JourneyRuntimeOnAzurite : IDisposable
         (await _host.Get<IJourneyInstances>().GetAsync(instanceId, CancellationToken.None))!.History;
 
     private async Task<int> SentAsync(string instanceId) =>
-        (await _host.Get<DevOutboxStore>().ListAsync(null, null, null, 10_000, CancellationToken.None)).Count(m => m.InstanceId == instanceId);
+        (await _host.Get<DevOutboxStore>().ListAsync(null, null, null, 1000, null, CancellationToken.None)).Items.Count(m => m.InstanceId == instanceId);
 
     [Fact]
     public async Task ASendActivityRunTwiceSendsOnce()
@@ -76,7 +76,7 @@ public sealed class JourneyRuntimeOnAzurite : IDisposable
         var id = await StartAsync("two-timers", "S1");
         await _host.AdvanceAsync(TimeSpan.FromSeconds(10));
         Assert.Equal(1, await SentAsync(id));
-        var sent = await _host.Get<DevOutboxStore>().ListAsync(null, null, null, 10, CancellationToken.None);
+        var sent = (await _host.Get<DevOutboxStore>().ListAsync(null, null, null, 1000, null, CancellationToken.None)).Items;
         var send = new SendMessage($"{id}/s1/1", StableHash.Uuid($"{id}/s1/1"), _host.Now, id, "two-timers", 1, "s1", "C1",
             Core.Definitions.MessageChannel.Sms, Core.Definitions.MessageCategory.Service, "t",
             new JsonObject { ["customer"] = new JsonObject { ["name"] = "Ann", ["phone"] = "+8613800138000" } });
@@ -104,7 +104,7 @@ public sealed class JourneyRuntimeOnAzurite : IDisposable
         Assert.Equal(InstanceStatus.Completed, (await StateAsync(id)).Status);
         Assert.Equal(2, (await HistoryAsync(id)).Count(h => h.Kind == HistoryKinds.TimerFired));
         Assert.Equal(2, await SentAsync(id));
-        Assert.Equal(due, (await _host.Get<DevOutboxStore>().ListAsync(null, null, null, 10, CancellationToken.None)).Where(m => m.InstanceId == id).Max(m => m.SentAt));
+        Assert.Equal(due, (await _host.Get<DevOutboxStore>().ListAsync(null, null, null, 1000, null, CancellationToken.None)).Items.Where(m => m.InstanceId == id).Max(m => m.SentAt));
     }
 
     [Fact]

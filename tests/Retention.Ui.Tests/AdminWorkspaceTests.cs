@@ -151,6 +151,39 @@ public sealed class AdminWorkspaceTests(UiHost host, ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task ATaskInboxLongerThanAPageShowsMoreWhichAddsTheNextPage()
+    {
+        foreach (var (customer, sale) in new[] { ("C-UI-P1", "S-UI-P1"), ("C-UI-P2", "S-UI-P2") })
+        {
+            await host.SendEventAsync(Webhooks.Customer(customer));
+            await host.SendEventAsync(Webhooks.Sale(customer, sale));
+        }
+        string[] mine = [await WaitForTaskAsync("C-UI-P1"), await WaitForTaskAsync("C-UI-P2")];
+
+        var (context, page, problems) = await host.OpenAsync();
+        await using var _ = context;
+        // One task a page, so the inbox takes several: the server's pages are real, only their size is set here.
+        await page.RouteAsync(new System.Text.RegularExpressions.Regex("/api/tasks\\?"), route => route.ContinueAsync(new() { Url = route.Request.Url + "&pageSize=1" }));
+        await page.GotoAsync(Url("#/tasks"));
+        await page.Locator("#task-kind").SelectOptionAsync("role");
+        await page.Locator("#task-who").FillAsync(UiHost.CallerRole);
+        await page.Locator("#show-tasks").ClickAsync();
+        var rows = page.Locator("#task-list tbody tr");
+        await Expect(rows).ToHaveCountAsync(1);
+        await Expect(page.Locator("#more")).ToBeVisibleAsync();
+        for (var shown = 1; await page.Locator("#more").CountAsync() > 0 && shown < 100; shown++)
+        {
+            await page.Locator("#more").ClickAsync();
+            await Expect(rows).ToHaveCountAsync(shown + 1);
+        }
+        foreach (var taskId in mine)
+        {
+            await Expect(page.Locator($"tr[data-task='{taskId}']")).ToHaveCountAsync(1); // each once, whichever page it came on
+        }
+        Assert.Empty(problems);
+    }
+
+    [Fact]
     public async Task AKeyboardOnlyUserSignsInAndCompletesATask()
     {
         await host.SendEventAsync(Webhooks.Customer("C-UI-3"));
@@ -517,7 +550,7 @@ public sealed class AdminWorkspaceTests(UiHost host, ITestOutputHelper output)
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (DateTime.UtcNow < deadline)
         {
-            var tasks = await api.GetFromJsonAsync<JsonArray>($"/api/tasks?assignee=role:{UiHost.CallerRole}&status=open");
+            var tasks = (await api.GetFromJsonAsync<JsonObject>($"/api/tasks?assignee=role:{UiHost.CallerRole}&status=open"))!["items"]!.AsArray();
             if (tasks!.FirstOrDefault(t => t!["customerId"]!.GetValue<string>() == customerId) is { } task)
             {
                 return task["id"]!.GetValue<string>();
@@ -530,7 +563,7 @@ public sealed class AdminWorkspaceTests(UiHost host, ITestOutputHelper output)
     private async Task AssertTaskCompletedAndInstanceCalledAsync(string taskId, string customerId, string saleId)
     {
         using var api = host.Api();
-        var completed = await api.GetFromJsonAsync<JsonArray>($"/api/tasks?assignee=role:{UiHost.CallerRole}&status=completed");
+        var completed = (await api.GetFromJsonAsync<JsonObject>($"/api/tasks?assignee=role:{UiHost.CallerRole}&status=completed"))!["items"]!.AsArray();
         Assert.Contains(completed!, t => t!["id"]!.GetValue<string>() == taskId);
         var deadline = DateTime.UtcNow.AddSeconds(30);
         JsonObject? instance = null;

@@ -31,7 +31,6 @@ public static class AdminServices
         services.AddSingleton<IValidateOptions<AnonymousAccessOptions>>(new OptionsErrorsValidation<AnonymousAccessOptions>(o => o.Errors()));
         services.AddSingleton<IAuthorizationHandler, AdminRoleOrListedAnonymousHandler>();
         services.AddSingleton<IAuthorizationMiddlewareResultHandler, ForbiddenCallAudit>();
-        services.AddSingleton<AuditLog>();
         services.AddSingleton<JourneyCounts>();
         services.AddSingleton<JourneyReports>();
         services.AddSingleton<JourneyPublisher>();

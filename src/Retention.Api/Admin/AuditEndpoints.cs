@@ -2,6 +2,7 @@ using System.ComponentModel.DataAnnotations;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Retention.Api.Composition;
+using Retention.Core.Ports;
 using Retention.Api.Security;
 using Retention.Journeys;
 using Retention.Storage.Routing;
@@ -21,18 +22,15 @@ public static class AuditEndpoints
         return app;
     }
 
-    private static async Task<Results<Ok<AuditPage>, ProblemHttpResult>> ReadAsync(AuditLog audit, [PageSize(PageSize)] int? pageSize, string? continuationToken, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<ListPage<AuditEntry>>, ProblemHttpResult>> ReadAsync(IAuditLog audit, [PageSize(PageSize)] int? pageSize, string? continuationToken,
+        CancellationToken cancellationToken)
     {
-        if (Paging.ReadPageSize(pageSize, PageSize, out var size) is { } error)
+        if (Paging.Read(pageSize, PageSize, continuationToken, out var size, out var storageToken) is { } problem)
         {
-            return Problems.Validation([error]);
-        }
-        if (!Retention.Storage.PageToken.TryDecode(continuationToken, out var storageToken))
-        {
-            return Problems.Validation([new Core.Definitions.DefinitionError("/continuationToken", Retention.Storage.PageToken.Rule)]);
+            return problem;
         }
         var page = await audit.ReadAsync(size, storageToken, cancellationToken);
-        return TypedResults.Ok(page with { ContinuationToken = Retention.Storage.PageToken.Encode(page.ContinuationToken) });
+        return TypedResults.Ok(Paging.Answer(page.Items, page.ContinuationToken));
     }
 }
 
@@ -42,7 +40,7 @@ public static class AuditEndpoints
 /// </summary>
 public sealed class AdminAuditMiddleware(RequestDelegate next)
 {
-    public async Task InvokeAsync(HttpContext context, AuditLog audit, IJourneyInstances instances, ILogger<AdminAuditMiddleware> logger)
+    public async Task InvokeAsync(HttpContext context, IAuditLog audit, IJourneyInstances instances, ILogger<AdminAuditMiddleware> logger)
     {
         var endpoint = context.GetEndpoint() as RouteEndpoint;
         var route = endpoint?.RoutePattern.RawText;

@@ -62,9 +62,9 @@ public static class InstancesEndpoints
         string? customerId, string? journeyId, string? status, [PageSize(PageSize)] int? pageSize, string? continuationToken,
         IJourneyInstances instances, CustomerInstanceIndex index, CancellationToken cancellationToken)
     {
-        if (!Retention.Storage.PageToken.TryDecode(continuationToken, out var storageToken))
+        if (Paging.Read(pageSize, PageSize, continuationToken, out var size, out var storageToken) is { } pagingProblem)
         {
-            return Problems.Validation([new DefinitionError("/continuationToken", Retention.Storage.PageToken.Rule)]);
+            return pagingProblem;
         }
         InstanceStatus? wanted = null;
         if (status is not null)
@@ -74,10 +74,6 @@ public static class InstancesEndpoints
                 return Problems.Validation([new DefinitionError("/status", $"must be one of {string.Join(", ", Enum.GetNames<InstanceStatus>())}")]);
             }
             wanted = parsed;
-        }
-        if (Paging.ReadPageSize(pageSize, PageSize, out var size) is { } pageSizeError)
-        {
-            return Problems.Validation([pageSizeError]);
         }
         if (customerId is not null)
         {

@@ -21,23 +21,30 @@ public sealed record ReassignTaskRequest(string? OwnerId, string? Role);
 public static class TasksEndpoints
 {
     public const string TaskCompleted = "task.completed";
+    public const int PageSize = 100;
 
     public static IEndpointRouteBuilder MapTasksEndpoints(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/tasks").WithTags("Tasks");
-        group.MapGet("", ListAsync).RequireAuthorization(Roles.Viewer).WithSummary("A task inbox: ?assignee=owner:<id> or role:<role>, optional ?status=open|completed");
+        group.MapGet("", ListAsync).RequireAuthorization(Roles.Viewer).WithSummary("A task inbox, a page at a time: ?assignee=owner:<id> or role:<role>, optional ?status=open|completed; soonest due first within a page");
         group.MapPost("/{id}/complete", CompleteAsync).RequireAuthorization(Roles.Operator).WithSummary("Complete a task; journeys waiting for task.completed continue");
         group.MapPost("/{id}/reassign", ReassignAsync).RequireAuthorization(Roles.Operator).WithSummary("Move a task to another owner or role");
         return app;
     }
 
-    private static async Task<Results<Ok<IReadOnlyList<StaffTask>>, ProblemHttpResult>> ListAsync(string? assignee, string? status, TaskStore tasks, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<ListPage<StaffTask>>, ProblemHttpResult>> ListAsync(string? assignee, string? status, [PageSize(PageSize)] int? pageSize,
+        string? continuationToken, TaskStore tasks, CancellationToken cancellationToken)
     {
         if (assignee is null || !(assignee.StartsWith("owner:", StringComparison.Ordinal) || assignee.StartsWith("role:", StringComparison.Ordinal)) || assignee.Length < 6)
         {
             return Problems.Validation([new DefinitionError("/assignee", "is required: owner:<owner id> or role:<role>")]);
         }
-        return TypedResults.Ok(await tasks.ListAsync(assignee, status, cancellationToken));
+        if (Paging.Read(pageSize, PageSize, continuationToken, out var size, out var storageToken) is { } problem)
+        {
+            return problem;
+        }
+        var page = await tasks.ListAsync(assignee, status, size, storageToken, cancellationToken);
+        return TypedResults.Ok(Paging.Answer(page.Items, page.ContinuationToken));
     }
 
     private static async Task<Results<Ok<StaffTask>, ProblemHttpResult>> CompleteAsync(

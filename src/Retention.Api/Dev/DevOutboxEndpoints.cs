@@ -16,13 +16,34 @@ public sealed record InboundAccepted(string CustomerId, IReadOnlyList<string> Cu
 /// <summary>The dev outbox (API.md): read what was "sent", and simulate a customer's SMS reply.</summary>
 public static class DevOutboxEndpoints
 {
+    public const int PageSize = Paging.MaxPageSize;
+
+    /// <summary>The response header with the next page's token: the documented body is a bare array, so the token cannot go in it.</summary>
+    public const string ContinuationHeader = "X-Continuation-Token";
+
     public static IEndpointRouteBuilder MapDevOutboxEndpoints(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/dev").WithTags("Dev outbox");
-        group.MapGet("/outbox", async (string? to, string? channel, string? customerId, DevOutboxStore outbox, CancellationToken ct) =>
-            TypedResults.Ok(await outbox.ListAsync(to, channel, customerId, 10_000, ct))).WithSummary("Messages sent through the dev outbox");
+        group.MapGet("/outbox", ListAsync)
+            .WithSummary($"Messages sent through the dev outbox, a page at a time: the body is the page's array (as API.md documents it), and the {ContinuationHeader} header carries the next page's token")
+            .WithDescription($"Pass the {ContinuationHeader} response header back as ?continuationToken= for the next page; the header is absent on the last page.");
         group.MapPost("/inbound-sms", InboundAsync).WithSummary("Simulate an SMS reply from a customer");
         return app;
+    }
+
+    private static async Task<Results<Ok<IReadOnlyList<OutboxMessage>>, ProblemHttpResult>> ListAsync(string? to, string? channel, string? customerId,
+        [PageSize(PageSize)] int? pageSize, string? continuationToken, DevOutboxStore outbox, HttpResponse response, CancellationToken cancellationToken)
+    {
+        if (Paging.Read(pageSize, PageSize, continuationToken, out var size, out var storageToken) is { } problem)
+        {
+            return problem;
+        }
+        var page = await outbox.ListAsync(to, channel, customerId, size, storageToken, cancellationToken);
+        if (Retention.Storage.PageToken.Encode(page.ContinuationToken) is { } next)
+        {
+            response.Headers[ContinuationHeader] = next;
+        }
+        return TypedResults.Ok(page.Items);
     }
 
     private static async Task<Results<Accepted<InboundAccepted>, ProblemHttpResult>> InboundAsync(

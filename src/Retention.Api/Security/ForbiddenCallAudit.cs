@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Authorization.Policy;
 using Retention.Api.Admin;
+using Retention.Core.Ports;
 
 namespace Retention.Api.Security;
 
@@ -8,7 +9,7 @@ namespace Retention.Api.Security;
 /// A call refused for its role (403) is recorded in the audit log, reads included, with the caller's name: who tried
 /// what. A call without credentials (401) is not attributable and is not recorded.
 /// </summary>
-public sealed class ForbiddenCallAudit(AuditLog audit, ILogger<ForbiddenCallAudit> logger) : IAuthorizationMiddlewareResultHandler
+public sealed class ForbiddenCallAudit(IAuditLog audit, ILogger<ForbiddenCallAudit> logger) : IAuthorizationMiddlewareResultHandler
 {
     private readonly AuthorizationMiddlewareResultHandler _default = new();
 

@@ -43,7 +43,9 @@ public sealed class DevOutboxStore(StorageAccount account)
         }
     }
 
-    public async Task<IReadOnlyList<OutboxMessage>> ListAsync(string? to, string? channel, string? customerId, int take, CancellationToken cancellationToken)
+    /// <summary>One page of the messages "sent" (to an address, on a channel, for a customer when given), in the order they were sent within the page.</summary>
+    public async Task<TablePage<OutboxMessage>> ListAsync(string? to, string? channel, string? customerId, int pageSize, string? continuationToken,
+        CancellationToken cancellationToken)
     {
         var filter = $"PartitionKey eq '{Partition}'";
         if (to is not null)
@@ -58,14 +60,10 @@ public sealed class DevOutboxStore(StorageAccount account)
         {
             filter += $" and CustomerId eq '{Escape(customerId)}'";
         }
-        var messages = new List<OutboxMessage>();
-        await foreach (var e in _table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
-        {
-            messages.Add(new OutboxMessage(e.GetString("Id") ?? "", e.GetString("Channel") ?? "", e.GetString("To") ?? "", e.GetString("Body") ?? "",
-                e.GetString("Subject"), e.GetString("JourneyId") ?? "", e.GetString("InstanceId") ?? "", e.GetString("StepId") ?? "",
-                e.GetString("CustomerId") ?? "", e.GetDateTimeOffset("SentAt") ?? default));
-        }
-        return messages.OrderBy(m => m.SentAt).ThenBy(m => m.Id, StringComparer.Ordinal).TakeLast(take).ToList();
+        var page = await _table.ReadPageAsync(filter, pageSize, continuationToken, e => new OutboxMessage(e.GetString("Id") ?? "", e.GetString("Channel") ?? "",
+            e.GetString("To") ?? "", e.GetString("Body") ?? "", e.GetString("Subject"), e.GetString("JourneyId") ?? "", e.GetString("InstanceId") ?? "",
+            e.GetString("StepId") ?? "", e.GetString("CustomerId") ?? "", e.GetDateTimeOffset("SentAt") ?? default), cancellationToken);
+        return page with { Items = [.. page.Items.OrderBy(m => m.SentAt).ThenBy(m => m.Id, StringComparer.Ordinal)] };
     }
 
     private static string Escape(string value) => value.Replace("'", "''", StringComparison.Ordinal);

@@ -144,21 +144,12 @@ public sealed class IngestInbox(StorageAccount account, TimeProvider time) : IIn
         await _table.SubmitTransactionAsync([.. poisonRows.Chunk(99).LastOrDefault() ?? [], rest], cancellationToken);
     }
 
-    public async Task<IReadOnlyList<PoisonedEvent>> ListPoisonedAsync(int take, CancellationToken cancellationToken)
-    {
-        var poisoned = new List<PoisonedEvent>();
-        await foreach (var row in _table.QueryAsync<TableEntity>(RangeFilter(PoisonPrefix), maxPerPage: Math.Min(take, 1000),
-            select: ["RowKey", "EventId", "Source", "Type", "CustomerId", "AcceptedAt", "PoisonedAt", "Attempts", "Error"], cancellationToken: cancellationToken))
-        {
-            poisoned.Add(new PoisonedEvent(row.RowKey[PoisonPrefix.Length..], row.GetString("EventId"), row.GetString("Source"), row.GetString("Type"), row.GetString("CustomerId"),
-                row.GetDateTimeOffset("AcceptedAt") ?? default, row.GetDateTimeOffset("PoisonedAt") ?? default, row.GetInt32("Attempts") ?? 0, row.GetString("Error")));
-            if (poisoned.Count >= take)
-            {
-                break;
-            }
-        }
-        return poisoned;
-    }
+    /// <summary>One page of the events set aside, oldest first: ids, types and errors, never their data.</summary>
+    public Task<TablePage<PoisonedEvent>> ListPoisonedAsync(int pageSize, string? continuationToken, CancellationToken cancellationToken) =>
+        _table.ReadPageAsync(RangeFilter(PoisonPrefix), pageSize, continuationToken, row => new PoisonedEvent(row.RowKey[PoisonPrefix.Length..], row.GetString("EventId"),
+            row.GetString("Source"), row.GetString("Type"), row.GetString("CustomerId"), row.GetDateTimeOffset("AcceptedAt") ?? default,
+            row.GetDateTimeOffset("PoisonedAt") ?? default, row.GetInt32("Attempts") ?? 0, row.GetString("Error")), cancellationToken,
+            ["RowKey", "EventId", "Source", "Type", "CustomerId", "AcceptedAt", "PoisonedAt", "Attempts", "Error"]);
 
     /// <summary>Puts a poisoned event back at the end of the inbox (after an operator fixed its cause). False when there is no such event.</summary>
     public async Task<bool> RetryPoisonedAsync(string id, CancellationToken cancellationToken)

@@ -95,11 +95,8 @@ public sealed class MessageLog(StorageAccount account, IFactCounters counters, T
     /// <summary>Every logged message, one page at a time (<paramref name="pageSize"/> rows), for the counters' backfill.</summary>
     public async Task<(IReadOnlyList<MessageRecord> Records, string? ContinuationToken)> PageAsync(int pageSize, string? continuationToken, CancellationToken cancellationToken)
     {
-        await foreach (var page in _table.QueryAsync<TableEntity>(maxPerPage: pageSize, cancellationToken: cancellationToken).AsPages(continuationToken, pageSize))
-        {
-            return ([.. page.Values.Select(ToRecord)], page.ContinuationToken);
-        }
-        return ([], null);
+        var page = await _table.ReadPageAsync(null, pageSize, continuationToken, ToRecord, cancellationToken);
+        return (page.Items, page.ContinuationToken);
     }
 
     /// <summary>Counts the message, under the journey and the day it was first recorded, for its current channel, status and reason.</summary>

@@ -57,19 +57,14 @@ public sealed class TaskStore(StorageAccount account, TimeProvider time) : ITask
         return null;
     }
 
-    public async Task<IReadOnlyList<StaffTask>> ListAsync(string assignee, string? status, CancellationToken cancellationToken)
+    /// <summary>One page of an assignee's tasks (with <paramref name="status"/> when given), soonest due first within the page.</summary>
+    public async Task<TablePage<StaffTask>> ListAsync(string assignee, string? status, int pageSize, string? continuationToken, CancellationToken cancellationToken)
     {
-        var partition = KeyEncoding.Encode(assignee);
-        var tasks = new List<StaffTask>();
-        await foreach (var e in _table.QueryAsync<TableEntity>(e => e.PartitionKey == partition, cancellationToken: cancellationToken))
-        {
-            var task = ToTask(e);
-            if (status is null || task.Status == status)
-            {
-                tasks.Add(task);
-            }
-        }
-        return tasks.OrderBy(t => t.DueAt).ToList();
+        var filter = status is null
+            ? TableClient.CreateQueryFilter($"PartitionKey eq {KeyEncoding.Encode(assignee)}")
+            : TableClient.CreateQueryFilter($"PartitionKey eq {KeyEncoding.Encode(assignee)} and Status eq {status}");
+        var page = await _table.ReadPageAsync(filter, pageSize, continuationToken, ToTask, cancellationToken);
+        return page with { Items = [.. page.Items.OrderBy(t => t.DueAt)] };
     }
 
     public async Task<IReadOnlyList<StaffTask>> ForCustomerAsync(string customerId, CancellationToken cancellationToken)

@@ -13,14 +13,20 @@ export async function render(main) {
   const who = h('input', { id: 'task-who', value: saved.get('who') ?? '', required: true, placeholder: 'am-7 / complaints-supervisor' });
   const status = h('select', { id: 'task-status' }, ['open', 'completed', ''].map(s => h('option', { value: s, selected: saved.get('status') === s }, s ? t(`tasks.status.${s}`) : t('common.all'))));
   const list = h('div', { id: 'task-list' });
-  const load = async () => {
+  // The inbox comes a page at a time; "More" follows the continuation token and adds the next page to those shown.
+  let tasks = [], token = null;
+  const load = async (more = false) => {
     if (!who.value.trim()) return;
     sessionStorage.setItem('retention.tasks.filter', new URLSearchParams({ kind: kind.value, who: who.value.trim(), status: status.value }).toString());
     const query = new URLSearchParams({ assignee: `${kind.value}:${who.value.trim()}` });
     if (status.value) query.set('status', status.value);
-    let tasks;
-    try { tasks = await get(`/api/tasks?${query}`); } catch (e) { clear(list, failure(e, t('tasks.title'))); return; }
-    if (!tasks.length) { clear(list, h('p', { class: 'muted' }, t('common.none'))); return; }
+    if (more && token) query.set('continuationToken', token);
+    let page;
+    try { page = await get(`/api/tasks?${query}`); } catch (e) { clear(list, failure(e, t('tasks.title'))); return; }
+    tasks = more ? [...tasks, ...page.items] : page.items;
+    token = page.continuationToken;
+    const moreButton = token ? h('p', {}, h('button', { type: 'button', id: 'more', onclick: () => load(true) }, t('common.more'))) : null;
+    if (!tasks.length) { clear(list, h('p', { class: 'muted' }, t('common.none')), moreButton); return; }
     clear(list, table(t('tasks.title'), [t('tasks.what'), t('tasks.customer'), t('tasks.due'), t('tasks.statusLabel'), t('common.actions')],
       tasks.map(task => h('tr', { dataset: { task: task.id } },
         h('td', {}, h('strong', {}, task.title), h('div', { class: 'muted' }, `${task.kind} · ${task.journeyId}`)),
@@ -29,7 +35,7 @@ export async function render(main) {
         h('td', {}, badge(t(`tasks.status.${task.status}`), task.status === 'open' ? 'waiting' : 'completed'), task.outcome ? ` ${task.outcome}` : ''),
         h('td', {}, session.canOperate && task.status === 'open' ? h('div', { class: 'actions' },
           h('button', { type: 'button', class: 'primary', onclick: () => complete(task, load) }, t('tasks.complete')),
-          h('button', { type: 'button', onclick: () => reassign(task, load) }, t('tasks.reassign'))) : '')))));
+          h('button', { type: 'button', onclick: () => reassign(task, load) }, t('tasks.reassign'))) : '')))), moreButton);
   };
   main.append(h('form', { class: 'row', role: 'search', onsubmit: e => { e.preventDefault(); load(); } },
     h('label', { for: 'task-kind' }, t('tasks.assigneeKind'), kind), h('label', { for: 'task-who' }, t('tasks.assignee'), who),

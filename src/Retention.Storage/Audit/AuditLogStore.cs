@@ -1,25 +1,10 @@
 using Azure.Data.Tables;
-using Retention.Storage;
+using Retention.Core.Ports;
 
-namespace Retention.Api.Admin;
-
-/// <summary>One admin change: who (the API key's name), what (method, route and target), when, its outcome, and the target's state before and after where that is cheap to know.</summary>
-public sealed record AuditEntry(
-    string Id,
-    DateTimeOffset At,
-    string Actor,
-    string Method,
-    string Route,
-    string Path,
-    string? TargetId,
-    int Status,
-    string? Before,
-    string? After);
-
-public sealed record AuditPage(IReadOnlyList<AuditEntry> Items, string? ContinuationToken);
+namespace Retention.Storage.Audit;
 
 /// <summary>The audit log of admin changes, in a table whose row keys sort newest first.</summary>
-public sealed class AuditLog(StorageAccount account, TimeProvider time)
+public sealed class AuditLogStore(StorageAccount account, TimeProvider time) : IAuditLog
 {
     private const string Partition = "audit";
 
@@ -49,13 +34,8 @@ public sealed class AuditLog(StorageAccount account, TimeProvider time)
     public async Task<AuditPage> ReadAsync(int pageSize, string? continuationToken, CancellationToken cancellationToken)
     {
         await EnsureCreatedAsync(cancellationToken);
-        var pages = _table.QueryAsync<TableEntity>(e => e.PartitionKey == Partition, maxPerPage: pageSize, cancellationToken: cancellationToken)
-            .AsPages(continuationToken, pageSize);
-        await foreach (var page in pages)
-        {
-            return new AuditPage([.. page.Values.Select(ToEntry)], page.ContinuationToken);
-        }
-        return new AuditPage([], null);
+        var page = await _table.ReadPageAsync(TableClient.CreateQueryFilter($"PartitionKey eq {Partition}"), pageSize, continuationToken, ToEntry, cancellationToken);
+        return new AuditPage(page.Items, page.ContinuationToken);
     }
 
     private static AuditEntry ToEntry(TableEntity e) => new(
