@@ -12,10 +12,10 @@ namespace Retention.Application.Customers;
 /// </summary>
 public static class CustomerImportFile
 {
-    /// <summary>The file's lines (CR LF or LF), the CSV header included; a final empty line is no line.</summary>
+    /// <summary>The file's lines (CR LF or LF), the CSV header included, without a byte order mark; a final empty line is no line.</summary>
     public static IReadOnlyList<string> Lines(string content)
     {
-        var lines = content.Split('\n').Select(l => l.EndsWith('\r') ? l[..^1] : l).ToList();
+        var lines = content.TrimStart('\uFEFF').Split('\n').Select(l => l.EndsWith('\r') ? l[..^1] : l).ToList();
         if (lines.Count > 0 && lines[^1].Length == 0)
         {
             lines.RemoveAt(lines.Count - 1);

@@ -92,9 +92,10 @@ public sealed class CustomerImports(ICustomerImportStore store, EventIngestor in
     /// </summary>
     public async Task<CustomerImport?> NextChunkAsync(string importId, CancellationToken cancellationToken)
     {
-        if (await store.GetAsync(importId, cancellationToken) is not { } import || import.Status != CustomerImportStatus.Running)
+        var import = await store.GetAsync(importId, cancellationToken);
+        if (import is not { Status: CustomerImportStatus.Running })
         {
-            return await store.GetAsync(importId, cancellationToken);
+            return import; // none, or completed
         }
         if (import.ChunksDone >= import.Chunks)
         {
