@@ -10,6 +10,8 @@ namespace Retention.Api.Hosting;
 /// </summary>
 public sealed class CustomerImportService(CustomerImports imports, ILogger<CustomerImportService> logger) : BackgroundService
 {
+    private static readonly TimeSpan ListRetry = TimeSpan.FromSeconds(10);
+
     private readonly Channel<string> _queue = Channel.CreateUnbounded<string>();
 
     public void Enqueue(string importId) => _queue.Writer.TryWrite(importId);
@@ -17,16 +19,22 @@ public sealed class CustomerImportService(CustomerImports imports, ILogger<Custo
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await Task.Yield(); // never hold up the host's start
-        try
+        while (true)
         {
-            foreach (var unfinished in await imports.UnfinishedAsync(stoppingToken))
+            try
             {
-                Enqueue(unfinished.Id);
+                foreach (var unfinished in await imports.UnfinishedAsync(stoppingToken))
+                {
+                    Enqueue(unfinished.Id);
+                }
+                break;
             }
-        }
-        catch (Exception e) when (!stoppingToken.IsCancellationRequested)
-        {
-            logger.CustomerImportStopped(e, "(unfinished imports not listed)");
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+            {
+                // Storage not reachable yet: imports wait for it (an upload needs it too).
+                logger.CustomerImportStopped(e, "(unfinished imports not listed yet)");
+                await Task.Delay(ListRetry, stoppingToken);
+            }
         }
         await foreach (var importId in _queue.Reader.ReadAllAsync(stoppingToken))
         {
