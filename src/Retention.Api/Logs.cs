@@ -23,4 +23,7 @@ public static partial class Logs
 
     [LoggerMessage(EventId = 2200, Level = LogLevel.Warning, Message = "{Method} {Path} refused with 503: storage unavailable ({Failure})")]
     public static partial void StorageUnavailable(this ILogger logger, string method, string path, string failure);
+
+    [LoggerMessage(EventId = 2040, Level = LogLevel.Warning, Message = "Customer import {ImportId} stopped; it continues from its cursor on the next start")]
+    public static partial void CustomerImportStopped(this ILogger logger, Exception exception, string importId);
 }

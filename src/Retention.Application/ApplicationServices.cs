@@ -35,6 +35,7 @@ public static class ApplicationServices
         services.AddSingleton<IValidateOptions<IngestDrainOptions>>(new OptionsErrorsValidation<IngestDrainOptions>(o => o.Errors()));
         services.AddSingleton<IngestDrain>();
         services.AddSingleton<IngestMetrics>();
+        services.AddSingleton<CustomerImports>();
         return services;
     }
 

@@ -56,4 +56,13 @@ public static partial class Logs
 
     [LoggerMessage(EventId = 1072, Level = LogLevel.Information, Message = "Inbound SMS {MessageId}: marketing SMS {Change} for the number and its {Customers} customers")]
     public static partial void InboundSmsConsentChanged(this ILogger logger, string messageId, string change, int customers);
+
+    [LoggerMessage(EventId = 1080, Level = LogLevel.Information, Message = "Customer import {ImportId} stored with {Lines} lines (new: {Created})")]
+    public static partial void CustomerImportStored(this ILogger logger, string importId, int lines, bool created);
+
+    [LoggerMessage(EventId = 1081, Level = LogLevel.Information, Message = "Customer import {ImportId} completed: {Accepted} rows accepted, {Rejected} rejected")]
+    public static partial void CustomerImportCompleted(this ILogger logger, string importId, int accepted, int rejected);
+
+    [LoggerMessage(EventId = 1082, Level = LogLevel.Information, Message = "Customer import {ImportId} was saved by another runner; this one leaves it")]
+    public static partial void CustomerImportTakenOver(this ILogger logger, string importId);
 }

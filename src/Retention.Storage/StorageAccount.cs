@@ -102,7 +102,7 @@ public sealed class StorageAccount
     public BlobContainerClient Container(string name) => Blobs.GetBlobContainerClient(Prefix + name);
 
     public static readonly string[] TableNames =
-        ["custinstances", "enrollments", "customers", "customerevents", "lookups", "ingested", "journeys", "tasks", "devoutbox", "messages", "contacts", "schedules", "inbox", "referencedata", "addresses", "suppressions", "counters"];
+        ["custinstances", "enrollments", "customers", "customerevents", "lookups", "ingested", "journeys", "tasks", "devoutbox", "messages", "contacts", "schedules", "inbox", "referencedata", "addresses", "suppressions", "counters", "imports"];
 
     public async Task EnsureCreatedAsync(CancellationToken cancellationToken)
     {

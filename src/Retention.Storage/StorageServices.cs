@@ -52,6 +52,7 @@ public static class StorageServices
         Port<ITaskSink, TaskStore>(services);
         Port<IIngestLedger, IngestLedger>(services);
         Port<IIngestInbox, IngestInbox>(services);
+        Port<ICustomerImportStore, CustomerImportStore>(services);
         Port<IContactLedger, ContactLedger>(services);
         Port<IMessageLog, MessageLog>(services);
         Port<IScheduleLedger, ScheduleLedger>(services);

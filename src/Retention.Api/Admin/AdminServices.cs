@@ -26,6 +26,7 @@ public static class AdminServices
             .AddPolicy(Roles.Editor, p => p.RequireRole(Roles.Editor, Roles.Publisher))
             .AddPolicy(Roles.Publisher, p => p.RequireRole(Roles.Publisher))
             .AddPolicy(Roles.Operator, p => p.RequireRole(Roles.Operator))
+            .AddPolicy(Roles.Importer, p => p.RequireRole(Roles.Editor, Roles.Publisher, Roles.Operator))
             .SetFallbackPolicy(AdminRoleOrListedAnonymous.Policy);
         services.AddOptions<AnonymousAccessOptions>().BindConfiguration(AnonymousAccessOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<AnonymousAccessOptions>>(new OptionsErrorsValidation<AnonymousAccessOptions>(o => o.Errors()));
@@ -38,6 +39,8 @@ public static class AdminServices
         services.AddTransient<JourneySimulator>(); // with the calendars and staff in force now
         services.AddTransient<JourneySimulation>(); // so is its simulator
         services.AddSingleton<InstanceControl>();
+        services.AddSingleton<Hosting.CustomerImportService>();
+        services.AddHostedService(sp => sp.GetRequiredService<Hosting.CustomerImportService>());
         return services;
     }
 }

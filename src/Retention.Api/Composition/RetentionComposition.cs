@@ -91,6 +91,7 @@ public static class RetentionComposition
         app.MapJourneysEndpoints();
         app.MapReferenceDataEndpoints();
         app.MapCustomersEndpoints();
+        app.MapCustomerImportsEndpoints();
         app.MapComplaintsEndpoints();
         app.MapTasksEndpoints();
         app.MapJobsEndpoints();

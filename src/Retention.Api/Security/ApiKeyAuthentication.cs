@@ -17,6 +17,9 @@ public static class Roles
     public const string Operator = "operator";
 
     public static readonly string[] All = [Viewer, Editor, Publisher, Operator];
+
+    /// <summary>The policy (not a role of its own) for loading customers in bulk: an editor's or an operator's work.</summary>
+    public const string Importer = "importer";
 }
 
 /// <summary>Authenticates admin calls by the <c>X-Api-Key</c> header against the configured keys.</summary>

@@ -1,4 +1,3 @@
-using System.IO.Compression;
 using System.Text.Json.Nodes;
 using Azure;
 using Azure.Data.Tables;
@@ -20,10 +19,9 @@ public sealed record PoisonedEvent(string Id, string EventId, string Source, str
 /// </summary>
 public sealed class IngestInbox(StorageAccount account, TimeProvider time) : IIngestInbox
 {
-    /// <summary>Azure Tables caps a binary property at 64 KiB and an entity at 1 MiB: 15 chunks leave room for the rest.</summary>
-    public const int MaxPayloadBytes = 15 * ChunkBytes;
+    /// <summary>The most one request's events may take compressed: one row's payload.</summary>
+    public const int MaxPayloadBytes = CompressedPayload.MaxBytes;
 
-    private const int ChunkBytes = 64 * 1024;
     private const string Partition = "inbox";
     private const string RequestPrefix = "req:";
     private const string SignaturePrefix = "sig:";
@@ -277,35 +275,18 @@ public sealed class IngestInbox(StorageAccount account, TimeProvider time) : IIn
 
     private static void WritePayload(TableEntity row, JsonArray events)
     {
-        using var compressed = new MemoryStream();
-        using (var gzip = new GZipStream(compressed, CompressionLevel.Fastest, leaveOpen: true))
-        {
-            System.Text.Json.JsonSerializer.Serialize(gzip, events);
-        }
-        var bytes = compressed.GetBuffer().AsSpan(0, (int)compressed.Length);
+        var bytes = CompressedPayload.Compress(events);
         if (bytes.Length > MaxPayloadBytes)
         {
             throw new InboxRowTooLargeException(bytes.Length, MaxPayloadBytes);
         }
-        var chunks = 0;
-        for (var offset = 0; offset < bytes.Length; offset += ChunkBytes, chunks++)
-        {
-            row[$"Payload{chunks}"] = bytes.Slice(offset, Math.Min(ChunkBytes, bytes.Length - offset)).ToArray();
-        }
-        row["Chunks"] = chunks;
+        CompressedPayload.Write(row, bytes);
     }
 
     private static IReadOnlyList<CustomerEvent> ReadEvents(TableEntity row)
     {
         var receivedAt = row.GetDateTimeOffset("AcceptedAt");
-        using var compressed = new MemoryStream();
-        for (var i = 0; i < (row.GetInt32("Chunks") ?? 0); i++)
-        {
-            compressed.Write(row.GetBinary($"Payload{i}"));
-        }
-        compressed.Position = 0;
-        using var gzip = new GZipStream(compressed, CompressionMode.Decompress);
-        var events = JsonNode.Parse(gzip) as JsonArray ?? [];
+        var events = CompressedPayload.Read(row) as JsonArray ?? [];
         return [.. events.OfType<JsonObject>().Select(o => CustomerEvent.FromJson(o) with { ReceivedAt = receivedAt })];
     }
 
