@@ -304,7 +304,8 @@ public sealed class FailedInstancesOnTheRealEngine : IDisposable
 /// <summary>The in-memory engine restarts a failed instance as the Durable Task engines do, so virtual-time tests can use the API too.</summary>
 public sealed class FailedInstancesOnTheInMemoryEngine : IDisposable
 {
-    private const string Broken = """
+    /// <summary>A journey whose start fails for a trigger due 9999-12-31 (its wait, two days later, is past the last date); other tests page through such failed instances too.</summary>
+    internal const string Broken = """
         { "id": "broken", "trigger": { "type": "event", "event": "case.opened" }, "entry": { "policy": "oncePerKey", "key": "trigger.data.caseId" },
           "start": "far", "steps": [
             { "id": "far", "type": "wait", "untilDate": { "path": "trigger.data.due", "offset": "P2D" }, "next": "end" },

@@ -62,14 +62,7 @@ public sealed class ListsAgreeOnPageSize : IDisposable
 /// </summary>
 public sealed class ListsReadOnePageAtATime : IDisposable
 {
-    private const string Broken = """
-        { "id": "broken", "trigger": { "type": "event", "event": "case.opened" }, "entry": { "policy": "oncePerKey", "key": "trigger.data.caseId" },
-          "start": "far", "steps": [
-            { "id": "far", "type": "wait", "untilDate": { "path": "trigger.data.due", "offset": "P2D" }, "next": "end" },
-            { "id": "end", "type": "exit", "outcome": "never" } ] }
-        """;
-
-    private readonly RetentionFactory _host = new(virtualTime: true, [Broken]);
+    private readonly RetentionFactory _host = new(virtualTime: true, [FailedInstancesOnTheInMemoryEngine.Broken]);
 
     public void Dispose() => _host.Dispose();
 
