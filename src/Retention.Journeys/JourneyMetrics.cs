@@ -18,7 +18,7 @@ public sealed class JourneyMetrics : IDisposable
     private readonly Histogram<double> _lateness;
     private readonly Counter<long> _failed;
 
-    /// <param name="meters">The host's meter factory: its meter is the host's own, so hosts sharing a process (tests) keep their figures apart.</param>
+    /// <param name="meters">The host's meter factory, which owns the meter; a new meter where no host runs. Meters are still found by name, so hosts sharing a process (tests) can see each other's figures.</param>
     public JourneyMetrics(IMeterFactory? meters = null)
     {
         _meter = meters?.Create(MeterName) ?? new Meter(MeterName);

@@ -21,7 +21,7 @@ public sealed class InboundSmsMetrics : IDisposable
     private readonly Meter _meter;
     private readonly long[] _counts = new long[Outcomes.Length];
 
-    /// <param name="meters">The host's meter factory, so each host exports its own counts; none in tests without a host.</param>
+    /// <param name="meters">The host's meter factory, which owns the meter; a new meter where no host runs.</param>
     public InboundSmsMetrics(IMeterFactory? meters = null)
     {
         _meter = meters?.Create(MeterName) ?? new Meter(MeterName);

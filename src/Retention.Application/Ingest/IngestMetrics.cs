@@ -48,7 +48,7 @@ public sealed class IngestMetrics : IDisposable
     private InboxBacklog _backlog = InboxBacklog.Empty;
     private int _drainLanes;
 
-    /// <param name="meters">The host's meter factory: its meter is the host's own, so hosts sharing a process (tests) keep their figures apart.</param>
+    /// <param name="meters">The host's meter factory, which owns the meter; a new meter where no host runs. Meters are still found by name, so hosts sharing a process (tests) can see each other's figures.</param>
     public IngestMetrics(TimeProvider time, IMeterFactory? meters = null)
     {
         _time = time;
