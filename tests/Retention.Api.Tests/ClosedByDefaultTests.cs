@@ -39,24 +39,9 @@ internal static class ProductionSettings
         return settings;
     }
 
-    /// <summary>
-    /// The exception the host starts with. When the app's start throws, WebApplicationFactory can lose the race to read
-    /// the exception and report its own disposed service provider instead; a fresh factory then shows the refusal.
-    /// </summary>
-    public static Exception Refusal(Dictionary<string, string?> settings, string environment)
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            using var host = new RetentionFactory(virtualTime: true, [], settings);
-            using var started = host.WithWebHostBuilder(b => b.UseEnvironment(environment));
-            var refusal = Record.Exception(() => started.CreateClient());
-            if (refusal is ObjectDisposedException && attempt < 3)
-            {
-                continue;
-            }
-            return Assert.IsAssignableFrom<Exception>(refusal);
-        }
-    }
+    /// <summary>The exception the host refuses to start with, in <paramref name="environment"/>.</summary>
+    public static async Task<Exception> RefusalAsync(Dictionary<string, string?> settings, string environment) =>
+        Assert.IsAssignableFrom<Exception>(await RetentionFactory.StartFailureAsync(settings, environment));
 }
 
 /// <summary>In Production every endpoint needs an admin role unless it is on the one anonymous list (issue 20 §1).</summary>
@@ -201,9 +186,9 @@ public sealed class AnonymousOperationalEndpoints
             await AnonymousAsync("Development", ("Retention:Anonymous:Metrics", "Never"), ("Retention:Anonymous:OpenApi", "Never")));
 
     [Fact]
-    public void AValueOutsideTheChoicesStopsTheHostNamingTheSetting()
+    public async Task AValueOutsideTheChoicesStopsTheHostNamingTheSetting()
     {
-        var refusal = ProductionSettings.Refusal(ProductionSettings.With(("Retention:Anonymous:Metrics", "7")), "Development");
+        var refusal = await ProductionSettings.RefusalAsync(ProductionSettings.With(("Retention:Anonymous:Metrics", "7")), "Development");
         Assert.Contains("Retention:Anonymous:Metrics is '7'; it must be Development, Always or Never", refusal.Message, StringComparison.Ordinal);
     }
 }
@@ -212,9 +197,9 @@ public sealed class AnonymousOperationalEndpoints
 public sealed class StartupOnTheDevChannel
 {
     [Fact]
-    public void RefusesTheDevChannelOutsideDevelopmentNamingEachSetting()
+    public async Task RefusesTheDevChannelOutsideDevelopmentNamingEachSetting()
     {
-        var refusal = ProductionSettings.Refusal(ProductionSettings.With(("Retention:Channels:Sms:Provider", null), ("Retention:Channels:Email:Provider", "dev")), "Production");
+        var refusal = await ProductionSettings.RefusalAsync(ProductionSettings.With(("Retention:Channels:Sms:Provider", null), ("Retention:Channels:Email:Provider", "dev")), "Production");
         var message = Assert.IsType<Microsoft.Extensions.Options.OptionsValidationException>(refusal).Message;
         Assert.Contains("Refusing to start in Production", message, StringComparison.Ordinal);
         Assert.Contains("Retention:Channels:Sms:Provider is dev", message, StringComparison.Ordinal);
@@ -222,9 +207,9 @@ public sealed class StartupOnTheDevChannel
     }
 
     [Fact]
-    public void RefusesItInStagingToo()
+    public async Task RefusesItInStagingToo()
     {
-        var refusal = ProductionSettings.Refusal(ProductionSettings.With(("Retention:Channels:Email:Provider", "dev")), "Staging");
+        var refusal = await ProductionSettings.RefusalAsync(ProductionSettings.With(("Retention:Channels:Email:Provider", "dev")), "Staging");
         var message = Assert.IsType<Microsoft.Extensions.Options.OptionsValidationException>(refusal).Message;
         Assert.Contains("Retention:Channels:Email:Provider is dev", message, StringComparison.Ordinal);
         Assert.DoesNotContain("Sms:Provider", message, StringComparison.Ordinal);

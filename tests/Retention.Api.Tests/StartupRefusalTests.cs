@@ -8,9 +8,9 @@ namespace Retention.Api.Tests;
 public sealed class StartupOutsideDevelopment
 {
     [Fact]
-    public void RefusesTheLocalDefaultKeysAndSecretsAndSaysWhy()
+    public async Task RefusesTheLocalDefaultKeysAndSecretsAndSaysWhy()
     {
-        var refusal = Assert.IsType<Microsoft.Extensions.Options.OptionsValidationException>(ProductionSettings.Refusal(new()
+        var refusal = Assert.IsType<Microsoft.Extensions.Options.OptionsValidationException>(await ProductionSettings.RefusalAsync(new()
         {
             ["Retention:Admin:Keys:0:Name"] = "local admin",
             ["Retention:Admin:Keys:0:Key"] = "dev-admin-key",
@@ -39,14 +39,13 @@ public sealed class StartupOutsideDevelopment
 public sealed class StartupWithABrokenStorageConnectionString
 {
     [Fact]
-    public void RefusesToStartAndNamesTheSettingAndTheFault()
+    public async Task RefusesToStartAndNamesTheSettingAndTheFault()
     {
         const string Key = "not*base64*at*all";
-        using var host = new RetentionFactory(virtualTime: true, [], new()
+        var refusal = Assert.IsType<Microsoft.Extensions.Options.OptionsValidationException>(await RetentionFactory.StartFailureAsync(new()
         {
             ["Retention:Storage:ConnectionString"] = $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={Key};TableEndpoint=http://127.0.0.1:10002/devstoreaccount1;",
-        });
-        var refusal = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() => host.CreateClient());
+        }));
         Assert.Contains("Retention:Storage:ConnectionString", refusal.Message, StringComparison.Ordinal);
         Assert.Contains("AccountKey is not base-64", refusal.Message, StringComparison.Ordinal);
         Assert.DoesNotContain(Key, refusal.Message, StringComparison.Ordinal);
@@ -57,21 +56,21 @@ public sealed class StartupWithABrokenStorageConnectionString
 public sealed class StartupWithAMalformedSetting
 {
     /// <summary>The refusal the host starts with, in the Development environment the test host runs in.</summary>
-    private static Microsoft.Extensions.Options.OptionsValidationException Refusal(Dictionary<string, string?> settings) =>
-        Assert.IsType<Microsoft.Extensions.Options.OptionsValidationException>(ProductionSettings.Refusal(settings, "Development"));
+    private static async Task<Microsoft.Extensions.Options.OptionsValidationException> RefusalAsync(Dictionary<string, string?> settings) =>
+        Assert.IsType<Microsoft.Extensions.Options.OptionsValidationException>(await ProductionSettings.RefusalAsync(settings, "Development"));
 
     [Fact]
-    public void RefusesQuietHoursThatAreNotATimeOfDay()
+    public async Task RefusesQuietHoursThatAreNotATimeOfDay()
     {
-        var refusal = Refusal(new() { ["Retention:Contact:QuietHours:marketing:Start"] = "9pm" });
+        var refusal = await RefusalAsync(new() { ["Retention:Contact:QuietHours:marketing:Start"] = "9pm" });
 
         Assert.Contains("Retention:Contact:QuietHours:marketing:Start is '9pm'; it must be a time of day as HH:mm", refusal.Message, StringComparison.Ordinal);
     }
 
     [Fact]
-    public void RefusesAWebhookSourceWithMoreThanTwoSecrets()
+    public async Task RefusesAWebhookSourceWithMoreThanTwoSecrets()
     {
-        var refusal = Refusal(new()
+        var refusal = await RefusalAsync(new()
         {
             ["Retention:Webhooks:Sources:crm:Secrets:0"] = "first-secret-of-the-crm-0123",
             ["Retention:Webhooks:Sources:crm:Secrets:1"] = "second-secret-of-the-crm-0123",
@@ -85,9 +84,9 @@ public sealed class StartupWithAMalformedSetting
     [Theory]
     [InlineData("Retention:Webhooks:RateLimitPerSecond")]
     [InlineData("Retention:Webhooks:Sources:demo:RateLimitPerSecond")]
-    public void RefusesAWebhookRateLimitThatIsNotPositive(string setting)
+    public async Task RefusesAWebhookRateLimitThatIsNotPositive(string setting)
     {
-        var refusal = Refusal(new() { [setting] = "0" });
+        var refusal = await RefusalAsync(new() { [setting] = "0" });
 
         Assert.Contains($"{setting} must be a positive number of events per second", refusal.Message, StringComparison.Ordinal);
     }
@@ -95,9 +94,9 @@ public sealed class StartupWithAMalformedSetting
     [Theory]
     [InlineData("00:00:00")]
     [InlineData("01:00:00")]
-    public void RefusesAShutdownTimeoutThatIsNotABoundedWait(string timeout)
+    public async Task RefusesAShutdownTimeoutThatIsNotABoundedWait(string timeout)
     {
-        var refusal = Refusal(new() { ["Retention:ShutdownTimeout"] = timeout });
+        var refusal = await RefusalAsync(new() { ["Retention:ShutdownTimeout"] = timeout });
 
         Assert.Contains($"Retention:ShutdownTimeout is {timeout}; it must be more than zero and at most 00:05:00", refusal.Message, StringComparison.Ordinal);
     }
@@ -111,27 +110,25 @@ public sealed class StartupWithAMalformedSetting
     }
 
     [Fact]
-    public void RefusesAWebhookRateLimitThatIsNotANumber()
+    public async Task RefusesAWebhookRateLimitThatIsNotANumber()
     {
-        using var host = new RetentionFactory(virtualTime: true, [], new() { ["Retention:Webhooks:RateLimitPerSecond"] = "lots" });
-
-        var refusal = Assert.Throws<InvalidOperationException>(() => host.CreateClient());
+        var refusal = Assert.IsType<InvalidOperationException>(await RetentionFactory.StartFailureAsync(new() { ["Retention:Webhooks:RateLimitPerSecond"] = "lots" }));
 
         Assert.Contains("Retention:Webhooks:RateLimitPerSecond", refusal.Message, StringComparison.Ordinal);
     }
 
     [Fact]
-    public void RefusesADefaultTimeZoneThatIsNotKnown()
+    public async Task RefusesADefaultTimeZoneThatIsNotKnown()
     {
-        var refusal = Refusal(new() { ["Retention:DefaultTimeZone"] = "Mars/Olympus" });
+        var refusal = await RefusalAsync(new() { ["Retention:DefaultTimeZone"] = "Mars/Olympus" });
 
         Assert.Contains("Retention:DefaultTimeZone is 'Mars/Olympus', which is not a known time zone", refusal.Message, StringComparison.Ordinal);
     }
 
     [Fact]
-    public void RefusesASystemJobWhoseCronOrKindDoesNotRead()
+    public async Task RefusesASystemJobWhoseCronOrKindDoesNotRead()
     {
-        var refusal = Refusal(new()
+        var refusal = await RefusalAsync(new()
         {
             ["Retention:Jobs:nightly:Kind"] = "pyramid",
             ["Retention:Jobs:nightly:Cron"] = "every night",
@@ -144,9 +141,9 @@ public sealed class StartupWithAMalformedSetting
     }
 
     [Fact]
-    public void RefusesAConfiguredCalendarThatHasNoFile()
+    public async Task RefusesAConfiguredCalendarThatHasNoFile()
     {
-        var refusal = Refusal(new() { ["Retention:Calendars:Default"] = "atlantis" });
+        var refusal = await RefusalAsync(new() { ["Retention:Calendars:Default"] = "atlantis" });
 
         Assert.Contains("Business calendar 'atlantis' is configured (Retention:Calendars)", refusal.Message, StringComparison.Ordinal);
     }

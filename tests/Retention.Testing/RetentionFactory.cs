@@ -1,8 +1,11 @@
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using Retention.Application.Ingest;
+using Retention.Host;
 using Retention.Journeys;
 using Retention.Storage;
 using Retention.Storage.Ingest;
@@ -81,6 +84,33 @@ public sealed class RetentionFactory : WebApplicationFactory<Program>
 
     /// <summary>Moves virtual time on, stopping at each timer on the way, so every step runs at its due time.</summary>
     public Task AdvanceAsync(TimeSpan by) => Engine.AdvanceToAsync(Clock.GetUtcNow() + by);
+
+    /// <summary>
+    /// What the host throws when it builds and starts with these settings over the tests' defaults, in
+    /// <paramref name="environment"/>; null when it starts. Built as <c>Program</c> builds it rather than through the
+    /// factory: when an app's start throws, the factory's deferred host can lose the race to report the exception and
+    /// throw its own disposed service provider instead.
+    /// </summary>
+    public static async Task<Exception?> StartFailureAsync(Dictionary<string, string?> settings, string environment = "Development")
+    {
+        using var defaults = new RetentionFactory(virtualTime: true, [], settings);
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = environment, ContentRootPath = AppContext.BaseDirectory });
+        builder.Configuration.AddInMemoryCollection(defaults._settings);
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        try
+        {
+            builder.AddRetention();
+            await using var app = builder.Build();
+            app.MapRetention();
+            await app.StartAsync();
+            await app.StopAsync();
+            return null;
+        }
+        catch (Exception refusal)
+        {
+            return refusal;
+        }
+    }
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
