@@ -48,6 +48,29 @@ public sealed class CustomerImportEndpoint : IDisposable
     }
 
     [Fact]
+    public async Task TheListShowsEveryImportNewestFirstAPageAtATime()
+    {
+        var admin = _host.Admin();
+        var first = (await (await admin.PostAsync("/api/customers/imports", File(Csv, "text/csv"))).Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<string>();
+        _host.Clock.Advance(TimeSpan.FromMinutes(1));
+        var second = (await (await admin.PostAsync("/api/customers/imports", File("""{"customerId":"CL1"}""" + "\n", "application/x-ndjson"))).Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<string>();
+
+        var all = (await admin.GetFromJsonAsync<JsonObject>("/api/customers/imports"))!;
+        Assert.Equal([second, first], all["items"]!.AsArray().Select(i => i!["id"]!.GetValue<string>()));
+        Assert.Equal("ndjson", all["items"]![0]!["format"]!.GetValue<string>());
+
+        var one = (await admin.GetFromJsonAsync<JsonObject>("/api/customers/imports?pageSize=1"))!;
+        Assert.Equal(second, Assert.Single(one["items"]!.AsArray())!["id"]!.GetValue<string>());
+        var token = Uri.EscapeDataString(one["continuationToken"]!.GetValue<string>());
+        var next = (await admin.GetFromJsonAsync<JsonObject>($"/api/customers/imports?pageSize=1&continuationToken={token}"))!;
+        Assert.Equal(first, Assert.Single(next["items"]!.AsArray())!["id"]!.GetValue<string>());
+
+        var tooLarge = await admin.GetAsync("/api/customers/imports?pageSize=1001");
+        Assert.Equal(HttpStatusCode.BadRequest, tooLarge.StatusCode);
+        Assert.Equal(["/pageSize"], await ProblemResponses.ErrorPathsAsync(tooLarge));
+    }
+
+    [Fact]
     public async Task RefusesAnotherContentTypeAndAHeaderWithoutCustomerId()
     {
         var admin = _host.Admin();

@@ -31,6 +31,8 @@ public static class CustomerImportsEndpoints
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
             .AddOpenApiOperationTransformer(DescribeUpload)
             .WithSummary("Import customers from an NDJSON or CSV file of customer.upserted data; the same file again changes nothing");
+        group.MapGet("", ListAsync).RequireAuthorization(Roles.Viewer)
+            .WithSummary("Every import, newest first, a page at a time, each with its status and progress");
         group.MapGet("/{id}", GetAsync).RequireAuthorization(Roles.Viewer).WithSummary("An import's status, lines read, rows accepted and rejected, and row errors");
         return app;
     }
@@ -122,6 +124,20 @@ public static class CustomerImportsEndpoints
             return null; // the server's own limit, where it could not be raised
         }
         return body.Length == body.Capacity ? body.GetBuffer() : body.ToArray();
+    }
+
+    /// <summary>The default page: the workspace shows the latest imports.</summary>
+    private const int PageSize = 20;
+
+    private static async Task<Results<Ok<ListPage<CustomerImportResource>>, ProblemHttpResult>> ListAsync([PageSize(PageSize)] int? pageSize, string? continuationToken,
+        CustomerImports imports, CancellationToken cancellationToken)
+    {
+        if (Paging.Read(pageSize, PageSize, continuationToken, out var size, out var storageToken) is { } problem)
+        {
+            return problem;
+        }
+        var page = await imports.ListAsync(size, storageToken, cancellationToken);
+        return TypedResults.Ok(Paging.Answer([.. page.Items.Select(CustomerImportResource.Of)], page.ContinuationToken));
     }
 
     private static async Task<Results<Ok<CustomerImportResource>, ProblemHttpResult>> GetAsync(string id, CustomerImports imports, CancellationToken cancellationToken) =>
