@@ -54,6 +54,7 @@ param maximumInstanceCount int = 40
 var baseName = toLower(name)
 var suffix = uniqueString(resourceGroup().id, baseName)
 var storageAccountName = take('st${baseName}${suffix}', 24)
+var engineStorageAccountName = take('sthub${baseName}${suffix}', 24)
 var keyVaultName = take('kv-${baseName}-${suffix}', 24)
 var functionAppName = 'func-${baseName}-${suffix}'
 var deploymentContainerName = 'app-package'
@@ -74,6 +75,16 @@ module storage 'modules/storage.bicep' = {
     location: location
     tags: tags
     deploymentContainerName: deploymentContainerName
+  }
+}
+
+// The task hub's own account (extensions.durableTask.storageProvider.connectionName, set in the app settings).
+module engineStorage 'modules/storage.bicep' = {
+  name: 'engineStorage'
+  params: {
+    name: engineStorageAccountName
+    location: location
+    tags: tags
   }
 }
 
@@ -118,6 +129,7 @@ module roles 'modules/roles.bicep' = {
   params: {
     principalId: functionApp.outputs.principalId
     storageAccountName: storage.outputs.name
+    engineStorageAccountName: engineStorage.outputs.name
     keyVaultName: keyVault.outputs.name
   }
 }
@@ -127,6 +139,7 @@ module appSettings 'modules/appsettings.bicep' = {
   params: {
     functionAppName: functionApp.outputs.name
     storageAccountName: storage.outputs.name
+    engineStorageAccountName: engineStorage.outputs.name
     keyVaultName: keyVault.outputs.name
     appInsightsConnectionString: monitoring.outputs.connectionString
     webhookSourceNames: webhookSourceNames
@@ -157,6 +170,7 @@ module eventGrid 'modules/eventgrid.bicep' = {
 output functionAppName string = functionApp.outputs.name
 output functionAppUrl string = 'https://${functionApp.outputs.defaultHostName}'
 output storageAccountName string = storage.outputs.name
+output engineStorageAccountName string = engineStorage.outputs.name
 output keyVaultName string = keyVault.outputs.name
 output communicationServiceName string = communication.outputs.name
 output emailSenderAddress string = communication.outputs.emailSenderAddress

@@ -6,6 +6,9 @@ param functionAppName string
 
 param storageAccountName string
 
+@description('The task hub\'s own account, reached with the app\'s identity.')
+param engineStorageAccountName string
+
 param keyVaultName string
 
 @secure()
@@ -29,6 +32,11 @@ resource site 'Microsoft.Web/sites@2024-04-01' existing = {
 var hostSettings = {
   AzureWebJobsStorage__accountName: storageAccountName
   AzureWebJobsStorage__credential: 'managedidentity'
+  // The task hub in its own account: host.json's extensions.durableTask.storageProvider.connectionName, set here (the
+  // Functions host's way to override host.json), naming the identity-based connection below.
+  AzureFunctionsJobHost__extensions__durableTask__storageProvider__connectionName: 'RetentionEngineStorage'
+  RetentionEngineStorage__accountName: engineStorageAccountName
+  RetentionEngineStorage__credential: 'managedidentity'
   APPLICATIONINSIGHTS_CONNECTION_STRING: appInsightsConnectionString
 }
 

@@ -62,8 +62,8 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
       http20Enabled: true
       appSettings: [
         {
-          // Identity-based host storage; Durable Functions' Azure Storage backend keeps its task hub here too (host.json
-          // extensions.durableTask.storageProvider names no other connection), reached with the same identity.
+          // Identity-based host storage; Durable Functions' task hub is in its own account (the app settings name the
+          // connection RetentionEngineStorage), reached with the same identity.
           name: 'AzureWebJobsStorage__accountName'
           value: storageAccountName
         }

@@ -1,5 +1,5 @@
 // What the Function App's system-assigned identity may do: read and write Retention's tables and blobs, the Durable
-// Functions task hub (control and work-item queues, History and Instances tables, lease and large-message blobs: the
+// Functions task hub in its own account (control and work-item queues, History and Instances tables, lease and large-message blobs: the
 // three data roles Durable Functions documents for identity-based connections), the Functions host's own leases,
 // timer status and deployment package in the same account, and read the vault's secrets for the Key Vault
 // references in its app settings.
@@ -8,6 +8,9 @@
 param principalId string
 
 param storageAccountName string
+
+@description('The task hub\'s own account: the same three data roles, for the Durable extension.')
+param engineStorageAccountName string
 
 param keyVaultName string
 
@@ -27,6 +30,10 @@ resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
   name: storageAccountName
 }
 
+resource engineStorage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
+  name: engineStorageAccountName
+}
+
 resource vault 'Microsoft.KeyVault/vaults@2023-07-01' existing = {
   name: keyVaultName
 }
@@ -39,6 +46,17 @@ resource storageAssignments 'Microsoft.Authorization/roleAssignments@2022-04-01'
     principalId: principalId
     principalType: 'ServicePrincipal'
     description: '${role.key} for the Retention Function App'
+  }
+}]
+
+resource engineStorageAssignments 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for role in items(storageRoles): {
+  name: guid(engineStorage.id, principalId, role.value)
+  scope: engineStorage
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', role.value)
+    principalId: principalId
+    principalType: 'ServicePrincipal'
+    description: '${role.key} on the task hub\'s account for the Retention Function App'
   }
 }]
 

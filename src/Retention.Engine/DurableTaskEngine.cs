@@ -37,7 +37,10 @@ public sealed class DurableTaskEngine : IJourneyInstances, IJourneyWorker, IAsyn
     private TaskHubWorker? _worker;
     private volatile bool _ownedPartitions;
 
-    public DurableTaskEngine(StorageOptions storage, DurableTaskSettings settings, TableServiceClient tables, IServiceProvider services, ILoggerFactory loggers)
+    /// <param name="storage">The service's storage settings: their prefix names the task hub.</param>
+    /// <param name="engineStorage">The task hub's account: its own, or the service's.</param>
+    /// <param name="tables">The service's tables, where the task hub shares the service's account.</param>
+    public DurableTaskEngine(StorageOptions storage, EngineStorage engineStorage, DurableTaskSettings settings, TableServiceClient tables, IServiceProvider services, ILoggerFactory loggers)
     {
         _settings = settings;
         _services = services;
@@ -46,10 +49,12 @@ public sealed class DurableTaskEngine : IJourneyInstances, IJourneyWorker, IAsyn
         TaskHubName = settings.TaskHubFor(storage.Prefix);
         // Two processes on one machine must not share a lease owner.
         WorkerId = WorkerIdentity();
-        _service = new AzureStorageOrchestrationService(DurableTaskServiceSettings.For(settings, TaskHubName, ClientProvider(storage), WorkerId, loggers));
+        ArgumentNullException.ThrowIfNull(storage);
+        ArgumentNullException.ThrowIfNull(engineStorage);
+        _service = new AzureStorageOrchestrationService(DurableTaskServiceSettings.For(settings, TaskHubName, engineStorage.ClientProvider(), WorkerId, loggers));
         _client = new TaskHubClient(_service, new ShimJsonDataConverter(), loggers);
         // DTFx's table partition manager (its default since 2.0) keeps one lease row per control queue here.
-        _partitions = tables.GetTableClient(TaskHubName + "Partitions");
+        _partitions = engineStorage.Tables(tables).GetTableClient(TaskHubName + "Partitions");
     }
 
     public string TaskHubName { get; }
@@ -97,16 +102,6 @@ public sealed class DurableTaskEngine : IJourneyInstances, IJourneyWorker, IAsyn
             _ownedPartitions = leases.Count > 0 && owned >= leases.Count / workers;
         }
         return owned;
-    }
-
-    private static StorageAccountClientProvider ClientProvider(StorageOptions storage)
-    {
-        if (!storage.UsesIdentity)
-        {
-            return new StorageAccountClientProvider(storage.ConnectionString is { Length: > 0 } configured ? configured : StorageOptions.DevelopmentConnectionString);
-        }
-        var (table, queue, blob) = storage.IdentityEndpoints();
-        return new StorageAccountClientProvider(blob, queue, table, new Azure.Identity.DefaultAzureCredential());
     }
 
     /// <summary>Creates the task hub's queues, tables and containers if they are missing.</summary>

@@ -51,6 +51,12 @@ public sealed class DurableTaskSettings
 
 public sealed class DurableStorageProviderSettings
 {
+    /// <summary>
+    /// The connection setting of the task hub's own storage account (Durable Functions' <c>connectionName</c>, see
+    /// <see cref="EngineStorage"/>); unset, the task hub lives in the service's account.
+    /// </summary>
+    public string? ConnectionName { get; set; }
+
     /// <summary>Control queues: the most workers that process orchestrations at once.</summary>
     public int PartitionCount { get; set; } = 4;
 

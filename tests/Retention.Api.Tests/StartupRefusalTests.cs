@@ -148,3 +148,33 @@ public sealed class StartupWithAMalformedSetting
         Assert.Contains("Business calendar 'atlantis' is configured (Retention:Calendars)", refusal.Message, StringComparison.Ordinal);
     }
 }
+
+/// <summary>The task hub's own storage account, named by connectionName: a connection that is missing or unreadable stops the host naming the setting.</summary>
+public sealed class StartupWithABrokenEngineConnection
+{
+    [Fact]
+    public void RefusesAnUnreadableConnectionStringNamingTheSettingNotTheKey()
+    {
+        const string Key = "not*base64*at*all";
+        using var host = new RetentionFactory(virtualTime: true, [], new()
+        {
+            ["extensions:durableTask:storageProvider:connectionName"] = "RetentionEngineStorage",
+            ["RetentionEngineStorage"] = $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={Key};TableEndpoint=http://127.0.0.1:10012/devstoreaccount1;",
+        });
+        var refusal = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() => host.CreateClient());
+        Assert.Contains("RetentionEngineStorage (the connection extensions:durableTask:storageProvider:connectionName names)", refusal.Message, StringComparison.Ordinal);
+        Assert.Contains("AccountKey is not base-64", refusal.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(Key, refusal.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void RefusesAConnectionNameWithNoConnectionBehindIt()
+    {
+        using var host = new RetentionFactory(virtualTime: true, [], new()
+        {
+            ["extensions:durableTask:storageProvider:connectionName"] = "RetentionEngineStorage",
+        });
+        var refusal = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() => host.CreateClient());
+        Assert.Contains("extensions:durableTask:storageProvider:connectionName is 'RetentionEngineStorage', but no connection of that name is configured", refusal.Message, StringComparison.Ordinal);
+    }
+}

@@ -169,6 +169,8 @@ public sealed class CustomerImportTests : IDisposable
         public Task<CustomerImport> SaveAsync(CustomerImport import, CancellationToken cancellationToken) => inner.SaveAsync(import, cancellationToken);
 
         public Task<IReadOnlyList<CustomerImport>> ListUnfinishedAsync(CancellationToken cancellationToken) => Task.FromResult<IReadOnlyList<CustomerImport>>([]);
+
+        public Task<CustomerImportPage> ListAsync(int pageSize, string? continuationToken, CancellationToken cancellationToken) => inner.ListAsync(pageSize, continuationToken, cancellationToken);
     }
 
     /// <summary>Storage failing the save of one chunk's progress, after that chunk reached the inbox: a crash at the worst moment.</summary>
@@ -184,5 +186,7 @@ public sealed class CustomerImportTests : IDisposable
             import.ChunksDone == chunksDone ? throw new IOException("storage went away") : inner.SaveAsync(import, cancellationToken);
 
         public Task<IReadOnlyList<CustomerImport>> ListUnfinishedAsync(CancellationToken cancellationToken) => inner.ListUnfinishedAsync(cancellationToken);
+
+        public Task<CustomerImportPage> ListAsync(int pageSize, string? continuationToken, CancellationToken cancellationToken) => inner.ListAsync(pageSize, continuationToken, cancellationToken);
     }
 }

@@ -12,4 +12,31 @@ public static class FreePorts
         listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         return ((IPEndPoint)listener.LocalEndPoint!).Port;
     }
+
+    /// <summary>The first of three consecutive ports nothing listens on right now: an emulator's blob, queue and table.</summary>
+    public static int TakeThree()
+    {
+        while (true)
+        {
+            var first = Take();
+            if (first < IPEndPoint.MaxPort - 2 && IsFree(first + 1) && IsFree(first + 2))
+            {
+                return first;
+            }
+        }
+    }
+
+    private static bool IsFree(int port)
+    {
+        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            listener.Bind(new IPEndPoint(IPAddress.Loopback, port));
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
 }

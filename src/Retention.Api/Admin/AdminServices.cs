@@ -39,6 +39,8 @@ public static class AdminServices
         services.AddTransient<JourneySimulator>(); // with the calendars and staff in force now
         services.AddTransient<JourneySimulation>(); // so is its simulator
         services.AddSingleton<InstanceControl>();
+        services.AddOptions<CustomerImportOptions>().BindConfiguration(CustomerImportOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<CustomerImportOptions>>(new OptionsErrorsValidation<CustomerImportOptions>(o => o.Errors()));
         services.AddSingleton<Hosting.CustomerImportService>();
         services.AddHostedService(sp => sp.GetRequiredService<Hosting.CustomerImportService>());
         return services;

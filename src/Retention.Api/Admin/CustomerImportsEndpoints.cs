@@ -1,4 +1,8 @@
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.OpenApi;
+using Microsoft.Extensions.Options;
+using Microsoft.OpenApi;
 using Retention.Api.Composition;
 using Retention.Api.Hosting;
 using Retention.Api.Security;
@@ -23,13 +27,18 @@ public static class CustomerImportsEndpoints
     {
         var group = app.MapGroup("/api/customers/imports").WithTags("Customers");
         group.MapPost("", SubmitAsync).ReadsOwnBody().RequireAuthorization(Roles.Importer)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .AddOpenApiOperationTransformer(DescribeUpload)
             .WithSummary("Import customers from an NDJSON or CSV file of customer.upserted data; the same file again changes nothing");
+        group.MapGet("", ListAsync).RequireAuthorization(Roles.Viewer)
+            .WithSummary("Every import, newest first, a page at a time, each with its status and progress");
         group.MapGet("/{id}", GetAsync).RequireAuthorization(Roles.Viewer).WithSummary("An import's status, lines read, rows accepted and rejected, and row errors");
         return app;
     }
 
     private static async Task<Results<Accepted<CustomerImportResource>, Ok<CustomerImportResource>, ProblemHttpResult>> SubmitAsync(
-        HttpRequest request, CustomerImports imports, CustomerImportService runner, CancellationToken cancellationToken)
+        HttpRequest request, CustomerImports imports, CustomerImportService runner, IOptions<CustomerImportOptions> options, CancellationToken cancellationToken)
     {
         CustomerImportFormat? format = request.ContentType?.Split(';')[0].Trim().ToLowerInvariant() switch
         {
@@ -41,9 +50,12 @@ public static class CustomerImportsEndpoints
         {
             return Problems.Of(StatusCodes.Status415UnsupportedMediaType, "Unsupported media type", "Send application/x-ndjson or text/csv.");
         }
-        using var body = new MemoryStream();
-        await request.Body.CopyToAsync(body, cancellationToken);
-        switch (await imports.SubmitAsync(body.ToArray(), format.Value, cancellationToken))
+        if (await ReadUploadAsync(request, options.Value.MaxUploadBytes, cancellationToken) is not { } content)
+        {
+            return Problems.Of(StatusCodes.Status413PayloadTooLarge, "Upload too large",
+                $"The file is over the import's limit of {options.Value.MaxUploadBytes} bytes ({CustomerImportOptions.Section}:MaxUploadBytes); nothing was stored. Split it into smaller files.");
+        }
+        switch (await imports.SubmitAsync(content, format.Value, cancellationToken))
         {
             case CustomerImportAccepted { Created: true } accepted:
                 runner.Enqueue(accepted.Import.Id);
@@ -55,6 +67,77 @@ public static class CustomerImportsEndpoints
             default:
                 throw new InvalidOperationException("Unknown submission outcome.");
         }
+    }
+
+    /// <summary>
+    /// The file in the OpenAPI document. Described here rather than by <c>Accepts</c>, which would also make routing
+    /// refuse every other content type before the endpoint answers with its own problem.
+    /// </summary>
+    private static Task DescribeUpload(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken cancellationToken)
+    {
+        var limit = context.ApplicationServices.GetRequiredService<IOptions<CustomerImportOptions>>().Value.MaxUploadBytes;
+        var file = new OpenApiSchema { Type = JsonSchemaType.String };
+        operation.RequestBody = new OpenApiRequestBody
+        {
+            Required = true,
+            Description = $"At most {limit} bytes ({CustomerImportOptions.Section}:MaxUploadBytes): a larger file is refused with 413, naming the limit, before the rest of it is read, and nothing is stored.",
+            Content = new Dictionary<string, OpenApiMediaType>(StringComparer.Ordinal)
+            {
+                ["application/x-ndjson"] = new() { Schema = file },
+                ["text/csv"] = new() { Schema = file },
+            },
+        };
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// The upload, or null when it is over <paramref name="limit"/>: refused by its declared length before a byte is
+    /// read, or as soon as more than the limit has arrived (a chunked upload), never read whole first. The server's own
+    /// request limit (Kestrel's 30 MB) is raised to the import's for this request.
+    /// </summary>
+    private static async Task<byte[]?> ReadUploadAsync(HttpRequest request, long limit, CancellationToken cancellationToken)
+    {
+        if (request.ContentLength > limit)
+        {
+            return null;
+        }
+        if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } serverLimit)
+        {
+            serverLimit.MaxRequestBodySize = limit;
+        }
+        using var body = new MemoryStream(request.ContentLength is { } length ? (int)length : 0);
+        var buffer = new byte[81920];
+        try
+        {
+            int read;
+            while ((read = await request.Body.ReadAsync(buffer, cancellationToken)) > 0)
+            {
+                if (body.Length + read > limit)
+                {
+                    return null;
+                }
+                body.Write(buffer, 0, read);
+            }
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return null; // the server's own limit, where it could not be raised
+        }
+        return body.Length == body.Capacity ? body.GetBuffer() : body.ToArray();
+    }
+
+    /// <summary>The default page: the workspace shows the latest imports.</summary>
+    private const int PageSize = 20;
+
+    private static async Task<Results<Ok<ListPage<CustomerImportResource>>, ProblemHttpResult>> ListAsync([PageSize(PageSize)] int? pageSize, string? continuationToken,
+        CustomerImports imports, CancellationToken cancellationToken)
+    {
+        if (Paging.Read(pageSize, PageSize, continuationToken, out var size, out var storageToken) is { } problem)
+        {
+            return problem;
+        }
+        var page = await imports.ListAsync(size, storageToken, cancellationToken);
+        return TypedResults.Ok(Paging.Answer([.. page.Items.Select(CustomerImportResource.Of)], page.ContinuationToken));
     }
 
     private static async Task<Results<Ok<CustomerImportResource>, ProblemHttpResult>> GetAsync(string id, CustomerImports imports, CancellationToken cancellationToken) =>

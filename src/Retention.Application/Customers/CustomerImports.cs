@@ -68,6 +68,10 @@ public sealed class CustomerImports(ICustomerImportStore store, EventIngestor in
 
     public Task<CustomerImport?> GetAsync(string importId, CancellationToken cancellationToken) => store.GetAsync(importId, cancellationToken);
 
+    /// <summary>Every import, newest first, a page at a time: the workspace's list.</summary>
+    public Task<CustomerImportPage> ListAsync(int pageSize, string? continuationToken, CancellationToken cancellationToken) =>
+        store.ListAsync(pageSize, continuationToken, cancellationToken);
+
     /// <summary>The imports a restart continues.</summary>
     public Task<IReadOnlyList<CustomerImport>> UnfinishedAsync(CancellationToken cancellationToken) => store.ListUnfinishedAsync(cancellationToken);
 

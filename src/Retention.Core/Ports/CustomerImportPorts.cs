@@ -48,6 +48,9 @@ public sealed record CustomerImport(
 public sealed class CustomerImportConflictException(string importId) : Exception($"Import {importId} was saved by another runner.");
 
 /// <summary>Where imports and their files' lines are kept.</summary>
+/// <summary>One page of imports, newest first, and the store's token of the next (null on the last page).</summary>
+public sealed record CustomerImportPage(IReadOnlyList<CustomerImport> Items, string? ContinuationToken);
+
 public interface ICustomerImportStore
 {
     /// <summary>Stores the file's lines in chunks and then the import; false (nothing changed) when the import exists.</summary>
@@ -64,4 +67,7 @@ public interface ICustomerImportStore
 
     /// <summary>The imports not yet completed, for a restart to continue.</summary>
     Task<IReadOnlyList<CustomerImport>> ListUnfinishedAsync(CancellationToken cancellationToken);
+
+    /// <summary>Every import, newest first, a page at a time.</summary>
+    Task<CustomerImportPage> ListAsync(int pageSize, string? continuationToken, CancellationToken cancellationToken);
 }

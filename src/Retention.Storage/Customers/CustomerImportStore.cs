@@ -10,12 +10,15 @@ namespace Retention.Storage.Customers;
 /// <summary>
 /// Customer imports, one partition each (the import id, a hash of the file): the file's lines in rows of one chunk
 /// each (compressed), and the import's record, written last so an import is listed only once its lines are all stored.
-/// Unfinished imports are found by a query on the record rows' status.
+/// Unfinished imports are found by a query on the record rows' status. The partition <c>~list</c> lists them newest
+/// first: one row per import, keyed by its creation time inverted, written before the record (a row whose record is
+/// missing, after a crash between the two, is skipped).
 /// </summary>
 public sealed class CustomerImportStore(StorageAccount account) : ICustomerImportStore
 {
     private const string RecordKey = "import";
     private const string ChunkPrefix = "chunk:";
+    private const string ListPartition = "~list";
 
     /// <summary>Rows per transaction: a chunk row is tens of KB compressed, and a transaction carries at most 4 MiB.</summary>
     private const int RowsPerTransaction = 20;
@@ -41,6 +44,7 @@ public sealed class CustomerImportStore(StorageAccount account) : ICustomerImpor
         {
             await _table.SubmitTransactionAsync(batch, cancellationToken);
         }
+        await _table.UpsertEntityAsync(new TableEntity(ListPartition, ListKey(import)) { ["ImportId"] = import.Id }, TableUpdateMode.Replace, cancellationToken);
         try
         {
             await _table.AddEntityAsync(RecordRow(import), cancellationToken);
@@ -89,6 +93,18 @@ public sealed class CustomerImportStore(StorageAccount account) : ICustomerImpor
         }
         return unfinished;
     }
+
+    public async Task<CustomerImportPage> ListAsync(int pageSize, string? continuationToken, CancellationToken cancellationToken)
+    {
+        var page = await _table.ReadPageAsync(TableClient.CreateQueryFilter($"PartitionKey eq {ListPartition}"), pageSize, continuationToken,
+            row => row.GetString("ImportId"), cancellationToken, select: ["ImportId"]);
+        var imports = await Task.WhenAll(page.Items.OfType<string>().Distinct(StringComparer.Ordinal).Select(id => GetAsync(id, cancellationToken)));
+        return new CustomerImportPage([.. imports.OfType<CustomerImport>()], page.ContinuationToken);
+    }
+
+    /// <summary>Newest first: the creation time's ticks counted down from the largest, then the id.</summary>
+    private static string ListKey(CustomerImport import) =>
+        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{DateTimeOffset.MaxValue.UtcTicks - import.CreatedAt.UtcTicks:D19}:{import.Id}");
 
     private static string ChunkKey(int chunk) => $"{ChunkPrefix}{chunk:D6}";
 

@@ -38,6 +38,18 @@ export async function api(method, path, body, { raw = false } = {}) {
   return json;
 }
 
+/** Sends a file as the body, as it is (no JSON), with its content type. */
+export async function upload(path, file, contentType) {
+  const response = await fetch(path, { method: 'POST', headers: { 'X-Api-Key': apiKey.get() ?? '', 'Content-Type': contentType, Accept: 'application/json, application/problem+json' }, body: file });
+  const text = await response.text();
+  let json = null;
+  if (text) {
+    try { json = JSON.parse(text); } catch { json = { detail: text }; }
+  }
+  if (!response.ok) throw new ApiError(response.status, json);
+  return json;
+}
+
 export const get = path => api('GET', path);
 export const post = (path, body) => api('POST', path, body);
 export const put = (path, body) => api('PUT', path, body);

@@ -10,6 +10,7 @@ const pages = {
   editor: () => import('./pages/editor.js'),
   simulate: () => import('./pages/simulate.js'),
   customers: () => import('./pages/customers.js'),
+  imports: () => import('./pages/imports.js'),
   instances: () => import('./pages/instances.js'),
   tasks: () => import('./pages/tasks.js'),
   complaints: () => import('./pages/complaints.js'),

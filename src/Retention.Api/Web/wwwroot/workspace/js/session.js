@@ -8,4 +8,5 @@ export const session = {
   get canEdit() { return this.has('editor') || this.has('publisher'); },
   get canPublish() { return this.has('publisher'); },
   get canOperate() { return this.has('operator'); },
+  get canImport() { return this.canEdit || this.canOperate; },
 };
