@@ -19,7 +19,8 @@ public static class EngineServices
         services.AddOptions<DurableTaskSettings>().BindConfiguration(DurableTaskSettings.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<DurableTaskSettings>>(new OptionsErrorsValidation<DurableTaskSettings>(o => o.Errors()));
         services.AddSingleton(sp => new DurableTaskEngine(sp.GetRequiredService<IOptions<StorageOptions>>().Value,
-            sp.GetRequiredService<IOptions<DurableTaskSettings>>().Value, sp.GetRequiredService<StorageAccount>().Tables, sp, sp.GetRequiredService<ILoggerFactory>()));
+            sp.GetRequiredService<IOptions<DurableTaskSettings>>().Value, sp.GetRequiredService<StorageAccount>().Tables, sp.GetRequiredService<Journeys.JourneyDefinitions>(), sp,
+            sp.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton<IJourneyInstances>(sp => sp.GetRequiredService<DurableTaskEngine>());
         services.AddSingleton<IJourneyWorker>(sp => sp.GetRequiredService<DurableTaskEngine>());
         return services;
