@@ -52,7 +52,7 @@ public sealed class DurableTaskEngine : IJourneyInstances, IJourneyWorker, IAsyn
         TaskHubName = settings.TaskHubFor(storage.Prefix);
         // Two processes on one machine must not share a lease owner.
         WorkerId = WorkerIdentity();
-        _service = new AzureStorageOrchestrationService(DurableTaskServiceSettings.For(settings, TaskHubName, ClientProvider(storage), WorkerId, loggers));
+        _service = new AzureStorageOrchestrationService(DurableTaskServiceSettings.For(settings, TaskHubName, ClientProvider(storage, settings), WorkerId, loggers));
         _client = new TaskHubClient(_service, new ShimJsonDataConverter(), loggers);
         // DTFx's table partition manager (its default since 2.0) keeps one lease row per control queue here.
         _partitions = tables.GetTableClient(TaskHubName + "Partitions");
@@ -105,14 +105,24 @@ public sealed class DurableTaskEngine : IJourneyInstances, IJourneyWorker, IAsyn
         return owned;
     }
 
-    private static StorageAccountClientProvider ClientProvider(StorageOptions storage)
+    /// <summary>The task hub's storage clients; its queue clients poll an idle queue slowly and wake on this process's own puts.</summary>
+    private static StorageAccountClientProvider ClientProvider(StorageOptions storage, DurableTaskSettings settings)
     {
+        var queueOptions = new QueueClientOptions();
+        if (settings.StorageProvider.IdleQueuePollingInterval > settings.StorageProvider.MaxQueuePollingInterval)
+        {
+            queueOptions.AddPolicy(new IdleQueuePolling(settings.StorageProvider.IdleQueuePollingInterval, TimeProvider.System), HttpPipelinePosition.PerCall);
+        }
         if (!storage.UsesIdentity)
         {
-            return new StorageAccountClientProvider(storage.ConnectionString is { Length: > 0 } configured ? configured : StorageOptions.DevelopmentConnectionString);
+            var connection = storage.ConnectionString is { Length: > 0 } configured ? configured : StorageOptions.DevelopmentConnectionString;
+            return new StorageAccountClientProvider(StorageServiceClientProvider.ForBlob(connection), StorageServiceClientProvider.ForQueue(connection, queueOptions),
+                StorageServiceClientProvider.ForTable(connection));
         }
         var (table, queue, blob) = storage.IdentityEndpoints();
-        return new StorageAccountClientProvider(blob, queue, table, new Azure.Identity.DefaultAzureCredential());
+        var credential = new Azure.Identity.DefaultAzureCredential();
+        return new StorageAccountClientProvider(StorageServiceClientProvider.ForBlob(blob, credential), StorageServiceClientProvider.ForQueue(queue, credential, queueOptions),
+            StorageServiceClientProvider.ForTable(table, credential));
     }
 
     /// <summary>Creates the task hub's queues, tables and containers if they are missing.</summary>
