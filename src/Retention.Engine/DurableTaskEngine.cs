@@ -1,12 +1,15 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Azure;
+using Azure.Core;
 using Azure.Data.Tables;
+using Azure.Storage.Queues;
 using DurableTask.AzureStorage;
 using DurableTask.AzureStorage.Tracking;
 using DurableTask.Core;
 using DurableTask.Core.Exceptions;
 using DurableTask.Core.History;
+using DurableTask.Core.Middleware;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Converters;
 using Microsoft.DurableTask.Worker;
@@ -34,14 +37,17 @@ public sealed class DurableTaskEngine : IJourneyInstances, IJourneyWorker, IAsyn
     private readonly ILoggerFactory _loggers;
     private readonly ILogger _logger;
     private readonly TableClient _partitions;
+    private readonly JourneyDefinitions _definitions;
     private TaskHubWorker? _worker;
     private volatile bool _ownedPartitions;
 
     /// <param name="storage">The service's storage settings: their prefix names the task hub.</param>
     /// <param name="engineStorage">The task hub's account: its own, or the service's.</param>
     /// <param name="tables">The service's tables, where the task hub shares the service's account.</param>
-    public DurableTaskEngine(StorageOptions storage, EngineStorage engineStorage, DurableTaskSettings settings, TableServiceClient tables, IServiceProvider services, ILoggerFactory loggers)
+    public DurableTaskEngine(StorageOptions storage, EngineStorage engineStorage, DurableTaskSettings settings, TableServiceClient tables, JourneyDefinitions definitions,
+        IServiceProvider services, ILoggerFactory loggers)
     {
+        _definitions = definitions;
         _settings = settings;
         _services = services;
         _loggers = loggers;
@@ -51,7 +57,7 @@ public sealed class DurableTaskEngine : IJourneyInstances, IJourneyWorker, IAsyn
         WorkerId = WorkerIdentity();
         ArgumentNullException.ThrowIfNull(storage);
         ArgumentNullException.ThrowIfNull(engineStorage);
-        _service = new AzureStorageOrchestrationService(DurableTaskServiceSettings.For(settings, TaskHubName, engineStorage.ClientProvider(), WorkerId, loggers));
+        _service = new AzureStorageOrchestrationService(DurableTaskServiceSettings.For(settings, TaskHubName, engineStorage.ClientProvider(settings), WorkerId, loggers));
         _client = new TaskHubClient(_service, new ShimJsonDataConverter(), loggers);
         // DTFx's table partition manager (its default since 2.0) keeps one lease row per control queue here.
         _partitions = engineStorage.Tables(tables).GetTableClient(TaskHubName + "Partitions");
@@ -118,8 +124,23 @@ public sealed class DurableTaskEngine : IJourneyInstances, IJourneyWorker, IAsyn
         worker.AddTaskActivities([.. JourneyTaskRegistry.Activities.Select(a =>
             (ObjectCreator<TaskActivity>)new NamedObjectCreator<TaskActivity>(a.Key, () => shims.CreateActivity(new TaskName(a.Key), a.Value(_services))))]);
         worker.ErrorPropagationMode = ErrorPropagationMode.UseFailureDetails;
+        worker.AddOrchestrationDispatcherMiddleware(ReadDefinitionAheadAsync);
         await worker.StartAsync();
         _worker = worker;
+    }
+
+    /// <summary>
+    /// Reads the published version a journey generation names before its episode runs, so the orchestrator finds it in
+    /// this worker's cache: a read that fails abandons the episode, which DTFx retries, rather than failing the instance.
+    /// </summary>
+    private async Task ReadDefinitionAheadAsync(DispatchMiddlewareContext context, Func<Task> next)
+    {
+        if (context.GetProperty<OrchestrationRuntimeState>() is { Name: JourneyTasks.Journey, Input: { Length: > 0 } input }
+            && JsonDataConverter.Default.Deserialize<JourneyRun>(input) is { } run)
+        {
+            await _definitions.ReadAheadAsync(run, CancellationToken.None);
+        }
+        await next();
     }
 
     /// <summary>

@@ -41,6 +41,10 @@ public sealed class DurableTaskSettings
         {
             errors.Add("extensions:durableTask:maximumTimerInterval must be more than zero and less than 7 days (a queue message is hidden at most 7 days).");
         }
+        if (StorageProvider.IdleQueuePollingInterval < TimeSpan.Zero || StorageProvider.IdleQueuePollingInterval > TimeSpan.FromMinutes(5))
+        {
+            errors.Add("extensions:durableTask:storageProvider:idleQueuePollingInterval must be between zero and 5 minutes.");
+        }
         if (StorageProvider.PartitionCount is < 1 or > 16)
         {
             errors.Add("extensions:durableTask:storageProvider:partitionCount must be between 1 and 16.");
@@ -62,6 +66,13 @@ public sealed class DurableStorageProviderSettings
 
     /// <summary>The longest an idle queue goes unpolled: how late a timer can be on an idle worker, and the idle request rate.</summary>
     public TimeSpan MaxQueuePollingInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// The standalone host's own setting (no Durable Functions key): the longest a queue of this worker that came back
+    /// empty goes unpolled when this process has put nothing into it that is visible by then (<see cref="IdleQueuePolling"/>).
+    /// It is how late a message put by another process is seen on an idle worker; zero polls as DTFx does.
+    /// </summary>
+    public TimeSpan IdleQueuePollingInterval { get; set; } = TimeSpan.FromSeconds(15);
 
     /// <summary>How long a dequeued message stays hidden: after a crash, how long its work waits before another worker takes it.</summary>
     public TimeSpan ControlQueueVisibilityTimeout { get; set; } = TimeSpan.FromSeconds(30);

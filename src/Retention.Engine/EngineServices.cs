@@ -24,7 +24,8 @@ public static class EngineServices
         services.AddSingleton(sp => EngineStorage.For(sp.GetRequiredService<IOptions<DurableTaskSettings>>().Value,
             sp.GetRequiredService<IOptions<StorageOptions>>().Value, sp.GetRequiredService<IConfiguration>()));
         services.AddSingleton(sp => new DurableTaskEngine(sp.GetRequiredService<IOptions<StorageOptions>>().Value, sp.GetRequiredService<EngineStorage>(),
-            sp.GetRequiredService<IOptions<DurableTaskSettings>>().Value, sp.GetRequiredService<StorageAccount>().Tables, sp, sp.GetRequiredService<ILoggerFactory>()));
+            sp.GetRequiredService<IOptions<DurableTaskSettings>>().Value, sp.GetRequiredService<StorageAccount>().Tables, sp.GetRequiredService<Journeys.JourneyDefinitions>(), sp,
+            sp.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton<IJourneyInstances>(sp => sp.GetRequiredService<DurableTaskEngine>());
         services.AddSingleton<IJourneyWorker>(sp => sp.GetRequiredService<DurableTaskEngine>());
         return services;

@@ -1,4 +1,6 @@
+using Azure.Core;
 using Azure.Data.Tables;
+using Azure.Storage.Queues;
 using DurableTask.AzureStorage;
 using Microsoft.Extensions.Configuration;
 using Retention.Storage;
@@ -92,15 +94,23 @@ public sealed class EngineStorage
 
     private static Uri? Endpoint(string? uri) => Uri.TryCreate(uri, UriKind.Absolute, out var parsed) ? parsed : null;
 
-    /// <summary>DTFx's clients for the task hub's blobs, queues and tables.</summary>
-    internal StorageAccountClientProvider ClientProvider()
+    /// <summary>DTFx's clients for the task hub's blobs, queues and tables; its queue clients poll an idle queue slowly and wake on this process's own puts.</summary>
+    internal StorageAccountClientProvider ClientProvider(DurableTaskSettings settings)
     {
+        var queueOptions = new QueueClientOptions();
+        if (settings.StorageProvider.IdleQueuePollingInterval > settings.StorageProvider.MaxQueuePollingInterval)
+        {
+            queueOptions.AddPolicy(new IdleQueuePolling(settings.StorageProvider.IdleQueuePollingInterval, TimeProvider.System), HttpPipelinePosition.PerCall);
+        }
         if (!Account.UsesIdentity)
         {
-            return new StorageAccountClientProvider(ConnectionString);
+            return new StorageAccountClientProvider(StorageServiceClientProvider.ForBlob(ConnectionString), StorageServiceClientProvider.ForQueue(ConnectionString, queueOptions),
+                StorageServiceClientProvider.ForTable(ConnectionString));
         }
         var (table, queue, blob) = Account.IdentityEndpoints();
-        return new StorageAccountClientProvider(blob, queue, table, new Azure.Identity.DefaultAzureCredential());
+        var credential = new Azure.Identity.DefaultAzureCredential();
+        return new StorageAccountClientProvider(StorageServiceClientProvider.ForBlob(blob, credential), StorageServiceClientProvider.ForQueue(queue, credential, queueOptions),
+            StorageServiceClientProvider.ForTable(table, credential));
     }
 
     /// <summary>The task hub's table service (its partition leases are read here): <paramref name="service"/>'s when it shares that account.</summary>

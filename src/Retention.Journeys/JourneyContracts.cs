@@ -31,14 +31,20 @@ public static class JourneyTasks
 }
 
 /// <summary>
-/// One generation of a journey instance: the definition of its pinned version (immutable, so carrying it keeps the
-/// instance on its version without reading storage), and either the start or the state and history tail that
-/// <c>ContinueAsNew</c> carried over.
+/// One generation of a journey instance: its pinned version, and either the start or the state and history tail that
+/// <c>ContinueAsNew</c> carried over. The version is named by <paramref name="JourneyId"/> and <paramref name="Version"/>,
+/// and the worker reads its definition from the catalog once and keeps it (<see cref="JourneyDefinitions"/>): a
+/// published version never changes, so every replay runs the same definition, and a start no longer carries ~10 KB of it.
 /// </summary>
+/// <param name="Definition">
+/// The version's definition itself, in generations of instances started before instances named their version (they
+/// keep carrying it); null in those that name it.
+/// </param>
 /// <param name="Generation">How many times the instance has continued as new before this generation.</param>
 /// <param name="Pinned">The settings this generation replays with; null in a generation begun before they were pinned.</param>
-public sealed record JourneyRun(string Definition, int Version, StartInstance? Start, string? State, IReadOnlyList<HistoryEntry>? History, int Generation = 0,
-    PinnedSettings? Pinned = null)
+/// <param name="JourneyId">The journey whose published <paramref name="Version"/> this generation runs; null in generations begun before it was named.</param>
+public sealed record JourneyRun(string? Definition, int Version, StartInstance? Start, string? State, IReadOnlyList<HistoryEntry>? History, int Generation = 0,
+    PinnedSettings? Pinned = null, string? JourneyId = null)
 {
     public static string Serialize(JourneyInstanceState state) => JsonSerializer.Serialize(state, CoreJsonContext.Default.JourneyInstanceState);
 

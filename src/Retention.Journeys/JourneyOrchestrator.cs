@@ -49,8 +49,13 @@ public sealed class JourneyOrchestrator(PinnedInterpreters interpreters, ICurren
     private sealed class Driver(TaskOrchestrationContext context, JourneyInterpreter interpreter, ICurrentSettings current,
         JourneyDefinitions definitions, JourneyOrchestrationOptions options, JourneyRun run)
     {
-        private JourneyDefinition _journey = definitions.Parse(run.Definition, run.Version);
-        private string _definitionJson = run.Definition;
+        private JourneyDefinition _journey = definitions.Of(run).Definition;
+
+        /// <summary>
+        /// The definition's text when this generation carries it (an instance started before instances named their version),
+        /// which the next generation carries too; null when it names its journey's version, as the next one will.
+        /// </summary>
+        private string? _definitionJson = run.Definition;
         private JourneyInstanceState? _state = run.ReadState();
         private readonly List<HistoryEntry> _history = [.. run.History ?? []];
         private JourneyInput? _applying;
@@ -93,7 +98,7 @@ public sealed class JourneyOrchestrator(PinnedInterpreters interpreters, ICurren
                     {
                         // The last action of this generation, never replayed: the next one pins what is in force now.
                         var pinned = run.Pinned?.Renewed(current.Current) ?? current.Current;
-                        context.ContinueAsNew(new JourneyRun(_definitionJson, _journey.Version, null, JourneyRun.Serialize(_state), _history, run.Generation + 1, pinned),
+                        context.ContinueAsNew(new JourneyRun(_definitionJson, _journey.Version, null, JourneyRun.Serialize(_state), _history, run.Generation + 1, pinned, _journey.Id),
                             preserveUnprocessedEvents: true);
                         return null;
                     }
@@ -263,9 +268,9 @@ public sealed class JourneyOrchestrator(PinnedInterpreters interpreters, ICurren
             context.SetCustomStatus(JourneyInstanceView.Of(_state, _history, run.Generation));
             if (input is MigrateInstance migrate && _state.Version == migrate.To.Version)
             {
-                // The instance now runs the new version: the next generation carries its definition.
+                // The instance now runs the new version: the next generation carries its definition, or names it as this one did.
                 _journey = migrate.To;
-                _definitionJson = _generation.MigratingTo!;
+                _definitionJson = _definitionJson is null ? null : _generation.MigratingTo!;
                 _generation.End();
             }
             await CountAsync();

@@ -89,20 +89,25 @@ internal sealed class JourneyWorld : IDisposable
     public CustomerEvent Event(string type, string customerId = "C1", JsonObject? data = null) =>
         new($"e{++_events}", "test", type, Clock.GetUtcNow(), customerId, data ?? []);
 
-    /// <summary>Starts an instance of the journey for a customer's sale, as the router would, without running it.</summary>
-    public async Task<string> EnterAsync(string json, string customerId = "C1", int version = 1)
+    /// <summary>
+    /// Starts an instance of the journey for a customer's sale without running it: naming its published version, as the
+    /// router does, when <paramref name="namesVersion"/>; else carrying the definition, as instances started before did.
+    /// </summary>
+    public async Task<string> EnterAsync(string json, string customerId = "C1", int version = 1, bool namesVersion = false)
     {
         var trigger = Event(KnownEventTypes.SaleCompleted, customerId, new JsonObject { ["customerId"] = customerId, ["saleId"] = "S-" + customerId });
         var enter = Assert.IsType<Enter>(EntryPolicy.Decide(Read(json, version), trigger, null, Clock.GetUtcNow()));
         var start = new StartInstance(enter.InstanceId, enter.EntryKey, trigger, Customer(customerId), []);
-        Assert.True(await Engine.StartAsync(JourneyTasks.Journey, enter.InstanceId, new JourneyRun(json, version, start, null, null, Pinned: Settings.Current), CancellationToken.None));
+        Assert.True(await Engine.StartAsync(JourneyTasks.Journey, enter.InstanceId, namesVersion
+            ? new JourneyRun(null, version, start, null, null, Pinned: Settings.Current, JourneyId: Read(json, version).Id)
+            : new JourneyRun(json, version, start, null, null, Pinned: Settings.Current), CancellationToken.None));
         return enter.InstanceId;
     }
 
     /// <summary>Starts an instance and runs it until it waits.</summary>
-    public async Task<string> StartAsync(string json, string customerId = "C1", int version = 1)
+    public async Task<string> StartAsync(string json, string customerId = "C1", int version = 1, bool namesVersion = false)
     {
-        var id = await EnterAsync(json, customerId, version);
+        var id = await EnterAsync(json, customerId, version, namesVersion);
         await Engine.RunUntilIdleAsync();
         return id;
     }

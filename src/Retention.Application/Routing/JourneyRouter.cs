@@ -22,7 +22,6 @@ public sealed class JourneyRouter(
     ICustomerInstanceIndex index,
     IEnrollments enrollments,
     IJourneyCatalog catalog,
-    IJourneyVersions versions,
     ICustomerProfiles customers,
     IJourneyInstances instances,
     ICurrentSettings settings,
@@ -98,11 +97,10 @@ public sealed class JourneyRouter(
         // has (see JourneyOrchestrator), and one routed after that finds it in the index and signals it.
         await index.AddPendingAsync(trigger.CustomerId, enter.InstanceId, journey.Id, now, cancellationToken);
         var profile = await customers.GetAsync(trigger.CustomerId, cancellationToken) ?? CustomerSnapshot.Empty(trigger.CustomerId);
-        var json = await versions.ReadJsonAsync(journey.Id, journey.Version, cancellationToken)
-            ?? throw new InvalidOperationException($"Journey {journey.Id} v{journey.Version} is missing from the catalog.");
-        // The instance replays with the settings in force now, whatever a later deployment configures.
-        var run = new JourneyRun(json, journey.Version, new StartInstance(enter.InstanceId, enter.EntryKey, trigger, profile, []), null, null,
-            Pinned: settings.Current);
+        // The instance names its version, whose definition the worker reads from the catalog (JourneyDefinitions), and
+        // replays with the settings in force now, whatever a later deployment configures.
+        var run = new JourneyRun(null, journey.Version, new StartInstance(enter.InstanceId, enter.EntryKey, trigger, profile, []), null, null,
+            Pinned: settings.Current, JourneyId: journey.Id);
         var created = await instances.StartAsync(JourneyTasks.Journey, enter.InstanceId, run, cancellationToken);
         if (!created)
         {
