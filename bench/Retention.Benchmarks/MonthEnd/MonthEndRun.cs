@@ -23,6 +23,7 @@ internal sealed class MonthEndRun(MonthEndOptions options, string emulator, Func
     private readonly List<ScenarioFigure> _figures = [];
     private PrivateAzurite _azurite = null!;
     private CountingProxy _proxy = null!;
+    private CountingProxy? _hubProxy;
     private HttpClient _client = null!;
     private HubMonitor _monitor = null!;
     private long _sequence;
@@ -39,6 +40,7 @@ internal sealed class MonthEndRun(MonthEndOptions options, string emulator, Func
         // as Durable Functions names it (the setting or connection string of that name holds the account).
         using var hub = options.HubEmulator ? await startEmulator() : null;
         using var hubProxy = hub is null ? null : CountingProxy.Start(hub);
+        _hubProxy = hubProxy;
         using var journeys = new JourneyFolder([.. Directory.GetFiles(RepoPaths.ShippedJourneys, "*.json").Select(File.ReadAllText), MonthEndEvents.TimerJourneyDefinition]);
         var port = FreePorts.Take();
         var environment = new Dictionary<string, string>
@@ -72,7 +74,7 @@ internal sealed class MonthEndRun(MonthEndOptions options, string emulator, Func
         await ImportAsync(cancellationToken);
         var waiting = await WaitingAsync(cancellationToken);
         Resident(host.ProcessId, waiting);
-        await IdleAsync(hubProxy, cancellationToken);
+        await IdleAsync(cancellationToken);
         var burst = await BurstPhaseAsync("burst", options.BurstSeconds, $"3. month-end burst with {waiting} journeys waiting", cancellationToken);
         BurstFigures(burst, none, waiting);
         await TimerLatenessAsync(burst, cancellationToken);
@@ -89,6 +91,7 @@ internal sealed class MonthEndRun(MonthEndOptions options, string emulator, Func
         var n = options.Customers;
         using var phase = Phase($"1. import {n} customers (NDJSON, POST /api/customers/imports)");
         var file = MonthEndEvents.CustomerFile(n);
+        var appliedBefore = await AppliedAsync();
         var clock = Stopwatch.StartNew();
         using var content = new ByteArrayContent(file);
         content.Headers.ContentType = new MediaTypeHeaderValue("application/x-ndjson");
@@ -120,10 +123,10 @@ internal sealed class MonthEndRun(MonthEndOptions options, string emulator, Func
         Console.WriteLine($"  import {(completed ? "completed" : "NOT completed (phase timeout)")} after {read.TotalSeconds:0} s: {status?["accepted"]} accepted, {status?["rejected"]} rejected");
         var drained = await UntilDrainedAsync(deadline - clock.Elapsed, clock, cancellationToken);
         var applied = clock.Elapsed;
-        var rate = n / applied.TotalSeconds;
-        Console.WriteLine($"  inbox {(drained ? "empty" : "NOT empty (phase timeout)")} after {applied.TotalSeconds:0} s: {rate:0} customers/s applied (profiles, birthday journeys started)");
+        var rate = (await AppliedAsync() - appliedBefore) / applied.TotalSeconds;
+        Console.WriteLine($"  inbox {(drained ? "empty" : "NOT empty (phase timeout)")} after {applied.TotalSeconds:0} s: {rate:0.0} customers/s applied (profiles, birthday journeys started)");
         _figures.Add(new($"import {n} customers: accepted / applied", "minutes, not hours",
-            $"{read.TotalMinutes:0.0} / {applied.TotalMinutes:0.0} min ({n / read.TotalSeconds:0} / {rate:0} per s){(completed && drained ? "" : " TIMED OUT")}",
+            $"{read.TotalMinutes:0.0} / {applied.TotalMinutes:0.0} min ({n / read.TotalSeconds:0} / {rate:0.0} per s){(completed && drained ? "" : " TIMED OUT: not all applied")}",
             completed && drained && applied <= TimeSpan.FromMinutes(60)));
     }
 
@@ -182,10 +185,15 @@ internal sealed class MonthEndRun(MonthEndOptions options, string emulator, Func
         _figures.Add(new($"host RSS with the journeys waiting", "<= 300 MB", rss is { } b ? $"{b / MiB} MB ({waiting} waiting)" : "n/a", rss is { } v ? v <= 300L * MiB : null));
     }
 
-    private async Task IdleAsync(CountingProxy? hubProxy, CancellationToken cancellationToken)
+    private async Task IdleAsync(CancellationToken cancellationToken)
     {
-        await Task.Delay(TimeSpan.FromSeconds(10), cancellationToken); // the last work items settle
+        var hubProxy = _hubProxy;
         using var phase = Phase($"idle: storage requests over {options.IdleSeconds} s with nothing to do");
+        if (!await UntilDrainedAsync(options.PhaseTimeout, Stopwatch.StartNew(), cancellationToken))
+        {
+            Console.WriteLine("  the inbox is still not empty (phase timeout): the window below is not idle");
+        }
+        await Task.Delay(TimeSpan.FromSeconds(10), cancellationToken); // the last work items settle
         var before = _proxy.Counter.Snapshot();
         var hubBefore = hubProxy?.Counter.Snapshot();
         await Task.Delay(TimeSpan.FromSeconds(options.IdleSeconds), cancellationToken);
@@ -233,6 +241,7 @@ internal sealed class MonthEndRun(MonthEndOptions options, string emulator, Func
         }, CancellationToken.None);
         var operatorTask = Task.Run(() => OperatorAsync(admin, health, stopWatching.Token), CancellationToken.None);
         var requestsBefore = _proxy.Counter.Snapshot();
+        var hubRequestsBefore = _hubProxy?.Counter.Snapshot().Total ?? 0;
         var appliedBefore = await AppliedAsync();
         var clock = Stopwatch.StartNew();
         var total = (long)options.Rate * seconds;
@@ -275,18 +284,20 @@ internal sealed class MonthEndRun(MonthEndOptions options, string emulator, Func
         var emptyAfter = drained ? clock.Elapsed - sendingTime : (TimeSpan?)null;
         var appliedAfter = await AppliedAsync();
         var requests = _proxy.Counter.Snapshot().Minus(requestsBefore);
+        var hubRequests = (_hubProxy?.Counter.Snapshot().Total ?? 0) - hubRequestsBefore;
         await stopWatching.CancelAsync();
         await Task.WhenAll(watcher, operatorTask);
         var appliedTotal = appliedAfter - appliedBefore;
         var result = new BurstResult(run, acks.Latencies, acks.Errors, acks.ErrorKinds, sendingTime,
             (appliedAtEnd - appliedBefore) / sendingTime.TotalSeconds, maxAge, maxAgeOverall, backlogAtEnd, emptyAfter, appliedTotal / clock.Elapsed.TotalSeconds,
-            [.. admin], [.. health], requests.Total, appliedTotal, timerKeys);
+            [.. admin], [.. health], requests.Total + hubRequests, appliedTotal, timerKeys);
         Console.WriteLine($"  sent {total} events in {sendingTime.TotalSeconds:0} s ({total / sendingTime.TotalSeconds:0.0}/s), the last answered {(answered - sendingTime).TotalSeconds:0} s later; acknowledgement p50 {Stats.Percentile(result.Acks, 50):0} ms, " +
             $"p99 {Stats.Percentile(result.Acks, 99):0} ms, max {Max(result.Acks):0} ms; errors {result.Errors}{(result.Errors > 0 ? $" ({result.ErrorKinds})" : "")}");
         Console.WriteLine($"  applied {result.AppliedDuringBurst:0.0} events/s while sending; oldest backlog {maxAge:0} s while sending, {maxAgeOverall:0} s until empty; {backlogAtEnd} behind at the end; " +
             $"empty {(emptyAfter is { } t ? $"{t.TotalSeconds:0} s" : $"NOT within {options.DrainMinutes} min")} after; {result.Throughput:0.0} events/s from the first send to empty");
         Console.WriteLine($"  admin API p99 {Stats.Percentile(result.Admin, 99):0} ms (max {Max(result.Admin):0}, {result.Admin.Length} requests), /healthz p99 {Stats.Percentile(result.Health, 99):0} ms (max {Max(result.Health):0})");
-        Console.WriteLine($"  storage requests {requests.Total}: {(appliedTotal > 0 ? requests.Total / appliedTotal : double.NaN):0.0} per applied event: {requests.Breakdown(Math.Max(1, appliedTotal))}");
+        Console.WriteLine($"  storage requests {result.StorageRequests}{(_hubProxy is null ? "" : $" ({hubRequests} to the task hub's emulator)")}: " +
+            $"{(appliedTotal > 0 ? result.StorageRequests / appliedTotal : double.NaN):0.0} per applied event; the service's account: {requests.Breakdown(Math.Max(1, appliedTotal))}");
         return result;
     }
 
@@ -318,8 +329,13 @@ internal sealed class MonthEndRun(MonthEndOptions options, string emulator, Func
         var unfinished = 0;
         foreach (var key in sample)
         {
+            if (clock.Elapsed > TimeSpan.FromMinutes(options.DrainMinutes))
+            {
+                unfinished += sample.Count - sample.IndexOf(key); // out of time: the rest are not read
+                break;
+            }
             var detail = await InstanceAsync(key, cancellationToken);
-            while (!Finished(detail) && clock.Elapsed < TimeSpan.FromMinutes(3))
+            while (!Finished(detail) && clock.Elapsed < TimeSpan.FromMinutes(options.DrainMinutes))
             {
                 await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken);
                 detail = await InstanceAsync(key, cancellationToken);
@@ -342,7 +358,7 @@ internal sealed class MonthEndRun(MonthEndOptions options, string emulator, Func
         var values = lateness.ToArray();
         var p99 = Stats.Percentile(values, 99);
         var early = values.Count(v => v < 0);
-        Console.WriteLine($"  {values.Length} timers of {sample.Count} sampled instances ({unfinished} without a fired timer): p50 {Stats.Percentile(values, 50):0.00} s, " +
+        Console.WriteLine($"  {values.Length} timers of {sample.Count} sampled instances ({unfinished} without a fired timer, or not read in --drain-minutes): p50 {Stats.Percentile(values, 50):0.00} s, " +
             $"p99 {p99:0.00} s, min {(values.Length > 0 ? values.Min() : double.NaN):0.00} s, max {Max(values):0.00} s; early {early}");
         _figures.Add(new("timer lateness p99 during the burst; early", "<= 2 s, never early",
             $"{p99:0.00} s ({values.Length} timers); {early} early{(unfinished > 0 ? $"; {unfinished} never fired" : "")}", values.Length > 0 && p99 <= 2 && early == 0 && unfinished == 0));
