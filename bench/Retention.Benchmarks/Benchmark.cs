@@ -42,7 +42,9 @@ public sealed class Benchmark(BenchOptions options, string launchedFrom)
     private DurableTaskSettings _settings = null!;
 
     private double _ourThroughput;
+    private double _ourRequestsPerJourney;
     private RequestSnapshot? _realSend;
+    private JourneyComparison? _comparison;
 
     private sealed record Figure(string Name, string Value, string Target, string Met, string Load);
 
@@ -56,11 +58,27 @@ public sealed class Benchmark(BenchOptions options, string launchedFrom)
         Console.WriteLine($"Load average at start: {loadAtStart} (other processes on this machine skew every figure; Azurite is single-threaded)");
         var total = Stopwatch.StartNew();
         using var azurite = await PrivateAzurite.StartAsync(options.AzuritePort, onDisk: false);
+        await RunOnAsync(azurite, allFigures: true, cancellationToken);
+        await ReportAsync(startedAt, loadAtStart, total.Elapsed);
+    }
+
+    /// <summary>
+    /// Figures 0-3 only (one real send, our journey and the bare orchestration of the same shape, their storage requests)
+    /// on an emulator the caller started: what the month-end scenario prints beside its own figures.
+    /// </summary>
+    public async Task<JourneyComparison> CompareWithBareAsync(PrivateAzurite azurite, CancellationToken cancellationToken)
+    {
+        await RunOnAsync(azurite, allFigures: false, cancellationToken);
+        return _comparison ?? throw new InvalidOperationException("The comparison did not run.");
+    }
+
+    private async Task RunOnAsync(PrivateAzurite azurite, bool allFigures, CancellationToken cancellationToken)
+    {
         _azurite = azurite;
         using var ours = CountingProxy.Start(azurite);
         using var bare = CountingProxy.Start(azurite);
         _ours = ours;
-        Console.WriteLine($"Azurite (pid {azurite.ProcessId}) on ports {azurite.BlobPort}-{azurite.TablePort}, --inMemoryPersistence; " +
+        Console.WriteLine($"Azurite (pids {string.Join(", ", azurite.Processes.Select(p => $"{p.Service} {p.ProcessId}"))}) on ports {azurite.BlobPort}-{azurite.TablePort}, --inMemoryPersistence; " +
             "the host and the bare task hub each reach it through a counting TCP proxy of their own (every HTTP request line counted)");
         using var probe = new JourneyProbe();
         _probe = probe;
@@ -83,11 +101,14 @@ public sealed class Benchmark(BenchOptions options, string launchedFrom)
         var rows = await ProbeSendAsync(cancellationToken);
         await OurThroughputAsync(cancellationToken);
         await BareThroughputAsync(bare, rows, cancellationToken);
+        if (!allFigures)
+        {
+            return;
+        }
         await IdleLatenessAsync(cancellationToken);
         await LoadLatenessAsync(cancellationToken);
         await IdleRequestsAsync(cancellationToken);
         await WaitingInstancesAsync(cancellationToken);
-        await ReportAsync(startedAt, loadAtStart, total.Elapsed);
     }
 
     // ------------------------------------------------------------------ preparation
@@ -166,6 +187,7 @@ public sealed class Benchmark(BenchOptions options, string launchedFrom)
         Console.WriteLine($"  {CpuSince(cpu, result.Window)}");
         Console.WriteLine($"  sends dispatched (retention_messages): {_probe.Messages - sendsBefore} (expected {2 * n})");
         _ourThroughput = result.Throughput;
+        _ourRequestsPerJourney = (double)requests.Total / n;
         Print("ours", result, requests, n);
         _figures.Add(new("1. journey throughput, ours", $"{result.Throughput:0.0} journeys/s ({result.Completed}/{n} completed in {result.Seconds:0.0} s)",
             "(capacity)", result.Completed == n ? "measured" : "NOT ALL COMPLETED", Machine.LoadAverage()));
@@ -252,6 +274,8 @@ public sealed class Benchmark(BenchOptions options, string launchedFrom)
         _figures.Add(new("2. journey throughput, bare DTFx orchestration", $"{result.Throughput:0.0} journeys/s ({result.Completed}/{n} completed in {result.Seconds:0.0} s)",
             "(the floor)", result.Completed == n ? "measured" : "NOT ALL COMPLETED", Machine.LoadAverage()));
         _figures.Add(new("2. ratio ours / bare", $"{ratio:0.00}", ">= 0.8", Met(ratio >= 0.8), Machine.LoadAverage()));
+        _comparison = new JourneyComparison(_ourThroughput, result.Throughput, _ourRequestsPerJourney, (double)requests.Total / n,
+            _ourThroughput > 0 && result.Completed == n);
         _figures.Add(new("3. storage requests per journey, bare", $"{(double)requests.Total / n:0.0} ({requests.Breakdown(n)})", "-", "-", Machine.LoadAverage()));
         await bareHub.DisposeAsync(); // its worker's polling must not reach the later phases (it has its own proxy anyway)
     }
@@ -454,20 +478,7 @@ public sealed class Benchmark(BenchOptions options, string launchedFrom)
             GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
             GC.WaitForPendingFinalizers();
         }
-        return new Resident(Environment.WorkingSet, VmRss(), GC.GetGCMemoryInfo().HeapSizeBytes);
-    }
-
-    private static long VmRss()
-    {
-        try
-        {
-            var line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
-            return line is null ? -1 : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
-        }
-        catch (IOException)
-        {
-            return -1;
-        }
+        return new Resident(Environment.WorkingSet, ProcFs.ResidentBytes(Environment.ProcessId) ?? -1, GC.GetGCMemoryInfo().HeapSizeBytes);
     }
 
     // ------------------------------------------------------------------ report
@@ -541,17 +552,8 @@ public sealed class Benchmark(BenchOptions options, string launchedFrom)
     }
 }
 
-public static class Stats
+/// <summary>Figures 1-3: journeys per second and storage requests per journey, ours and the bare orchestration's.</summary>
+public sealed record JourneyComparison(double OurThroughput, double BareThroughput, double OurRequestsPerJourney, double BareRequestsPerJourney, bool Completed)
 {
-    /// <summary>The nearest-rank percentile; NaN for no values.</summary>
-    public static double Percentile(double[] values, double percentile)
-    {
-        if (values.Length == 0)
-        {
-            return double.NaN;
-        }
-        var sorted = values.Order().ToArray();
-        var rank = (int)Math.Ceiling(percentile / 100 * sorted.Length);
-        return sorted[Math.Clamp(rank - 1, 0, sorted.Length - 1)];
-    }
+    public double RequestRatio => OurRequestsPerJourney / BareRequestsPerJourney;
 }

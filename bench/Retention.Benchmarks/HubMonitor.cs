@@ -40,7 +40,7 @@ public sealed class HubMonitor(string connectionString, string hubName) : IDispo
     public Task<IReadOnlyList<OrchestrationState>> PendingAsync(string prefix, CancellationToken cancellationToken) =>
         ListAsync(prefix, [OrchestrationStatus.Pending], cancellationToken);
 
-    public async Task<IReadOnlyList<OrchestrationState>> ListAsync(string prefix, OrchestrationStatus[]? statuses, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<OrchestrationState>> ListAsync(string? prefix, OrchestrationStatus[]? statuses, CancellationToken cancellationToken)
     {
         var condition = new OrchestrationInstanceStatusQueryCondition
         {

@@ -1,10 +1,8 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
 using System.Net.Http.Json;
-using System.Net.Sockets;
 using System.Text.Json.Nodes;
+using Retention.Benchmarks;
 using Retention.Core.Events;
 using Retention.Core.Ports;
 using Retention.Storage;
@@ -36,7 +34,7 @@ if (azurite is not null)
 }
 var connection = azurite?.ConnectionString ?? TestStorage.ConnectionString;
 var stamp = DateTime.UtcNow.ToString("HHmmss", CultureInfo.InvariantCulture);
-Console.WriteLine($"load average at start: {LoadAverage()}");
+Console.WriteLine($"load average at start: {Machine.LoadAverage()}");
 
 var bareSingle = await BareWriteRateAsync(1);
 var bareBatch = await BareWriteRateAsync(batchSize);
@@ -47,7 +45,7 @@ if (args.Contains("--inbox-only"))
     return 0;
 }
 
-var port = FreeLoopbackPort();
+var port = FreePorts.Take();
 var prefix = "load" + stamp;
 Console.WriteLine($"Host on 127.0.0.1:{port}, storage prefix {prefix} on {(azurite is null ? "the shared Azurite" : "a private Azurite")}");
 var hostEnvironment = new Dictionary<string, string>
@@ -84,7 +82,7 @@ foreach (var batched in shapes.Select(shape => shape == "batch"))
 {
     foreach (var rate in rates)
     {
-        var load = LoadAverage();
+        var load = Machine.LoadAverage();
         var run = await SendAsync(rate, batched);
         var drain = await DrainAsync();
         var bare = batched ? bareBatch * batchSize : bareSingle;
@@ -98,7 +96,7 @@ foreach (var batched in shapes.Select(shape => shape == "batch"))
 Console.WriteLine();
 Console.WriteLine($"bare inbox writes: single {bareSingle:F0}/s, batch of {batchSize} {bareBatch:F0}/s ({bareBatch * batchSize:F0} events/s)");
 results.ForEach(Console.WriteLine);
-Console.WriteLine($"load average at end: {LoadAverage()}");
+Console.WriteLine($"load average at end: {Machine.LoadAverage()}");
 return 0;
 
 async Task<double> BareWriteRateAsync(int events)
@@ -124,8 +122,7 @@ async Task<double> BareWriteRateAsync(int events)
 
 async Task<SendRun> SendAsync(int rate, bool batched)
 {
-    var latencies = new ConcurrentBag<double>();
-    var errors = new ConcurrentDictionary<string, int>();
+    var acknowledgements = new Acknowledgements();
     var perRequest = batched ? batchSize : 1;
     var requests = Math.Max(1, rate * seconds / perRequest);
     var clock = Stopwatch.StartNew();
@@ -140,35 +137,14 @@ async Task<SendRun> SendAsync(int rate, bool batched)
         JsonNode body = batched
             ? new JsonArray([.. Enumerable.Range(0, perRequest).Select(_ => (JsonNode)Sale(Interlocked.Increment(ref sequence)))])
             : Sale(Interlocked.Increment(ref sequence));
-        inFlight.Add(PostAsync(body, batched, latencies, errors));
+        inFlight.Add(acknowledgements.SendAsync(client, body, batched));
     }
     await Task.WhenAll(inFlight);
-    var sorted = latencies.Order().ToArray();
-    double Percentile(double p) => sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
-    return new SendRun(requests * perRequest / clock.Elapsed.TotalSeconds, Percentile(0.50), Percentile(0.99), errors.Values.Sum(),
-        string.Join(", ", errors.Select(e => $"{e.Key}: {e.Value}")));
+    return new SendRun(requests * perRequest / clock.Elapsed.TotalSeconds, acknowledgements.Percentile(50), acknowledgements.Percentile(99), acknowledgements.Errors,
+        acknowledgements.ErrorKinds);
 }
 
 static JsonObject Sale(int n) => Webhooks.Sale($"L{n % 2000:D4}", $"S{n}");
-
-async Task PostAsync(JsonNode body, bool batched, ConcurrentBag<double> latencies, ConcurrentDictionary<string, int> errors)
-{
-    using var request = Webhooks.Request(body, DateTimeOffset.UtcNow, batch: batched);
-    var started = Stopwatch.GetTimestamp();
-    try
-    {
-        using var response = await client.SendAsync(request);
-        latencies.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-        if (response.StatusCode != HttpStatusCode.Accepted)
-        {
-            errors.AddOrUpdate(((int)response.StatusCode).ToString(CultureInfo.InvariantCulture), 1, (_, n) => n + 1);
-        }
-    }
-    catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
-    {
-        errors.AddOrUpdate(e.GetType().Name, 1, (_, n) => n + 1);
-    }
-}
 
 /// <summary>Waits for the inbox to empty, watching how fast it shrinks and how fast /healthz and the admin API answer meanwhile.</summary>
 async Task<Drain> DrainAsync()
@@ -222,15 +198,6 @@ int[] OptionList(string name, int[] fallback)
     return at >= 0 && at + 1 < args.Length
         ? [.. args[at + 1].Split(',').Select(v => Math.Clamp(int.Parse(v, CultureInfo.InvariantCulture), 1, 5000))]
         : fallback;
-}
-
-static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
-
-static int FreeLoopbackPort()
-{
-    using var listener = new TcpListener(IPAddress.Loopback, 0);
-    listener.Start();
-    return ((IPEndPoint)listener.LocalEndpoint).Port;
 }
 
 internal sealed record SendRun(double Rate, double P50, double P99, int Errors, string ErrorKinds);

@@ -33,6 +33,8 @@ public sealed class HostProcess : IDisposable
 
     public int Port { get; }
 
+    public int ProcessId => _process.Id;
+
     public System.Collections.Concurrent.ConcurrentBag<string> Output { get; } = [];
 
     public bool HasExited => _process.HasExited;
