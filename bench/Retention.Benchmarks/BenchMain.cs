@@ -15,6 +15,7 @@ public static class BenchMain
         return args switch
         {
             ["pyramid", .. var pyramidArgs] => await RunAsync(() => PyramidBenchOptions.Parse(pyramidArgs), (options, ct) => new PyramidBenchmark(options).RunAsync(ct)),
+            ["scale", .. var scaleArgs] => await RunAsync(() => ScaleBenchOptions.Parse(scaleArgs), (options, ct) => new ScaleBenchmark(options).RunAsync(ct)),
             ["reader"] => ReaderBenchmark.Run(launchedFrom),
             _ => await RunAsync(() => BenchOptions.Parse(args), (options, ct) => new Benchmark(options, launchedFrom).RunAsync(ct)),
         };
