@@ -16,6 +16,7 @@ public static class BenchMain
         {
             ["pyramid", .. var pyramidArgs] => await RunAsync(() => PyramidBenchOptions.Parse(pyramidArgs), (options, ct) => new PyramidBenchmark(options).RunAsync(ct)),
             ["month-end", .. var monthEndArgs] => await RunAsync(() => MonthEnd.MonthEndOptions.Parse(monthEndArgs), (options, ct) => new MonthEnd.MonthEndBenchmark(options, launchedFrom).RunAsync(ct)),
+            ["scale", .. var scaleArgs] => await RunAsync(() => ScaleBenchOptions.Parse(scaleArgs), (options, ct) => new ScaleBenchmark(options).RunAsync(ct)),
             ["reader"] => ReaderBenchmark.Run(launchedFrom),
             _ => await RunAsync(() => BenchOptions.Parse(args), (options, ct) => new Benchmark(options, launchedFrom).RunAsync(ct)),
         };

@@ -28,4 +28,12 @@ public sealed class PageSizeInOpenApi : IDisposable
         var schema = pageSize["schema"]!;
         Assert.Equal((1, Paging.MaxPageSize), (schema["minimum"]!.GetValue<int>(), schema["maximum"]!.GetValue<int>()));
     }
+
+    [Fact]
+    public async Task TheDevOutboxDeclaresItsContinuationHeader()
+    {
+        var document = (await _host.CreateClient().GetFromJsonAsync<JsonObject>("/openapi/v1.json"))!;
+        var header = document["paths"]!["/api/dev/outbox"]!["get"]!["responses"]!["200"]!["headers"]![Retention.Api.Dev.DevOutboxEndpoints.ContinuationHeader]!;
+        Assert.Equal("string", header["schema"]!["type"]!.GetValue<string>());
+    }
 }

@@ -45,6 +45,30 @@ public sealed class ListsAgreeOnPageSize : IDisposable
     }
 
     [Theory]
+    [InlineData("-5")]
+    [InlineData("0")]
+    [InlineData("1001")]
+    public async Task TheBulkRestartRefusesAPageSizeOutOfRangeByTheSameRule(string pageSize)
+    {
+        var response = await _host.Admin().PostAsync($"/api/instances/restart?journeyId=fragile&since=2026-01-01T00:00:00Z&pageSize={pageSize}", null);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var problem = (await response.Content.ReadFromJsonAsync<JsonObject>())!;
+        Assert.Equal("/pageSize", Assert.Single(problem["errors"]!.AsArray())!["path"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task TheBulkRestartNamesEveryFaultInOneProblem()
+    {
+        var response = await _host.Admin().PostAsync("/api/instances/restart?since=yesterday&pageSize=0&continuationToken=forged", null);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var problem = (await response.Content.ReadFromJsonAsync<JsonObject>())!;
+        Assert.Equal(["/continuationToken", "/journeyId", "/pageSize", "/since"],
+            problem["errors"]!.AsArray().Select(e => e!["path"]!.GetValue<string>()).Order(StringComparer.Ordinal));
+    }
+
+    [Theory]
     [InlineData("/api/instances")]
     [InlineData("/api/audit")]
     [InlineData("/api/complaints")]
@@ -54,6 +78,10 @@ public sealed class ListsAgreeOnPageSize : IDisposable
     [InlineData("/api/dev/outbox")]
     public async Task APageSizeInRangeIsServed(string list) =>
         Assert.Equal(HttpStatusCode.OK, (await _host.Admin().GetAsync($"{list}{(list.Contains('?', StringComparison.Ordinal) ? '&' : '?')}pageSize=1")).StatusCode);
+
+    [Fact]
+    public async Task TheBulkRestartServesAPageSizeInRange() =>
+        Assert.Equal(HttpStatusCode.Accepted, (await _host.Admin().PostAsync("/api/instances/restart?journeyId=fragile&since=2026-01-01T00:00:00Z&pageSize=1000", null)).StatusCode);
 }
 
 /// <summary>

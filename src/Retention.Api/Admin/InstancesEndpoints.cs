@@ -197,15 +197,12 @@ public static class InstancesEndpoints
         {
             errors.Add(new DefinitionError("/since", "the time from which failures are restarted is required, as ISO 8601 (such as 2026-03-02T00:00:00Z)"));
         }
-        if (!Retention.Storage.PageToken.TryDecode(continuationToken, out var storageToken))
-        {
-            errors.Add(new DefinitionError("/continuationToken", Retention.Storage.PageToken.Rule));
-        }
+        errors.AddRange(Paging.Check(pageSize, PageSize, continuationToken, out var size, out var storageToken));
         if (errors.Count > 0)
         {
             return Problems.Validation(errors);
         }
-        var page = await instances.QueryFailedAsync(journeyId!, Math.Clamp(pageSize ?? PageSize, 1, Paging.MaxPageSize), storageToken, cancellationToken);
+        var page = await instances.QueryFailedAsync(journeyId!, size, storageToken, cancellationToken);
         var restarted = new List<string>();
         foreach (var info in page.Items.Where(i => (i.Failure?.At ?? i.State.EndedAt ?? i.State.UpdatedAt) >= from))
         {

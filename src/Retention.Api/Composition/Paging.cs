@@ -25,6 +25,16 @@ public static class Paging
     /// </summary>
     public static ProblemHttpResult? Read(int? pageSize, int defaultSize, string? continuationToken, out int size, out string? storageToken)
     {
+        var errors = Check(pageSize, defaultSize, continuationToken, out size, out storageToken);
+        return errors.Count == 0 ? null : Problems.Validation(errors);
+    }
+
+    /// <summary>
+    /// The same rule as <see cref="Read"/>, as errors, for a list that checks other parameters too and answers them
+    /// all in one problem.
+    /// </summary>
+    public static IReadOnlyList<DefinitionError> Check(int? pageSize, int defaultSize, string? continuationToken, out int size, out string? storageToken)
+    {
         List<DefinitionError> errors = [];
         if (ReadPageSize(pageSize, defaultSize, out size) is { } sizeError)
         {
@@ -34,7 +44,7 @@ public static class Paging
         {
             errors.Add(new DefinitionError("/continuationToken", PageToken.Rule));
         }
-        return errors.Count == 0 ? null : Problems.Validation(errors);
+        return errors;
     }
 
     /// <summary>A store's page as the list answers it, its token wrapped so only tokens this service handed out are taken back.</summary>

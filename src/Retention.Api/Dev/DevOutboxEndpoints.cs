@@ -1,4 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.OpenApi;
+using Microsoft.OpenApi;
 using Retention.Api.Composition;
 using Retention.Application.Inbound;
 using Retention.Core.Contact;
@@ -26,9 +28,26 @@ public static class DevOutboxEndpoints
         var group = app.MapGroup("/api/dev").WithTags("Dev outbox");
         group.MapGet("/outbox", ListAsync)
             .WithSummary($"Messages sent through the dev outbox, a page at a time: the body is the page's array (as API.md documents it), and the {ContinuationHeader} header carries the next page's token")
-            .WithDescription($"Pass the {ContinuationHeader} response header back as ?continuationToken= for the next page; the header is absent on the last page.");
+            .WithDescription($"Pass the {ContinuationHeader} response header back as ?continuationToken= for the next page; the header is absent on the last page.")
+            .AddOpenApiOperationTransformer(DescribeContinuationHeader);
         group.MapPost("/inbound-sms", InboundAsync).WithSummary("Simulate an SMS reply from a customer");
         return app;
+    }
+
+    /// <summary>The 200 answer declares <see cref="ContinuationHeader"/>, so a client generator reads the next page's token.</summary>
+    private static Task DescribeContinuationHeader(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken cancellationToken)
+    {
+        if (operation.Responses?.TryGetValue("200", out var ok) == true && ok is OpenApiResponse response)
+        {
+            response.Headers ??= new Dictionary<string, IOpenApiHeader>(StringComparer.Ordinal);
+            response.Headers[ContinuationHeader] = new OpenApiHeader
+            {
+                Description = "The next page's token, to pass back as ?continuationToken=; absent on the last page.",
+                Required = false,
+                Schema = new OpenApiSchema { Type = JsonSchemaType.String },
+            };
+        }
+        return Task.CompletedTask;
     }
 
     private static async Task<Results<Ok<IReadOnlyList<OutboxMessage>>, ProblemHttpResult>> ListAsync(string? to, string? channel, string? customerId,
