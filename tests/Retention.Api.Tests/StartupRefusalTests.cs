@@ -61,6 +61,14 @@ public sealed class StartupWithAMalformedSetting
         Assert.IsType<Microsoft.Extensions.Options.OptionsValidationException>(ProductionSettings.Refusal(settings, "Development"));
 
     [Fact]
+    public void RefusesAnImportUploadLimitOfNothing()
+    {
+        var refusal = Refusal(new() { ["Retention:Import:MaxUploadBytes"] = "0" });
+
+        Assert.Contains("Retention:Import:MaxUploadBytes must be between 1 and", refusal.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void RefusesQuietHoursThatAreNotATimeOfDay()
     {
         var refusal = Refusal(new() { ["Retention:Contact:QuietHours:marketing:Start"] = "9pm" });
