@@ -60,6 +60,14 @@ public sealed class StartupWithAMalformedSetting
         Assert.IsType<Microsoft.Extensions.Options.OptionsValidationException>(await ProductionSettings.RefusalAsync(settings, "Development"));
 
     [Fact]
+    public async Task RefusesAnImportUploadLimitOfNothing()
+    {
+        var refusal = await RefusalAsync(new() { ["Retention:Import:MaxUploadBytes"] = "0" });
+
+        Assert.Contains("Retention:Import:MaxUploadBytes must be between 1 and", refusal.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task RefusesQuietHoursThatAreNotATimeOfDay()
     {
         var refusal = await RefusalAsync(new() { ["Retention:Contact:QuietHours:marketing:Start"] = "9pm" });
@@ -153,28 +161,26 @@ public sealed class StartupWithAMalformedSetting
 public sealed class StartupWithABrokenEngineConnection
 {
     [Fact]
-    public void RefusesAnUnreadableConnectionStringNamingTheSettingNotTheKey()
+    public async Task RefusesAnUnreadableConnectionStringNamingTheSettingNotTheKey()
     {
         const string Key = "not*base64*at*all";
-        using var host = new RetentionFactory(virtualTime: true, [], new()
+        var refusal = Assert.IsType<Microsoft.Extensions.Options.OptionsValidationException>(await RetentionFactory.StartFailureAsync(new()
         {
             ["extensions:durableTask:storageProvider:connectionName"] = "RetentionEngineStorage",
             ["RetentionEngineStorage"] = $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={Key};TableEndpoint=http://127.0.0.1:10012/devstoreaccount1;",
-        });
-        var refusal = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() => host.CreateClient());
+        }));
         Assert.Contains("RetentionEngineStorage (the connection extensions:durableTask:storageProvider:connectionName names)", refusal.Message, StringComparison.Ordinal);
         Assert.Contains("AccountKey is not base-64", refusal.Message, StringComparison.Ordinal);
         Assert.DoesNotContain(Key, refusal.Message, StringComparison.Ordinal);
     }
 
     [Fact]
-    public void RefusesAConnectionNameWithNoConnectionBehindIt()
+    public async Task RefusesAConnectionNameWithNoConnectionBehindIt()
     {
-        using var host = new RetentionFactory(virtualTime: true, [], new()
+        var refusal = Assert.IsType<Microsoft.Extensions.Options.OptionsValidationException>(await RetentionFactory.StartFailureAsync(new()
         {
             ["extensions:durableTask:storageProvider:connectionName"] = "RetentionEngineStorage",
-        });
-        var refusal = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() => host.CreateClient());
+        }));
         Assert.Contains("extensions:durableTask:storageProvider:connectionName is 'RetentionEngineStorage', but no connection of that name is configured", refusal.Message, StringComparison.Ordinal);
     }
 }

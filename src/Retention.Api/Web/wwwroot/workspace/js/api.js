@@ -21,30 +21,22 @@ export const apiKey = {
   clear: () => sessionStorage.removeItem(keyName),
 };
 
-export async function api(method, path, body, { raw = false } = {}) {
+export function api(method, path, body, { raw = false } = {}) {
+  const payload = body === undefined || typeof body === 'string' ? body : JSON.stringify(body);
+  return send(method, path, payload, body === undefined ? undefined : 'application/json', raw);
+}
+
+/** Sends a file as the body, as it is (no JSON), with its content type. */
+export const upload = (path, file, contentType) => send('POST', path, file, contentType);
+
+async function send(method, path, payload, contentType, raw = false) {
   const headers = { 'X-Api-Key': apiKey.get() ?? '', Accept: 'application/json, application/problem+json' };
-  let payload;
-  if (body !== undefined) {
-    headers['Content-Type'] = 'application/json';
-    payload = typeof body === 'string' ? body : JSON.stringify(body);
-  }
+  if (contentType) headers['Content-Type'] = contentType;
   const response = await fetch(path, { method, headers, body: payload });
   const text = await response.text();
   let json = null;
   if (text) {
     try { json = JSON.parse(text); } catch { json = raw ? text : { detail: text }; }
-  }
-  if (!response.ok) throw new ApiError(response.status, json);
-  return json;
-}
-
-/** Sends a file as the body, as it is (no JSON), with its content type. */
-export async function upload(path, file, contentType) {
-  const response = await fetch(path, { method: 'POST', headers: { 'X-Api-Key': apiKey.get() ?? '', 'Content-Type': contentType, Accept: 'application/json, application/problem+json' }, body: file });
-  const text = await response.text();
-  let json = null;
-  if (text) {
-    try { json = JSON.parse(text); } catch { json = { detail: text }; }
   }
   if (!response.ok) throw new ApiError(response.status, json);
   return json;
