@@ -47,7 +47,8 @@ public sealed class JourneyDefinitions(IPublishedDefinitions published)
     private string Published(string journeyId, int version) =>
         _published.TryGetValue((journeyId, version), out var json)
             ? json
-            : Remember(journeyId, version, ReadAsync(journeyId, version, CancellationToken.None).GetAwaiter().GetResult());
+            // On the thread pool: a continuation must not wait for the orchestration's own scheduler, which this call blocks.
+            : Remember(journeyId, version, Task.Run(() => ReadAsync(journeyId, version, CancellationToken.None)).GetAwaiter().GetResult());
 
     private async Task<string> ReadAsync(string journeyId, int version, CancellationToken cancellationToken) =>
         await published.ReadJsonAsync(journeyId, version, cancellationToken)
