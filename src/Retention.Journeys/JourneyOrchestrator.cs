@@ -25,24 +25,36 @@ public sealed class JourneyOrchestrator(PinnedInterpreters interpreters, ICurren
             driver = new Driver(context, interpreters.For(input.Pinned), current, definitions, options, input);
             return await driver.RunAsync();
         }
-        catch (Exception e) when (!context.IsReplaying && Failed(context, options, input, driver, e))
+        catch (Exception e)
         {
-            throw; // the instance fails on its own, visibly: the engine records it, the view says why, the metric counts it
+            // The instance fails on its own, visibly: the engine records it, the view says why, the metric and the
+            // report counters count it. The same on replay, but for the metric.
+            var failed = Failed(context, options, input, driver, e);
+            if (driver is not null && failed is not null)
+            {
+                await driver.CountFailedAsync(failed);
+            }
+            throw;
         }
     }
 
-    /// <summary>Publishes why the instance fails and logs it (ids, step, input kind, exception type: never the message).</summary>
-    private static bool Failed(TaskOrchestrationContext context, JourneyOrchestrationOptions options, JourneyRun run, Driver? driver, Exception e)
+    /// <summary>
+    /// Publishes why the instance fails and logs it (ids, step, input kind, exception type: never the message).
+    /// Returns the state the failed instance shows, when it got far enough to have a driver.
+    /// </summary>
+    private static JourneyInstanceState? Failed(TaskOrchestrationContext context, JourneyOrchestrationOptions options, JourneyRun run, Driver? driver, Exception e)
     {
-        options.Metrics?.InstanceFailed();
+        if (!context.IsReplaying)
+        {
+            options.Metrics?.InstanceFailed();
+        }
         var (activity, type, message) = e is TaskFailedException failed
             ? (failed.TaskName, failed.FailureDetails.ErrorType, failed.FailureDetails.ErrorMessage)
             : ((string?)null, e.GetType().FullName ?? e.GetType().Name, e.Message);
         var failure = driver?.Failure(activity, type, message)
             ?? new JourneyFailure(new DateTimeOffset(context.CurrentUtcDateTime, TimeSpan.Zero), null, JourneyFailures.Describe(run.Start), activity, type, message);
-        driver?.PublishFailed(failure);
         context.CreateReplaySafeLogger<JourneyOrchestrator>().InstanceFailed(context.InstanceId, failure.StepId, failure.Input, activity, type);
-        return true;
+        return driver?.PublishFailed(failure);
     }
 
     /// <summary>One generation of one instance.</summary>
@@ -218,8 +230,11 @@ public sealed class JourneyOrchestrator(PinnedInterpreters interpreters, ICurren
         public JourneyFailure Failure(string? activity, string exceptionType, string message) =>
             new(Now, _failedStep ?? _state?.CurrentStepId ?? _journey.Start, JourneyFailures.Describe(_applying ?? run.Start), activity, exceptionType, message);
 
-        /// <summary>The view the failed instance keeps: its state as far as it got, and the failure at the end of its history.</summary>
-        public void PublishFailed(JourneyFailure failure)
+        /// <summary>
+        /// The view the failed instance keeps: its state as far as it got, failed when the failure happened, and the
+        /// failure at the end of its history. Returns the state it shows.
+        /// </summary>
+        public JourneyInstanceState PublishFailed(JourneyFailure failure)
         {
             var state = _state ?? new JourneyInstanceState
             {
@@ -237,7 +252,27 @@ public sealed class JourneyOrchestrator(PinnedInterpreters interpreters, ICurren
             var view = JourneyInstanceView.Of(state, history, run.Generation) with { Failure = failure };
             view.State.CurrentStepId = failure.StepId; // where it failed, though the interpreter had moved on past an effect that then failed
             view.State.Timer = null;
+            view.State.Status = InstanceStatus.Failed;
+            view.State.EndedAt = failure.At; // its facts (a clock's SLA) are read as they stood then
             context.SetCustomStatus(view);
+            return view.State;
+        }
+
+        /// <summary>
+        /// Counts the failed instance's facts (its outcome <c>failed</c>, and where it got) when it fails, as the
+        /// backfill would from its view. Should that fail too, the instance still fails with its own exception, and
+        /// the backfill counts it.
+        /// </summary>
+        public async Task CountFailedAsync(JourneyInstanceState failed)
+        {
+            try
+            {
+                await CountAsync(failed);
+            }
+            catch (TaskFailedException)
+            {
+                // The backfill counts it.
+            }
         }
 
         private async Task ApplyAsync(JourneyInput input)
@@ -273,17 +308,16 @@ public sealed class JourneyOrchestrator(PinnedInterpreters interpreters, ICurren
                 _definitionJson = _definitionJson is null ? null : _generation.MigratingTo!;
                 _generation.End();
             }
-            await CountAsync();
+            await CountAsync(_state);
         }
 
         /// <summary>Records the state's report facts when they differ from those last recorded (always once per generation).</summary>
-        private async Task CountAsync()
+        private async Task CountAsync(JourneyInstanceState state)
         {
             if (run.Pinned is not { CountsFacts: true })
             {
                 return;
             }
-            var state = _state!;
             var facts = JourneyFacts.Of(state, Now, interpreter.Settings.Calendars);
             if (_counted is not null && _counted.SequenceEqual(facts, StringComparer.Ordinal))
             {

@@ -11,8 +11,8 @@ using Retention.Testing;
 namespace Retention.Application.Tests;
 
 /// <summary>
-/// Publishing with "migrate" over 10,000 instances (a tenth in the suite; see <see cref="TestScale"/>), on Azurite under virtual time: the publish answers 202 with the
-/// migration's progress before any instance has moved; the migration signals them a page per generation; every
+/// Publishing with "migrate" over 10,000 instances (a tenth in the suite; see <see cref="TestScale"/>), on Azurite under virtual time (activities running side by side, as
+/// a worker runs them): the publish answers 202 with the migration's progress before any instance has moved; the migration signals them a page per generation; every
 /// instance moves; and no orchestration's history grows with the number of instances or carries the definition per instance.
 /// </summary>
 public sealed class MigrationAtScale : IDisposable
@@ -31,7 +31,7 @@ public sealed class MigrationAtScale : IDisposable
           "description": "{{new string('x', 9_000)}}" }
         """;
 
-    private readonly RetentionFactory _host = new(virtualTime: true, [Journey("w")]);
+    private readonly RetentionFactory _host = new(virtualTime: true, [Journey("w")]) { ActivityConcurrency = 32 };
     private readonly HttpClient _admin;
 
     public MigrationAtScale() => _admin = _host.Admin();

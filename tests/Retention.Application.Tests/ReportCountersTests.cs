@@ -13,9 +13,10 @@ using Retention.Testing;
 namespace Retention.Application.Tests;
 
 /// <summary>
-/// The reports and the journey list read counters kept as instances move, on Azurite under virtual time: with 12,000
-/// instances of one journey (a tenth in the suite; see <see cref="TestScale"/>) they equal a count from scratch over the instances, and stay equal after a retried
-/// activity, a redelivered event and the backfill run twice.
+/// The reports and the journey list read counters kept as instances move, on Azurite under virtual time (activities
+/// running side by side, as a worker runs them): with 12,000 instances of one journey (a tenth in the suite; see
+/// <see cref="TestScale"/>) they equal a count from scratch
+/// over the instances, and stay equal after a retried activity, a redelivered event and the backfill run twice.
 /// </summary>
 public sealed class ReportCounters : IDisposable
 {
@@ -39,7 +40,7 @@ public sealed class ReportCounters : IDisposable
 
     private static readonly string[] Severities = ["critical", "high", "normal", "low"];
 
-    private readonly RetentionFactory _host = new(virtualTime: true, [Journey]);
+    private readonly RetentionFactory _host = new(virtualTime: true, [Journey]) { ActivityConcurrency = 32 };
     private readonly HttpClient _admin;
 
     public ReportCounters() => _admin = _host.Admin();

@@ -1,4 +1,5 @@
 using System.Text;
+using System.Threading.Channels;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Converters;
 using Microsoft.Extensions.Time.Testing;
@@ -54,7 +55,13 @@ public sealed class VirtualDurableEngine(IServiceProvider services, TimeProvider
     private readonly Queue<InstanceRecord> _toStart = new();
     private readonly Queue<string> _raised = new();
     private readonly Queue<ActivityCall> _activities = new();
-    private readonly List<TimerEntry> _timers = [];
+    private readonly Channel<(ActivityCall Call, ActivityOutcome? Outcome)> _activitiesDone = Channel.CreateUnbounded<(ActivityCall, ActivityOutcome?)>();
+
+    /// <summary>Every pending timer, soonest first (a timer that is no longer pending is dropped when it comes up).</summary>
+    private readonly PriorityQueue<TimerEntry, (DateTime FireAt, long Sequence)> _timers = new();
+
+    /// <summary>Timers whose cancellation ran off the pump: each cancels its task in a turn of its own.</summary>
+    private readonly Queue<TimerEntry> _cancelledOffThread = new();
     private readonly Dictionary<string, int> _activityCounts = new(StringComparer.Ordinal);
     private long _sequence;
     private int _expectedOffThreadPosts;
@@ -64,6 +71,13 @@ public sealed class VirtualDurableEngine(IServiceProvider services, TimeProvider
     internal TimeProvider Clock { get; } = clock;
 
     public OffThreadContinuations OffThreadContinuations { get; init; } = OffThreadContinuations.Fail;
+
+    /// <summary>
+    /// How many activities run at once, as a worker runs several: 1 (the default) runs each to its end before anything
+    /// else moves. With more, orchestrator code still runs one turn at a time on the pump, each activity's result in a
+    /// turn of its own as it comes back, in whatever order they finish.
+    /// </summary>
+    public int ActivityConcurrency { get; init; } = 1;
 
     /// <summary>The orchestrators it runs, by name: the journeys' registry, or a test's own.</summary>
     public IReadOnlyDictionary<string, Func<IServiceProvider, ITaskOrchestrator>> Orchestrators { get; init; } = JourneyTaskRegistry.Orchestrators;
@@ -81,8 +95,7 @@ public sealed class VirtualDurableEngine(IServiceProvider services, TimeProvider
         {
             lock (_gate)
             {
-                var live = _timers.Where(t => t.IsPending).Select(t => (DateTime?)t.FireAt).Min();
-                return live is { } at ? new DateTimeOffset(DateTime.SpecifyKind(at, DateTimeKind.Utc)) : null;
+                return PeekTimer() is { } next ? new DateTimeOffset(DateTime.SpecifyKind(next.FireAt, DateTimeKind.Utc)) : null;
             }
         }
     }
@@ -137,33 +150,41 @@ public sealed class VirtualDurableEngine(IServiceProvider services, TimeProvider
     // ---- driving -------------------------------------------------------------------------------------------------
 
     /// <summary>
-    /// Runs everything runnable until nothing can move without the clock advancing: orchestrator continuations, new
-    /// generations, delivered events, due timers (those whose time the clock has reached) and activities, in that order
-    /// of preference, one at a time. Activities are awaited (they may do real I/O); orchestrator code runs only here.
+    /// Runs everything runnable until nothing can move without the clock advancing: activity results, orchestrator
+    /// continuations, new generations, delivered events, due timers (those whose time the clock has reached) and
+    /// activities, in that order of preference, one at a time. Activities run off the pump (they may do real I/O), up to
+    /// <see cref="ActivityConcurrency"/> at once; orchestrator code runs only here.
     /// </summary>
     public async Task RunUntilIdleAsync()
     {
         await _pump.WaitAsync().ConfigureAwait(false);
         try
         {
+            var running = 0;
             for (var steps = 0; ; steps++)
             {
                 if (steps >= MaxStepsPerPump)
                 {
                     throw new InvalidOperationException($"The engine did not become idle within {MaxStepsPerPump} steps: an orchestration loops without waiting.");
                 }
+                if (_activitiesDone.Reader.TryRead(out var done))
+                {
+                    running--;
+                    ActivityDone(done.Call, done.Outcome);
+                    continue;
+                }
                 if (RunOneStep())
                 {
                     continue;
                 }
-                ActivityCall? call;
-                lock (_gate)
+                while (running < ActivityConcurrency && TakeActivity() is { } call)
                 {
-                    _activities.TryDequeue(out call);
+                    running++;
+                    _ = RunActivityAsync(call);
                 }
-                if (call is not null)
+                if (running > 0)
                 {
-                    await RunActivityAsync(call).ConfigureAwait(false);
+                    await _activitiesDone.Reader.WaitToReadAsync().ConfigureAwait(false);
                     continue;
                 }
                 if (Volatile.Read(ref _expectedOffThreadPosts) > 0)
@@ -231,11 +252,11 @@ public sealed class VirtualDurableEngine(IServiceProvider services, TimeProvider
             {
                 starting = instance;
             }
-            else if (_timers.FirstOrDefault(t => t.CancelledOffThread && !t.Done) is { } offThread)
+            else if (TakeCancelledOffThread() is { } offThread)
             {
                 cancelled = offThread;
                 offThread.Done = true;
-                _timers.Remove(offThread);
+                offThread.Execution.Timers.Remove(offThread);
             }
             else if (TakeDeliverableEvent() is { } raised)
             {
@@ -243,12 +264,11 @@ public sealed class VirtualDurableEngine(IServiceProvider services, TimeProvider
             }
             else
             {
-                var now = Clock.GetUtcNow().UtcDateTime;
-                due = _timers.Where(t => t.IsPending && t.FireAt <= now).OrderBy(t => t.FireAt).ThenBy(t => t.Sequence).FirstOrDefault();
-                if (due is not null)
+                if (PeekTimer() is { } soonest && soonest.FireAt <= Clock.GetUtcNow().UtcDateTime)
                 {
+                    due = _timers.Dequeue();
                     due.Done = true;
-                    _timers.Remove(due);
+                    due.Execution.Timers.Remove(due);
                 }
             }
         }
@@ -286,6 +306,40 @@ public sealed class VirtualDurableEngine(IServiceProvider services, TimeProvider
             return false;
         }
         return true;
+    }
+
+    /// <summary>The soonest pending timer, dropping those that are no longer pending (fired, cancelled, or of a generation that ended).</summary>
+    private TimerEntry? PeekTimer()
+    {
+        while (_timers.TryPeek(out var next, out _))
+        {
+            if (next.IsPending)
+            {
+                return next;
+            }
+            _timers.Dequeue();
+        }
+        return null;
+    }
+
+    private TimerEntry? TakeCancelledOffThread()
+    {
+        while (_cancelledOffThread.TryDequeue(out var timer))
+        {
+            if (!timer.Done && !timer.Execution.Abandoned)
+            {
+                return timer;
+            }
+        }
+        return null;
+    }
+
+    private ActivityCall? TakeActivity()
+    {
+        lock (_gate)
+        {
+            return _activities.TryDequeue(out var call) ? call : null;
+        }
     }
 
     private (Execution, string, string?)? TakeDeliverableEvent()
@@ -347,7 +401,7 @@ public sealed class VirtualDurableEngine(IServiceProvider services, TimeProvider
             {
                 return;
             }
-            foreach (var timer in _timers.Where(t => t.Execution == execution && !t.Done && !t.OffThreadNoticed && t.Token.IsCancellationRequested && (!t.CallbackRan || t.CancelledOffThread)))
+            foreach (var timer in execution.Timers.Where(t => !t.Done && !t.OffThreadNoticed && t.Token.IsCancellationRequested && (!t.CallbackRan || t.CancelledOffThread)))
             {
                 // Its cancellation was requested in this turn, but the callbacks run elsewhere (CancellationTokenSource.CancelAsync
                 // runs them on the thread pool, and code awaiting it resumes there).
@@ -378,7 +432,7 @@ public sealed class VirtualDurableEngine(IServiceProvider services, TimeProvider
         {
             var instance = execution.Instance;
             execution.Abandoned = true;
-            _timers.RemoveAll(t => t.Execution == execution);
+            execution.Timers.Clear();
             instance.LastUpdatedAt = Clock.GetUtcNow();
             if (run.IsCompletedSuccessfully && execution.ContinueAsNew is { } next)
             {
@@ -484,7 +538,7 @@ public sealed class VirtualDurableEngine(IServiceProvider services, TimeProvider
     {
         var instance = execution.Instance;
         execution.Abandoned = true;
-        _timers.RemoveAll(t => t.Execution == execution);
+        execution.Timers.Clear();
         instance.Status = VirtualRuntimeStatus.Failed;
         instance.FailureMessage = message;
         instance.LastUpdatedAt = Clock.GetUtcNow();
@@ -523,7 +577,8 @@ public sealed class VirtualDurableEngine(IServiceProvider services, TimeProvider
         }
         lock (_gate)
         {
-            _timers.Add(timer);
+            execution.Timers.Add(timer);
+            _timers.Enqueue(timer, (timer.FireAt, timer.Sequence));
         }
         if (cancellationToken.CanBeCanceled)
         {
@@ -540,7 +595,7 @@ public sealed class VirtualDurableEngine(IServiceProvider services, TimeProvider
             {
                 timer.CallbackRan = true;
                 timer.Done = true;
-                _timers.Remove(timer);
+                timer.Execution.Timers.Remove(timer);
             }
             timer.Completion.TrySetCanceled(timer.Token);
             return;
@@ -550,6 +605,7 @@ public sealed class VirtualDurableEngine(IServiceProvider services, TimeProvider
             // Off the pump: the pump cancels its task in a turn of its own; AfterTurn has noticed (or will notice) how it was cancelled.
             timer.CallbackRan = true;
             timer.CancelledOffThread = true;
+            _cancelledOffThread.Enqueue(timer);
         }
     }
 
@@ -641,13 +697,15 @@ public sealed class VirtualDurableEngine(IServiceProvider services, TimeProvider
 
     // ---- activities ----------------------------------------------------------------------------------------------
 
+    /// <summary>Runs the activity off the pump and hands its outcome back to it (none when its instance failed meanwhile).</summary>
     private async Task RunActivityAsync(ActivityCall call)
     {
         lock (_gate)
         {
             if (call.Execution.Abandoned && call.Execution.ContinueAsNew is null)
             {
-                return; // its instance failed in the episode that scheduled it
+                _activitiesDone.Writer.TryWrite((call, null)); // its instance failed in the episode that scheduled it
+                return;
             }
             _activityCounts[call.Name] = _activityCounts.GetValueOrDefault(call.Name) + 1;
         }
@@ -666,6 +724,16 @@ public sealed class VirtualDurableEngine(IServiceProvider services, TimeProvider
         catch (Exception e)
         {
             outcome = new ActivityOutcome(null, new TaskFailureDetails(e.GetType().FullName ?? e.GetType().Name, e.Message, e.StackTrace, null, null));
+        }
+        _activitiesDone.Writer.TryWrite((call, outcome));
+    }
+
+    /// <summary>On the pump: the activity's outcome reaches its orchestration in a turn.</summary>
+    private void ActivityDone(ActivityCall call, ActivityOutcome? outcome)
+    {
+        if (outcome is null)
+        {
+            return;
         }
         Turn(call.Execution, () =>
         {
@@ -873,6 +941,9 @@ public sealed class VirtualDurableEngine(IServiceProvider services, TimeProvider
         public int NextTaskId { get; set; }
         public Dictionary<string, Queue<IEventWaiter>> Waiters { get; } = new(StringComparer.OrdinalIgnoreCase);
         public List<(string Name, string? Payload)> Buffered { get; } = [];
+
+        /// <summary>Its timers not yet fired or cancelled.</summary>
+        public List<TimerEntry> Timers { get; } = [];
     }
 
     /// <summary>Where an execution's awaits resume: posted back to the pump's queue, never run by another thread.</summary>
@@ -897,7 +968,7 @@ public sealed class VirtualDurableEngine(IServiceProvider services, TimeProvider
         public TaskCompletionSource<ActivityOutcome> Completion { get; } = new();
     }
 
-    private sealed class TimerEntry(VirtualDurableEngine engine, Execution execution, DateTime fireAt, long sequence, int action, CancellationToken token)
+    internal sealed class TimerEntry(VirtualDurableEngine engine, Execution execution, DateTime fireAt, long sequence, int action, CancellationToken token)
     {
         public int Action { get; } = action;
         public Execution Execution { get; } = execution;

@@ -62,6 +62,10 @@ public sealed class RetentionFactory : WebApplicationFactory<Program>
     }
 
     public bool VirtualTime { get; }
+
+    /// <summary>How many activities the in-memory engine runs at once (<see cref="VirtualDurableEngine.ActivityConcurrency"/>).</summary>
+    public int ActivityConcurrency { get; init; } = 1;
+
     public FakeTimeProvider Clock { get; }
     public string Prefix { get; }
 
@@ -127,6 +131,7 @@ public sealed class RetentionFactory : WebApplicationFactory<Program>
                 // Accepted webhook events are applied as the engine pumps, as the drain service applies them in a real host.
                 services.AddSingleton(sp => new VirtualDurableEngine(sp, Clock)
                 {
+                    ActivityConcurrency = ActivityConcurrency,
                     IdleWork = async () => (await sp.GetRequiredService<IngestDrain>().DrainAsync(TimeSpan.FromDays(1), CancellationToken.None)).Progressed,
                 });
                 services.AddSingleton<IJourneyInstances>(sp => sp.GetRequiredService<VirtualDurableEngine>());

@@ -85,21 +85,23 @@ public sealed class SignalMigrationPageActivity(IJourneyInstances instances, IFa
 {
     public const int PageSize = 200;
 
+    private const int SignalsAtOnce = 50;
+
     public override async Task<MigrationPage> RunAsync(TaskActivityContext context, JourneyMigrationRun input)
     {
         var page = await instances.QueryAsync(input.JourneyId, null, PageSize, input.ContinuationToken, CancellationToken.None);
-        var signalled = 0;
-        foreach (var state in page.Items.Select(i => i.State).Where(s => !s.Status.IsFinished() && s.Version != input.ToVersion))
+        var moving = page.Items.Select(i => i.State).Where(s => !s.Status.IsFinished() && s.Version != input.ToVersion).ToList();
+        // Signalled side by side: the counters write the page's records together.
+        await Parallel.ForEachAsync(moving, new ParallelOptions { MaxDegreeOfParallelism = SignalsAtOnce }, async (state, cancellationToken) =>
         {
-            await instances.SignalAsync(state.InstanceId, input.Signal with { Migration = input.Id }, CancellationToken.None);
-            await counters.RecordAsync(MigrationProgress.Signal(input.Id, state.InstanceId), CancellationToken.None);
-            signalled++;
-        }
+            await instances.SignalAsync(state.InstanceId, input.Signal with { Migration = input.Id }, cancellationToken);
+            await counters.RecordAsync(MigrationProgress.Signal(input.Id, state.InstanceId), cancellationToken);
+        });
         if (page.ContinuationToken is null)
         {
             await counters.RecordAsync(MigrationProgress.AllPaged(input.Id), CancellationToken.None);
         }
-        return new MigrationPage(signalled, page.ContinuationToken);
+        return new MigrationPage(moving.Count, page.ContinuationToken);
     }
 }
 

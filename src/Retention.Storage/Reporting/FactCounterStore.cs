@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 using Azure;
 using Azure.Data.Tables;
 using Retention.Core.Ports;
@@ -8,75 +9,226 @@ namespace Retention.Storage.Reporting;
 
 /// <summary>
 /// The report counters (table <c>counters</c>), one partition per journey and day. A partition holds the counter rows
-/// (<c>c|shard|fact|version</c>, each a count) and one marker row per subject and fact it counts for
-/// (<c>m|subject|version|fact</c>). Recording reads the subject's markers and its shard's counters in one query,
-/// compares the markers with its facts and writes the difference in one entity-group transaction: each marker added or deleted together with its counter's ETag-checked change. A
-/// retry, a replay or a backfill finds the markers already there and writes nothing; a race loses on the ETag (or on
-/// the marker) and reads again. Each counter is split into <see cref="Shards"/> rows by subject, so instances of a
-/// journey starting the same day contend for a quarter of the rows; a read adds the shards up.
+/// (<c>c|shard|fact|version</c>, each a count) and one row per subject (<c>s|subject</c>) listing the facts it counts
+/// for. Every read is a point read and every write one entity-group transaction, whatever the partition holds:
+/// recording reads the subjects' rows, compares them with their facts, reads the counters that change and writes the
+/// difference, each subject's row with its counters' ETag-checked changes. A retry, a replay or a backfill finds the
+/// subject's row already listing its facts and writes nothing; a race loses on an ETag (or on the subject's row) and
+/// reads again.
+/// <para>
+/// Records of one partition made at the same time are written together (up to <see cref="MaxSubjectsPerWrite"/>
+/// subjects in one transaction, each counter changed once by their summed difference), by at most <see cref="Shards"/>
+/// writers per partition in this process, each on a shard of its own: a burst of instances starting the same day
+/// costs a point read per instance and a transaction per group, not a transaction per instance contending for the
+/// same rows. A counter's shards add up to its count (a shard alone may go below zero); a read adds them up.
+/// </para>
 /// </summary>
 public sealed class FactCounterStore(StorageAccount account) : IFactCounters
 {
     public const int Shards = 4;
 
-    /// <summary>Changes per transaction: each is a marker and its counter, within the 100 operations of a batch.</summary>
-    private const int ChangesPerTransaction = 50;
+    /// <summary>The operations of one entity-group transaction.</summary>
+    private const int MaxOperations = 100;
+
+    /// <summary>Subjects written in one transaction: each is one operation, and the counters they change share the rest.</summary>
+    private const int MaxSubjectsPerWrite = 50;
 
     private const int MaxAttempts = 40;
 
-    private readonly TableClient _table = account.Table("counters");
+    /// <summary>Characters per column of a subject's fact list (a string column holds 32K characters).</summary>
+    private const int FactColumnChars = 30_000;
 
-    public async Task RecordAsync(CountedFacts facts, CancellationToken cancellationToken)
+    private readonly TableClient _table = account.Table("counters");
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, PartitionWrites> _partitions = new(StringComparer.Ordinal);
+
+    public Task RecordAsync(CountedFacts facts, CancellationToken cancellationToken)
     {
-        var partition = PartitionOf(facts.JourneyId, facts.Day);
-        var shard = StableHash.Bucket(facts.Subject) % Shards;
-        for (var attempt = 1; ; attempt++)
+        var record = new PendingRecord(facts, cancellationToken);
+        PartitionWrites writes;
+        int? shard;
+        lock (_gate)
         {
-            var (markers, counters) = await ReadSubjectAsync(partition, facts.Subject, shard, cancellationToken);
-            var wanted = facts.Facts.Distinct(StringComparer.Ordinal).Select(f => (facts.Version, Fact: f)).ToHashSet();
-            var changes = wanted.Where(w => !markers.ContainsKey(w)).Select(w => (Key: w, Delta: 1, ETag: default(ETag)))
-                .Concat(markers.Where(m => !wanted.Contains(m.Key)).Select(m => (m.Key, Delta: -1, m.Value)))
-                .Take(ChangesPerTransaction)
-                .ToList();
-            if (changes.Count == 0)
+            var partition = PartitionOf(facts.JourneyId, facts.Day);
+            if (!_partitions.TryGetValue(partition, out writes!))
             {
-                return;
+                _partitions[partition] = writes = new PartitionWrites(partition);
+            }
+            writes.Waiting.Add(record);
+            shard = writes.TakeShard();
+        }
+        if (shard is { } free)
+        {
+            _ = Task.Run(() => WriteAsync(writes, free), CancellationToken.None);
+        }
+        return record.Task;
+    }
+
+    /// <summary>One writer of a partition: writes groups of waiting records on its shard until none is left for it.</summary>
+    private async Task WriteAsync(PartitionWrites writes, int shard)
+    {
+        while (true)
+        {
+            List<PendingRecord> group;
+            lock (_gate)
+            {
+                group = writes.TakeGroup(MaxSubjectsPerWrite);
+                if (group.Count == 0)
+                {
+                    writes.ReturnShard(shard);
+                    if (writes.IsIdle)
+                    {
+                        _partitions.Remove(writes.Partition);
+                    }
+                    return;
+                }
             }
             try
             {
-                await _table.SubmitTransactionAsync(Actions(partition, facts, shard, changes, counters), cancellationToken);
+                await WriteGroupAsync(writes.Partition, shard, group);
+            }
+            catch (Exception e)
+            {
+                foreach (var record in group)
+                {
+                    record.Fail(e);
+                }
+            }
+            finally
+            {
+                lock (_gate)
+                {
+                    writes.Release(group);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Writes each record of the group (distinct subjects) and completes it: a group at a time while they fit one
+    /// transaction, a subject whose changes do not fit in several; after a lost race, all again from a fresh read.
+    /// A transaction refused for another reason is tried again a subject at a time, so one bad record fails alone.
+    /// </summary>
+    private async Task WriteGroupAsync(string partition, int shard, List<PendingRecord> group)
+    {
+        var remaining = new List<PendingRecord>(group);
+        var alone = false;
+        var attempt = 1;
+        while (Left(remaining) > 0)
+        {
+            var subjects = await Task.WhenAll(remaining.Select(r => ReadSubjectAsync(partition, r.Facts.Subject)));
+            var plan = Plan(remaining, subjects, alone ? 1 : MaxSubjectsPerWrite);
+            foreach (var unchanged in plan.Unchanged)
+            {
+                unchanged.Complete();
+            }
+            if (plan.Writes.Count == 0)
+            {
+                continue;
+            }
+            var counters = await Task.WhenAll(plan.Deltas.Keys.Select(k => ReadCounterAsync(partition, CounterKey(shard, k.Fact, k.Version))));
+            try
+            {
+                await _table.SubmitTransactionAsync(Actions(partition, shard, plan, counters), CancellationToken.None);
             }
             catch (TableTransactionFailedException e) when (e.Status is 404 or 409 or 412 && attempt < MaxAttempts)
             {
                 // Another writer got there first: read again, after a random pause that grows with the losses, so
                 // writers racing on one shard spread out instead of colliding again in lockstep.
-                await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(1, 1 + 8 * Math.Min(attempt, 8))), cancellationToken);
+                attempt++;
+                await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(1, 1 + (8 * Math.Min(attempt, 8)))), CancellationToken.None);
+                continue;
+            }
+            catch (RequestFailedException) when (plan.Writes.Count > 1)
+            {
+                alone = true; // refused for what one of them holds: each again on its own
+                continue;
+            }
+            catch (RequestFailedException e)
+            {
+                plan.Writes[0].Record.Fail(e);
+                continue;
+            }
+            foreach (var write in plan.Writes.Where(w => w.Complete))
+            {
+                write.Record.Complete();
             }
         }
     }
 
-    private static List<TableTransactionAction> Actions(string partition, CountedFacts facts, int shard,
-        List<((int Version, string Fact) Key, int Delta, ETag ETag)> changes, Dictionary<string, TableEntity> counters)
+    /// <summary>The records not completed yet (written, or cancelled by their callers), after dropping the others.</summary>
+    private static int Left(List<PendingRecord> records)
     {
-        var actions = new List<TableTransactionAction>(changes.Count * 2);
-        foreach (var (key, delta, markerETag) in changes)
+        records.RemoveAll(r => r.Task.IsCompleted);
+        return records.Count;
+    }
+
+    /// <summary>What one transaction writes: subjects whose changes fit, in order, and the summed change of each counter.</summary>
+    private sealed record WritePlan(List<PendingRecord> Unchanged, List<SubjectWrite> Writes, Dictionary<(int Version, string Fact), long> Deltas);
+
+    /// <param name="Facts">What the subject's row lists after the transaction; <paramref name="Complete"/> when that is all it was recorded with.</param>
+    private sealed record SubjectWrite(PendingRecord Record, StoredSubject? Stored, HashSet<(int Version, string Fact)> Facts, bool Complete);
+
+    private static WritePlan Plan(List<PendingRecord> records, StoredSubject?[] stored, int maxSubjects)
+    {
+        var plan = new WritePlan([], [], []);
+        for (var i = 0; i < records.Count; i++)
         {
-            var marker = new TableEntity(partition, MarkerKey(facts.Subject, key.Version, key.Fact))
+            var record = records[i];
+            var had = stored[i]?.Facts ?? [];
+            var wanted = record.Facts.Facts.Distinct(StringComparer.Ordinal).Select(f => (record.Facts.Version, f)).ToHashSet();
+            var changes = wanted.Where(w => !had.Contains(w)).Select(w => (Key: w, Delta: 1))
+                .Concat(had.Where(h => !wanted.Contains(h)).Select(h => (Key: h, Delta: -1)))
+                .ToList();
+            if (changes.Count == 0)
             {
-                ["Subject"] = facts.Subject,
-                ["Version"] = key.Version,
-                ["Fact"] = key.Fact,
-            };
-            actions.Add(delta > 0
-                ? new TableTransactionAction(TableTransactionActionType.Add, marker)
-                : new TableTransactionAction(TableTransactionActionType.Delete, marker, markerETag));
-            var rowKey = CounterKey(shard, key.Fact, key.Version);
-            var existing = counters.GetValueOrDefault(rowKey);
-            var counter = new TableEntity(partition, rowKey)
+                plan.Unchanged.Add(record);
+                continue;
+            }
+            if (plan.Writes.Count >= maxSubjects)
             {
-                ["JourneyId"] = facts.JourneyId,
+                continue;
+            }
+            // Operations: one per subject row, one per counter the transaction changes (shared by its subjects).
+            var room = MaxOperations - plan.Writes.Count - 1 - plan.Deltas.Count;
+            var fitting = changes.TakeWhile(c => plan.Deltas.ContainsKey(c.Key) || room-- > 0).ToList();
+            if (fitting.Count < changes.Count && plan.Writes.Count > 0)
+            {
+                continue; // the next transaction, on its own
+            }
+            var facts = new HashSet<(int Version, string Fact)>(had);
+            foreach (var (key, delta) in fitting)
+            {
+                plan.Deltas[key] = plan.Deltas.GetValueOrDefault(key) + delta;
+                _ = delta > 0 ? facts.Add(key) : facts.Remove(key);
+            }
+            plan.Writes.Add(new SubjectWrite(record, stored[i], facts, fitting.Count == changes.Count));
+        }
+        return plan;
+    }
+
+    private List<TableTransactionAction> Actions(string partition, int shard, WritePlan plan, TableEntity?[] counters)
+    {
+        var actions = new List<TableTransactionAction>(plan.Writes.Count + plan.Deltas.Count);
+        foreach (var write in plan.Writes)
+        {
+            var subject = SubjectRow(partition, write.Record.Facts.Subject, write.Facts);
+            actions.Add(write.Stored is not { } stored ? new TableTransactionAction(TableTransactionActionType.Add, subject)
+                : write.Facts.Count == 0 ? new TableTransactionAction(TableTransactionActionType.Delete, subject, stored.ETag)
+                : new TableTransactionAction(TableTransactionActionType.UpdateReplace, subject, stored.ETag));
+        }
+        var journey = plan.Writes[0].Record.Facts;
+        foreach (var ((key, delta), existing) in plan.Deltas.Zip(counters))
+        {
+            if (delta == 0)
+            {
+                continue; // one subject's loss is another's gain: the counter stays as it is
+            }
+            var counter = new TableEntity(partition, CounterKey(shard, key.Fact, key.Version))
+            {
+                ["JourneyId"] = journey.JourneyId,
                 ["Version"] = key.Version,
-                ["Day"] = facts.Day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+                ["Day"] = journey.Day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
                 ["Fact"] = key.Fact,
                 ["Count"] = (existing?.GetInt64("Count") ?? 0) + delta,
             };
@@ -87,34 +239,46 @@ public sealed class FactCounterStore(StorageAccount account) : IFactCounters
         return actions;
     }
 
-    /// <summary>
-    /// In one query: the facts the subject counts for in this partition (each with its marker's ETag), and the counter
-    /// rows of its shard (as many as the partition's facts and versions), whose ETags the transaction checks.
-    /// </summary>
-    private async Task<(Dictionary<(int Version, string Fact), ETag> Markers, Dictionary<string, TableEntity> Counters)> ReadSubjectAsync(
-        string partition, string subject, int shard, CancellationToken cancellationToken)
+    /// <summary>The facts a subject counts for now, and its row's ETag.</summary>
+    private sealed record StoredSubject(HashSet<(int Version, string Fact)> Facts, ETag ETag);
+
+    private async Task<StoredSubject?> ReadSubjectAsync(string partition, string subject)
     {
-        var markerPrefix = "m|" + KeyEncoding.Encode(subject) + "|";
-        var counterPrefix = CounterPrefix(shard, "");
-        var markers = new Dictionary<(int, string), ETag>();
-        var counters = new Dictionary<string, TableEntity>(StringComparer.Ordinal);
-        var query = _table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter(
-            $"PartitionKey eq {partition} and ((RowKey ge {markerPrefix} and RowKey lt {Above(markerPrefix)}) or (RowKey ge {counterPrefix} and RowKey lt {Above(counterPrefix)}))"),
-            cancellationToken: cancellationToken);
-        await foreach (var row in query)
+        var row = await _table.GetEntityIfExistsAsync<TableEntity>(partition, SubjectKey(subject), cancellationToken: CancellationToken.None);
+        if (!row.HasValue || row.Value is not { } entity)
         {
-            if (row.RowKey.StartsWith("c|", StringComparison.Ordinal))
-            {
-                counters[row.RowKey] = row;
-            }
-            // Another subject's encoding may share the prefix: only this subject's own markers count.
-            else if (row.GetString("Subject") == subject && row.GetString("Fact") is { } fact)
-            {
-                markers[(row.GetInt32("Version") ?? 0, fact)] = row.ETag;
-            }
+            return null;
         }
-        return (markers, counters);
+        var json = string.Concat(Enumerable.Range(0, int.MaxValue).Select(FactColumn).TakeWhile(entity.ContainsKey).Select(entity.GetString));
+        var facts = JsonSerializer.Deserialize<List<string>>(json) ?? [];
+        return new StoredSubject([.. facts.Select(ReadFact)], entity.ETag);
     }
+
+    private async Task<TableEntity?> ReadCounterAsync(string partition, string rowKey)
+    {
+        var row = await _table.GetEntityIfExistsAsync<TableEntity>(partition, rowKey, cancellationToken: CancellationToken.None);
+        return row.HasValue ? row.Value : null;
+    }
+
+    /// <summary>The subject's row: its facts as a JSON list of <c>version|fact</c>, cut into as many columns as it needs.</summary>
+    private static TableEntity SubjectRow(string partition, string subject, HashSet<(int Version, string Fact)> facts)
+    {
+        var row = new TableEntity(partition, SubjectKey(subject)) { ["Subject"] = subject };
+        var json = JsonSerializer.Serialize(facts.Select(f => string.Create(CultureInfo.InvariantCulture, $"{f.Version}|{f.Fact}")).Order(StringComparer.Ordinal).ToList());
+        for (var (column, at) = (0, 0); at < json.Length || column == 0; column++, at += FactColumnChars)
+        {
+            row[FactColumn(column)] = json.Substring(at, Math.Min(FactColumnChars, json.Length - at));
+        }
+        return row;
+    }
+
+    private static (int Version, string Fact) ReadFact(string stored)
+    {
+        var cut = stored.IndexOf('|', StringComparison.Ordinal);
+        return (int.Parse(stored.AsSpan(0, cut), NumberStyles.None, CultureInfo.InvariantCulture), stored[(cut + 1)..]);
+    }
+
+    private static string FactColumn(int column) => column == 0 ? "Facts" : string.Create(CultureInfo.InvariantCulture, $"Facts{column}");
 
     public async Task<IReadOnlyList<FactCount>> ReadAsync(string journeyId, string factPrefix, DateOnly? since, CancellationToken cancellationToken)
     {
@@ -143,9 +307,109 @@ public sealed class FactCounterStore(StorageAccount account) : IFactCounters
     private static string CounterKey(int shard, string fact, int version) =>
         string.Create(CultureInfo.InvariantCulture, $"{CounterPrefix(shard, fact)}|{version:D6}");
 
-    private static string MarkerKey(string subject, int version, string fact) =>
-        string.Create(CultureInfo.InvariantCulture, $"m|{KeyEncoding.Encode(subject)}|{version:D6}|{KeyEncoding.Encode(fact)}");
+    private static string SubjectKey(string subject) => "s|" + KeyEncoding.Encode(subject);
 
     /// <summary>The least key above every key starting with <paramref name="prefix"/> (its last character, plus one).</summary>
     private static string Above(string prefix) => prefix[..^1] + (char)(prefix[^1] + 1);
+
+    /// <summary>A record waiting to be written, completed once its subject's row lists exactly its facts.</summary>
+    private sealed class PendingRecord
+    {
+        private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public PendingRecord(CountedFacts facts, CancellationToken cancellationToken)
+        {
+            Facts = facts;
+            if (cancellationToken.CanBeCanceled)
+            {
+                cancellationToken.Register(() => _done.TrySetCanceled(cancellationToken));
+            }
+        }
+
+        public CountedFacts Facts { get; }
+
+        public Task Task => _done.Task;
+
+        public void Complete() => _done.TrySetResult();
+
+        public void Fail(Exception e) => _done.TrySetException(e);
+    }
+
+    /// <summary>
+    /// The records of one partition waiting to be written, the subjects being written and the shards in use by this
+    /// process's writers. A subject is written by one writer at a time, its records in the order they came.
+    /// </summary>
+    private sealed class PartitionWrites(string partition)
+    {
+        private readonly HashSet<string> _writing = new(StringComparer.Ordinal);
+        private readonly bool[] _shardInUse = new bool[Shards];
+        private int _writers;
+
+        public string Partition { get; } = partition;
+
+        public List<PendingRecord> Waiting { get; } = [];
+
+        public bool IsIdle => _writers == 0 && Waiting.Count == 0;
+
+        /// <summary>A shard for a new writer, when fewer than <see cref="Shards"/> write now (from a random one, so processes spread out).</summary>
+        public int? TakeShard()
+        {
+            if (_writers >= Shards)
+            {
+                return null;
+            }
+            var first = Random.Shared.Next(Shards);
+            for (var i = 0; i < Shards; i++)
+            {
+                var shard = (first + i) % Shards;
+                if (!_shardInUse[shard])
+                {
+                    _shardInUse[shard] = true;
+                    _writers++;
+                    return shard;
+                }
+            }
+            return null;
+        }
+
+        public void ReturnShard(int shard)
+        {
+            _shardInUse[shard] = false;
+            _writers--;
+        }
+
+        /// <summary>Up to <paramref name="max"/> waiting records of distinct subjects no writer has in hand, oldest first.</summary>
+        public List<PendingRecord> TakeGroup(int max)
+        {
+            Waiting.RemoveAll(r => r.Task.IsCompleted);
+            var group = new List<PendingRecord>();
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var record in Waiting)
+            {
+                if (group.Count >= max)
+                {
+                    break;
+                }
+                // A later record of a subject waits for the earlier (seen) or for the writer that has the subject.
+                if (seen.Add(record.Facts.Subject) && !_writing.Contains(record.Facts.Subject))
+                {
+                    group.Add(record);
+                }
+            }
+            foreach (var record in group)
+            {
+                _writing.Add(record.Facts.Subject);
+                Waiting.Remove(record);
+            }
+            return group;
+        }
+
+        public void Release(List<PendingRecord> group)
+        {
+            foreach (var record in group)
+            {
+                _writing.Remove(record.Facts.Subject);
+            }
+        }
+    }
 }
