@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.Json;
 using Azure;
@@ -41,6 +42,12 @@ public sealed class FactCounterStore(StorageAccount account) : IFactCounters
     private readonly TableClient _table = account.Table("counters");
     private readonly Lock _gate = new();
     private readonly Dictionary<string, PartitionWrites> _partitions = new(StringComparer.Ordinal);
+
+    /// <summary>The partitions this process has listed in their journey's day list (see <see cref="ListDayAsync"/>).</summary>
+    private readonly ConcurrentDictionary<string, Task> _listedDays = new(StringComparer.Ordinal);
+
+    /// <summary>How many of a journey's day partitions a read queries at once.</summary>
+    private const int ReadsInFlight = 16;
 
     public Task RecordAsync(CountedFacts facts, CancellationToken cancellationToken)
     {
@@ -111,6 +118,7 @@ public sealed class FactCounterStore(StorageAccount account) : IFactCounters
     /// </summary>
     private async Task WriteGroupAsync(string partition, int shard, List<PendingRecord> group)
     {
+        await ListDayAsync(partition);
         var remaining = new List<PendingRecord>(group);
         var alone = false;
         var attempt = 1;
@@ -280,23 +288,61 @@ public sealed class FactCounterStore(StorageAccount account) : IFactCounters
 
     private static string FactColumn(int column) => column == 0 ? "Facts" : string.Create(CultureInfo.InvariantCulture, $"Facts{column}");
 
+    /// <summary>
+    /// Lists a journey-day partition in its journey's day list (partition <c>journey|days</c>, a row per day) before its
+    /// first counts are written, once per process: a read then queries exactly the partitions that hold counts, each by
+    /// its key, and never scans the subjects' rows of other days (a query over a range of partitions reads every row in
+    /// it on Azure, and every row of the table on the emulator).
+    /// </summary>
+    private async Task ListDayAsync(string partition)
+    {
+        var listing = _listedDays.GetOrAdd(partition, p =>
+        {
+            var cut = p.LastIndexOf('|');
+            return _table.UpsertEntityAsync(new TableEntity(DaysPartition(p[..cut]), p[(cut + 1)..]), TableUpdateMode.Merge, CancellationToken.None);
+        });
+        try
+        {
+            await listing;
+        }
+        catch
+        {
+            _listedDays.TryRemove(new KeyValuePair<string, Task>(partition, listing));
+            throw;
+        }
+    }
+
     public async Task<IReadOnlyList<FactCount>> ReadAsync(string journeyId, string factPrefix, DateOnly? since, CancellationToken cancellationToken)
     {
-        var journey = KeyEncoding.Encode(journeyId) + "|";
-        var from = since is { } day ? journey + day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) : journey;
-        // Each shard's rows of the facts are one key range.
+        var journey = KeyEncoding.Encode(journeyId);
+        var listed = TableClient.CreateQueryFilter($"PartitionKey eq {DaysPartition(journey)}")
+            + (since is { } first ? " and " + TableClient.CreateQueryFilter($"RowKey ge {first.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)}") : "");
+        var days = new List<string>();
+        await foreach (var row in _table.QueryAsync<TableEntity>(listed, maxPerPage: 1000, select: ["RowKey"], cancellationToken: cancellationToken))
+        {
+            days.Add(row.RowKey);
+        }
+        // Each shard's rows of the facts are one key range of the day's partition.
         var shards = string.Join(" or ", Enumerable.Range(0, Shards).Select(shard =>
             TableClient.CreateQueryFilter($"(RowKey ge {CounterPrefix(shard, factPrefix)} and RowKey lt {Above(CounterPrefix(shard, factPrefix))})")));
-        var filter = TableClient.CreateQueryFilter($"PartitionKey ge {from} and PartitionKey lt {Above(journey)}") + $" and ({shards})";
         var sums = new Dictionary<(int Version, string Day, string Fact), long>();
-        await foreach (var row in _table.QueryAsync<TableEntity>(filter, maxPerPage: 1000, select: ["Version", "Day", "Fact", "Count"], cancellationToken: cancellationToken))
+        await Parallel.ForEachAsync(days, new ParallelOptions { MaxDegreeOfParallelism = ReadsInFlight, CancellationToken = cancellationToken }, async (day, ct) =>
         {
-            var key = (row.GetInt32("Version") ?? 0, row.GetString("Day") ?? "", row.GetString("Fact") ?? "");
-            sums[key] = sums.GetValueOrDefault(key) + (row.GetInt64("Count") ?? 0);
-        }
+            var filter = TableClient.CreateQueryFilter($"PartitionKey eq {journey + "|" + day}") + $" and ({shards})";
+            await foreach (var row in _table.QueryAsync<TableEntity>(filter, maxPerPage: 1000, select: ["Version", "Day", "Fact", "Count"], cancellationToken: ct))
+            {
+                var key = (row.GetInt32("Version") ?? 0, row.GetString("Day") ?? "", row.GetString("Fact") ?? "");
+                lock (sums)
+                {
+                    sums[key] = sums.GetValueOrDefault(key) + (row.GetInt64("Count") ?? 0);
+                }
+            }
+        });
         return [.. sums.Where(s => s.Value != 0).Select(s => new FactCount(journeyId, s.Key.Version,
             DateOnly.ParseExact(s.Key.Day, "yyyy-MM-dd", CultureInfo.InvariantCulture), s.Key.Fact, s.Value))];
     }
+
+    private static string DaysPartition(string encodedJourney) => encodedJourney + "|days";
 
     private static string PartitionOf(string journeyId, DateOnly day) =>
         KeyEncoding.Encode(journeyId) + "|" + day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
