@@ -231,8 +231,8 @@ public sealed class JourneyOrchestrator(PinnedInterpreters interpreters, ICurren
             new(Now, _failedStep ?? _state?.CurrentStepId ?? _journey.Start, JourneyFailures.Describe(_applying ?? run.Start), activity, exceptionType, message);
 
         /// <summary>
-        /// The view the failed instance keeps: its state as far as it got, failed when the failure happened, and the
-        /// failure at the end of its history. Returns the state it shows.
+        /// The view the failed instance keeps: its state as far as it got, and the failure at the end of its history.
+        /// Returns the state it shows once the engine has failed it.
         /// </summary>
         public JourneyInstanceState PublishFailed(JourneyFailure failure)
         {
@@ -252,10 +252,14 @@ public sealed class JourneyOrchestrator(PinnedInterpreters interpreters, ICurren
             var view = JourneyInstanceView.Of(state, history, run.Generation) with { Failure = failure };
             view.State.CurrentStepId = failure.StepId; // where it failed, though the interpreter had moved on past an effect that then failed
             view.State.Timer = null;
-            view.State.Status = InstanceStatus.Failed;
-            view.State.EndedAt = failure.At; // its facts (a clock's SLA) are read as they stood then
             context.SetCustomStatus(view);
-            return view.State;
+            // What the instance shows once the engine has failed it (the view says failed only with the engine's
+            // failure, so no reader sees a failed instance without its reason): its facts, a clock's SLA among them,
+            // as they stood when it failed.
+            var failed = JourneyInstanceView.Of(view.State, [], run.Generation).State;
+            failed.Status = InstanceStatus.Failed;
+            failed.EndedAt = failure.At;
+            return failed;
         }
 
         /// <summary>

@@ -107,7 +107,7 @@ public static class JourneyInstanceRecords
             var s = info.State;
             s.Status = InstanceStatus.Failed;
             s.Outcome = info.Failure?.Summary ?? failure;
-            s.EndedAt ??= lastUpdatedAt;
+            s.EndedAt ??= info.Failure?.At ?? lastUpdatedAt;
             s.Timer = null;
         }
         return info;

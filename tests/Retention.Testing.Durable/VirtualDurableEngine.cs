@@ -847,6 +847,7 @@ public sealed class VirtualDurableEngine(IServiceProvider services, TimeProvider
         if (failed is not null)
         {
             state.Outcome = failed.Summary;
+            state.EndedAt ??= failed.At; // as the engines read a failed instance (JourneyInstanceRecords.ToInfo)
         }
         return new JourneyInstanceInfo(state, view?.History ?? [], view?.Generation ?? 0, Failure: failed);
     }
