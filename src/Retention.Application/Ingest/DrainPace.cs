@@ -26,7 +26,7 @@ public readonly record struct DrainTurn(long Generation);
 /// <list type="bullet">
 /// <item>A busy answer (429, 503) halves the lanes at once, once per generation: the turns already in flight when it
 /// halved, which were sent at the old pace, do not halve it again.</item>
-/// <item>Over each window of as many reads as lanes, the median read time is compared with the store's baseline,
+/// <item>Over each window of as many reads as lanes (at least <see cref="MinimumWindow"/>), the median read time is compared with the store's baseline,
 /// the fastest window median of the last <see cref="BaselineMemory"/>: more than <see cref="IngestDrainOptions.ReadSlowdown"/>
 /// times it (and more than <see cref="Noise"/> above it) means the drain's own load is queueing in the store, and
 /// halves the lanes; otherwise one lane is added, up to <see cref="IngestDrainOptions.Parallelism"/> (additive increase,
@@ -41,6 +41,15 @@ public sealed class DrainPace
 {
     /// <summary>How long a fast window median stands as the store's baseline.</summary>
     public static readonly TimeSpan BaselineMemory = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// The fewest reads a window is judged on. A store's reads jitter (a garbage collection, another tenant, a busy
+    /// machine): with a window of one read per lane, a few lanes' median was one jittery read, the fastest such
+    /// "median" of the last <see cref="BaselineMemory"/> a lucky one, and the next ordinary read three times it, so the
+    /// pace sat at one or two lanes on a store with room to spare (measured: 2 events/s applied, a lane's turn waited
+    /// for 4.8 s on average). The median of this many reads moves with the store's pace, not its jitter.
+    /// </summary>
+    public const int MinimumWindow = 16;
 
     /// <summary>A slowdown smaller than this is the store's jitter, not queueing (a 1 ms baseline read in 3 ms is no signal).</summary>
     public static readonly TimeSpan Noise = TimeSpan.FromMilliseconds(5);
@@ -128,7 +137,7 @@ public sealed class DrainPace
             else if (answer.ReadTime is { } sample)
             {
                 _window.Add(sample);
-                if (_window.Count >= _limit)
+                if (_window.Count >= Math.Max(_limit, MinimumWindow))
                 {
                     Judge();
                 }
