@@ -1,6 +1,6 @@
-using System.Collections.Concurrent;
 using Retention.Core.Definitions;
 using Retention.Core.Ports;
+using Retention.Core.Runtime;
 
 namespace Retention.Journeys;
 
@@ -22,8 +22,8 @@ public sealed class JourneyDefinitions(IPublishedDefinitions published)
 {
     private const int MaxCached = 512;
 
-    private readonly ConcurrentDictionary<string, JourneyDefinition> _parsed = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<(string JourneyId, int Version), string> _published = new();
+    private readonly BoundedCache<string, JourneyDefinition> _parsed = new(MaxCached, StringComparer.Ordinal);
+    private readonly BoundedCache<(string JourneyId, int Version), string> _published = new(MaxCached);
 
     /// <summary>The definition a generation runs: the text it carries, else its journey's published version.</summary>
     public (JourneyDefinition Definition, string Json) Of(JourneyRun run)
@@ -54,15 +54,7 @@ public sealed class JourneyDefinitions(IPublishedDefinitions published)
         await published.ReadJsonAsync(journeyId, version, cancellationToken)
             ?? throw new InvalidOperationException($"Journey {journeyId} has no published version {version}.");
 
-    private string Remember(string journeyId, int version, string json)
-    {
-        if (_published.Count >= MaxCached)
-        {
-            _published.Clear();
-        }
-        _published[(journeyId, version)] = json;
-        return json;
-    }
+    private string Remember(string journeyId, int version, string json) => _published.Set((journeyId, version), json);
 
     public JourneyDefinition Parse(string json, int version)
     {
@@ -73,11 +65,6 @@ public sealed class JourneyDefinitions(IPublishedDefinitions published)
         var read = JourneyDefinitionReader.ReadPublished(json)
             ?? throw new InvalidOperationException("The instance's journey definition does not read: it has no id, start or steps.");
         var definition = read with { Version = version };
-        if (_parsed.Count >= MaxCached)
-        {
-            _parsed.Clear();
-        }
-        _parsed[json] = definition;
-        return definition;
+        return _parsed.Set(json, definition);
     }
 }

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Retention.Core.Calendars;
 using Retention.Core.Runtime;
 
@@ -48,7 +47,7 @@ public sealed class PinnedInterpreters(InterpreterSettings baseline, ICurrentSet
 {
     private const int MaxCached = 64;
 
-    private readonly ConcurrentDictionary<PinnedSettings, JourneyInterpreter> _built = new();
+    private readonly BoundedCache<PinnedSettings, JourneyInterpreter> _built = new(MaxCached);
 
     /// <summary>The interpreter in force now: for a simulation, or a generation begun before settings were pinned.</summary>
     public JourneyInterpreter Current => For(current.Current);
@@ -77,11 +76,6 @@ public sealed class PinnedInterpreters(InterpreterSettings baseline, ICurrentSet
             DefaultCalendar = calendars.Default,
             Staff = staff,
         });
-        if (_built.Count >= MaxCached)
-        {
-            _built.Clear();
-        }
-        _built[pinned] = interpreter;
-        return interpreter;
+        return _built.Set(pinned, interpreter);
     }
 }
