@@ -114,18 +114,7 @@ public sealed class EngineStorage
     }
 
     /// <summary>The task hub's table service (its partition leases are read here): <paramref name="service"/>'s when it shares that account.</summary>
-    internal TableServiceClient Tables(TableServiceClient service)
-    {
-        if (ConnectionName is null)
-        {
-            return service;
-        }
-        if (!Account.UsesIdentity)
-        {
-            return new TableServiceClient(ConnectionString);
-        }
-        return new TableServiceClient(Account.IdentityEndpoints().Table, new Azure.Identity.DefaultAzureCredential());
-    }
+    internal TableServiceClient Tables(TableServiceClient service) => ConnectionName is null ? service : new StorageAccount(Account).Tables;
 
-    private string ConnectionString => Account.ConnectionString is { Length: > 0 } configured ? configured : StorageOptions.DevelopmentConnectionString;
+    private string ConnectionString => Account.EffectiveConnectionString;
 }

@@ -32,6 +32,9 @@ public sealed class StorageOptions
     /// <summary>Prefixes every table, queue and container name, so tests and tenants can share one account.</summary>
     public string Prefix { get; set; } = "";
 
+    /// <summary>The connection string a client without identity uses: the configured one, else the emulator's.</summary>
+    public string EffectiveConnectionString => ConnectionString is { Length: > 0 } configured ? configured : DevelopmentConnectionString;
+
     /// <summary>True when the account is reached with a token credential (managed identity) rather than a connection string.</summary>
     public bool UsesIdentity =>
         ConnectionString is not { Length: > 0 } && (AccountName is { Length: > 0 } || TableEndpoint is not null || QueueEndpoint is not null || BlobEndpoint is not null);
@@ -87,9 +90,8 @@ public sealed class StorageAccount
         }
         else
         {
-            var connection = options.ConnectionString is { Length: > 0 } configured ? configured : StorageOptions.DevelopmentConnectionString;
-            Tables = new TableServiceClient(connection, tableOptions);
-            Blobs = new BlobServiceClient(connection, blobOptions);
+            Tables = new TableServiceClient(options.EffectiveConnectionString, tableOptions);
+            Blobs = new BlobServiceClient(options.EffectiveConnectionString, blobOptions);
         }
     }
 
