@@ -18,7 +18,7 @@ namespace Retention.Application.Tests;
 public sealed class MigrationAtScale : IDisposable
 {
     private static readonly int Instances = TestScale.Instances(10_000);
-    private const int Batch = 500;
+    private const int Batch = 2_000;
 
     /// <summary>No generation of any orchestration stores more than this (characters of input, actions, results and events).</summary>
     private const int MaxHistory = 48 * 1024;
@@ -31,7 +31,7 @@ public sealed class MigrationAtScale : IDisposable
           "description": "{{new string('x', 9_000)}}" }
         """;
 
-    private readonly RetentionFactory _host = new(virtualTime: true, [Journey("w")]) { ActivityConcurrency = 32 };
+    private readonly RetentionFactory _host = new(virtualTime: true, [Journey("w")]) { ActivityConcurrency = 256 };
     private readonly HttpClient _admin;
 
     public MigrationAtScale() => _admin = _host.Admin();

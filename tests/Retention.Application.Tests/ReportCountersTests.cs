@@ -21,7 +21,7 @@ namespace Retention.Application.Tests;
 public sealed class ReportCounters : IDisposable
 {
     private static readonly int Instances = TestScale.Instances(12_000);
-    private const int Batch = 500;
+    private const int Batch = 2_000;
 
     /// <summary>A complaint journey with a holdout, a goal and an SLA clock by severity: every kind of fact the reports count.</summary>
     private const string Journey = """
@@ -40,7 +40,7 @@ public sealed class ReportCounters : IDisposable
 
     private static readonly string[] Severities = ["critical", "high", "normal", "low"];
 
-    private readonly RetentionFactory _host = new(virtualTime: true, [Journey]) { ActivityConcurrency = 32 };
+    private readonly RetentionFactory _host = new(virtualTime: true, [Journey]) { ActivityConcurrency = 256 };
     private readonly HttpClient _admin;
 
     public ReportCounters() => _admin = _host.Admin();
