@@ -51,6 +51,12 @@ public sealed class VirtualDurableEngine(IServiceProvider services, TimeProvider
     private readonly SemaphoreSlim _pump = new(1, 1);
     private readonly SemaphoreSlim _offThreadPosted = new(0);
     private readonly Dictionary<string, InstanceRecord> _instances = new(StringComparer.Ordinal);
+
+    /// <summary>The ids of the journey instances, in order: what <see cref="QueryAsync"/> pages through.</summary>
+    private readonly SortedSet<string> _journeyIds = new(StringComparer.Ordinal);
+
+    /// <summary>Generations that moved since their last replay: what the next idle point replays (a generation leaves it when replayed).</summary>
+    private readonly HashSet<Execution> _unchecked = [];
     private readonly Queue<Continuation> _continuations = new();
     private readonly Queue<InstanceRecord> _toStart = new();
     private readonly Queue<string> _raised = new();
@@ -389,7 +395,14 @@ public sealed class VirtualDurableEngine(IServiceProvider services, TimeProvider
             t_turn = outer;
             SynchronizationContext.SetSynchronizationContext(previous);
         }
-        execution.History.Unchecked = true;
+        lock (_gate)
+        {
+            if (!execution.History.Unchecked)
+            {
+                execution.History.Unchecked = true;
+                _unchecked.Add(execution);
+            }
+        }
         AfterTurn(execution);
     }
 
@@ -501,7 +514,8 @@ public sealed class VirtualDurableEngine(IServiceProvider services, TimeProvider
         List<Execution> moved;
         lock (_gate)
         {
-            moved = [.. _instances.Values.Select(i => i.Current).OfType<Execution>().Where(e => !e.Abandoned && e.History.Unchecked)];
+            moved = [.. _unchecked.Where(e => !e.Abandoned && e.History.Unchecked)];
+            _unchecked.Clear();
         }
         foreach (var execution in moved)
         {
@@ -522,6 +536,10 @@ public sealed class VirtualDurableEngine(IServiceProvider services, TimeProvider
     /// </summary>
     private string? Replay(Execution execution)
     {
+        lock (_gate)
+        {
+            _unchecked.Remove(execution);
+        }
         execution.History.Unchecked = false;
         execution.Instance.LargestHistory = Math.Max(execution.Instance.LargestHistory, execution.History.Size);
         if (OffThreadContinuations == OffThreadContinuations.RunOnPump)
@@ -756,6 +774,10 @@ public sealed class VirtualDurableEngine(IServiceProvider services, TimeProvider
             var now = Clock.GetUtcNow();
             var instance = new InstanceRecord(instanceId, orchestration, json, ++_sequence, now);
             _instances.Add(instanceId, instance);
+            if (orchestration == JourneyTasks.Journey)
+            {
+                _journeyIds.Add(instanceId);
+            }
             _toStart.Enqueue(instance);
             return Task.FromResult(true);
         }
@@ -778,11 +800,16 @@ public sealed class VirtualDurableEngine(IServiceProvider services, TimeProvider
         var after = continuationToken is null ? null : Encoding.UTF8.GetString(Convert.FromBase64String(continuationToken));
         lock (_gate)
         {
-            var matching = _instances.Values
-                .Where(i => i.Name == JourneyTasks.Journey && (journeyId is null || i.Id.StartsWith(journeyId + ":", StringComparison.Ordinal)))
-                .Where(i => after is null || string.CompareOrdinal(i.Id, after) > 0)
-                .OrderBy(i => i.Id, StringComparer.Ordinal)
-                .Select(i => (i.Id, Info: InfoOf(i)))
+            // From the journey instances in id order: a page reads the ids it returns (and those of other statuses in between), not every instance.
+            var (from, to) = (journeyId is null ? "" : journeyId + ":", journeyId is null ? _journeyIds.Max : journeyId + ";");
+            if (after is not null && string.CompareOrdinal(after, from) > 0)
+            {
+                from = after;
+            }
+            IEnumerable<string> ids = to is null || string.CompareOrdinal(from, to) > 0 ? [] : _journeyIds.GetViewBetween(from, to);
+            var matching = ids
+                .Where(id => (after is null || string.CompareOrdinal(id, after) > 0) && (journeyId is null || id.StartsWith(journeyId + ":", StringComparison.Ordinal)))
+                .Select(id => (Id: id, Info: InfoOf(_instances[id])))
                 .Where(i => status is null || i.Info.State.Status == status)
                 .Take(pageSize + 1)
                 .ToList();
@@ -827,9 +854,14 @@ public sealed class VirtualDurableEngine(IServiceProvider services, TimeProvider
     {
         lock (_gate)
         {
-            return Task.FromResult(_instances.TryGetValue(instanceId, out var instance)
+            var purged = _instances.TryGetValue(instanceId, out var instance)
                 && instance.Status is VirtualRuntimeStatus.Completed or VirtualRuntimeStatus.Failed
-                && _instances.Remove(instanceId));
+                && _instances.Remove(instanceId);
+            if (purged)
+            {
+                _journeyIds.Remove(instanceId);
+            }
+            return Task.FromResult(purged);
         }
     }
 
