@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
+using Retention.Application.Ingest;
+using Retention.Core.Ports;
 using Retention.Core.Runtime;
 using Retention.Journeys;
 using Retention.Testing;
@@ -49,6 +51,23 @@ public sealed class IngestBehindTheAcknowledgement : IDisposable
         await _engine.Inner!.GetAsync($"followup:{customerId}:{saleId}", CancellationToken.None) is not null;
 
     private async Task<JsonObject> IngestStatusAsync() => (await _host.Admin().GetFromJsonAsync<JsonObject>("/api/operations/ingest"))!;
+
+    [Fact]
+    public async Task AnIdleDrainLetsItsLeaseGoAndLeasesOnlyWhenWorkWaits()
+    {
+        var drain = _host.Get<IngestDrain>();
+        var inbox = _host.Get<IIngestInbox>();
+        var lease = TimeSpan.FromMinutes(5);
+
+        // Nothing waits: the drain looks and leases nothing, so another replica could take the drain at once.
+        Assert.False((await drain.DrainAsync(TimeSpan.FromMinutes(1), CancellationToken.None)).Progressed);
+        Assert.True(await inbox.TryLeaseAsync("another-replica", lease, CancellationToken.None));
+        await inbox.ReleaseLeaseAsync("another-replica", CancellationToken.None);
+
+        await PostAsync(Numbered("C-idle", 1));
+        Assert.Equal(1, (await drain.DrainAsync(TimeSpan.FromMinutes(1), CancellationToken.None)).Applied);
+        Assert.False(await inbox.TryLeaseAsync("another-replica", lease, CancellationToken.None)); // ours, while it works
+    }
 
     [Fact]
     public async Task EachCustomersEventsAreAppliedInTheOrderTheyWereAccepted()

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Retention.Core.Events;
@@ -21,16 +20,8 @@ public sealed class IngestDrainOptions
     /// <summary>Requests read per round; each customer's events of a round are applied in order, customers side by side.</summary>
     public int RequestsPerRound { get; set; } = 100;
 
-    /// <summary>The most customers applied at once; how many are is found from the store's answers (<see cref="DrainPace"/>).</summary>
+    /// <summary>The most customers applied at once; fewer while the store answers busy (<see cref="DrainPace"/>).</summary>
     public int Parallelism { get; set; } = 32;
-
-    /// <summary>
-    /// How many times its recent fastest a storage point read may take before the drain applies fewer customers at
-    /// once, so the webhook's acknowledgement and the admin API, which share the storage account, stay prompt while a
-    /// backlog drains. Relative, so a store that is steadily slower (an Azure account against the emulator) keeps the
-    /// full <see cref="Parallelism"/>; a busy answer (429, 503) always means fewer.
-    /// </summary>
-    public double ReadSlowdown { get; set; } = 3;
 
     /// <summary>How long a replica's drain lease lasts unrenewed: how soon another replica takes over from a crashed one.</summary>
     public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(15);
@@ -50,10 +41,6 @@ public sealed class IngestDrainOptions
         Positive(nameof(FirstRetryDelay), FirstRetryDelay > TimeSpan.Zero);
         Positive(nameof(RequestsPerRound), RequestsPerRound > 0);
         Positive(nameof(Parallelism), Parallelism > 0);
-        if (!(ReadSlowdown > 1))
-        {
-            errors.Add($"{Section}:{nameof(ReadSlowdown)} must be more than 1.");
-        }
         Positive(nameof(LeaseDuration), LeaseDuration > TimeSpan.Zero);
         return errors;
     }
@@ -96,7 +83,7 @@ public sealed class IngestDrain(
 {
     private readonly string _owner = $"{Environment.MachineName}/{Environment.ProcessId}/{Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(6))}";
     private readonly SemaphoreSlim _running = new(1, 1);
-    private readonly DrainPace _pace = new(options.Value.Parallelism, options.Value.ReadSlowdown, time);
+    private readonly DrainPace _pace = new(options.Value.Parallelism);
     private DateTimeOffset? _leaseValidUntil;
 
     private IngestDrainOptions Settings => options.Value;
@@ -112,6 +99,12 @@ public sealed class IngestDrain(
         {
             var until = time.GetUtcNow() + budget;
             var total = DrainRound.Idle;
+            // An idle replica lets its lease lapse instead of renewing it at every poll: it looks for work first (one
+            // query) and leases only when there is some, so an idle service polls with one request, not three.
+            if (!LeaseIsFresh() && !await AnyPendingAsync(cancellationToken))
+            {
+                return total;
+            }
             while (await HoldLeaseAsync(cancellationToken))
             {
                 var round = await RunRoundAsync(cancellationToken);
@@ -141,14 +134,27 @@ public sealed class IngestDrain(
 
     public void Dispose() => _running.Dispose();
 
-    /// <summary>Renews the lease once a third of it has passed, so a round never runs on a lease about to lapse.</summary>
-    private async Task<bool> HoldLeaseAsync(CancellationToken cancellationToken)
+    /// <summary>This replica holds the lease, and a third of it has not yet passed.</summary>
+    private bool LeaseIsFresh() => _leaseValidUntil is { } validUntil && time.GetUtcNow() < validUntil - Settings.LeaseDuration * 2 / 3;
+
+    private async Task<bool> AnyPendingAsync(CancellationToken cancellationToken)
     {
-        var now = time.GetUtcNow();
-        if (_leaseValidUntil is { } validUntil && now < validUntil - Settings.LeaseDuration * 2 / 3)
+        if ((await inbox.ReadPendingAsync(1, cancellationToken)).Count > 0)
         {
             return true;
         }
+        metrics.Backlog = InboxBacklog.Empty;
+        return false;
+    }
+
+    /// <summary>Renews the lease once a third of it has passed, so a round never runs on a lease about to lapse.</summary>
+    private async Task<bool> HoldLeaseAsync(CancellationToken cancellationToken)
+    {
+        if (LeaseIsFresh())
+        {
+            return true;
+        }
+        var now = time.GetUtcNow();
         if (await inbox.TryLeaseAsync(_owner, Settings.LeaseDuration, cancellationToken))
         {
             _leaseValidUntil = now + Settings.LeaseDuration;
@@ -216,9 +222,8 @@ public sealed class IngestDrain(
                 var answer = StoreAnswer.None;
                 try
                 {
-                    var asked = Stopwatch.GetTimestamp();
                     var seen = await ledger.SeenAsync(e.Source, e.Id, ct);
-                    answer = StoreAnswer.Read(Stopwatch.GetElapsedTime(asked));
+                    answer = StoreAnswer.Answered;
                     if (!seen)
                     {
                         await ingestor.AcceptAsync(e, ct);
@@ -233,7 +238,7 @@ public sealed class IngestDrain(
                         Interlocked.Increment(ref storageFailed);
                         if (outages.IsBusy(error))
                         {
-                            answer = StoreAnswer.ServerBusy;
+                            answer = StoreAnswer.Busy;
                         }
                     }
                     else
