@@ -126,8 +126,12 @@ public sealed class JourneyOrchestrator(PinnedInterpreters interpreters, ICurren
                 }
             }
             var state = _state;
+            // Its last facts when its last input ran no effect to carry them (a generation that counts with its effects).
+            var facts = CarriesFacts ? FactsToCount(state) : null;
             await context.CallActivityAsync(JourneyTasks.RecordFinished,
-                new FinishedInstance(state.CustomerId, state.InstanceId, state.JourneyId, state.Status, state.StartedAt), options.EffectRetry);
+                new WithFacts<FinishedInstance>(new FinishedInstance(state.CustomerId, state.InstanceId, state.JourneyId, state.Status, state.StartedAt), facts),
+                options.EffectRetry);
+            Counted(facts);
             return JourneyInstanceView.Of(state, _history, run.Generation);
         }
 
@@ -298,10 +302,22 @@ public sealed class JourneyOrchestrator(PinnedInterpreters interpreters, ICurren
             {
                 _history.RemoveRange(0, _history.Count - JourneyInstanceView.HistoryKept);
             }
-            var effects = result.Commands.Select(RunEffectAsync).Where(t => t is not null).Cast<Task>().ToList();
+            // The facts the input changed ride on its first effect, counted once that effect is done.
+            var facts = CarriesFacts ? FactsToCount(_state) : null;
+            var carried = facts;
+            var effects = new List<Task>();
+            foreach (var command in result.Commands)
+            {
+                if (RunEffectAsync(command, carried) is { } effect)
+                {
+                    effects.Add(effect);
+                    carried = null;
+                }
+            }
             if (effects.Count > 0)
             {
                 await Task.WhenAll(effects);
+                Counted(facts);
             }
             // Published once its effects are done: a view that says Completed means its messages went out.
             context.SetCustomStatus(JourneyInstanceView.Of(_state, _history, run.Generation));
@@ -312,32 +328,58 @@ public sealed class JourneyOrchestrator(PinnedInterpreters interpreters, ICurren
                 _definitionJson = _definitionJson is null ? null : _generation.MigratingTo!;
                 _generation.End();
             }
-            await CountAsync(_state);
+            // Counted on their own only when nothing carried them, and a finished instance's ride on RecordFinished.
+            if (!CarriesFacts || (effects.Count == 0 && !_state.Status.IsFinished()))
+            {
+                await CountAsync(_state);
+            }
         }
 
-        /// <summary>Records the state's report facts when they differ from those last recorded (always once per generation).</summary>
-        private async Task CountAsync(JourneyInstanceState state)
+        /// <summary>Whether this generation's facts ride on the activities its inputs already run (<see cref="PinnedSettings.CountsWithEffects"/>).</summary>
+        private bool CarriesFacts => run.Pinned is { CountsFacts: true, CountsWithEffects: true };
+
+        /// <summary>The state's report facts when they differ from those last recorded (always once per generation); null when the generation does not count.</summary>
+        private CountedFacts? FactsToCount(JourneyInstanceState state)
         {
             if (run.Pinned is not { CountsFacts: true })
             {
-                return;
+                return null;
             }
             var facts = JourneyFacts.Of(state, Now, interpreter.Settings.Calendars);
             if (_counted is not null && _counted.SequenceEqual(facts, StringComparer.Ordinal))
             {
-                return;
+                return null;
             }
-            await context.CallActivityAsync(JourneyTasks.CountFacts,
-                new CountedFacts(state.JourneyId, state.Version, DateOnly.FromDateTime(state.StartedAt.UtcDateTime), state.InstanceId, facts), options.EffectRetry);
-            _counted = facts;
+            return new CountedFacts(state.JourneyId, state.Version, DateOnly.FromDateTime(state.StartedAt.UtcDateTime), state.InstanceId, facts);
         }
 
-        private Task? RunEffectAsync(JourneyCommand command) => command switch
+        /// <summary>Remembers the facts an activity recorded, so the same ones are not recorded again.</summary>
+        private void Counted(CountedFacts? facts)
         {
-            SendMessage send => Effect(send.StepId, context.CallActivityAsync<Core.Ports.SendOutcome>(JourneyTasks.SendMessage, send, options.EffectRetry)),
-            CreateTask task => Effect(task.StepId, context.CallActivityAsync(JourneyTasks.CreateTask, task, options.EffectRetry)),
-            UpdateCustomer update => context.CallActivityAsync(JourneyTasks.UpdateCustomer, update, options.EffectRetry),
-            EmitEvent emit => context.CallActivityAsync(JourneyTasks.EmitEvent, emit, options.EffectRetry),
+            if (facts is not null)
+            {
+                _counted = facts.Facts;
+            }
+        }
+
+        /// <summary>Records the state's report facts with an activity of their own, when they differ from those last recorded.</summary>
+        private async Task CountAsync(JourneyInstanceState state)
+        {
+            if (FactsToCount(state) is not { } facts)
+            {
+                return;
+            }
+            await context.CallActivityAsync(JourneyTasks.CountFacts, facts, options.EffectRetry);
+            Counted(facts);
+        }
+
+        /// <summary>The command's activity, carrying <paramref name="facts"/>; null for a command that is no activity.</summary>
+        private Task? RunEffectAsync(JourneyCommand command, CountedFacts? facts) => command switch
+        {
+            SendMessage send => Effect(send.StepId, context.CallActivityAsync<Core.Ports.SendOutcome>(JourneyTasks.SendMessage, new WithFacts<SendMessage>(send, facts), options.EffectRetry)),
+            CreateTask task => Effect(task.StepId, context.CallActivityAsync(JourneyTasks.CreateTask, new WithFacts<CreateTask>(task, facts), options.EffectRetry)),
+            UpdateCustomer update => context.CallActivityAsync(JourneyTasks.UpdateCustomer, new WithFacts<UpdateCustomer>(update, facts), options.EffectRetry),
+            EmitEvent emit => context.CallActivityAsync(JourneyTasks.EmitEvent, new WithFacts<EmitEvent>(emit, facts), options.EffectRetry),
             ScheduleTimer => null, // the timer is the state's: the wait loop creates it
             _ => throw new InvalidOperationException($"Unhandled command {command.GetType().Name}."),
         };

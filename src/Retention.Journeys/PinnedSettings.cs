@@ -17,13 +17,20 @@ namespace Retention.Journeys;
 /// The generation records its report facts as it goes (<see cref="JourneyTasks.CountFacts"/>). False in a generation
 /// begun before it did, whose replays must not schedule the activity; the backfill counts those instances.
 /// </param>
+/// <param name="CountsWithEffects">
+/// The generation's report facts ride on an activity the same input already runs (<see cref="WithFacts{TCommand}"/>: its
+/// first effect, else the finishing <see cref="JourneyTasks.RecordFinished"/>), and <see cref="JourneyTasks.CountFacts"/>
+/// runs only for an input that runs none, so counting adds no activity and no episode of its own where it need not.
+/// False in a generation begun before it did, whose replays schedule <see cref="JourneyTasks.CountFacts"/> as they did.
+/// </param>
 public sealed record PinnedSettings(
     string DefaultTimeZone,
     TimeSpan EventBufferWindow,
     int InputsPerGeneration,
     PinnedVersion Calendars,
     PinnedVersion Staff,
-    bool CountsFacts = false)
+    bool CountsFacts = false,
+    bool CountsWithEffects = false)
 {
     /// <summary>The next generation's: the instance's own time zone and buffer window, with what is in force now.</summary>
     public PinnedSettings Renewed(PinnedSettings current) => current with { DefaultTimeZone = DefaultTimeZone, EventBufferWindow = EventBufferWindow };

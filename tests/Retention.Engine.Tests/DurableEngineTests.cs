@@ -1,7 +1,9 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using Retention.Core.Events;
 using Retention.Core.Runtime;
+using Retention.Journeys;
 using Retention.Testing;
 
 namespace Retention.Engine.Tests;
@@ -34,8 +36,16 @@ public sealed class JourneysOnTheRealEngine : IDisposable
           "templates": { "t": { "sms": { "en": "All six" } } } }
         """;
 
+    // A wait, then a task whose effect finishes the instance; started directly by the tests, so no webhook starts it.
+    private const string CountedTask = """
+        { "id": "counted-task", "trigger": { "type": "event", "event": "count.check" },
+          "start": "w", "steps": [
+            { "id": "w", "type": "wait", "duration": "PT2S", "next": "t" },
+            { "id": "t", "type": "task", "kind": "call", "title": "Call the customer", "assignee": { "role": "supervisor" }, "due": "P1D" } ] }
+        """;
+
     // Timers of at most 2 s, so the 7 s wait is four chained timers; two inputs per generation, so six events span three.
-    private readonly RetentionFactory _host = new(virtualTime: false, [LongWait, Steps], new()
+    private readonly RetentionFactory _host = new(virtualTime: false, [LongWait, Steps, CountedTask], new()
     {
         ["extensions:durableTask:maximumTimerInterval"] = "00:00:02",
         ["Retention:InputsPerGeneration"] = "2",
@@ -102,6 +112,37 @@ public sealed class JourneysOnTheRealEngine : IDisposable
             Assert.Equal(status, (await response.Content.ReadFromJsonAsync<JsonObject>())!["status"]!.GetValue<string>());
         }
         Assert.Equal(HttpStatusCode.Conflict, (await admin.PostAsync($"/api/instances/{id}/terminate", null)).StatusCode);
+    }
+
+    [Fact]
+    public async Task AGenerationBegunBeforeFactsRodeOnEffectsCompletesAsItBeganAndCountsTheSame()
+    {
+        // One generation pinned as instances in flight were before facts rode on effects (a CountFacts of its own after
+        // each input, replayed here episode by episode by the real engine), one as new instances are pinned now.
+        var engine = _host.Get<IJourneyInstances>();
+        var current = _host.Get<ICurrentSettings>().Current;
+        Assert.True(current is { CountsFacts: true, CountsWithEffects: true });
+        var ids = new List<string>();
+        foreach (var (customer, pinned) in new[] { ("P1", current with { CountsWithEffects = false }), ("P2", current) })
+        {
+            var trigger = new CustomerEvent($"check-{customer}", "test", "count.check", DateTimeOffset.UtcNow, customer, new JsonObject { ["customerId"] = customer });
+            var start = new StartInstance($"counted-task:{customer}", null, trigger, new JsonObject { ["customerId"] = customer }, []);
+            Assert.True(await engine.StartAsync(JourneyTasks.Journey, start.InstanceId,
+                new JourneyRun(null, 1, start, null, null, Pinned: pinned, JourneyId: "counted-task"), CancellationToken.None));
+            ids.Add(start.InstanceId);
+        }
+        foreach (var id in ids)
+        {
+            var done = await Progress.UntilAsync($"{id} completing", () => DetailAsync(id), d => d["status"]!.GetValue<string>() is "Completed" or "Failed");
+            Assert.Equal("Completed", done["status"]!.GetValue<string>());
+        }
+
+        // Both counted: entered, each step, and finished; the effect and RecordFinished complete before the instance does.
+        var funnel = (await _host.Admin().GetFromJsonAsync<JsonObject>("/api/reports/journeys/counted-task/funnel"))!;
+        Assert.Equal(2, funnel["entered"]!.GetValue<long>());
+        Assert.Equal([("t", 2L), ("w", 2L)], funnel["steps"]!.AsArray().Select(s => (s!["stepId"]!.GetValue<string>(), s["entered"]!.GetValue<long>())).OrderBy(s => s.Item1));
+        var outcome = Assert.Single(funnel["outcomes"]!.AsArray())!;
+        Assert.Equal(("completed", 2L), (outcome["status"]!.GetValue<string>(), outcome["count"]!.GetValue<long>()));
     }
 
     private async Task<JsonObject?> DetailAsync(string instanceId)

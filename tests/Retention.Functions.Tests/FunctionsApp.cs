@@ -118,11 +118,11 @@ public sealed class FunctionsApp : IAsyncLifetime
             tasks.AddOrchestratorFunc<DeferredDelivery, string>(JourneyTasks.MessageDelivery, (context, _) => orchestrators.MessageDelivery(context));
             tasks.AddOrchestratorFunc<JourneyMigrationRun, int>(JourneyTasks.JourneyMigration, (context, _) => orchestrators.JourneyMigration(context));
             tasks.AddOrchestratorFunc<ScheduledWork, bool>(JourneyTasks.ScheduledWork, (context, _) => orchestrators.ScheduledWork(context));
-            tasks.AddActivityFunc<SendMessage, SendOutcome>(JourneyTasks.SendMessage, (context, input) => Activities().SendMessage(input, context.InstanceId, Durable.Client));
-            tasks.AddActivityFunc<CreateTask, bool>(JourneyTasks.CreateTask, (context, input) => Activities().CreateTask(input, context.InstanceId, Durable.Client));
-            tasks.AddActivityFunc<UpdateCustomer, bool>(JourneyTasks.UpdateCustomer, (context, input) => Activities().UpdateCustomer(input, context.InstanceId, Durable.Client));
-            tasks.AddActivityFunc<EmitEvent, bool>(JourneyTasks.EmitEvent, (context, input) => Activities().EmitEvent(input, context.InstanceId, Durable.Client));
-            tasks.AddActivityFunc<FinishedInstance, bool>(JourneyTasks.RecordFinished, (context, input) => Activities().RecordFinished(input, context.InstanceId, Durable.Client));
+            tasks.AddActivityFunc<WithFacts<SendMessage>, SendOutcome>(JourneyTasks.SendMessage, (context, input) => Activities().SendMessage(input, context.InstanceId, Durable.Client));
+            tasks.AddActivityFunc<WithFacts<CreateTask>, bool>(JourneyTasks.CreateTask, (context, input) => Activities().CreateTask(input, context.InstanceId, Durable.Client));
+            tasks.AddActivityFunc<WithFacts<UpdateCustomer>, bool>(JourneyTasks.UpdateCustomer, (context, input) => Activities().UpdateCustomer(input, context.InstanceId, Durable.Client));
+            tasks.AddActivityFunc<WithFacts<EmitEvent>, bool>(JourneyTasks.EmitEvent, (context, input) => Activities().EmitEvent(input, context.InstanceId, Durable.Client));
+            tasks.AddActivityFunc<WithFacts<FinishedInstance>, bool>(JourneyTasks.RecordFinished, (context, input) => Activities().RecordFinished(input, context.InstanceId, Durable.Client));
             tasks.AddActivityFunc<JourneyMigrationRun, MigrationPage>(JourneyTasks.SignalMigrationPage, (context, input) => Activities().SignalMigrationPage(input, context.InstanceId, Durable.Client));
             tasks.AddActivityFunc<DefinitionRequest, string>(JourneyTasks.ReadDefinition, (context, input) => Activities().ReadDefinition(input, context.InstanceId, Durable.Client));
             tasks.AddActivityFunc<CountedFacts, bool>(JourneyTasks.CountFacts, (context, input) => Activities().CountFacts(input, context.InstanceId, Durable.Client));

@@ -16,23 +16,23 @@ namespace Retention.Functions.Durable;
 public sealed class ActivityFunctions(IServiceProvider services, DurableClientScope scope)
 {
     [Function(JourneyTasks.SendMessage)]
-    public Task<SendOutcome> SendMessage([ActivityTrigger] SendMessage input, string instanceId, [DurableClient] DurableTaskClient client) =>
+    public Task<SendOutcome> SendMessage([ActivityTrigger] WithFacts<SendMessage> input, string instanceId, [DurableClient] DurableTaskClient client) =>
         RunAsync<SendOutcome>(JourneyTasks.SendMessage, input, instanceId, client);
 
     [Function(JourneyTasks.CreateTask)]
-    public Task<bool> CreateTask([ActivityTrigger] CreateTask input, string instanceId, [DurableClient] DurableTaskClient client) =>
+    public Task<bool> CreateTask([ActivityTrigger] WithFacts<CreateTask> input, string instanceId, [DurableClient] DurableTaskClient client) =>
         RunAsync<bool>(JourneyTasks.CreateTask, input, instanceId, client);
 
     [Function(JourneyTasks.UpdateCustomer)]
-    public Task<bool> UpdateCustomer([ActivityTrigger] UpdateCustomer input, string instanceId, [DurableClient] DurableTaskClient client) =>
+    public Task<bool> UpdateCustomer([ActivityTrigger] WithFacts<UpdateCustomer> input, string instanceId, [DurableClient] DurableTaskClient client) =>
         RunAsync<bool>(JourneyTasks.UpdateCustomer, input, instanceId, client);
 
     [Function(JourneyTasks.EmitEvent)]
-    public Task<bool> EmitEvent([ActivityTrigger] EmitEvent input, string instanceId, [DurableClient] DurableTaskClient client) =>
+    public Task<bool> EmitEvent([ActivityTrigger] WithFacts<EmitEvent> input, string instanceId, [DurableClient] DurableTaskClient client) =>
         RunAsync<bool>(JourneyTasks.EmitEvent, input, instanceId, client);
 
     [Function(JourneyTasks.RecordFinished)]
-    public Task<bool> RecordFinished([ActivityTrigger] FinishedInstance input, string instanceId, [DurableClient] DurableTaskClient client) =>
+    public Task<bool> RecordFinished([ActivityTrigger] WithFacts<FinishedInstance> input, string instanceId, [DurableClient] DurableTaskClient client) =>
         RunAsync<bool>(JourneyTasks.RecordFinished, input, instanceId, client);
 
     [Function(JourneyTasks.SignalMigrationPage)]

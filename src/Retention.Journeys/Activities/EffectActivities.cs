@@ -11,14 +11,16 @@ namespace Retention.Journeys.Activities;
 /// Sends one message. Activities run at least once, so the sender is idempotent on the send key: it claims the key
 /// with the repeatability id, sends, then marks it sent; a retry finding it marked does nothing, one finding it
 /// unmarked sends again under the same id. A message that may not go out yet is handed to its own delivery
-/// orchestration, which tries again when it may.
+/// orchestration, which tries again when it may. Like every effect, it then counts the facts it carries (see
+/// <see cref="WithFacts{TCommand}"/>); a retry sends nothing twice and counts nothing twice.
 /// </summary>
 [DurableTask(JourneyTasks.SendMessage)]
-public sealed class SendMessageActivity(IMessageSender sender, IJourneyInstances instances, JourneyMetrics metrics, ILogger<SendMessageActivity> logger)
-    : TaskActivity<SendMessage, SendOutcome>
+public sealed class SendMessageActivity(IMessageSender sender, IJourneyInstances instances, IFactCounters counters, JourneyMetrics metrics, ILogger<SendMessageActivity> logger)
+    : TaskActivity<WithFacts<SendMessage>, SendOutcome>
 {
-    public override async Task<SendOutcome> RunAsync(TaskActivityContext context, SendMessage input)
+    public override async Task<SendOutcome> RunAsync(TaskActivityContext context, WithFacts<SendMessage> effect)
     {
+        var input = effect.Command;
         var outcome = await sender.SendAsync(input, CancellationToken.None);
         metrics.MessageDispatched(input.Channel, outcome.Status);
         logger.SendDispatched(input.SendKey, input.CustomerId, outcome.Status, outcome.Detail);
@@ -26,52 +28,61 @@ public sealed class SendMessageActivity(IMessageSender sender, IJourneyInstances
         {
             await instances.StartAsync(JourneyTasks.MessageDelivery, MessageDeliveryOrchestrator.InstanceIdOf(input), new DeferredDelivery(input, until), CancellationToken.None);
         }
+        await counters.CountAsync(effect);
         return outcome;
     }
 }
 
 [DurableTask(JourneyTasks.CreateTask)]
-public sealed class CreateTaskActivity(ITaskSink tasks) : TaskActivity<CreateTask, bool>
+public sealed class CreateTaskActivity(ITaskSink tasks, IFactCounters counters) : TaskActivity<WithFacts<CreateTask>, bool>
 {
-    public override async Task<bool> RunAsync(TaskActivityContext context, CreateTask input)
+    public override async Task<bool> RunAsync(TaskActivityContext context, WithFacts<CreateTask> input)
     {
-        await tasks.CreateAsync(input, CancellationToken.None);
+        await tasks.CreateAsync(input.Command, CancellationToken.None);
+        await counters.CountAsync(input);
         return true;
     }
 }
 
 /// <summary>Set semantics are naturally idempotent; additions are applied once under the update key.</summary>
 [DurableTask(JourneyTasks.UpdateCustomer)]
-public sealed class UpdateCustomerActivity(ICustomerProfiles profiles) : TaskActivity<UpdateCustomer, bool>
+public sealed class UpdateCustomerActivity(ICustomerProfiles profiles, IFactCounters counters) : TaskActivity<WithFacts<UpdateCustomer>, bool>
 {
-    public override async Task<bool> RunAsync(TaskActivityContext context, UpdateCustomer input)
+    public override async Task<bool> RunAsync(TaskActivityContext context, WithFacts<UpdateCustomer> input)
     {
-        await profiles.ApplyAsync(input, CancellationToken.None);
+        await profiles.ApplyAsync(input.Command, CancellationToken.None);
+        await counters.CountAsync(input);
         return true;
     }
 }
 
 /// <summary>An event for another (or the same) customer, accepted like an ingested one; its id makes a retry a duplicate.</summary>
 [DurableTask(JourneyTasks.EmitEvent)]
-public sealed class EmitEventActivity(ICustomerEventSink events) : TaskActivity<EmitEvent, bool>
+public sealed class EmitEventActivity(ICustomerEventSink events, IFactCounters counters) : TaskActivity<WithFacts<EmitEvent>, bool>
 {
     /// <summary>The CloudEvent source of events journeys emit.</summary>
     public const string EmittedSource = "retention/journeys";
 
-    public override async Task<bool> RunAsync(TaskActivityContext context, EmitEvent input)
+    public override async Task<bool> RunAsync(TaskActivityContext context, WithFacts<EmitEvent> effect)
     {
+        var input = effect.Command;
         await events.AcceptAsync(new CustomerEvent(input.EventId, EmittedSource, input.Type, input.Time, input.CustomerId, input.Data), CancellationToken.None);
+        await counters.CountAsync(effect);
         return true;
     }
 }
 
-/// <summary>A finished instance leaves the customer's routing index, so later events are no longer raised to it.</summary>
+/// <summary>
+/// A finished instance leaves the customer's routing index, so later events are no longer raised to it, and counts the
+/// facts it finished with when its last input ran no effect to carry them.
+/// </summary>
 [DurableTask(JourneyTasks.RecordFinished)]
-public sealed class RecordFinishedActivity(IInstanceIndex index) : TaskActivity<FinishedInstance, bool>
+public sealed class RecordFinishedActivity(IInstanceIndex index, IFactCounters counters) : TaskActivity<WithFacts<FinishedInstance>, bool>
 {
-    public override async Task<bool> RunAsync(TaskActivityContext context, FinishedInstance input)
+    public override async Task<bool> RunAsync(TaskActivityContext context, WithFacts<FinishedInstance> input)
     {
-        await index.MarkFinishedAsync(input, CancellationToken.None);
+        await index.MarkFinishedAsync(input.Command, CancellationToken.None);
+        await counters.CountAsync(input);
         return true;
     }
 }
@@ -127,7 +138,10 @@ public sealed class ReadRecentEventsActivity(IRecentCustomerEvents events) : Tas
         events.SinceAsync(input.CustomerId, input.Since, input.Take, CancellationToken.None);
 }
 
-/// <summary>The instance's report facts as of its latest state; the counters take the difference, so a retry counts nothing twice.</summary>
+/// <summary>
+/// The instance's report facts as of its latest state, for an input that runs no effect to carry them; the counters
+/// take the difference, so a retry counts nothing twice.
+/// </summary>
 [DurableTask(JourneyTasks.CountFacts)]
 public sealed class CountFactsActivity(IFactCounters counters) : TaskActivity<CountedFacts, bool>
 {
@@ -146,4 +160,11 @@ public sealed class RunScheduledWorkActivity(IScheduledWorkRunner runner) : Task
         await runner.RunAsync(input, CancellationToken.None);
         return true;
     }
+}
+
+/// <summary>What every effect does last: count the facts it carries, the same way <see cref="CountFactsActivity"/> does.</summary>
+internal static class EffectFacts
+{
+    public static Task CountAsync<TCommand>(this IFactCounters counters, WithFacts<TCommand> effect) where TCommand : class =>
+        effect.Facts is { } facts ? counters.RecordAsync(facts, CancellationToken.None) : Task.CompletedTask;
 }
