@@ -8,14 +8,7 @@ namespace Retention.Journeys.Tests;
 /// <summary>The journey orchestrator on the virtual engine: waits, races, early events, generations and operator signals.</summary>
 public sealed class JourneyOrchestratorRun
 {
-    private static readonly string WaitSendAwait = JourneyWorld.Journey("""
-        { "id": "a", "type": "wait", "duration": "P1D", "next": "b" },
-        { "id": "b", "type": "send", "channel": "sms", "template": "hello", "category": "service", "next": "c" },
-        { "id": "c", "type": "waitForEvent", "event": "sms.received", "timeout": "P3D", "onEvent": "replied", "onTimeout": "late" },
-        { "id": "late", "type": "send", "channel": "sms", "template": "later", "category": "service", "next": "timed-out" },
-        { "id": "timed-out", "type": "exit", "outcome": "no-reply" },
-        { "id": "replied", "type": "exit", "outcome": "replied" }
-        """);
+    private static readonly string WaitSendAwait = JourneyWorld.WaitSendAwait;
 
     private static readonly DateTimeOffset T0 = JourneyWorld.T0;
 

@@ -73,6 +73,16 @@ internal sealed class JourneyWorld : IDisposable
           "start": "{{start}}", "steps": [ {{steps}} ], "templates": {{Templates}} }
         """;
 
+    /// <summary>A day's wait, a send, then three days for an answer: a send and an exit either way.</summary>
+    public static readonly string WaitSendAwait = Journey("""
+        { "id": "a", "type": "wait", "duration": "P1D", "next": "b" },
+        { "id": "b", "type": "send", "channel": "sms", "template": "hello", "category": "service", "next": "c" },
+        { "id": "c", "type": "waitForEvent", "event": "sms.received", "timeout": "P3D", "onEvent": "replied", "onTimeout": "late" },
+        { "id": "late", "type": "send", "channel": "sms", "template": "later", "category": "service", "next": "timed-out" },
+        { "id": "timed-out", "type": "exit", "outcome": "no-reply" },
+        { "id": "replied", "type": "exit", "outcome": "replied" }
+        """);
+
     public static JourneyDefinition Read(string json, int version)
     {
         var read = new JourneyDefinitionReader().Read(json);
