@@ -11,10 +11,6 @@ namespace Retention.Journeys.Tests;
 /// </summary>
 public sealed class FactCountingRun
 {
-    private static readonly string WaitSendAwait = JourneyWorld.WaitSendAwait;
-
-    private static readonly DateTimeOffset T0 = JourneyWorld.T0;
-
     [Theory]
     // The start runs no effect (its own count); each send carries the facts its input changed; so does the last send, which finishes it.
     [InlineData(true, false, 1)]
@@ -48,7 +44,7 @@ public sealed class FactCountingRun
     [Fact]
     public void AnEffectScheduledBeforeEffectsCarriedFactsReadsAsTheCommandAlone()
     {
-        var task = new CreateTask("T1", "i1", "test-journey", "b", "C1", "call", "Call", null, "supervisor", T0.AddDays(1));
+        var task = new CreateTask("T1", "i1", "test-journey", "b", "C1", "call", "Call", null, "supervisor", JourneyWorld.T0.AddDays(1));
         var converter = Microsoft.DurableTask.Converters.JsonDataConverter.Default;
 
         // Without facts it is written exactly as the command was: a replay of a generation begun before writes what it wrote.
@@ -56,7 +52,7 @@ public sealed class FactCountingRun
         var read = converter.Deserialize<WithFacts<CreateTask>>(converter.Serialize(task))!;
         Assert.Equal((converter.Serialize(task), (CountedFacts?)null), (converter.Serialize(read.Command), read.Facts));
 
-        var facts = new CountedFacts("test-journey", 1, DateOnly.FromDateTime(T0.UtcDateTime), "i1", ["entered", "at:b"]);
+        var facts = new CountedFacts("test-journey", 1, DateOnly.FromDateTime(JourneyWorld.T0.UtcDateTime), "i1", ["entered", "at:b"]);
         var carried = converter.Deserialize<WithFacts<CreateTask>>(converter.Serialize(new WithFacts<CreateTask>(task, facts)))!;
         Assert.Equal(converter.Serialize(task), converter.Serialize(carried.Command));
         Assert.Equal(facts.Facts, carried.Facts!.Facts);
@@ -65,14 +61,14 @@ public sealed class FactCountingRun
 
     private static async Task<string> RunToTheEndAsync(JourneyWorld world, bool answered)
     {
-        var id = await world.StartAsync(WaitSendAwait);
-        await world.Engine.AdvanceToAsync(T0.AddDays(2));
+        var id = await world.StartAsync(JourneyWorld.WaitSendAwait);
+        await world.Engine.AdvanceToAsync(JourneyWorld.T0.AddDays(2));
         if (answered)
         {
             await world.RaiseAsync(id, KnownEventTypes.SmsReceived);
             await world.Engine.RunUntilIdleAsync();
         }
-        await world.Engine.AdvanceToAsync(T0.AddDays(5));
+        await world.Engine.AdvanceToAsync(JourneyWorld.T0.AddDays(5));
         return id;
     }
 
