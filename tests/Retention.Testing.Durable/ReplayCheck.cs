@@ -18,9 +18,6 @@ internal sealed class GenerationHistory(string? input, DateTimeOffset startedAt)
     public List<string> Actions { get; } = [];
     public List<HistoryInput> Inputs { get; } = [];
 
-    /// <summary>Inputs applied since the last replay: the next idle point replays the generation.</summary>
-    public bool Unchecked { get; set; }
-
     public int Schedule(string action)
     {
         Actions.Add(action);

@@ -397,11 +397,7 @@ public sealed class VirtualDurableEngine(IServiceProvider services, TimeProvider
         }
         lock (_gate)
         {
-            if (!execution.History.Unchecked)
-            {
-                execution.History.Unchecked = true;
-                _unchecked.Add(execution);
-            }
+            _unchecked.Add(execution);
         }
         AfterTurn(execution);
     }
@@ -514,7 +510,7 @@ public sealed class VirtualDurableEngine(IServiceProvider services, TimeProvider
         List<Execution> moved;
         lock (_gate)
         {
-            moved = [.. _unchecked.Where(e => !e.Abandoned && e.History.Unchecked)];
+            moved = [.. _unchecked.Where(e => !e.Abandoned)];
             _unchecked.Clear();
         }
         foreach (var execution in moved)
@@ -540,7 +536,6 @@ public sealed class VirtualDurableEngine(IServiceProvider services, TimeProvider
         {
             _unchecked.Remove(execution);
         }
-        execution.History.Unchecked = false;
         execution.Instance.LargestHistory = Math.Max(execution.Instance.LargestHistory, execution.History.Size);
         if (OffThreadContinuations == OffThreadContinuations.RunOnPump)
         {
