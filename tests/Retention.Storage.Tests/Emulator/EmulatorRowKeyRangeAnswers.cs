@@ -1,14 +1,17 @@
 using System.Text;
+using Azure;
 using Azure.Data.Tables;
 using Retention.Testing;
 
 namespace Retention.Storage.Tests.Emulator;
 
 /// <summary>
-/// A table query whose filter bounds RowKey (a range, an "or" of ranges, an eq, beside other terms) first drops the
-/// rows outside its ranges with a string comparison (the project's patch), then runs the emulator's filter on the rest;
-/// it must answer exactly as that filter run on every row: the same rows, in the same order, on the same pages, with the
-/// same continuation tokens. Each answer is compared with the whole table read unfiltered and filtered here, row by row.
+/// A table query whose filter bounds RowKey (a range, an "or" of ranges, an eq, beside other terms) starts from the
+/// rows in its ranges (the project's patch: in a pinned partition, a binary search in the partition's sorted row keys,
+/// which the emulator keeps current as rows change; across partitions, a string comparison before the filter), then
+/// runs the emulator's filter on them; it must answer exactly as that filter run on every row: the same rows, in the
+/// same order, on the same pages, with the same continuation tokens. Each answer is compared with the whole table read
+/// unfiltered and filtered here, row by row.
 /// </summary>
 public sealed class EmulatorRowKeyRangeAnswers : IAsyncLifetime
 {
@@ -32,6 +35,12 @@ public sealed class EmulatorRowKeyRangeAnswers : IAsyncLifetime
         {
             await _table.SubmitTransactionAsync(batch.Select(r => new TableTransactionAction(TableTransactionActionType.Add, r)));
         }
+        await ReadAllAsync();
+    }
+
+    private async Task ReadAllAsync()
+    {
+        _all.Clear();
         await foreach (var row in _table.QueryAsync<TableEntity>(filter: (string?)null))
         {
             _all.Add(row);
@@ -132,5 +141,47 @@ public sealed class EmulatorRowKeyRangeAnswers : IAsyncLifetime
     {
         await AssertAnswersAsRowByRow($"PartitionKey eq '{Partition}' and RowKey gt 'c|1|' and RowKey lt 'c|1|'", _ => false, expectedRows: 0);
         await AssertAnswersAsRowByRow("RowKey ge 'c|1|' and RowKey lt 'c|2|'", e => Compare(e, "c|1|") >= 0 && Compare(e, "c|2|") < 0, expectedRows: 3 * (15 + 3));
+    }
+
+    [Fact]
+    public async Task RowsAddedReplacedMergedDeletedOrRolledBackAnswerAsTheFilterRowByRow()
+    {
+        var range = $"PartitionKey eq '{Partition}' and ((RowKey ge 'c|0|' and RowKey lt 'c|0}}') or (RowKey gt 'c|2|' and RowKey le 'c|3|'))";
+        bool InRange(TableEntity e) => InP(e) && (Shard(e, 0) || (Compare(e, "c|2|") > 0 && Compare(e, "c|3|") <= 0));
+        await AssertAnswersAsRowByRow(range, InRange, expectedRows: 17 + 16); // the first query builds the partition's keys
+
+        await _table.AddEntityAsync(new TableEntity(Partition, "c|0|a|000000") { ["N"] = 1 });
+        await _table.AddEntityAsync(new TableEntity(Partition, "c|2|z") { ["N"] = 2 });
+        await _table.AddEntityAsync(new TableEntity("new", "c|0|a|000001") { ["N"] = 3 }); // a new partition, outside the pinned one
+        await _table.UpsertEntityAsync(new TableEntity(Partition, "c|0|b|000002") { ["N"] = 4 }, TableUpdateMode.Replace);
+        await _table.UpsertEntityAsync(new TableEntity(Partition, "c|2|c|000003") { ["M"] = 5 }, TableUpdateMode.Merge);
+        await _table.UpsertEntityAsync(new TableEntity(Partition, "c|0|~~") { ["N"] = 6 }, TableUpdateMode.Merge); // merge-inserts a new row
+        await _table.DeleteEntityAsync(Partition, "c|0|a|000001");
+        await _table.DeleteEntityAsync(Partition, "c|2|b|000005");
+        await _table.DeleteEntityAsync(Partition, "c|3|"); // the range's closed upper bound
+        // A transaction that fails on its last action (adding a row that exists) changes nothing.
+        var failed = await Assert.ThrowsAsync<TableTransactionFailedException>(() => _table.SubmitTransactionAsync(
+        [
+            new TableTransactionAction(TableTransactionActionType.Add, new TableEntity(Partition, "c|0|d|000001")),
+            new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(Partition, "c|0|c|000001"), ETag.All),
+            new TableTransactionAction(TableTransactionActionType.UpdateReplace, new TableEntity(Partition, "c|2|a|000001") { ["N"] = 7 }, ETag.All),
+            new TableTransactionAction(TableTransactionActionType.Add, new TableEntity(Partition, "c|0|a|000002")),
+        ]));
+        Assert.Equal(3, failed.FailedTransactionActionIndex);
+        await _table.SubmitTransactionAsync(
+        [
+            new TableTransactionAction(TableTransactionActionType.Add, new TableEntity(Partition, "c|0|d|000002")),
+            new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(Partition, "c|0|c|000002"), ETag.All),
+            new TableTransactionAction(TableTransactionActionType.UpsertMerge, new TableEntity(Partition, "c|2|d|000009")),
+        ]);
+        await ReadAllAsync();
+        await AssertAnswersAsRowByRow(range, InRange, expectedRows: 17 + 16 + 2 + 1 - 1 - 1 - 1 + 1 - 1 + 1);
+
+        // A table deleted and made again under its name starts empty.
+        await _table.DeleteAsync();
+        await _table.CreateAsync();
+        await _table.AddEntityAsync(new TableEntity(Partition, "c|0|a|000001"));
+        await ReadAllAsync();
+        await AssertAnswersAsRowByRow(range, InRange, expectedRows: 1);
     }
 }
