@@ -1,8 +1,6 @@
-using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
-using Azure.Core;
 using Azure.Core.Pipeline;
 using Azure.Data.Tables;
 using Microsoft.Extensions.DependencyInjection;
@@ -50,17 +48,5 @@ public sealed class HealthProbe : IDisposable
         Assert.DoesNotContain(made, r => r.Contains("inbox", StringComparison.Ordinal));
         // The one request is the reachability probe: a table's access policy, not a query of its rows.
         Assert.Equal(["GET comp=acl"], made.Select(r => $"{r.Split(' ')[0]} {(r.Contains("comp=acl", StringComparison.Ordinal) ? "comp=acl" : r)}"));
-    }
-
-    /// <summary>Every request the storage clients send, as "METHOD uri".</summary>
-    private sealed class StorageRequests : HttpPipelineSynchronousPolicy
-    {
-        private readonly ConcurrentQueue<string> _made = new();
-
-        public IReadOnlyList<string> Made => [.. _made];
-
-        public void Clear() => _made.Clear();
-
-        public override void OnSendingRequest(HttpMessage message) => _made.Enqueue($"{message.Request.Method} {message.Request.Uri}");
     }
 }

@@ -9,12 +9,17 @@ public sealed class FactCounterStoreOnAzurite
 {
     private static readonly DateOnly Day = new(2027, 3, 1);
 
-    private static async Task<FactCounterStore> StoreAsync()
+    private static async Task<FactCounterStore> StoreAsync(string? prefix = null, StorageRequests? requests = null)
     {
-        var account = new StorageAccount(new StorageOptions { ConnectionString = TestStorage.ConnectionString, Prefix = "f" + Guid.NewGuid().ToString("N")[..10] });
+        var account = new StorageAccount(new StorageOptions { ConnectionString = TestStorage.ConnectionString, Prefix = prefix ?? NewPrefix() }, requests);
         await account.Table("counters").CreateIfNotExistsAsync();
         return new FactCounterStore(account);
     }
+
+    private static string NewPrefix() => "f" + Guid.NewGuid().ToString("N")[..10];
+
+    private static Task Record(FactCounterStore store, string subject, params string[] facts) =>
+        store.RecordAsync(new CountedFacts("j", 1, Day, subject, facts), CancellationToken.None);
 
     [Fact]
     public async Task RacingWritersRepeatsAndRetractionsCountEachSubjectOncePerFact()
@@ -45,5 +50,38 @@ public sealed class FactCounterStoreOnAzurite
 
         var counts = await store.ReadAsync("j", "", null, CancellationToken.None);
         Assert.Equal([(2, "at:w2", 1L), (2, "entered", 1L)], counts.Select(c => (c.Version, c.Fact, c.Count)).Order());
+    }
+
+    [Fact]
+    public async Task ASubjectsNextRecordCostsItsTransactionAloneAndAnotherReplicasChangesAreReadAgain()
+    {
+        var prefix = NewPrefix();
+        var requests = new StorageRequests();
+        var store = await StoreAsync(prefix, requests);
+        var replica = await StoreAsync(prefix); // another process: its own rows kept, the same table
+        await Record(store, "j:C1", "entered", "at:a");
+
+        // The subject's row and the counters it changes are as this process wrote them: the transaction is the only request.
+        foreach (var facts in new[] { new[] { "entered" }, ["entered", "at:a"] })
+        {
+            requests.Clear();
+            await Record(store, "j:C1", facts);
+            Assert.Equal(["POST $batch"], requests.Made.Select(r => $"{r.Split(' ')[0]} {r[(r.LastIndexOf('/') + 1)..]}"));
+        }
+        requests.Clear();
+        await Record(store, "j:C1", "entered", "at:a"); // a repeat: nothing to write, nothing to read
+        Assert.Empty(requests.Made);
+
+        // The other replica moves the subject on; this one's kept row is stale and loses on its ETag, reads and counts again.
+        await Record(replica, "j:C1", "entered", "at:c");
+        await Record(store, "j:C1", "entered", "at:d");
+        // Both replicas record other subjects on the same day's counters, in turns, so kept counter rows go stale too.
+        for (var round = 0; round < 6; round++)
+        {
+            await Task.WhenAll(Enumerable.Range(0, 8).Select(i => Record(round % 2 == 0 ? store : replica, $"j:D{i}", "entered", $"at:{round}")));
+        }
+
+        var counts = (await store.ReadAsync("j", "", null, CancellationToken.None)).ToDictionary(c => c.Fact, c => c.Count);
+        Assert.Equal(new Dictionary<string, long> { ["entered"] = 9, ["at:d"] = 1, ["at:5"] = 8 }, counts);
     }
 }

@@ -860,38 +860,18 @@ public sealed class VirtualDurableEngine(IServiceProvider services, TimeProvider
         }
     }
 
-    /// <summary>The instance's view (<see cref="JourneyInstanceRecords.ViewOf"/>), or what the id tells when the instance has published none yet.</summary>
+    /// <summary>The instance as the engines read one (<see cref="JourneyInstanceRecords.ToInfo"/>): its view, or its start input until it has one.</summary>
     private static JourneyInstanceInfo InfoOf(InstanceRecord instance)
     {
         var view = JourneyInstanceRecords.ViewOf(instance.CustomStatus, instance.Status == VirtualRuntimeStatus.Completed ? instance.Output : null);
-        var state = view?.State ?? Minimal(instance);
-        if (instance.Status == VirtualRuntimeStatus.Failed)
-        {
-            state.Status = InstanceStatus.Failed;
-            state.Outcome = instance.FailureMessage;
-        }
-        var failed = instance.Status == VirtualRuntimeStatus.Failed ? view?.Failure : null;
-        if (failed is not null)
-        {
-            state.Outcome = failed.Summary;
-            state.EndedAt ??= failed.At; // as the engines read a failed instance (JourneyInstanceRecords.ToInfo)
-        }
-        return new JourneyInstanceInfo(state, view?.History ?? [], view?.Generation ?? 0, Failure: failed);
-    }
-
-    private static JourneyInstanceState Minimal(InstanceRecord instance)
-    {
-        var parts = instance.Id.Split(':', 3);
-        return new JourneyInstanceState
-        {
-            InstanceId = instance.Id,
-            JourneyId = parts[0],
-            CustomerId = parts.Length > 1 ? parts[1] : "",
-            EntryKey = parts.Length > 2 ? parts[2] : null,
-            Status = InstanceStatus.Pending,
-            StartedAt = instance.CreatedAt,
-            UpdatedAt = instance.LastUpdatedAt,
-        };
+        return JourneyInstanceRecords.ToInfo(
+            instance.Id,
+            view,
+            view is null && !string.IsNullOrEmpty(instance.Input) ? Converter.Deserialize<JourneyRun>(instance.Input) : null,
+            hasStarted: instance.Status != VirtualRuntimeStatus.Pending,
+            instance.Status == VirtualRuntimeStatus.Failed ? instance.FailureMessage ?? "failed" : null,
+            instance.CreatedAt,
+            instance.LastUpdatedAt);
     }
 
     // ---- the engine's records --------------------------------------------------------------------------------------

@@ -46,6 +46,7 @@ public sealed class IngestMetrics : IDisposable
     private readonly Counter<long> _eventGrid;
     private readonly TimeProvider _time;
     private InboxBacklog _backlog = InboxBacklog.Empty;
+    private long _backlogMeasuredAtTicks = DateTimeOffset.MinValue.UtcTicks;
     private int _drainLanes;
 
     /// <param name="meters">The host's meter factory, which owns the meter; a new meter where no host runs. Meters are still found by name, so hosts sharing a process (tests) can see each other's figures.</param>
@@ -81,8 +82,15 @@ public sealed class IngestMetrics : IDisposable
     public InboxBacklog Backlog
     {
         get => Volatile.Read(ref _backlog);
-        set => Volatile.Write(ref _backlog, value);
+        set
+        {
+            Volatile.Write(ref _backlog, value);
+            Interlocked.Exchange(ref _backlogMeasuredAtTicks, _time.GetUtcNow().UtcTicks);
+        }
     }
+
+    /// <summary>When <see cref="Backlog"/> was last measured (set), not counting what was accepted since.</summary>
+    public DateTimeOffset BacklogMeasuredAt => new(Interlocked.Read(ref _backlogMeasuredAtTicks), TimeSpan.Zero);
 
     /// <summary>A request's events accepted into the inbox by this replica: the backlog grows until the drain measures it again.</summary>
     public void Accepted(int events)

@@ -3,9 +3,9 @@ using System.Collections.Concurrent;
 namespace Retention.Core.Runtime;
 
 /// <summary>
-/// A thread-safe cache of at most <c>capacity</c> entries, for values that are the same whoever computes them (a
-/// version's text, its parse). Past the capacity the entry added first goes, one at a time, so a working set that
-/// outgrows it loses its oldest entries, not every entry at once.
+/// A thread-safe cache of at most <c>capacity</c> entries: values that are the same whoever computes them (a version's
+/// text, its parse), or rows kept with the ETag that proves them current. Past the capacity the entry added first
+/// goes, one at a time, so a working set that outgrows it loses its oldest entries, not every entry at once.
 /// </summary>
 public sealed class BoundedCache<TKey, TValue>(int capacity, IEqualityComparer<TKey>? comparer = null) where TKey : notnull
 {

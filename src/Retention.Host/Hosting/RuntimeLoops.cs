@@ -94,7 +94,6 @@ public sealed class IngestDrainService(
             return;
         }
         var poll = FirstPoll;
-        var measuredAt = DateTimeOffset.MinValue;
         while (!stoppingToken.IsCancellationRequested)
         {
             // Taken before draining, so a request accepted while this drain runs wakes the next one.
@@ -110,10 +109,11 @@ public sealed class IngestDrainService(
                     { Requests: > 0 } => (TimeSpan.FromSeconds(1), FirstPoll), // requests waiting out a retry delay
                     _ => (poll, poll * 2 < IdlePoll ? poll * 2 : IdlePoll),
                 };
-                if (time.GetUtcNow() - measuredAt >= BacklogMeasureInterval)
+                // The drain measures the backlog itself whenever it sees all of it (an empty inbox, a short round): count
+                // the inbox only when it has not, because the backlog outgrew a round or another replica drains.
+                if (time.GetUtcNow() - metrics.BacklogMeasuredAt >= BacklogMeasureInterval)
                 {
                     metrics.Backlog = await inbox.MeasureAsync(BacklogMeasureCap, stoppingToken);
-                    measuredAt = time.GetUtcNow();
                 }
             }
             catch (Exception e) when (!stoppingToken.IsCancellationRequested)

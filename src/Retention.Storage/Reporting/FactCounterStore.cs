@@ -23,6 +23,12 @@ namespace Retention.Storage.Reporting;
 /// costs a point read per instance and a transaction per group, not a transaction per instance contending for the
 /// same rows. A counter's shards add up to its count (a shard alone may go below zero); a read adds them up.
 /// </para>
+/// <para>
+/// The rows this process wrote last are kept with the ETags the transaction answered with, so the next record of the
+/// same subject, or the next change of the same counter, reads nothing: a journey's later records cost their
+/// transaction alone. A row another writer changed since fails the transaction on its ETag, which forgets the rows
+/// it wrote and reads them again.
+/// </para>
 /// </summary>
 public sealed class FactCounterStore(StorageAccount account) : IFactCounters
 {
@@ -39,12 +45,26 @@ public sealed class FactCounterStore(StorageAccount account) : IFactCounters
     /// <summary>Characters per column of a subject's fact list (a string column holds 32K characters).</summary>
     private const int FactColumnChars = 30_000;
 
+    /// <summary>Rows of each kind kept as last written (a few hundred bytes each): the subjects and counters in use.</summary>
+    private const int RowsKept = 16_384;
+
     private readonly TableClient _table = account.Table("counters");
     private readonly Lock _gate = new();
     private readonly Dictionary<string, PartitionWrites> _partitions = new(StringComparer.Ordinal);
 
     /// <summary>The partitions this process has listed in their journey's day list (see <see cref="ListDayAsync"/>).</summary>
     private readonly ConcurrentDictionary<string, Task> _listedDays = new(StringComparer.Ordinal);
+
+    /// <summary>Subject and counter rows as this process last wrote or read them, by partition and row key; null once doubted.</summary>
+    private readonly BoundedCache<(string Partition, string RowKey), StoredSubject?> _subjects = new(RowsKept);
+
+    private readonly BoundedCache<(string Partition, string RowKey), StoredCounter?> _counters = new(RowsKept);
+
+    /// <summary>
+    /// The shard this process writes when it writes a partition alone, chosen at random so processes spread out: the
+    /// counter rows it keeps are the ones it writes next.
+    /// </summary>
+    private readonly int _homeShard = Random.Shared.Next(Shards);
 
     /// <summary>How many of a journey's day partitions a read queries at once.</summary>
     private const int ReadsInFlight = 16;
@@ -62,7 +82,7 @@ public sealed class FactCounterStore(StorageAccount account) : IFactCounters
                 _partitions[partition] = writes = new PartitionWrites(partition);
             }
             writes.Waiting.Add(record);
-            shard = writes.TakeShard();
+            shard = writes.TakeShard(_homeShard);
         }
         if (shard is { } free)
         {
@@ -135,14 +155,23 @@ public sealed class FactCounterStore(StorageAccount account) : IFactCounters
                 continue;
             }
             var counters = await Task.WhenAll(plan.Deltas.Keys.Select(k => ReadCounterAsync(partition, CounterKey(shard, k.Fact, k.Version))));
+            var changes = Changes(partition, shard, plan, counters);
             try
             {
-                await _table.SubmitTransactionAsync(Actions(partition, shard, plan, counters), CancellationToken.None);
+                var answers = await _table.SubmitTransactionAsync(changes.Select(c => c.Action), CancellationToken.None);
+                foreach (var (change, answer) in changes.Zip(answers.Value))
+                {
+                    change.Remember(answer.Headers.ETag);
+                }
             }
             catch (TableTransactionFailedException e) when (e.Status is 404 or 409 or 412 && attempt < MaxAttempts)
             {
                 // Another writer got there first: read again, after a random pause that grows with the losses, so
                 // writers racing on one shard spread out instead of colliding again in lockstep.
+                foreach (var change in changes)
+                {
+                    change.Remember(null);
+                }
                 attempt++;
                 await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(1, 1 + (8 * Math.Min(attempt, 8)))), CancellationToken.None);
                 continue;
@@ -215,15 +244,21 @@ public sealed class FactCounterStore(StorageAccount account) : IFactCounters
         return plan;
     }
 
-    private List<TableTransactionAction> Actions(string partition, int shard, WritePlan plan, TableEntity?[] counters)
+    /// <summary>A transaction's action, and what to keep of its row once it is answered (with the row's new ETag; null: forget the row).</summary>
+    private sealed record Change(TableTransactionAction Action, Action<ETag?> Remember);
+
+    private List<Change> Changes(string partition, int shard, WritePlan plan, StoredCounter?[] counters)
     {
-        var actions = new List<TableTransactionAction>(plan.Writes.Count + plan.Deltas.Count);
+        var changes = new List<Change>(plan.Writes.Count + plan.Deltas.Count);
         foreach (var write in plan.Writes)
         {
             var subject = SubjectRow(partition, write.Record.Facts.Subject, write.Facts);
-            actions.Add(write.Stored is not { } stored ? new TableTransactionAction(TableTransactionActionType.Add, subject)
+            var action = write.Stored is not { } stored ? new TableTransactionAction(TableTransactionActionType.Add, subject)
                 : write.Facts.Count == 0 ? new TableTransactionAction(TableTransactionActionType.Delete, subject, stored.ETag)
-                : new TableTransactionAction(TableTransactionActionType.UpdateReplace, subject, stored.ETag));
+                : new TableTransactionAction(TableTransactionActionType.UpdateReplace, subject, stored.ETag);
+            var facts = write.Facts;
+            changes.Add(new Change(action, etag => _subjects.Set((partition, subject.RowKey),
+                etag is { } written && facts.Count > 0 ? new StoredSubject(facts, written) : null)));
         }
         var journey = plan.Writes[0].Record.Facts;
         foreach (var ((key, delta), existing) in plan.Deltas.Zip(counters))
@@ -232,40 +267,56 @@ public sealed class FactCounterStore(StorageAccount account) : IFactCounters
             {
                 continue; // one subject's loss is another's gain: the counter stays as it is
             }
+            var count = (existing?.Count ?? 0) + delta;
             var counter = new TableEntity(partition, CounterKey(shard, key.Fact, key.Version))
             {
                 ["JourneyId"] = journey.JourneyId,
                 ["Version"] = key.Version,
                 ["Day"] = journey.Day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
                 ["Fact"] = key.Fact,
-                ["Count"] = (existing?.GetInt64("Count") ?? 0) + delta,
+                ["Count"] = count,
             };
-            actions.Add(existing is null
+            var action = existing is null
                 ? new TableTransactionAction(TableTransactionActionType.Add, counter)
-                : new TableTransactionAction(TableTransactionActionType.UpdateReplace, counter, existing.ETag));
+                : new TableTransactionAction(TableTransactionActionType.UpdateReplace, counter, existing.ETag);
+            changes.Add(new Change(action, etag => _counters.Set((partition, counter.RowKey), etag is { } written ? new StoredCounter(count, written) : null)));
         }
-        return actions;
+        return changes;
     }
 
     /// <summary>The facts a subject counts for now, and its row's ETag.</summary>
     private sealed record StoredSubject(HashSet<(int Version, string Fact)> Facts, ETag ETag);
 
+    /// <summary>A counter row's count and ETag.</summary>
+    private sealed record StoredCounter(long Count, ETag ETag);
+
+    /// <summary>The subject's row as last written here, else as read now (null when it has none).</summary>
     private async Task<StoredSubject?> ReadSubjectAsync(string partition, string subject)
     {
-        var row = await _table.GetEntityIfExistsAsync<TableEntity>(partition, SubjectKey(subject), cancellationToken: CancellationToken.None);
+        var key = (partition, SubjectKey(subject));
+        if (_subjects.TryGetValue(key, out var kept) && kept is not null)
+        {
+            return kept;
+        }
+        var row = await _table.GetEntityIfExistsAsync<TableEntity>(partition, key.Item2, cancellationToken: CancellationToken.None);
         if (!row.HasValue || row.Value is not { } entity)
         {
             return null;
         }
         var json = string.Concat(Enumerable.Range(0, int.MaxValue).Select(FactColumn).TakeWhile(entity.ContainsKey).Select(entity.GetString));
         var facts = JsonSerializer.Deserialize<List<string>>(json) ?? [];
-        return new StoredSubject([.. facts.Select(ReadFact)], entity.ETag);
+        return _subjects.Set(key, new StoredSubject([.. facts.Select(ReadFact)], entity.ETag));
     }
 
-    private async Task<TableEntity?> ReadCounterAsync(string partition, string rowKey)
+    /// <summary>The counter row as last written here, else as read now (null when it has none).</summary>
+    private async Task<StoredCounter?> ReadCounterAsync(string partition, string rowKey)
     {
+        if (_counters.TryGetValue((partition, rowKey), out var kept) && kept is not null)
+        {
+            return kept;
+        }
         var row = await _table.GetEntityIfExistsAsync<TableEntity>(partition, rowKey, cancellationToken: CancellationToken.None);
-        return row.HasValue ? row.Value : null;
+        return row.HasValue && row.Value is { } entity ? _counters.Set((partition, rowKey), new StoredCounter(entity.GetInt64("Count") ?? 0, entity.ETag)) : null;
     }
 
     /// <summary>The subject's row: its facts as a JSON list of <c>version|fact</c>, cut into as many columns as it needs.</summary>
@@ -328,7 +379,7 @@ public sealed class FactCounterStore(StorageAccount account) : IFactCounters
         var sums = new Dictionary<(int Version, string Day, string Fact), long>();
         await Parallel.ForEachAsync(days, new ParallelOptions { MaxDegreeOfParallelism = ReadsInFlight, CancellationToken = cancellationToken }, async (day, ct) =>
         {
-            var filter = TableClient.CreateQueryFilter($"PartitionKey eq {journey + "|" + day}") + $" and ({shards})";
+            var filter = TableClient.CreateQueryFilter($"PartitionKey eq {PartitionOf(journey, day)}") + $" and ({shards})";
             await foreach (var row in _table.QueryAsync<TableEntity>(filter, maxPerPage: 1000, select: ["Version", "Day", "Fact", "Count"], cancellationToken: ct))
             {
                 var key = (row.GetInt32("Version") ?? 0, row.GetString("Day") ?? "", row.GetString("Fact") ?? "");
@@ -345,7 +396,10 @@ public sealed class FactCounterStore(StorageAccount account) : IFactCounters
     private static string DaysPartition(string encodedJourney) => encodedJourney + "|days";
 
     private static string PartitionOf(string journeyId, DateOnly day) =>
-        KeyEncoding.Encode(journeyId) + "|" + day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+        PartitionOf(KeyEncoding.Encode(journeyId), day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
+
+    /// <summary>A day's partition from the encoded journey and the day as its day list names it (<c>yyyy-MM-dd</c>).</summary>
+    private static string PartitionOf(string encodedJourney, string day) => encodedJourney + "|" + day;
 
     private static string CounterPrefix(int shard, string factPrefix) =>
         string.Create(CultureInfo.InvariantCulture, $"c|{shard}|{KeyEncoding.Encode(factPrefix)}");
@@ -397,14 +451,14 @@ public sealed class FactCounterStore(StorageAccount account) : IFactCounters
 
         public bool IsIdle => _writers == 0 && Waiting.Count == 0;
 
-        /// <summary>A shard for a new writer, when fewer than <see cref="Shards"/> write now (from a random one, so processes spread out).</summary>
-        public int? TakeShard()
+        /// <summary>A shard for a new writer, when fewer than <see cref="Shards"/> write now: the process's own first, then the next free.</summary>
+        public int? TakeShard(int home)
         {
             if (_writers >= Shards)
             {
                 return null;
             }
-            var first = Random.Shared.Next(Shards);
+            var first = home;
             for (var i = 0; i < Shards; i++)
             {
                 var shard = (first + i) % Shards;
