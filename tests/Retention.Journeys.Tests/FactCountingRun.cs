@@ -1,5 +1,6 @@
 using Retention.Core.Events;
 using Retention.Core.Ports;
+using Retention.Core.Reporting;
 using Retention.Core.Runtime;
 
 namespace Retention.Journeys.Tests;
@@ -73,5 +74,5 @@ public sealed class FactCountingRun
     }
 
     private static async Task<List<FactCount>> CountsAsync(JourneyWorld world) =>
-        [.. (await world.Counters.ReadAsync("test-journey", "", null, CancellationToken.None)).OrderBy(c => c.Fact, StringComparer.Ordinal)];
+        [.. (await world.Counters.ReadAsync("test-journey", JourneyFacts.All, null, CancellationToken.None)).OrderBy(c => c.Fact, StringComparer.Ordinal)];
 }

@@ -128,9 +128,9 @@ internal sealed class FakeFactCounters : IFactCounters, IPublishedDefinitions
         return Task.CompletedTask;
     }
 
-    public Task<IReadOnlyList<FactCount>> ReadAsync(string journeyId, string factPrefix, DateOnly? since, CancellationToken cancellationToken) =>
+    public Task<IReadOnlyList<FactCount>> ReadAsync(string journeyId, IReadOnlyCollection<string> factPrefixes, DateOnly? since, CancellationToken cancellationToken) =>
         Task.FromResult<IReadOnlyList<FactCount>>([.. _subjects.Values.Where(s => s.JourneyId == journeyId && (since is null || s.Day >= since))
-            .SelectMany(s => s.Facts.Where(f => f.StartsWith(factPrefix, StringComparison.Ordinal)).Select(f => (s.Version, s.Day, Fact: f)))
+            .SelectMany(s => s.Facts.Where(f => factPrefixes.Any(p => f.StartsWith(p, StringComparison.Ordinal))).Select(f => (s.Version, s.Day, Fact: f)))
             .GroupBy(f => f).Select(g => new FactCount(journeyId, g.Key.Version, g.Key.Day, g.Key.Fact, g.Count()))]);
 
     public Task<string?> ReadJsonAsync(string journeyId, int version, CancellationToken cancellationToken) =>

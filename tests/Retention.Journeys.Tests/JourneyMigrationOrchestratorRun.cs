@@ -39,7 +39,7 @@ public sealed class JourneyMigrationOrchestratorRun
         var migration = world.Engine.Inspect("migration:test-journey:2")!;
         Assert.Equal((VirtualRuntimeStatus.Completed, "2"), (migration.Status, migration.Output));
         // Each instance reported its move to the migration's progress.
-        var progress = await world.Counters.ReadAsync(MigrationProgress.CounterKey("test-journey.v2"), "", null, CancellationToken.None);
+        var progress = await world.Counters.ReadAsync(MigrationProgress.CounterKey("test-journey.v2"), JourneyFacts.All, null, CancellationToken.None);
         Assert.Equal((2L, 2L), (progress.Where(c => c.Fact == MigrationProgress.Signalled).Sum(c => c.Count), progress.Where(c => c.Fact == MigrationProgress.Moved).Sum(c => c.Count)));
         foreach (var id in new[] { first, second })
         {

@@ -1,4 +1,5 @@
 using Retention.Core.Ports;
+using Retention.Core.Reporting;
 using Retention.Storage.Reporting;
 using Retention.Testing;
 
@@ -34,11 +35,12 @@ public sealed class FactCounterStoreOnAzurite
             await store.RecordAsync(new CountedFacts("j", 1, Day, subject, ["entered", "step:a", "step:b"]), ct));
         await store.RecordAsync(new CountedFacts("j", 1, Day, subjects[0], ["entered", "step:a"]), CancellationToken.None);
 
-        var counts = (await store.ReadAsync("j", "", null, CancellationToken.None)).ToDictionary(c => c.Fact, c => c.Count);
+        var counts = (await store.ReadAsync("j", JourneyFacts.All, null, CancellationToken.None)).ToDictionary(c => c.Fact, c => c.Count);
         Assert.Equal(new Dictionary<string, long> { ["entered"] = 120, ["step:a"] = 120, ["step:b"] = 39 }, counts);
-        Assert.Equal([("step:b", 39L)], (await store.ReadAsync("j", "step:b", null, CancellationToken.None)).Select(c => (c.Fact, c.Count)));
-        Assert.Empty(await store.ReadAsync("j", "", Day.AddDays(1), CancellationToken.None));
-        Assert.Empty(await store.ReadAsync("other", "", null, CancellationToken.None));
+        Assert.Equal([("step:b", 39L)], (await store.ReadAsync("j", ["step:b"], null, CancellationToken.None)).Select(c => (c.Fact, c.Count)));
+        Assert.Equal([("entered", 120L), ("step:b", 39L)], (await store.ReadAsync("j", ["step:b", "ent"], null, CancellationToken.None)).Select(c => (c.Fact, c.Count)).Order());
+        Assert.Empty(await store.ReadAsync("j", JourneyFacts.All, Day.AddDays(1), CancellationToken.None));
+        Assert.Empty(await store.ReadAsync("other", JourneyFacts.All, null, CancellationToken.None));
     }
 
     [Fact]
@@ -48,7 +50,7 @@ public sealed class FactCounterStoreOnAzurite
         await store.RecordAsync(new CountedFacts("j", 1, Day, "j:C1", ["entered", "at:w"]), CancellationToken.None);
         await store.RecordAsync(new CountedFacts("j", 2, Day, "j:C1", ["entered", "at:w2"]), CancellationToken.None);
 
-        var counts = await store.ReadAsync("j", "", null, CancellationToken.None);
+        var counts = await store.ReadAsync("j", JourneyFacts.All, null, CancellationToken.None);
         Assert.Equal([(2, "at:w2", 1L), (2, "entered", 1L)], counts.Select(c => (c.Version, c.Fact, c.Count)).Order());
     }
 
@@ -81,7 +83,7 @@ public sealed class FactCounterStoreOnAzurite
             await Task.WhenAll(Enumerable.Range(0, 8).Select(i => Record(round % 2 == 0 ? store : replica, $"j:D{i}", "entered", $"at:{round}")));
         }
 
-        var counts = (await store.ReadAsync("j", "", null, CancellationToken.None)).ToDictionary(c => c.Fact, c => c.Count);
+        var counts = (await store.ReadAsync("j", JourneyFacts.All, null, CancellationToken.None)).ToDictionary(c => c.Fact, c => c.Count);
         Assert.Equal(new Dictionary<string, long> { ["entered"] = 9, ["at:d"] = 1, ["at:5"] = 8 }, counts);
     }
 }

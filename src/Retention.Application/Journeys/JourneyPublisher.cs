@@ -61,7 +61,7 @@ public sealed class JourneyPublisher(
             return new PublishRefused(read.Errors); // e.g. a calendar removed since the draft was saved
         }
         var definition = read.Definition!;
-        var counted = await counters.ReadAsync(journeyId, "", null, cancellationToken);
+        var counted = await counters.ReadAsync(journeyId, [JourneyFacts.Entered, JourneyFacts.OutcomePrefix, JourneyFacts.AtPrefix], null, cancellationToken);
         if (request.InFlight == InFlightChoice.Migrate)
         {
             var at = counted.Where(c => c.Count > 0 && c.Fact.StartsWith(JourneyFacts.AtPrefix, StringComparison.Ordinal)).Select(c => c.Fact[JourneyFacts.AtPrefix.Length..]);

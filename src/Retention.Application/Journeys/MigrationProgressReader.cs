@@ -25,7 +25,7 @@ public sealed class MigrationProgressReader(IJourneyVersions catalog, IFactCount
         {
             return null;
         }
-        var totals = (await counters.ReadAsync(MigrationProgress.CounterKey(id), "", null, cancellationToken))
+        var totals = (await counters.ReadAsync(MigrationProgress.CounterKey(id), JourneyFacts.All, null, cancellationToken))
             .GroupBy(c => c.Fact, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Sum(c => c.Count), StringComparer.Ordinal);
         return new MigrationProgressView(id, journeyId, version, totals.GetValueOrDefault(MigrationProgress.Signalled), totals.GetValueOrDefault(MigrationProgress.Moved),
             totals.GetValueOrDefault(MigrationProgress.Ended), totals.GetValueOrDefault(MigrationProgress.Failed), totals.GetValueOrDefault(MigrationProgress.Paged) == 0);

@@ -26,7 +26,8 @@ public sealed class JourneyCounts(IJourneyVersions catalog, IFactCounters counte
 
     public async Task<JourneyCountsView> OfAsync(string journeyId, CancellationToken cancellationToken)
     {
-        var totals = Totals(await counters.ReadAsync(journeyId, "", null, cancellationToken));
+        // "holdout" also reads "holdout-converted".
+        var totals = Totals(await counters.ReadAsync(journeyId, [JourneyFacts.Entered, JourneyFacts.OutcomePrefix, JourneyFacts.Holdout, JourneyFacts.Converted], null, cancellationToken));
         var finished = totals.Where(t => t.Key.StartsWith(JourneyFacts.OutcomePrefix, StringComparison.Ordinal)).Sum(t => t.Value);
         var entered = totals.GetValueOrDefault(JourneyFacts.Entered);
         return new JourneyCountsView(entered, entered - finished,

@@ -39,7 +39,7 @@ public sealed class JourneyReports(IJourneyVersions catalog, IFactCounters count
     /// <summary>Instances that reached each step, in the active version's step order, then steps only older versions have.</summary>
     public async Task<FunnelReport> FunnelAsync(string journeyId, CancellationToken cancellationToken)
     {
-        var totals = JourneyCounts.Totals(await counters.ReadAsync(journeyId, "", null, cancellationToken));
+        var totals = JourneyCounts.Totals(await counters.ReadAsync(journeyId, [JourneyFacts.Entered, JourneyFacts.StepPrefix, JourneyFacts.OutcomePrefix], null, cancellationToken));
         var reached = totals.Where(t => t.Key.StartsWith(JourneyFacts.StepPrefix, StringComparison.Ordinal))
             .ToDictionary(t => t.Key[JourneyFacts.StepPrefix.Length..], t => t.Value, StringComparer.Ordinal);
         var active = catalog.Active.FirstOrDefault(d => d.Id == journeyId);
@@ -53,7 +53,8 @@ public sealed class JourneyReports(IJourneyVersions catalog, IFactCounters count
 
     public async Task<LiftReport> LiftAsync(string journeyId, CancellationToken cancellationToken)
     {
-        var totals = JourneyCounts.Totals(await counters.ReadAsync(journeyId, "", null, cancellationToken));
+        // "holdout" also reads "holdout-converted".
+        var totals = JourneyCounts.Totals(await counters.ReadAsync(journeyId, [JourneyFacts.Entered, JourneyFacts.Holdout, JourneyFacts.Converted], null, cancellationToken));
         var held = totals.GetValueOrDefault(JourneyFacts.Holdout);
         var treated = new ConversionCount(totals.GetValueOrDefault(JourneyFacts.Entered) - held, totals.GetValueOrDefault(JourneyFacts.Converted));
         var holdout = new ConversionCount(held, totals.GetValueOrDefault(JourneyFacts.HoldoutConverted));
@@ -109,7 +110,7 @@ public sealed class JourneyReports(IJourneyVersions catalog, IFactCounters count
         var since = DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime.AddDays(-days));
         var counts = journeyId is null
             ? await ReadEachAsync(JourneyFacts.MessagePrefix, since, cancellationToken)
-            : await counters.ReadAsync(journeyId, JourneyFacts.MessagePrefix, since, cancellationToken);
+            : await counters.ReadAsync(journeyId, [JourneyFacts.MessagePrefix], since, cancellationToken);
         return [.. counts.Select(c => (Key: JourneyFacts.ReadMessage(c.Fact), c.Count)).Where(c => c.Key is not null)
             .GroupBy(c => c.Key!.Value).Select(g => new MessageCountRow(g.Key.Channel, g.Key.Status, g.Key.Reason, g.Sum(c => c.Count)))
             .OrderBy(r => r.Channel, StringComparer.Ordinal).ThenBy(r => r.Status, StringComparer.Ordinal).ThenByDescending(r => r.Count)];
@@ -117,5 +118,5 @@ public sealed class JourneyReports(IJourneyVersions catalog, IFactCounters count
 
     /// <summary>The counts of every journey in the catalog, each journey's read on its own (a range of its partitions).</summary>
     private async Task<IReadOnlyList<FactCount>> ReadEachAsync(string factPrefix, DateOnly? since, CancellationToken cancellationToken) =>
-        [.. (await Task.WhenAll(catalog.Heads.Select(h => counters.ReadAsync(h.JourneyId, factPrefix, since, cancellationToken)))).SelectMany(c => c)];
+        [.. (await Task.WhenAll(catalog.Heads.Select(h => counters.ReadAsync(h.JourneyId, [factPrefix], since, cancellationToken)))).SelectMany(c => c)];
 }

@@ -18,6 +18,12 @@ public interface IFactCounters
     /// <summary>Makes the subject count for exactly these facts: adds the new ones, takes back those it no longer has.</summary>
     Task RecordAsync(CountedFacts facts, CancellationToken cancellationToken);
 
-    /// <summary>The counts of one journey's facts starting with <paramref name="factPrefix"/>, from <paramref name="since"/> on (all days when null).</summary>
-    Task<IReadOnlyList<FactCount>> ReadAsync(string journeyId, string factPrefix, DateOnly? since, CancellationToken cancellationToken);
+    /// <summary>
+    /// The counts of one journey's facts starting with one of <paramref name="factPrefixes"/> ("" for every fact; at
+    /// most <see cref="MaxFactPrefixes"/>), from <paramref name="since"/> on (all days when null).
+    /// </summary>
+    Task<IReadOnlyList<FactCount>> ReadAsync(string journeyId, IReadOnlyCollection<string> factPrefixes, DateOnly? since, CancellationToken cancellationToken);
+
+    /// <summary>Fact prefixes one read takes: a table filter on Azure holds at most 15 comparisons, two per prefix and the partition's.</summary>
+    const int MaxFactPrefixes = 7;
 }

@@ -27,6 +27,9 @@ public static class JourneyFacts
     public const string SlaPrefix = "sla:";
     public const string MessagePrefix = "message:";
 
+    /// <summary>Every fact, as one prefix of a counter read (<see cref="Ports.IFactCounters.ReadAsync"/>).</summary>
+    public static readonly string[] All = [""];
+
     public const string SlaStarted = "started";
     public const string SlaMet = "met";
     public const string SlaBreached = "breached";

@@ -10,7 +10,7 @@ namespace Retention.Storage.Reporting;
 
 /// <summary>
 /// The report counters (table <c>counters</c>), one partition per journey and day. A partition holds the counter rows
-/// (<c>c|shard|fact|version</c>, each a count) and one row per subject (<c>s|subject</c>) listing the facts it counts
+/// (<c>c|fact|shard|version</c>, each a count: a fact's shards side by side, so one key range reads a fact prefix) and one row per subject (<c>s|subject</c>) listing the facts it counts
 /// for. Every read is a point read and every write one entity-group transaction, whatever the partition holds:
 /// recording reads the subjects' rows, compares them with their facts, reads the counters that change and writes the
 /// difference, each subject's row with its counters' ETag-checked changes. A retry, a replay or a backfill finds the
@@ -363,8 +363,12 @@ public sealed class FactCounterStore(StorageAccount account) : IFactCounters
         }
     }
 
-    public async Task<IReadOnlyList<FactCount>> ReadAsync(string journeyId, string factPrefix, DateOnly? since, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<FactCount>> ReadAsync(string journeyId, IReadOnlyCollection<string> factPrefixes, DateOnly? since, CancellationToken cancellationToken)
     {
+        if (factPrefixes.Count is 0 or > IFactCounters.MaxFactPrefixes)
+        {
+            throw new ArgumentOutOfRangeException(nameof(factPrefixes), factPrefixes.Count, $"A read takes 1 to {IFactCounters.MaxFactPrefixes} fact prefixes.");
+        }
         var journey = KeyEncoding.Encode(journeyId);
         var listed = TableClient.CreateQueryFilter($"PartitionKey eq {DaysPartition(journey)}")
             + (since is { } first ? " and " + TableClient.CreateQueryFilter($"RowKey ge {first.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)}") : "");
@@ -373,13 +377,13 @@ public sealed class FactCounterStore(StorageAccount account) : IFactCounters
         {
             days.Add(row.RowKey);
         }
-        // Each shard's rows of the facts are one key range of the day's partition.
-        var shards = string.Join(" or ", Enumerable.Range(0, Shards).Select(shard =>
-            TableClient.CreateQueryFilter($"(RowKey ge {CounterPrefix(shard, factPrefix)} and RowKey lt {Above(CounterPrefix(shard, factPrefix))})")));
+        // The counter rows of the facts starting with a prefix, every shard of each, are one key range of the day's partition.
+        var ranges = string.Join(" or ", factPrefixes.Distinct(StringComparer.Ordinal).Select(prefix =>
+            TableClient.CreateQueryFilter($"(RowKey ge {CounterPrefix(prefix)} and RowKey lt {Above(CounterPrefix(prefix))})")));
         var sums = new Dictionary<(int Version, string Day, string Fact), long>();
         await Parallel.ForEachAsync(days, new ParallelOptions { MaxDegreeOfParallelism = ReadsInFlight, CancellationToken = cancellationToken }, async (day, ct) =>
         {
-            var filter = TableClient.CreateQueryFilter($"PartitionKey eq {PartitionOf(journey, day)}") + $" and ({shards})";
+            var filter = TableClient.CreateQueryFilter($"PartitionKey eq {PartitionOf(journey, day)}") + $" and ({ranges})";
             await foreach (var row in _table.QueryAsync<TableEntity>(filter, maxPerPage: 1000, select: ["Version", "Day", "Fact", "Count"], cancellationToken: ct))
             {
                 var key = (row.GetInt32("Version") ?? 0, row.GetString("Day") ?? "", row.GetString("Fact") ?? "");
@@ -401,11 +405,10 @@ public sealed class FactCounterStore(StorageAccount account) : IFactCounters
     /// <summary>A day's partition from the encoded journey and the day as its day list names it (<c>yyyy-MM-dd</c>).</summary>
     private static string PartitionOf(string encodedJourney, string day) => encodedJourney + "|" + day;
 
-    private static string CounterPrefix(int shard, string factPrefix) =>
-        string.Create(CultureInfo.InvariantCulture, $"c|{shard}|{KeyEncoding.Encode(factPrefix)}");
+    private static string CounterPrefix(string factPrefix) => "c|" + KeyEncoding.Encode(factPrefix);
 
     private static string CounterKey(int shard, string fact, int version) =>
-        string.Create(CultureInfo.InvariantCulture, $"{CounterPrefix(shard, fact)}|{version:D6}");
+        string.Create(CultureInfo.InvariantCulture, $"{CounterPrefix(fact)}|{shard}|{version:D6}");
 
     private static string SubjectKey(string subject) => "s|" + KeyEncoding.Encode(subject);
 
