@@ -116,7 +116,7 @@ public sealed class JourneyReports(IJourneyVersions catalog, IFactCounters count
             .OrderBy(r => r.Channel, StringComparer.Ordinal).ThenBy(r => r.Status, StringComparer.Ordinal).ThenByDescending(r => r.Count)];
     }
 
-    /// <summary>The counts of every journey in the catalog, each journey's read on its own (a range of its partitions).</summary>
+    /// <summary>The counts of every journey in the catalog, each journey's read on its own (its listed days' partitions).</summary>
     private async Task<IReadOnlyList<FactCount>> ReadEachAsync(string factPrefix, DateOnly? since, CancellationToken cancellationToken) =>
         [.. (await Task.WhenAll(catalog.Heads.Select(h => counters.ReadAsync(h.JourneyId, [factPrefix], since, cancellationToken)))).SelectMany(c => c)];
 }

@@ -28,7 +28,7 @@ public static class JourneyFacts
     public const string MessagePrefix = "message:";
 
     /// <summary>Every fact, as one prefix of a counter read (<see cref="Ports.IFactCounters.ReadAsync"/>).</summary>
-    public static readonly string[] All = [""];
+    public static readonly IReadOnlyList<string> All = [""];
 
     public const string SlaStarted = "started";
     public const string SlaMet = "met";

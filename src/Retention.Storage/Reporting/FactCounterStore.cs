@@ -10,8 +10,8 @@ namespace Retention.Storage.Reporting;
 
 /// <summary>
 /// The report counters (table <c>counters</c>), one partition per journey and day. A partition holds the counter rows
-/// (<c>c|fact|shard|version</c>, each a count: a fact's shards side by side, so one key range reads a fact prefix) and one row per subject (<c>s|subject</c>) listing the facts it counts
-/// for. Every read is a point read and every write one entity-group transaction, whatever the partition holds:
+/// (<c>c|fact|shard|version</c>, each a count: a fact's shards side by side, so one key range reads a fact prefix) and
+/// one row per subject (<c>s|subject</c>) listing the facts it counts for. Every read is a point read and every write one entity-group transaction, whatever the partition holds:
 /// recording reads the subjects' rows, compares them with their facts, reads the counters that change and writes the
 /// difference, each subject's row with its counters' ETag-checked changes. A retry, a replay or a backfill finds the
 /// subject's row already listing its facts and writes nothing; a race loses on an ETag (or on the subject's row) and
@@ -293,12 +293,12 @@ public sealed class FactCounterStore(StorageAccount account) : IFactCounters
     /// <summary>The subject's row as last written here, else as read now (null when it has none).</summary>
     private async Task<StoredSubject?> ReadSubjectAsync(string partition, string subject)
     {
-        var key = (partition, SubjectKey(subject));
+        var key = (Partition: partition, RowKey: SubjectKey(subject));
         if (_subjects.TryGetValue(key, out var kept) && kept is not null)
         {
             return kept;
         }
-        var row = await _table.GetEntityIfExistsAsync<TableEntity>(partition, key.Item2, cancellationToken: CancellationToken.None);
+        var row = await _table.GetEntityIfExistsAsync<TableEntity>(partition, key.RowKey, cancellationToken: CancellationToken.None);
         if (!row.HasValue || row.Value is not { } entity)
         {
             return null;
