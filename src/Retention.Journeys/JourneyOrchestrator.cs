@@ -79,6 +79,9 @@ public sealed class JourneyOrchestrator(PinnedInterpreters interpreters, ICurren
         /// <summary>The report facts this generation last recorded; null until it records any.</summary>
         private IReadOnlyList<string>? _counted;
 
+        /// <summary>The effects of the input that finished the instance marked it finished: no RecordFinished follows.</summary>
+        private bool _finishRecorded;
+
         /// <summary>
         /// Where this generation ends, with its own limit, so a changed setting cannot move it in a replay. (A generation
         /// begun before settings were pinned reads the setting, as it always did, until its next generation pins it.)
@@ -126,12 +129,13 @@ public sealed class JourneyOrchestrator(PinnedInterpreters interpreters, ICurren
                 }
             }
             var state = _state;
-            // Its last facts when its last input ran no effect to carry them (a generation that counts with its effects).
-            var facts = CarriesFacts ? FactsToCount(state) : null;
-            await context.CallActivityAsync(JourneyTasks.RecordFinished,
-                new WithFacts<FinishedInstance>(new FinishedInstance(state.CustomerId, state.InstanceId, state.JourneyId, state.Status, state.StartedAt), facts),
-                options.EffectRetry);
-            Counted(facts);
+            if (!_finishRecorded)
+            {
+                // Its last facts when its last input ran no effect to carry them (a generation that counts with its effects).
+                var facts = CarriesFacts ? FactsToCount(state) : null;
+                await context.CallActivityAsync(JourneyTasks.RecordFinished, new WithFacts<FinishedInstance>(Finished(state), facts), options.EffectRetry);
+                Counted(facts);
+            }
             return JourneyInstanceView.Of(state, _history, run.Generation);
         }
 
@@ -302,22 +306,25 @@ public sealed class JourneyOrchestrator(PinnedInterpreters interpreters, ICurren
             {
                 _history.RemoveRange(0, _history.Count - JourneyInstanceView.HistoryKept);
             }
-            // The facts the input changed ride on its first effect, counted once that effect is done.
+            // The facts the input changed, and the finish when it finished the instance, ride on its first effect,
+            // recorded once that effect is done.
             var facts = CarriesFacts ? FactsToCount(_state) : null;
-            var carried = facts;
+            var finished = FinishesWithEffects && _state.Status.IsFinished() ? Finished(_state) : null;
+            var (carried, finishing) = (facts, finished);
             var effects = new List<Task>();
             foreach (var command in result.Commands)
             {
-                if (RunEffectAsync(command, carried) is { } effect)
+                if (RunEffectAsync(command, carried, finishing) is { } effect)
                 {
                     effects.Add(effect);
-                    carried = null;
+                    (carried, finishing) = (null, null);
                 }
             }
             if (effects.Count > 0)
             {
                 await Task.WhenAll(effects);
                 Counted(facts);
+                _finishRecorded = finished is not null;
             }
             // Published once its effects are done: a view that says Completed means its messages went out.
             context.SetCustomStatus(JourneyInstanceView.Of(_state, _history, run.Generation));
@@ -337,6 +344,11 @@ public sealed class JourneyOrchestrator(PinnedInterpreters interpreters, ICurren
 
         /// <summary>Whether this generation's facts ride on the activities its inputs already run (<see cref="PinnedSettings.CountsWithEffects"/>).</summary>
         private bool CarriesFacts => run.Pinned is { CountsFacts: true, CountsWithEffects: true };
+
+        /// <summary>Whether the finishing input's first effect marks the instance finished (<see cref="PinnedSettings.FinishesWithEffects"/>).</summary>
+        private bool FinishesWithEffects => run.Pinned is { CountsFacts: true, CountsWithEffects: true, FinishesWithEffects: true };
+
+        private static FinishedInstance Finished(JourneyInstanceState state) => new(state.CustomerId, state.InstanceId, state.JourneyId, state.Status, state.StartedAt);
 
         /// <summary>The state's report facts when they differ from those last recorded (always once per generation); null when the generation does not count.</summary>
         private CountedFacts? FactsToCount(JourneyInstanceState state)
@@ -373,13 +385,13 @@ public sealed class JourneyOrchestrator(PinnedInterpreters interpreters, ICurren
             Counted(facts);
         }
 
-        /// <summary>The command's activity, carrying <paramref name="facts"/>; null for a command that is no activity.</summary>
-        private Task? RunEffectAsync(JourneyCommand command, CountedFacts? facts) => command switch
+        /// <summary>The command's activity, carrying <paramref name="facts"/> and <paramref name="finished"/>; null for a command that is no activity.</summary>
+        private Task? RunEffectAsync(JourneyCommand command, CountedFacts? facts, FinishedInstance? finished) => command switch
         {
-            SendMessage send => Effect(send.StepId, context.CallActivityAsync<Core.Ports.SendOutcome>(JourneyTasks.SendMessage, new WithFacts<SendMessage>(send, facts), options.EffectRetry)),
-            CreateTask task => Effect(task.StepId, context.CallActivityAsync(JourneyTasks.CreateTask, new WithFacts<CreateTask>(task, facts), options.EffectRetry)),
-            UpdateCustomer update => context.CallActivityAsync(JourneyTasks.UpdateCustomer, new WithFacts<UpdateCustomer>(update, facts), options.EffectRetry),
-            EmitEvent emit => context.CallActivityAsync(JourneyTasks.EmitEvent, new WithFacts<EmitEvent>(emit, facts), options.EffectRetry),
+            SendMessage send => Effect(send.StepId, context.CallActivityAsync<Core.Ports.SendOutcome>(JourneyTasks.SendMessage, new WithFacts<SendMessage>(send, facts, finished), options.EffectRetry)),
+            CreateTask task => Effect(task.StepId, context.CallActivityAsync(JourneyTasks.CreateTask, new WithFacts<CreateTask>(task, facts, finished), options.EffectRetry)),
+            UpdateCustomer update => context.CallActivityAsync(JourneyTasks.UpdateCustomer, new WithFacts<UpdateCustomer>(update, facts, finished), options.EffectRetry),
+            EmitEvent emit => context.CallActivityAsync(JourneyTasks.EmitEvent, new WithFacts<EmitEvent>(emit, facts, finished), options.EffectRetry),
             ScheduleTimer => null, // the timer is the state's: the wait loop creates it
             _ => throw new InvalidOperationException($"Unhandled command {command.GetType().Name}."),
         };

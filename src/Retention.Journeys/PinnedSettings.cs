@@ -23,6 +23,12 @@ namespace Retention.Journeys;
 /// runs only for an input that runs none, so counting adds no activity and no episode of its own where it need not.
 /// False in a generation begun before it did, whose replays schedule <see cref="JourneyTasks.CountFacts"/> as they did.
 /// </param>
+/// <param name="FinishesWithEffects">
+/// With <paramref name="CountsWithEffects"/>: the input that finishes the instance has the first effect it runs also mark
+/// the instance finished (<see cref="WithFacts{TCommand}.Finished"/>), and <see cref="JourneyTasks.RecordFinished"/> runs
+/// only when that input runs no effect. False in a generation begun before it did, whose replays schedule
+/// <see cref="JourneyTasks.RecordFinished"/> as they did.
+/// </param>
 public sealed record PinnedSettings(
     string DefaultTimeZone,
     TimeSpan EventBufferWindow,
@@ -30,7 +36,8 @@ public sealed record PinnedSettings(
     PinnedVersion Calendars,
     PinnedVersion Staff,
     bool CountsFacts = false,
-    bool CountsWithEffects = false)
+    bool CountsWithEffects = false,
+    bool FinishesWithEffects = false)
 {
     /// <summary>The next generation's: the instance's own time zone and buffer window, with what is in force now.</summary>
     public PinnedSettings Renewed(PinnedSettings current) => current with { DefaultTimeZone = DefaultTimeZone, EventBufferWindow = EventBufferWindow };

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Retention.Core.Events;
+using Retention.Core.Ports;
 using Retention.Core.Runtime;
 using Retention.Journeys;
 using Retention.Testing;
@@ -115,15 +116,17 @@ public sealed class JourneysOnTheRealEngine : IDisposable
     }
 
     [Fact]
-    public async Task AGenerationBegunBeforeFactsRodeOnEffectsCompletesAsItBeganAndCountsTheSame()
+    public async Task AGenerationBegunBeforeFactsOrTheFinishRodeOnEffectsCompletesAsItBeganAndCountsTheSame()
     {
         // One generation pinned as instances in flight were before facts rode on effects (a CountFacts of its own after
-        // each input, replayed here episode by episode by the real engine), one as new instances are pinned now.
+        // each input, replayed here episode by episode by the real engine), one before the finish did (RecordFinished
+        // after the task), one as new instances are pinned now (the task records the facts and the finish).
         var engine = _host.Get<IJourneyInstances>();
         var current = _host.Get<ICurrentSettings>().Current;
-        Assert.True(current is { CountsFacts: true, CountsWithEffects: true });
+        Assert.True(current is { CountsFacts: true, CountsWithEffects: true, FinishesWithEffects: true });
         var ids = new List<string>();
-        foreach (var (customer, pinned) in new[] { ("P1", current with { CountsWithEffects = false }), ("P2", current) })
+        var customers = new[] { ("P1", current with { CountsWithEffects = false, FinishesWithEffects = false }), ("P2", current with { FinishesWithEffects = false }), ("P3", current) };
+        foreach (var (customer, pinned) in customers)
         {
             var trigger = new CustomerEvent($"check-{customer}", "test", "count.check", DateTimeOffset.UtcNow, customer, new JsonObject { ["customerId"] = customer });
             var start = new StartInstance($"counted-task:{customer}", null, trigger, new JsonObject { ["customerId"] = customer }, []);
@@ -137,12 +140,19 @@ public sealed class JourneysOnTheRealEngine : IDisposable
             Assert.Equal("Completed", done["status"]!.GetValue<string>());
         }
 
-        // Both counted: entered, each step, and finished; the effect and RecordFinished complete before the instance does.
+        // All counted: entered, each step, and finished; the effect and RecordFinished complete before the instance does.
         var funnel = (await _host.Admin().GetFromJsonAsync<JsonObject>("/api/reports/journeys/counted-task/funnel"))!;
-        Assert.Equal(2, funnel["entered"]!.GetValue<long>());
-        Assert.Equal([("t", 2L), ("w", 2L)], funnel["steps"]!.AsArray().Select(s => (s!["stepId"]!.GetValue<string>(), s["entered"]!.GetValue<long>())).OrderBy(s => s.Item1));
+        Assert.Equal(3, funnel["entered"]!.GetValue<long>());
+        Assert.Equal([("t", 3L), ("w", 3L)], funnel["steps"]!.AsArray().Select(s => (s!["stepId"]!.GetValue<string>(), s["entered"]!.GetValue<long>())).OrderBy(s => s.Item1));
         var outcome = Assert.Single(funnel["outcomes"]!.AsArray())!;
-        Assert.Equal(("completed", 2L), (outcome["status"]!.GetValue<string>(), outcome["count"]!.GetValue<long>()));
+        Assert.Equal(("completed", 3L), (outcome["status"]!.GetValue<string>(), outcome["count"]!.GetValue<long>()));
+        // And each left its customer's routing index, so later events are not raised to it.
+        var index = _host.Get<ICustomerInstanceIndex>();
+        foreach (var (customer, _) in customers)
+        {
+            var entry = Assert.Single(await index.ListAsync(customer, activeOnly: false, CancellationToken.None));
+            Assert.Equal(InstanceStatus.Completed, entry.Status);
+        }
     }
 
     private async Task<JsonObject?> DetailAsync(string instanceId)

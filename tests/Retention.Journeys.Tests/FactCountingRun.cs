@@ -6,24 +6,29 @@ using Retention.Core.Runtime;
 namespace Retention.Journeys.Tests;
 
 /// <summary>
-/// Where a journey instance's report facts are counted: on the activities its inputs already run when its generation
-/// pins <see cref="PinnedSettings.CountsWithEffects"/>, with an activity of their own in a generation begun before,
-/// whose replays must schedule what they scheduled then. Either way the counters end with the same facts.
+/// Where a journey instance's report facts and its finish are recorded: on the activities its inputs already run when its
+/// generation pins <see cref="PinnedSettings.CountsWithEffects"/> (and <see cref="PinnedSettings.FinishesWithEffects"/>),
+/// with activities of their own in a generation begun before, whose replays must schedule what they scheduled then.
+/// Either way the counters end with the same facts and the routing index hears of the finish once.
 /// </summary>
 public sealed class FactCountingRun
 {
     [Theory]
-    // The start runs no effect (its own count); each send carries the facts its input changed; so does the last send, which finishes it.
-    [InlineData(true, false, 1)]
+    // The start runs no effect (its own count); each send carries the facts its input changed; so does the last send,
+    // which finishes it and marks it finished.
+    [InlineData(true, true, false, 1, 0)]
+    // Facts ride on effects, the finish on its own activity (a generation begun before finishes rode on effects).
+    [InlineData(true, false, false, 1, 1)]
     // The start's own count; the first send carries; the answer finishes the instance with no effect, so RecordFinished carries.
-    [InlineData(true, true, 1)]
+    [InlineData(true, true, true, 1, 1)]
     // Begun before: a count of its own after the start, after each input that changed the facts.
-    [InlineData(false, false, 3)]
-    [InlineData(false, true, 3)]
-    public async Task FactsRideOnTheActivitiesAnInputRunsOnlyInAGenerationThatPinnedIt(bool withEffects, bool answered, int countActivities)
+    [InlineData(false, false, false, 3, 1)]
+    [InlineData(false, false, true, 3, 1)]
+    public async Task FactsAndTheFinishRideOnTheActivitiesAnInputRunsOnlyInAGenerationThatPinnedIt(bool withEffects, bool finishesWithEffects, bool answered,
+        int countActivities, int finishActivities)
     {
         using var world = new JourneyWorld();
-        world.Settings.Current = world.Settings.Current with { CountsFacts = true, CountsWithEffects = withEffects };
+        world.Settings.Current = world.Settings.Current with { CountsFacts = true, CountsWithEffects = withEffects, FinishesWithEffects = finishesWithEffects };
         var id = await RunToTheEndAsync(world, answered);
 
         var state = await world.StateAsync(id);
@@ -31,7 +36,9 @@ public sealed class FactCountingRun
         Assert.Equal(answered ? "replied" : "no-reply", state.Outcome);
         Assert.Equal(countActivities, world.Engine.ActivityExecutionsOf(JourneyTasks.CountFacts));
         Assert.Equal(answered ? 1 : 2, world.Engine.ActivityExecutionsOf(JourneyTasks.SendMessage));
-        Assert.Equal(1, world.Engine.ActivityExecutionsOf(JourneyTasks.RecordFinished));
+        Assert.Equal(finishActivities, world.Engine.ActivityExecutionsOf(JourneyTasks.RecordFinished));
+        var finished = Assert.Single(world.Index.Finished);
+        Assert.Equal((id, InstanceStatus.Completed, state.StartedAt), (finished.InstanceId, finished.Status, finished.StartedAt));
 
         // The same facts as a generation that counts on its own, and as the instance's final state has them.
         using var before = new JourneyWorld();
@@ -58,6 +65,11 @@ public sealed class FactCountingRun
         Assert.Equal(converter.Serialize(task), converter.Serialize(carried.Command));
         Assert.Equal(facts.Facts, carried.Facts!.Facts);
         Assert.Equal(facts with { Facts = [] }, carried.Facts with { Facts = [] });
+        Assert.Null(carried.Finished);
+
+        var finished = new FinishedInstance("C1", "i1", "test-journey", InstanceStatus.Exited, JourneyWorld.T0);
+        var finishing = converter.Deserialize<WithFacts<CreateTask>>(converter.Serialize(new WithFacts<CreateTask>(task, null, finished)))!;
+        Assert.Equal((converter.Serialize(task), (CountedFacts?)null, finished), (converter.Serialize(finishing.Command), finishing.Facts, finishing.Finished));
     }
 
     private static async Task<string> RunToTheEndAsync(JourneyWorld world, bool answered)

@@ -15,7 +15,8 @@ public sealed class PublishedSettings(IOptions<RetentionOptions> options, Refere
         get
         {
             var o = options.Value;
-            return new PinnedSettings(o.DefaultTimeZone, o.EventBufferWindow, o.InputsPerGeneration, Latest(ReferenceKinds.Calendars), Latest(ReferenceKinds.Staff), CountsFacts: true, CountsWithEffects: true);
+            return new PinnedSettings(o.DefaultTimeZone, o.EventBufferWindow, o.InputsPerGeneration, Latest(ReferenceKinds.Calendars), Latest(ReferenceKinds.Staff),
+                CountsFacts: true, CountsWithEffects: true, FinishesWithEffects: true);
         }
     }
 

@@ -15,7 +15,8 @@ namespace Retention.Journeys.Activities;
 /// <see cref="WithFacts{TCommand}"/>); a retry sends nothing twice and counts nothing twice.
 /// </summary>
 [DurableTask(JourneyTasks.SendMessage)]
-public sealed class SendMessageActivity(IMessageSender sender, IJourneyInstances instances, IFactCounters counters, JourneyMetrics metrics, ILogger<SendMessageActivity> logger)
+public sealed class SendMessageActivity(IMessageSender sender, IJourneyInstances instances, IFactCounters counters, IInstanceIndex index, JourneyMetrics metrics,
+    ILogger<SendMessageActivity> logger)
     : TaskActivity<WithFacts<SendMessage>, SendOutcome>
 {
     public override async Task<SendOutcome> RunAsync(TaskActivityContext context, WithFacts<SendMessage> effect)
@@ -28,37 +29,37 @@ public sealed class SendMessageActivity(IMessageSender sender, IJourneyInstances
         {
             await instances.StartAsync(JourneyTasks.MessageDelivery, MessageDeliveryOrchestrator.InstanceIdOf(input), new DeferredDelivery(input, until), CancellationToken.None);
         }
-        await counters.CountAsync(effect);
+        await effect.RecordAsync(counters, index);
         return outcome;
     }
 }
 
 [DurableTask(JourneyTasks.CreateTask)]
-public sealed class CreateTaskActivity(ITaskSink tasks, IFactCounters counters) : TaskActivity<WithFacts<CreateTask>, bool>
+public sealed class CreateTaskActivity(ITaskSink tasks, IFactCounters counters, IInstanceIndex index) : TaskActivity<WithFacts<CreateTask>, bool>
 {
     public override async Task<bool> RunAsync(TaskActivityContext context, WithFacts<CreateTask> input)
     {
         await tasks.CreateAsync(input.Command, CancellationToken.None);
-        await counters.CountAsync(input);
+        await input.RecordAsync(counters, index);
         return true;
     }
 }
 
 /// <summary>Set semantics are naturally idempotent; additions are applied once under the update key.</summary>
 [DurableTask(JourneyTasks.UpdateCustomer)]
-public sealed class UpdateCustomerActivity(ICustomerProfiles profiles, IFactCounters counters) : TaskActivity<WithFacts<UpdateCustomer>, bool>
+public sealed class UpdateCustomerActivity(ICustomerProfiles profiles, IFactCounters counters, IInstanceIndex index) : TaskActivity<WithFacts<UpdateCustomer>, bool>
 {
     public override async Task<bool> RunAsync(TaskActivityContext context, WithFacts<UpdateCustomer> input)
     {
         await profiles.ApplyAsync(input.Command, CancellationToken.None);
-        await counters.CountAsync(input);
+        await input.RecordAsync(counters, index);
         return true;
     }
 }
 
 /// <summary>An event for another (or the same) customer, accepted like an ingested one; its id makes a retry a duplicate.</summary>
 [DurableTask(JourneyTasks.EmitEvent)]
-public sealed class EmitEventActivity(ICustomerEventSink events, IFactCounters counters) : TaskActivity<WithFacts<EmitEvent>, bool>
+public sealed class EmitEventActivity(ICustomerEventSink events, IFactCounters counters, IInstanceIndex index) : TaskActivity<WithFacts<EmitEvent>, bool>
 {
     /// <summary>The CloudEvent source of events journeys emit.</summary>
     public const string EmittedSource = "retention/journeys";
@@ -67,22 +68,22 @@ public sealed class EmitEventActivity(ICustomerEventSink events, IFactCounters c
     {
         var input = effect.Command;
         await events.AcceptAsync(new CustomerEvent(input.EventId, EmittedSource, input.Type, input.Time, input.CustomerId, input.Data), CancellationToken.None);
-        await counters.CountAsync(effect);
+        await effect.RecordAsync(counters, index);
         return true;
     }
 }
 
 /// <summary>
 /// A finished instance leaves the customer's routing index, so later events are no longer raised to it, and counts the
-/// facts it finished with when its last input ran no effect to carry them.
+/// facts it finished with when its last input ran no effect to carry them. (An input that finishes the instance and runs
+/// an effect has that effect record both, in a generation that pins <see cref="PinnedSettings.FinishesWithEffects"/>.)
 /// </summary>
 [DurableTask(JourneyTasks.RecordFinished)]
 public sealed class RecordFinishedActivity(IInstanceIndex index, IFactCounters counters) : TaskActivity<WithFacts<FinishedInstance>, bool>
 {
     public override async Task<bool> RunAsync(TaskActivityContext context, WithFacts<FinishedInstance> input)
     {
-        await index.MarkFinishedAsync(input.Command, CancellationToken.None);
-        await counters.CountAsync(input);
+        await (input with { Finished = input.Command }).RecordAsync(counters, index);
         return true;
     }
 }
@@ -162,9 +163,21 @@ public sealed class RunScheduledWorkActivity(IScheduledWorkRunner runner) : Task
     }
 }
 
-/// <summary>What every effect does last: count the facts it carries, the same way <see cref="CountFactsActivity"/> does.</summary>
-internal static class EffectFacts
+/// <summary>
+/// What every effect does last: record what it carries, the facts the same way <see cref="CountFactsActivity"/> counts
+/// them and the finish as <see cref="RecordFinishedActivity"/> marks it.
+/// </summary>
+internal static class EffectRecords
 {
-    public static Task CountAsync<TCommand>(this IFactCounters counters, WithFacts<TCommand> effect) where TCommand : class =>
-        effect.Facts is { } facts ? counters.RecordAsync(facts, CancellationToken.None) : Task.CompletedTask;
+    public static async Task RecordAsync<TCommand>(this WithFacts<TCommand> effect, IFactCounters counters, IInstanceIndex index) where TCommand : class
+    {
+        if (effect.Finished is { } finished)
+        {
+            await index.MarkFinishedAsync(finished, CancellationToken.None);
+        }
+        if (effect.Facts is { } facts)
+        {
+            await counters.RecordAsync(facts, CancellationToken.None);
+        }
+    }
 }
