@@ -21,7 +21,8 @@ internal sealed class MonthEndRun(MonthEndOptions options, string emulator, Func
     private const int MiB = 1024 * 1024;
 
     private readonly List<ScenarioFigure> _figures = [];
-    private PrivateAzurite _azurite = null!;
+    /// <summary>The processes whose CPU each phase reports: the emulators' (the task hub's own, with --hub-emulator) and the host's.</summary>
+    private readonly List<(string Name, int ProcessId)> _measured = [];
     private CountingProxy _proxy = null!;
     private CountingProxy? _hubProxy;
     private HttpClient _client = null!;
@@ -31,7 +32,6 @@ internal sealed class MonthEndRun(MonthEndOptions options, string emulator, Func
     public async Task<IReadOnlyList<ScenarioFigure>> RunAsync(CancellationToken cancellationToken)
     {
         using var azurite = await startEmulator();
-        _azurite = azurite;
         using var proxy = CountingProxy.Start(azurite);
         _proxy = proxy;
         Console.WriteLine($"Emulator: {string.Join(", ", azurite.Processes.Select(p => $"{p.Service} pid {p.ProcessId}"))} on ports {azurite.BlobPort}-{azurite.TablePort}, in memory; " +
@@ -58,6 +58,9 @@ internal sealed class MonthEndRun(MonthEndOptions options, string emulator, Func
         }
         using var host = new HostProcess(port, environment);
         await host.WaitUntilHealthyAsync(TimeSpan.FromSeconds(180));
+        _measured.AddRange(azurite.Processes);
+        _measured.AddRange((hub?.Processes ?? []).Select(p => ("hub " + p.Service, p.ProcessId)));
+        _measured.Add(("host", host.ProcessId));
         using var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 512, PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
         {
             BaseAddress = new Uri($"http://127.0.0.1:{port}"),
@@ -241,7 +244,7 @@ internal sealed class MonthEndRun(MonthEndOptions options, string emulator, Func
         }, CancellationToken.None);
         var operatorTask = Task.Run(() => OperatorAsync(admin, health, stopWatching.Token), CancellationToken.None);
         var requestsBefore = _proxy.Counter.Snapshot();
-        var hubRequestsBefore = _hubProxy?.Counter.Snapshot().Total ?? 0;
+        var hubRequestsBefore = _hubProxy?.Counter.Snapshot();
         var appliedBefore = await AppliedAsync();
         var clock = Stopwatch.StartNew();
         var total = (long)options.Rate * seconds;
@@ -284,7 +287,8 @@ internal sealed class MonthEndRun(MonthEndOptions options, string emulator, Func
         var emptyAfter = drained ? clock.Elapsed - sendingTime : (TimeSpan?)null;
         var appliedAfter = await AppliedAsync();
         var requests = _proxy.Counter.Snapshot().Minus(requestsBefore);
-        var hubRequests = (_hubProxy?.Counter.Snapshot().Total ?? 0) - hubRequestsBefore;
+        var hub = hubRequestsBefore is null ? null : _hubProxy!.Counter.Snapshot().Minus(hubRequestsBefore);
+        var hubRequests = hub?.Total ?? 0;
         await stopWatching.CancelAsync();
         await Task.WhenAll(watcher, operatorTask);
         var appliedTotal = appliedAfter - appliedBefore;
@@ -298,6 +302,10 @@ internal sealed class MonthEndRun(MonthEndOptions options, string emulator, Func
         Console.WriteLine($"  admin API p99 {Stats.Percentile(result.Admin, 99):0} ms (max {Max(result.Admin):0}, {result.Admin.Length} requests), /healthz p99 {Stats.Percentile(result.Health, 99):0} ms (max {Max(result.Health):0})");
         Console.WriteLine($"  storage requests {result.StorageRequests}{(_hubProxy is null ? "" : $" ({hubRequests} to the task hub's emulator)")}: " +
             $"{(appliedTotal > 0 ? result.StorageRequests / appliedTotal : double.NaN):0.0} per applied event; the service's account: {requests.Breakdown(Math.Max(1, appliedTotal))}");
+        if (hub is not null)
+        {
+            Console.WriteLine($"  the task hub's emulator, per applied event: {hub.ResourceBreakdown(Math.Max(1, appliedTotal), 12)}");
+        }
         return result;
     }
 
@@ -478,39 +486,39 @@ internal sealed class MonthEndRun(MonthEndOptions options, string emulator, Func
 
     // ------------------------------------------------------------------ helpers
 
-    /// <summary>A phase: its title now; on dispose, its length, each emulator process's CPU over it and the load average.</summary>
+    /// <summary>A phase: its title now; on dispose, its length, each emulator process's and the host's CPU over it and the load average.</summary>
     private PhaseCpu Phase(string title)
     {
         Console.WriteLine();
         Console.WriteLine($"[{emulator}] {title}   [{DateTimeOffset.UtcNow:HH:mm:ss}, load {Machine.LoadAverage()}]");
-        return new PhaseCpu(_azurite, title, _figures);
+        return new PhaseCpu([.. _measured], title, _figures);
     }
 
     private sealed class PhaseCpu : IDisposable
     {
-        private readonly PrivateAzurite _azurite;
+        private readonly IReadOnlyList<(string Name, int ProcessId)> _processes;
         private readonly string _title;
         private readonly List<ScenarioFigure> _figures;
         private readonly Stopwatch _clock = Stopwatch.StartNew();
         private readonly Dictionary<int, TimeSpan> _start;
 
-        public PhaseCpu(PrivateAzurite azurite, string title, List<ScenarioFigure> figures)
+        public PhaseCpu(IReadOnlyList<(string Name, int ProcessId)> processes, string title, List<ScenarioFigure> figures)
         {
-            _azurite = azurite;
+            _processes = processes;
             _title = title;
             _figures = figures;
-            _start = azurite.Processes.ToDictionary(p => p.ProcessId, p => ProcFs.CpuTime(p.ProcessId) ?? TimeSpan.Zero);
+            _start = processes.ToDictionary(p => p.ProcessId, p => ProcFs.CpuTime(p.ProcessId) ?? TimeSpan.Zero);
         }
 
         public void Dispose()
         {
             var seconds = _clock.Elapsed.TotalSeconds;
-            var cpu = string.Join(", ", _azurite.Processes.Select(p =>
-                $"{p.Service} {((ProcFs.CpuTime(p.ProcessId) ?? TimeSpan.Zero) - _start[p.ProcessId]).TotalSeconds / seconds:P0}"));
+            var cpu = string.Join(", ", _processes.Select(p =>
+                $"{p.Name} {((ProcFs.CpuTime(p.ProcessId) ?? TimeSpan.Zero) - _start[p.ProcessId]).TotalSeconds / seconds:P0}"));
             var load = Machine.LoadAverage();
-            Console.WriteLine($"  phase took {seconds:0} s; emulator CPU (of one core): {cpu}; load {load}");
+            Console.WriteLine($"  phase took {seconds:0} s; CPU (of one core): {cpu}; load {load}");
             var name = _title.Split(':')[0];
-            _figures.Add(new($"emulator CPU, {name}", "-", $"{cpu} (load {load})", null));
+            _figures.Add(new($"CPU, {name}", "-", $"{cpu} (load {load})", null));
         }
     }
 
