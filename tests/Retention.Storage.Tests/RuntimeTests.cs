@@ -137,6 +137,26 @@ public sealed class JourneyRuntimeOnAzurite : IDisposable
     }
 
     [Fact]
+    public async Task AnEventIsRaisedOnlyToInstancesWhoseJourneyReactsToItsType()
+    {
+        var survey = await StartAsync("survey", "S6");
+        var timers = await StartAsync("two-timers", "S7");
+        var ingestor = _host.Get<EventIngestor>();
+
+        // A refund: neither journey waits for, exits on, converts on or times a clock by it, and it changes no profile.
+        await ingestor.AcceptAsync(new CustomerEvent("refund", "test", KnownEventTypes.SaleRefunded, _host.Now, "C1", new JsonObject { ["saleId"] = "S6" }), CancellationToken.None);
+        await _host.RunUntilIdleAsync();
+        Assert.Equal((0, 0), (_host.Engine.EventsRaisedTo(survey), _host.Engine.EventsRaisedTo(timers)));
+
+        // An answer reaches the survey alone; a profile change reaches both (each keeps its copy of the profile).
+        await ingestor.AcceptAsync(new CustomerEvent("answer", "test", "survey.answered", _host.Now, "C1", new JsonObject { ["score"] = 4 }), CancellationToken.None);
+        await ingestor.AcceptAsync(new CustomerEvent("renamed", "test", KnownEventTypes.CustomerUpserted, _host.Now, "C1", new JsonObject { ["name"] = "Bea" }), CancellationToken.None);
+        await _host.RunUntilIdleAsync();
+        Assert.Equal((2, 1), (_host.Engine.EventsRaisedTo(survey), _host.Engine.EventsRaisedTo(timers)));
+        Assert.Equal("survey.answered", Assert.Single((await StateAsync(survey)).Buffered).Event.Type);
+    }
+
+    [Fact]
     public async Task AnEventThatArrivedBeforeTheInstanceIsDeliveredAtItsWait()
     {
         await _host.Get<EventIngestor>().AcceptAsync(new CustomerEvent("before", "test", "survey.answered", _host.Now, "C9", new JsonObject { ["score"] = 3 }), CancellationToken.None);

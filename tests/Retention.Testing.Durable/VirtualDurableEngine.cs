@@ -69,6 +69,7 @@ public sealed class VirtualDurableEngine(IServiceProvider services, TimeProvider
     /// <summary>Timers whose cancellation ran off the pump: each cancels its task in a turn of its own.</summary>
     private readonly Queue<TimerEntry> _cancelledOffThread = new();
     private readonly Dictionary<string, int> _activityCounts = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _raisedByClients = new(StringComparer.Ordinal);
     private long _sequence;
     private int _expectedOffThreadPosts;
 
@@ -149,8 +150,21 @@ public sealed class VirtualDurableEngine(IServiceProvider services, TimeProvider
     /// <summary>Raises an event to an instance, as a client would; dropped when the instance does not exist or has finished.</summary>
     public Task RaiseEventAsync(string instanceId, string eventName, object? payload)
     {
+        lock (_gate)
+        {
+            _raisedByClients[instanceId] = _raisedByClients.GetValueOrDefault(instanceId) + 1;
+        }
         Raise(instanceId, eventName, Converter.Serialize(payload));
         return Task.CompletedTask;
+    }
+
+    /// <summary>How many events clients have raised to the instance (signals, as the router raises them).</summary>
+    public int EventsRaisedTo(string instanceId)
+    {
+        lock (_gate)
+        {
+            return _raisedByClients.GetValueOrDefault(instanceId);
+        }
     }
 
     // ---- driving -------------------------------------------------------------------------------------------------

@@ -34,6 +34,11 @@ public sealed class JourneyRouter(
     /// </summary>
     private static readonly TimeSpan StartGrace = TimeSpan.FromMinutes(15);
 
+    private const int JourneysKept = 256;
+
+    /// <summary>Per journey and its latest version: every version of it, or null when one did not read (every event is then raised).</summary>
+    private readonly BoundedCache<(string JourneyId, int Latest), IReadOnlyList<JourneyDefinition>?> _versions = new(JourneysKept);
+
     public async Task RouteAsync(CustomerEvent received, CancellationToken cancellationToken)
     {
         // Index first (inside each start), then signal the index: an instance this event starts ignores it as its trigger.
@@ -59,9 +64,45 @@ public sealed class JourneyRouter(
             }
         }
         var signal = JourneySignal.Of(received);
-        await Task.WhenAll((await index.ListAsync(received.CustomerId, activeOnly: true, cancellationToken))
-            .Where(entry => !startedNow.Contains(entry.InstanceId))
-            .Select(entry => SignalAsync(entry, signal, cancellationToken)));
+        var reacting = new List<CustomerInstanceEntry>();
+        foreach (var entry in await index.ListAsync(received.CustomerId, activeOnly: true, cancellationToken))
+        {
+            if (!startedNow.Contains(entry.InstanceId) && await ReactsAsync(entry.JourneyId, received.Type, cancellationToken))
+            {
+                reacting.Add(entry);
+            }
+        }
+        await Task.WhenAll(reacting.Select(entry => SignalAsync(entry, signal, cancellationToken)));
+    }
+
+    /// <summary>
+    /// Whether an instance of the journey may react to an event of this type, whichever version it runs (its own, or one
+    /// a migration moved it to; never one newer than the latest). Raising any other event would cost the engine an
+    /// episode that changes nothing. An instance of a journey that is not active (paused) is always raised to.
+    /// </summary>
+    private async ValueTask<bool> ReactsAsync(string journeyId, string eventType, CancellationToken cancellationToken)
+    {
+        if (catalog.Active.FirstOrDefault(j => j.Id == journeyId) is not { } latest)
+        {
+            return true;
+        }
+        if (!_versions.TryGetValue((journeyId, latest.Version), out var versions))
+        {
+            List<JourneyDefinition>? read = [];
+            for (var version = 1; version <= latest.Version && read is not null; version++)
+            {
+                if (await catalog.GetAsync(journeyId, version, cancellationToken) is { } definition)
+                {
+                    read.Add(definition);
+                }
+                else
+                {
+                    read = null;
+                }
+            }
+            versions = _versions.Set((journeyId, latest.Version), read);
+        }
+        return versions?.Any(v => v.ReactsTo(eventType)) ?? true;
     }
 
     /// <summary>

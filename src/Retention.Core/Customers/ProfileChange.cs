@@ -9,6 +9,10 @@ namespace Retention.Core.Customers;
 /// </summary>
 public abstract record ProfileChange
 {
+    /// <summary>Whether an event of this type may change a profile: <see cref="Of"/> is null for every other type.</summary>
+    public static bool MayChange(string eventType) => eventType is KnownEventTypes.CustomerUpserted or KnownEventTypes.ConsentChanged
+        or KnownEventTypes.CustomerStatusChanged or KnownEventTypes.CustomerTierChanged;
+
     /// <summary>The change <paramref name="e"/> makes, or null when it changes no profile field.</summary>
     public static ProfileChange? Of(CustomerEvent e) => e.Type switch
     {

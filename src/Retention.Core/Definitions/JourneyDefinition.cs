@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Retention.Core.Conditions;
+using Retention.Core.Customers;
 using Retention.Core.Events;
 using Retention.Core.Time;
 
@@ -50,6 +51,18 @@ public sealed record JourneyDefinition
     /// <summary>Event types some wait-for-event step waits on: only these are buffered when they arrive early.</summary>
     public IReadOnlySet<string> AwaitedEventTypes =>
         Steps.OfType<WaitForEventStep>().Select(s => s.Event).ToHashSet(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Whether an event of this type can change an instance of this journey: a profile change (every instance keeps its
+    /// copy of the profile), or a type its waits, exits, goal or clocks name. The interpreter ignores any other event
+    /// (<c>JourneyInterpreter</c>'s <c>OnEvent</c>), so the router need not raise it to the instance.
+    /// </summary>
+    public bool ReactsTo(string eventType) => ProfileChange.MayChange(eventType) || NamedEventTypes.Contains(eventType, StringComparer.Ordinal);
+
+    private IEnumerable<string> NamedEventTypes => AwaitedEventTypes
+        .Concat(ExitOn.Select(r => r.Event))
+        .Concat(Goal is { } goal ? [goal.Event] : [])
+        .Concat(Clocks.Values.SelectMany(c => c.PauseOn.Concat(c.ResumeOn)).Select(r => r.Event));
 }
 
 public abstract record JourneyTrigger
