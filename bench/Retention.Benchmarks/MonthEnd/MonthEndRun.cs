@@ -224,6 +224,7 @@ internal sealed class MonthEndRun(MonthEndOptions options, string emulator, Func
         var acks = new Acknowledgements();
         var admin = new ConcurrentBag<double>();
         var health = new ConcurrentBag<double>();
+        var byPage = new ConcurrentDictionary<string, ConcurrentBag<double>>(StringComparer.Ordinal);
         var timerKeys = new List<string>();
         using var stopWatching = new CancellationTokenSource();
         var maxAge = 0.0; // while sending
@@ -242,7 +243,7 @@ internal sealed class MonthEndRun(MonthEndOptions options, string emulator, Func
                 await Sleep(TimeSpan.FromSeconds(1), stopWatching.Token);
             }
         }, CancellationToken.None);
-        var operatorTask = Task.Run(() => OperatorAsync(admin, health, stopWatching.Token), CancellationToken.None);
+        var operatorTask = Task.Run(() => OperatorAsync(admin, health, byPage, stopWatching.Token), CancellationToken.None);
         var requestsBefore = _proxy.Counter.Snapshot();
         var hubRequestsBefore = _hubProxy?.Counter.Snapshot();
         var appliedBefore = await AppliedAsync();
@@ -300,6 +301,7 @@ internal sealed class MonthEndRun(MonthEndOptions options, string emulator, Func
         Console.WriteLine($"  applied {result.AppliedDuringBurst:0.0} events/s while sending; oldest backlog {maxAge:0} s while sending, {maxAgeOverall:0} s until empty; {backlogAtEnd} behind at the end; " +
             $"empty {(emptyAfter is { } t ? $"{t.TotalSeconds:0} s" : $"NOT within {options.DrainMinutes} min")} after; {result.Throughput:0.0} events/s from the first send to empty");
         Console.WriteLine($"  admin API p99 {Stats.Percentile(result.Admin, 99):0} ms (max {Max(result.Admin):0}, {result.Admin.Length} requests), /healthz p99 {Stats.Percentile(result.Health, 99):0} ms (max {Max(result.Health):0})");
+        Console.WriteLine($"  the operator's pages, p50 / max ms: {string.Join(", ", byPage.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key} {Stats.Percentile([.. p.Value], 50):0} / {Max([.. p.Value]):0}"))}");
         Console.WriteLine($"  storage requests {result.StorageRequests}{(_hubProxy is null ? "" : $" ({hubRequests} to the task hub's emulator)")}: " +
             $"{(appliedTotal > 0 ? result.StorageRequests / appliedTotal : double.NaN):0.0} per applied event; the service's account: {requests.Breakdown(Math.Max(1, appliedTotal))}");
         if (hub is not null)
@@ -402,7 +404,7 @@ internal sealed class MonthEndRun(MonthEndOptions options, string emulator, Func
     // ------------------------------------------------------------------ the operator and the inbox
 
     /// <summary>An operator in the workspace: journeys, a funnel, a page of instances, a customer, /healthz, in turn.</summary>
-    private async Task OperatorAsync(ConcurrentBag<double> admin, ConcurrentBag<double> health, CancellationToken stop)
+    private async Task OperatorAsync(ConcurrentBag<double> admin, ConcurrentBag<double> health, ConcurrentDictionary<string, ConcurrentBag<double>> byPage, CancellationToken stop)
     {
         var pages = new[]
         {
@@ -417,13 +419,19 @@ internal sealed class MonthEndRun(MonthEndOptions options, string emulator, Func
             try
             {
                 using var response = await _client.GetAsync(page, CancellationToken.None);
-                (page == "/healthz" ? health : admin).Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                Timed(pages[i % pages.Length], page == "/healthz" ? health : admin, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
             {
-                (page == "/healthz" ? health : admin).Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                Timed(pages[i % pages.Length], page == "/healthz" ? health : admin, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             }
             await Sleep(pause, stop);
+        }
+
+        void Timed(string page, ConcurrentBag<double> all, double milliseconds)
+        {
+            all.Add(milliseconds);
+            byPage.GetOrAdd(page.Split('?')[0], _ => []).Add(milliseconds);
         }
     }
 
