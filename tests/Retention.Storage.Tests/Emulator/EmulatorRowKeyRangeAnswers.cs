@@ -144,6 +144,55 @@ public sealed class EmulatorRowKeyRangeAnswers : IAsyncLifetime
     }
 
     [Fact]
+    public async Task PointReadsAndWritesFindTheirRowAfterEveryKindOfChange()
+    {
+        // The emulator finds a point operation's row through the partition's sorted keys (it scanned the table before).
+        async Task<int?> NAsync(string partition, string rowKey)
+        {
+            var row = await _table.GetEntityIfExistsAsync<TableEntity>(partition, rowKey);
+            return row.HasValue ? row.Value!.GetInt32("N") ?? -1 : null;
+        }
+        foreach (var row in _all.Where((_, i) => i % 37 == 0))
+        {
+            Assert.Equal(row.GetInt32("N"), await NAsync(row.PartitionKey, row.RowKey));
+        }
+        Assert.Null(await NAsync(Partition, "c|0|a|0000011"));
+        Assert.Null(await NAsync("none", "c|0|a|000001"));
+
+        Assert.Equal(409, (await Assert.ThrowsAsync<RequestFailedException>(() => _table.AddEntityAsync(new TableEntity("o", "c|1|b|000002")))).Status);
+        Assert.Equal(404, (await Assert.ThrowsAsync<RequestFailedException>(() => _table.UpdateEntityAsync(new TableEntity(Partition, "c|9"), ETag.All, TableUpdateMode.Replace))).Status);
+        Assert.Equal(404, (await Assert.ThrowsAsync<RequestFailedException>(() => _table.UpdateEntityAsync(new TableEntity(Partition, "c|9"), ETag.All, TableUpdateMode.Merge))).Status);
+        Assert.Equal(404, (await _table.DeleteEntityAsync(Partition, "c|9", ETag.All)).Status); // the client answers a missing row's delete without throwing
+        var stale = (await _table.GetEntityAsync<TableEntity>(Partition, "c|1|a|000001")).Value.ETag;
+        await _table.UpdateEntityAsync(new TableEntity(Partition, "c|1|a|000001") { ["N"] = 101 }, stale, TableUpdateMode.Replace);
+        Assert.Equal(412, (await Assert.ThrowsAsync<RequestFailedException>(() => _table.UpdateEntityAsync(new TableEntity(Partition, "c|1|a|000001") { ["N"] = 102 }, stale, TableUpdateMode.Merge))).Status);
+        Assert.Equal(101, await NAsync(Partition, "c|1|a|000001"));
+
+        await _table.UpsertEntityAsync(new TableEntity(Partition, "c|1|a|000002") { ["N"] = 103 }, TableUpdateMode.Replace);
+        await _table.UpsertEntityAsync(new TableEntity(Partition, "c|1|z") { ["N"] = 104 }, TableUpdateMode.Merge);
+        await _table.DeleteEntityAsync(Partition, "c|1|a|000003");
+        await _table.AddEntityAsync(new TableEntity(Partition, "c|1|a|000003") { ["N"] = 105 }); // added again after its delete
+        Assert.Equal((103, 104, 105), (await NAsync(Partition, "c|1|a|000002"), await NAsync(Partition, "c|1|z"), await NAsync(Partition, "c|1|a|000003")));
+
+        // A transaction that fails on its last action leaves every row as it was.
+        await Assert.ThrowsAsync<TableTransactionFailedException>(() => _table.SubmitTransactionAsync(
+        [
+            new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(Partition, "c|1|a|000002"), ETag.All),
+            new TableTransactionAction(TableTransactionActionType.UpdateReplace, new TableEntity(Partition, "c|1|z") { ["N"] = 106 }, ETag.All),
+            new TableTransactionAction(TableTransactionActionType.Add, new TableEntity(Partition, "c|1|y") { ["N"] = 107 }),
+            new TableTransactionAction(TableTransactionActionType.Add, new TableEntity(Partition, "c|1|a|000003")),
+        ]));
+        Assert.Equal((103, 104, (int?)null), (await NAsync(Partition, "c|1|a|000002"), await NAsync(Partition, "c|1|z"), await NAsync(Partition, "c|1|y")));
+
+        // A table deleted and made again under its name starts empty.
+        await _table.DeleteAsync();
+        await _table.CreateAsync();
+        Assert.Null(await NAsync(Partition, "c|1|z"));
+        await _table.AddEntityAsync(new TableEntity(Partition, "c|1|z") { ["N"] = 108 });
+        Assert.Equal(108, await NAsync(Partition, "c|1|z"));
+    }
+
+    [Fact]
     public async Task RowsAddedReplacedMergedDeletedOrRolledBackAnswerAsTheFilterRowByRow()
     {
         var range = $"PartitionKey eq '{Partition}' and ((RowKey ge 'c|0|' and RowKey lt 'c|0}}') or (RowKey gt 'c|2|' and RowKey le 'c|3|'))";
