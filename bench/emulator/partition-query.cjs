@@ -10,6 +10,9 @@
 //    rows, run from the partition index with the interpreted filter over every row of the partition (the patch before
 //    the ranges), with the rows outside the ranges dropped by a string comparison first (the patch before the sorted
 //    keys), and from the partition's sorted row keys, by binary search (the patch now).
+// 3. Point operations: CPU time of finding one row by its keys (what an insert, upsert, replace, merge, delete or point
+//    read does first) in a table of 1,000 to 100,000 rows, 10 a partition like a task hub's history, as LokiJS's
+//    findOne does it (the stock emulator) and from the partition's sorted row keys (the patch).
 const path = require("node:path");
 const root = path.resolve(__dirname, "../..");
 const Loki = require(path.join(root, "node_modules/lokijs"));
@@ -54,4 +57,16 @@ for (const subjects of [1000, 7000, 20000]) {
   const sorted = () => PartitionRowKeys.of(table).chainOf(day, Generator.rowKeyRanges(dayFilter)).where(bounded).simplesort("RowKey").limit(1001).data().length;
   console.log([`subjects=${subjects}`, `partition only=${cpuPerQuery(() => query(interpreted), 240, 200)}`, `with ranges=${cpuPerQuery(() => query(bounded), 240, 200)}`,
     `sorted keys=${cpuPerQuery(sorted, 240, 200)}`].join("\t"));
+}
+
+if (typeof PartitionRowKeys.prototype.findOne !== "function") throw new Error("the emulator patch's point lookups are not applied: run npx patch-package");
+console.log("One row by its keys (10 rows a partition):");
+for (const rows of [1000, 20000, 100000]) {
+  const table = new Loki("bench").addCollection("t", { indices: ["PartitionKey", "RowKey"] });
+  for (let i = 0; i < rows; i++) table.insert({ PartitionKey: `instance${Math.floor(i / 10)}`, RowKey: String(i % 10).padStart(16, "0"), properties: { v: "x" } });
+  let n = 0;
+  const key = () => { n = (n + 7919) % rows; return [`instance${Math.floor(n / 10)}`, String(n % 10).padStart(16, "0")]; };
+  const stock = () => { const [p, r] = key(); return table.findOne({ RowKey: r, PartitionKey: p }).RowKey === r ? 1 : 0; };
+  const patched = () => { const [p, r] = key(); return PartitionRowKeys.of(table).findOne(p, r).RowKey === r ? 1 : 0; };
+  console.log([`rows=${rows}`, `stock=${cpuPerQuery(stock, 1, 200)}`, `patched=${cpuPerQuery(patched, 1, 2000)}`].join("\t"));
 }
