@@ -22,17 +22,23 @@ public sealed class EmulatorQueueAnswers
     public async Task AnExpiredMessageIsGoneAndALiveOneStays()
     {
         var queue = await QueueAsync();
+        var other = await QueueAsync();
         await queue.SendMessageAsync("lives", timeToLive: TimeSpan.FromSeconds(-1));
+        Assert.Equal("lives", Assert.Single((await queue.PeekMessagesAsync(32)).Value).MessageText); // a sweep with nothing to expire
+        // Sent after it, to this queue and another: the emulator sweeps when the earliest expiry has come, for every queue.
         await queue.SendMessageAsync("expires", timeToLive: TimeSpan.FromSeconds(1));
+        await other.SendMessageAsync("expires too", timeToLive: TimeSpan.FromSeconds(2));
 
-        // Expiry takes real time: wait until the short-lived message no longer shows.
+        // Expiry takes real time: wait until the short-lived messages no longer show, asking this queue only.
         var remaining = await Progress.WaitAsync("the short-lived message expires",
             async () => string.Join(",", (await queue.PeekMessagesAsync(32)).Value.Select(m => m.MessageText)),
             texts => !texts.Contains("expires", StringComparison.Ordinal));
+        await Progress.WaitAsync("the other queue's message expires", async () => (await other.PeekMessagesAsync(32)).Value.Length, count => count == 0);
 
         Assert.Equal("lives", remaining);
         var received = Assert.Single((await queue.ReceiveMessagesAsync(32)).Value);
         Assert.Equal("lives", received.MessageText);
+        Assert.Empty((await other.ReceiveMessagesAsync(32)).Value);
     }
 
     [Fact]
