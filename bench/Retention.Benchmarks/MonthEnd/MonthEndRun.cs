@@ -188,6 +188,9 @@ internal sealed class MonthEndRun(MonthEndOptions options, string emulator, Func
         _figures.Add(new($"host RSS with the journeys waiting", "<= 300 MB", rss is { } b ? $"{b / MiB} MB ({waiting} waiting)" : "n/a", rss is { } v ? v <= 300L * MiB : null));
     }
 
+    /// <summary>Requests in five seconds below which the engine has finished the waiting journeys' first steps.</summary>
+    private const int SettledRequestsPerFiveSeconds = 50;
+
     private async Task IdleAsync(CancellationToken cancellationToken)
     {
         var hubProxy = _hubProxy;
@@ -196,7 +199,21 @@ internal sealed class MonthEndRun(MonthEndOptions options, string emulator, Func
         {
             Console.WriteLine("  the inbox is still not empty (phase timeout): the window below is not idle");
         }
-        await Task.Delay(TimeSpan.FromSeconds(10), cancellationToken); // the last work items settle
+        // The journeys counted as waiting may still be running their first steps (a start's CountFacts, its episode):
+        // the window starts once five seconds pass with no more requests than an idle worker makes in them, several times over.
+        var settling = Stopwatch.StartNew();
+        long Total() => _proxy.Counter.Snapshot().Total + (hubProxy?.Counter.Snapshot().Total ?? 0);
+        for (var last = Total(); ; )
+        {
+            await Task.Delay(TimeSpan.FromSeconds(5), cancellationToken);
+            var now = Total();
+            if (now - last <= SettledRequestsPerFiveSeconds || settling.Elapsed > options.PhaseTimeout)
+            {
+                Console.WriteLine($"  the engine settled after {settling.Elapsed.TotalSeconds:0} s{(now - last <= SettledRequestsPerFiveSeconds ? "" : " (phase timeout: the window below is not idle)")}");
+                break;
+            }
+            last = now;
+        }
         var before = _proxy.Counter.Snapshot();
         var hubBefore = hubProxy?.Counter.Snapshot();
         await Task.Delay(TimeSpan.FromSeconds(options.IdleSeconds), cancellationToken);
