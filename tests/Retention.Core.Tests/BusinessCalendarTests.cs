@@ -4,14 +4,7 @@ namespace Retention.Core.Tests;
 
 public class BusinessCalendarAdd
 {
-    private static readonly string Folder = Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "config", "calendars");
-
-    private static BusinessCalendar Load(string id)
-    {
-        var (calendar, errors) = CalendarReader.Read(File.ReadAllText(Path.Combine(Folder, $"{id}.json")));
-        Assert.Empty(errors);
-        return calendar!;
-    }
+    private static BusinessCalendar Load(string id) => Shipped.Calendar(id);
 
     private static readonly BusinessCalendar China = Load("cn-mainland");
     private static readonly TimeSpan Shanghai = TimeSpan.FromHours(8);
@@ -68,7 +61,7 @@ public class BusinessCalendarAdd
 
 public class SlaClockTests
 {
-    private static readonly BusinessCalendar China = CalendarReader.Read(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "config", "calendars", "cn-mainland.json"))).Calendar!;
+    private static readonly BusinessCalendar China = Shipped.Calendar("cn-mainland");
     private static DateTimeOffset Cst(int day, int hour) => new(2026, 3, day, hour, 0, 0, TimeSpan.FromHours(8));
 
     [Fact]

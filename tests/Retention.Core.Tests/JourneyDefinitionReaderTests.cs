@@ -14,8 +14,7 @@ public class JourneyDefinitionReaderRead
     [Fact]
     public void ReadsEveryShippedJourney()
     {
-        var folder = Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "config", "journeys");
-        var files = Directory.GetFiles(folder, "*.json");
+        var files = Shipped.JourneyFiles;
         Assert.NotEmpty(files);
         foreach (var file in files)
         {

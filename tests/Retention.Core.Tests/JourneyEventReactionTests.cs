@@ -14,19 +14,16 @@ namespace Retention.Core.Tests;
 /// </summary>
 public sealed class JourneyEventReaction
 {
-    private static readonly string Root = Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..");
-    private static readonly Calendars.BusinessCalendar MonFri = Calendars.CalendarReader.Read(File.ReadAllText(Path.Combine(Root, "config", "calendars", "mon-fri.json"))).Calendar!;
-
     private readonly JourneyInterpreter _interpreter = new(new InterpreterSettings(TimeZoneInfo.Utc, TimeSpan.FromHours(6))
     {
-        Calendars = new Dictionary<string, Calendars.BusinessCalendar> { ["mon-fri"] = MonFri },
+        Calendars = new Dictionary<string, Calendars.BusinessCalendar> { ["mon-fri"] = Shipped.Calendar("mon-fri") },
         DefaultCalendar = "mon-fri",
     });
 
     [Fact]
     public void AnEventOfATypeAJourneyDoesNotReactToLeavesItsInstanceUnchanged()
     {
-        var journeys = Directory.GetFiles(Path.Combine(Root, "config", "journeys"), "*.json")
+        var journeys = Shipped.JourneyFiles
             .Select(f => new JourneyDefinitionReader().Read(File.ReadAllText(f)).Definition! with { Version = 1 })
             .ToList();
         var types = typeof(KnownEventTypes).GetFields(BindingFlags.Public | BindingFlags.Static).Select(f => (string)f.GetValue(null)!)

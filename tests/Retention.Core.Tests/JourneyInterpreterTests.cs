@@ -398,11 +398,9 @@ public class JourneyInterpreterStart
 
 public class JourneyInterpreterBusinessTime
 {
-    private static readonly Calendars.BusinessCalendar China = Calendars.CalendarReader.Read(File.ReadAllText(Path.Combine(
-        AppContext.BaseDirectory, "..", "..", "..", "..", "..", "config", "calendars", "cn-mainland.json"))).Calendar!;
+    private static readonly Calendars.BusinessCalendar China = Shipped.Calendar("cn-mainland");
 
-    private static readonly Calendars.BusinessCalendar MonFri = Calendars.CalendarReader.Read(File.ReadAllText(Path.Combine(
-        AppContext.BaseDirectory, "..", "..", "..", "..", "..", "config", "calendars", "mon-fri.json"))).Calendar!;
+    private static readonly Calendars.BusinessCalendar MonFri = Shipped.Calendar("mon-fri");
 
     private readonly JourneyInterpreter _interpreter = new(new InterpreterSettings(TimeZoneInfo.Utc, TimeSpan.FromDays(1))
     {

@@ -13,8 +13,7 @@ namespace Retention.Core.Tests;
 /// </summary>
 public partial class JourneySchemaAgreement
 {
-    private static readonly string Root = Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..");
-    private static readonly string SchemaFile = File.ReadAllText(Path.Combine(Root, "schemas", "journey.schema.json"));
+    private static readonly string SchemaFile = File.ReadAllText(Path.Combine(Shipped.Root, "schemas", "journey.schema.json"));
     private static readonly JsonSchema Schema = JsonSchema.FromText(SchemaFile, new BuildOptions { SchemaRegistry = new SchemaRegistry() });
 
     private static EvaluationResults Evaluate(string json)
@@ -34,7 +33,7 @@ public partial class JourneySchemaAgreement
     [Fact]
     public void EveryShippedJourneyMatchesTheSchema()
     {
-        var files = Directory.GetFiles(Path.Combine(Root, "config", "journeys"), "*.json");
+        var files = Shipped.JourneyFiles;
         Assert.NotEmpty(files);
         Assert.All(files, file => Assert.True(Evaluate(File.ReadAllText(file)).IsValid, file));
     }
@@ -47,7 +46,7 @@ public partial class JourneySchemaAgreement
     [Fact]
     public void EveryJourneyWrittenInATestGetsTheSameVerdictFromTheSchemaAndTheReader()
     {
-        var journeys = Directory.GetFiles(Path.Combine(Root, "tests"), "*.cs", SearchOption.AllDirectories)
+        var journeys = Directory.GetFiles(Path.Combine(Shipped.Root, "tests"), "*.cs", SearchOption.AllDirectories)
             .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
             .SelectMany(f => RawLiteral().Matches(File.ReadAllText(f)).Select(m => (File: Path.GetFileName(f), Json: m.Groups["json"].Value)))
             .Where(j => j.Json.Contains("\"trigger\"", StringComparison.Ordinal) && j.Json.Contains("\"steps\"", StringComparison.Ordinal))
