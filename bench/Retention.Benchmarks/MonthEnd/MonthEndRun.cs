@@ -207,9 +207,10 @@ internal sealed class MonthEndRun(MonthEndOptions options, string emulator, Func
         {
             await Task.Delay(TimeSpan.FromSeconds(5), cancellationToken);
             var now = Total();
-            if (now - last <= SettledRequestsPerFiveSeconds || settling.Elapsed > options.PhaseTimeout)
+            var settled = now - last <= SettledRequestsPerFiveSeconds;
+            if (settled || settling.Elapsed > options.PhaseTimeout)
             {
-                Console.WriteLine($"  the engine settled after {settling.Elapsed.TotalSeconds:0} s{(now - last <= SettledRequestsPerFiveSeconds ? "" : " (phase timeout: the window below is not idle)")}");
+                Console.WriteLine($"  the engine settled after {settling.Elapsed.TotalSeconds:0} s{(settled ? "" : " (phase timeout: the window below is not idle)")}");
                 break;
             }
             last = now;
@@ -436,19 +437,15 @@ internal sealed class MonthEndRun(MonthEndOptions options, string emulator, Func
             try
             {
                 using var response = await _client.GetAsync(page, CancellationToken.None);
-                Timed(pages[i % pages.Length], page == "/healthz" ? health : admin, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
             {
-                Timed(pages[i % pages.Length], page == "/healthz" ? health : admin, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                // A failed or timed-out read counts with the time it took, as an answer does.
             }
+            var milliseconds = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+            (page == "/healthz" ? health : admin).Add(milliseconds);
+            byPage.GetOrAdd(pages[i % pages.Length].Split('?')[0], _ => []).Add(milliseconds);
             await Sleep(pause, stop);
-        }
-
-        void Timed(string page, ConcurrentBag<double> all, double milliseconds)
-        {
-            all.Add(milliseconds);
-            byPage.GetOrAdd(page.Split('?')[0], _ => []).Add(milliseconds);
         }
     }
 

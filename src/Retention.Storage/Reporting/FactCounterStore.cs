@@ -11,11 +11,11 @@ namespace Retention.Storage.Reporting;
 /// <summary>
 /// The report counters (table <c>counters</c>), one partition per journey and day. A partition holds the counter rows
 /// (<c>c|fact|shard|version</c>, each a count: a fact's shards side by side, so one key range reads a fact prefix) and
-/// one row per subject (<c>s|subject</c>) listing the facts it counts for. Every read is a point read and every write one entity-group transaction, whatever the partition holds:
-/// recording reads the subjects' rows, compares them with their facts, reads the counters that change and writes the
-/// difference, each subject's row with its counters' ETag-checked changes. A retry, a replay or a backfill finds the
-/// subject's row already listing its facts and writes nothing; a race loses on an ETag (or on the subject's row) and
-/// reads again.
+/// one row per subject (<c>s|subject</c>) listing the facts it counts for. Every read is a point read and every write
+/// one entity-group transaction, whatever the partition holds: recording reads the subjects' rows, compares them with
+/// their facts, reads the counters that change and writes the difference, each subject's row with its counters'
+/// ETag-checked changes. A retry, a replay or a backfill finds the subject's row already listing its facts and writes
+/// nothing; a race loses on an ETag (or on the subject's row) and reads again.
 /// <para>
 /// Records of one partition made at the same time are written together (up to <see cref="MaxSubjectsPerWrite"/>
 /// subjects in one transaction, each counter changed once by their summed difference), by at most <see cref="Shards"/>
