@@ -1,12 +1,14 @@
 using System.Text.Json.Nodes;
 using Retention.Application.Ingest;
 using Retention.Application.Routing;
+using Retention.Core.Definitions;
 using Retention.Core.Events;
 using Retention.Core.Ports;
 using Retention.Core.Runtime;
 using Retention.Journeys;
 using Retention.Storage.DevOutbox;
 using Retention.Storage.Ingest;
+using Retention.Storage.Journeys;
 using Retention.Storage.Routing;
 using Retention.Testing;
 
@@ -154,6 +156,23 @@ public sealed class JourneyRuntimeOnAzurite : IDisposable
         await _host.RunUntilIdleAsync();
         Assert.Equal((2, 1), (_host.Engine.EventsRaisedTo(survey), _host.Engine.EventsRaisedTo(timers)));
         Assert.Equal("survey.answered", Assert.Single((await StateAsync(survey)).Buffered).Event.Type);
+    }
+
+    [Fact]
+    public async Task AnEventAnOlderVersionReactsToStillReachesThatVersionsInstances()
+    {
+        var onOne = await StartAsync("survey", "S8");
+        // Version 2 waits for another event: an instance still on version 1 waits for the answer, so the router raises it there.
+        var json = Survey.Replace("\"event\": \"survey.answered\"", "\"event\": \"survey.skipped\"", StringComparison.Ordinal);
+        Assert.NotEqual(Survey, json);
+        Assert.Equal(2, (await _host.Get<JourneyCatalog>().PublishAsync(_host.Get<JourneyDefinitionReader>().Read(json).Definition!, json, CancellationToken.None)).Version);
+        Assert.False(_host.Get<IJourneyCatalog>().Active.Single(j => j.Id == "survey").ReactsTo("survey.answered"));
+
+        await _host.Get<EventIngestor>().AcceptAsync(new CustomerEvent("late-answer", "test", "survey.answered", _host.Now, "C1", new JsonObject { ["score"] = 2 }), CancellationToken.None);
+        await _host.RunUntilIdleAsync();
+
+        Assert.Equal(1, _host.Engine.EventsRaisedTo(onOne));
+        Assert.Equal("survey.answered", Assert.Single((await StateAsync(onOne)).Buffered).Event.Type);
     }
 
     [Fact]
