@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Retention.Core.Events;
+using Retention.Core.Ports;
 using Retention.Core.Runtime;
 
 namespace Retention.Journeys;
@@ -43,10 +44,26 @@ public static class JourneyTasks
 /// <param name="Generation">How many times the instance has continued as new before this generation.</param>
 /// <param name="Pinned">The settings this generation replays with; null in a generation begun before they were pinned.</param>
 /// <param name="JourneyId">The journey whose published <paramref name="Version"/> this generation runs; null in generations begun before it was named.</param>
+/// <param name="Counted">
+/// In a start: the report facts the router recorded for the instance before starting it (what its start gives when it
+/// runs no effect), so the instance counts only what differs; null when nothing was recorded for it.
+/// </param>
 public sealed record JourneyRun(string? Definition, int Version, StartInstance? Start, string? State, IReadOnlyList<HistoryEntry>? History, int Generation = 0,
-    PinnedSettings? Pinned = null, string? JourneyId = null)
+    PinnedSettings? Pinned = null, string? JourneyId = null, CountedFacts? Counted = null)
 {
     public static string Serialize(JourneyInstanceState state) => JsonSerializer.Serialize(state, CoreJsonContext.Default.JourneyInstanceState);
+
+    /// <summary>
+    /// The report facts a start gives when it runs no effect and does not finish, for the router to record before the
+    /// instance exists (<see cref="Counted"/>); null when they ride on its first effect or on its finish.
+    /// </summary>
+    public static CountedFacts? CountedStart(JourneyInterpreter interpreter, Core.Definitions.JourneyDefinition journey, StartInstance start, DateTimeOffset now)
+    {
+        var result = interpreter.Interpret(journey, null, start, now);
+        return result.State.Status.IsFinished() || result.Commands.Any(c => c is not ScheduleTimer)
+            ? null
+            : Core.Reporting.JourneyFacts.CountedOf(result.State, now, interpreter.Settings.Calendars);
+    }
 
     public JourneyInstanceState? ReadState() => State is null ? null : JsonSerializer.Deserialize(State, CoreJsonContext.Default.JourneyInstanceState);
 }
@@ -158,7 +175,7 @@ public static class JourneyFailures
     /// that <c>ContinueAsNew</c> carried), with the restart in its history.
     /// </summary>
     public static JourneyRun Restart(JourneyRun failedGeneration, HistoryEntry restarted) =>
-        failedGeneration with { History = [.. failedGeneration.History ?? [], restarted] };
+        failedGeneration with { History = [.. failedGeneration.History ?? [], restarted], Counted = null }; // the failure recorded its own facts
 
     /// <summary>
     /// The signals a failed generation received, to raise again on its restart: the generation starts over, so those

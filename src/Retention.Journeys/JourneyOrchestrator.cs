@@ -96,7 +96,9 @@ public sealed class JourneyOrchestrator(PinnedInterpreters interpreters, ICurren
         {
             if (_state is null)
             {
-                await ApplyAsync(await WithRecentEventsAsync(run.Start ?? throw new InvalidOperationException("A new instance needs its start.")));
+                var start = await WithRecentEventsAsync(run.Start ?? throw new InvalidOperationException("A new instance needs its start."));
+                await TakeOverCountedAsync();
+                await ApplyAsync(start);
             }
             else
             {
@@ -137,6 +139,25 @@ public sealed class JourneyOrchestrator(PinnedInterpreters interpreters, ICurren
                 Counted(facts);
             }
             return JourneyInstanceView.Of(state, _history, run.Generation);
+        }
+
+        /// <summary>
+        /// Takes over the facts the router recorded for this instance before starting it (<see cref="JourneyRun.Counted"/>):
+        /// they stand as recorded when the instance starts on the day they were recorded under, so it counts only what
+        /// differs; on a later day (a start across midnight) they are taken back, and it counts under its own day.
+        /// </summary>
+        private async Task TakeOverCountedAsync()
+        {
+            if (run is not { Counted: { } counted, Pinned.CountsFacts: true })
+            {
+                return;
+            }
+            if (counted.Day == DateOnly.FromDateTime(context.CurrentUtcDateTime) && counted.Version == _journey.Version && counted.Subject == context.InstanceId)
+            {
+                _counted = counted.Facts;
+                return;
+            }
+            await context.CallActivityAsync(JourneyTasks.CountFacts, counted with { Facts = [] }, options.EffectRetry);
         }
 
         /// <summary>
@@ -357,12 +378,8 @@ public sealed class JourneyOrchestrator(PinnedInterpreters interpreters, ICurren
             {
                 return null;
             }
-            var facts = JourneyFacts.Of(state, Now, interpreter.Settings.Calendars);
-            if (_counted is not null && _counted.SequenceEqual(facts, StringComparer.Ordinal))
-            {
-                return null;
-            }
-            return new CountedFacts(state.JourneyId, state.Version, DateOnly.FromDateTime(state.StartedAt.UtcDateTime), state.InstanceId, facts);
+            var counted = JourneyFacts.CountedOf(state, Now, interpreter.Settings.Calendars);
+            return _counted is not null && _counted.SequenceEqual(counted.Facts, StringComparer.Ordinal) ? null : counted;
         }
 
         /// <summary>Remembers the facts an activity recorded, so the same ones are not recorded again.</summary>

@@ -1,6 +1,7 @@
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Retention.Application.Reporting;
+using Retention.Application.Routing;
 using Retention.Application.Scheduling;
 using Retention.Core.Events;
 using Retention.Core.Ports;
@@ -107,8 +108,7 @@ public sealed class ReportCounters : IDisposable
         foreach (var (id, _) in responded.Take(50))
         {
             var state = (await engine.GetAsync(id, CancellationToken.None))!.State;
-            await counters.RecordAsync(new CountedFacts(state.JourneyId, state.Version, DateOnly.FromDateTime(state.StartedAt.UtcDateTime), state.InstanceId,
-                JourneyFacts.Of(state, _host.Now, _host.Get<PinnedInterpreters>().Current.Settings.Calendars)), CancellationToken.None);
+            await counters.RecordAsync(JourneyFacts.CountedOf(state, _host.Now, _host.Get<PinnedInterpreters>().Current.Settings.Calendars), CancellationToken.None);
         }
         // A redelivered event: the same response again, to instances that already took it (and finished with it).
         foreach (var (id, e) in responded.Take(50))
@@ -127,6 +127,38 @@ public sealed class ReportCounters : IDisposable
             await AssertReportsAsync(expected);
         }
         Assert.Equal(expected, await CountFromScratchAsync()); // and the instances themselves did not move
+    }
+
+    /// <summary>
+    /// The router counts a start that runs no effect before its instance exists (the complaint's start only starts its
+    /// clock): the funnel shows the instances entered before the engine has run them, their starts run no count of their
+    /// own, the same triggers again the next day (starts refused: the instances exist) take back what they recorded, and
+    /// the reports equal a count from scratch throughout.
+    /// </summary>
+    [Fact]
+    public async Task StartsTheRouterCountedShowAtOnceRunNoCountOfTheirOwnAndARefusedStartTakesItsCountBack()
+    {
+        var router = _host.Get<JourneyRouter>();
+        var journey = _host.Get<IJourneyCatalog>().Active.Single(j => j.Id == "counted");
+        var triggers = Enumerable.Range(0, 100).Select(i => new CustomerEvent($"open-{i}", "test", KnownEventTypes.ComplaintOpened, _host.Now, $"R{i:D3}",
+            new JsonObject { ["customerId"] = $"R{i:D3}", ["complaintId"] = $"K{i}", ["severity"] = Severities[i % Severities.Length] })).ToList();
+        foreach (var trigger in triggers)
+        {
+            Assert.IsType<Started>(await router.StartAsync(journey, trigger, CancellationToken.None));
+        }
+        Assert.Equal(triggers.Count, (await _admin.GetFromJsonAsync<JsonObject>("/api/reports/journeys/counted/funnel"))!["entered"]!.GetValue<long>());
+
+        await _host.RunUntilIdleAsync();
+        Assert.Equal(0, _host.Engine.ActivityExecutionsOf(JourneyTasks.CountFacts));
+        await AssertReportsAsync(await CountFromScratchAsync());
+
+        await _host.AdvanceAsync(TimeSpan.FromDays(1));
+        foreach (var trigger in triggers)
+        {
+            Assert.IsType<AlreadyStarted>(await router.StartAsync(journey, trigger, CancellationToken.None));
+        }
+        await _host.RunUntilIdleAsync();
+        await AssertReportsAsync(await CountFromScratchAsync());
     }
 
     [Fact]

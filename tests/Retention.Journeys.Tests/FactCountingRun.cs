@@ -49,6 +49,56 @@ public sealed class FactCountingRun
         Assert.Contains(counted, c => c.Fact.Contains(answered ? "replied" : "no-reply", StringComparison.Ordinal));
     }
 
+    /// <summary>
+    /// A start the router counted before the instance ran (<see cref="JourneyRun.Counted"/>): the instance counts nothing
+    /// for it when its start gives those facts on that day, counts its own when it gives others, and takes the recorded
+    /// ones back when it starts after midnight, since it counts under the day it started. Either way the counters then
+    /// hold what they hold for an instance that counted its start itself, and still do once it has finished.
+    /// </summary>
+    [Theory]
+    [InlineData(false, false, 0)]
+    [InlineData(false, true, 1)]
+    [InlineData(true, false, 2)]
+    public async Task AStartCountedBeforeItRanCountsOnlyWhatDiffersAndEndsCountedAsOneThatCountedItself(bool afterMidnight, bool otherFacts, int startCounts)
+    {
+        using var world = Counting();
+        using var itself = Counting();
+        var midnight = new DateTimeOffset(JourneyWorld.T0.UtcDateTime.Date.AddDays(1), TimeSpan.Zero);
+        var ids = new List<string>();
+        foreach (var (run, counts) in new[] { (world, true), (itself, false) })
+        {
+            if (afterMidnight)
+            {
+                run.Clock.SetUtcNow(midnight.AddSeconds(-30));
+            }
+            ids.Add(await run.EnterAsync(JourneyWorld.WaitSendAwait, countStart: counts && !otherFacts,
+                counted: counts && otherFacts ? id => new CountedFacts("test-journey", 1, DateOnly.FromDateTime(run.Clock.GetUtcNow().UtcDateTime), id, [JourneyFacts.Entered, JourneyFacts.At("c")]) : null));
+            if (afterMidnight)
+            {
+                run.Clock.Advance(TimeSpan.FromMinutes(1)); // the engine runs the start after midnight
+            }
+            await run.Engine.RunUntilIdleAsync();
+        }
+
+        Assert.Equal(startCounts, world.Engine.ActivityExecutionsOf(JourneyTasks.CountFacts));
+        Assert.Equal(1, itself.Engine.ActivityExecutionsOf(JourneyTasks.CountFacts));
+        var started = await CountsAsync(itself);
+        Assert.Equal(started, await CountsAsync(world));
+        var day = DateOnly.FromDateTime((await world.StateAsync(ids[0])).StartedAt.UtcDateTime);
+        Assert.All(started, c => Assert.Equal(day, c.Day));
+
+        await FinishAsync(world, ids[0], answered: true);
+        await FinishAsync(itself, ids[1], answered: true);
+        Assert.Equal(await CountsAsync(itself), await CountsAsync(world));
+    }
+
+    private static JourneyWorld Counting()
+    {
+        var world = new JourneyWorld();
+        world.Settings.Current = world.Settings.Current with { CountsFacts = true, CountsWithEffects = true, FinishesWithEffects = true };
+        return world;
+    }
+
     [Fact]
     public void AnEffectScheduledBeforeEffectsCarriedFactsReadsAsTheCommandAlone()
     {
@@ -75,6 +125,13 @@ public sealed class FactCountingRun
     private static async Task<string> RunToTheEndAsync(JourneyWorld world, bool answered)
     {
         var id = await world.StartAsync(JourneyWorld.WaitSendAwait);
+        await FinishAsync(world, id, answered);
+        return id;
+    }
+
+    /// <summary>Past the day's wait and the send; answered or not; past the three days for an answer.</summary>
+    private static async Task FinishAsync(JourneyWorld world, string id, bool answered)
+    {
         await world.Engine.AdvanceToAsync(JourneyWorld.T0.AddDays(2));
         if (answered)
         {
@@ -82,7 +139,6 @@ public sealed class FactCountingRun
             await world.Engine.RunUntilIdleAsync();
         }
         await world.Engine.AdvanceToAsync(JourneyWorld.T0.AddDays(5));
-        return id;
     }
 
     private static async Task<List<FactCount>> CountsAsync(JourneyWorld world) =>

@@ -118,14 +118,29 @@ internal sealed class FakeRecentEvents : IRecentCustomerEvents
 /// <summary>Each subject's facts as last recorded, and the published definitions by journey and version.</summary>
 internal sealed class FakeFactCounters : IFactCounters, IPublishedDefinitions
 {
-    private readonly ConcurrentDictionary<(string JourneyId, string Subject), CountedFacts> _subjects = new();
+    /// <summary>What each subject counts for, by journey and day as the store's partitions hold them.</summary>
+    private readonly ConcurrentDictionary<(string JourneyId, DateOnly Day, string Subject), CountedFacts> _subjects = new();
 
     public ConcurrentDictionary<(string JourneyId, int Version), string> Definitions { get; } = new();
 
     public Task RecordAsync(CountedFacts facts, CancellationToken cancellationToken)
     {
-        _subjects[(facts.JourneyId, facts.Subject)] = facts;
+        _subjects[(facts.JourneyId, facts.Day, facts.Subject)] = facts;
         return Task.CompletedTask;
+    }
+
+    public Task<bool> RecordIfAsync(CountedFacts facts, IReadOnlyList<string> had, CancellationToken cancellationToken)
+    {
+        lock (_subjects)
+        {
+            var counted = _subjects.TryGetValue((facts.JourneyId, facts.Day, facts.Subject), out var stored) ? stored.Facts : [];
+            if (!counted.ToHashSet(StringComparer.Ordinal).SetEquals(had))
+            {
+                return Task.FromResult(false);
+            }
+            _subjects[(facts.JourneyId, facts.Day, facts.Subject)] = facts;
+            return Task.FromResult(true);
+        }
     }
 
     public Task<IReadOnlyList<FactCount>> ReadAsync(string journeyId, IReadOnlyCollection<string> factPrefixes, DateOnly? since, CancellationToken cancellationToken) =>

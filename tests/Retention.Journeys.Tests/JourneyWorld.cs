@@ -103,14 +103,26 @@ internal sealed class JourneyWorld : IDisposable
     /// Starts an instance of the journey for a customer's sale without running it: naming its published version, as the
     /// router does, when <paramref name="namesVersion"/>; else carrying the definition, as instances started before did.
     /// </summary>
-    public async Task<string> EnterAsync(string json, string customerId = "C1", int version = 1, bool namesVersion = false)
+    /// <param name="counted">
+    /// The facts recorded for it before it starts, as the router records those of a start that runs no effect
+    /// (<see cref="JourneyRun.Counted"/>): given, or with <paramref name="countStart"/> the start's own.
+    /// </param>
+    public async Task<string> EnterAsync(string json, string customerId = "C1", int version = 1, bool namesVersion = false,
+        bool countStart = false, Func<string, CountedFacts>? counted = null)
     {
         var trigger = Event(KnownEventTypes.SaleCompleted, customerId, new JsonObject { ["customerId"] = customerId, ["saleId"] = "S-" + customerId });
-        var enter = Assert.IsType<Enter>(EntryPolicy.Decide(Read(json, version), trigger, null, Clock.GetUtcNow()));
+        var journey = Read(json, version);
+        var enter = Assert.IsType<Enter>(EntryPolicy.Decide(journey, trigger, null, Clock.GetUtcNow()));
         var start = new StartInstance(enter.InstanceId, enter.EntryKey, trigger, Customer(customerId), []);
+        var recorded = counted?.Invoke(enter.InstanceId)
+            ?? (countStart ? JourneyRun.CountedStart(_provider.GetRequiredService<PinnedInterpreters>().For(Settings.Current), journey, start, Clock.GetUtcNow()) : null);
+        if (recorded is not null)
+        {
+            Assert.True(await Counters.RecordIfAsync(recorded, [], CancellationToken.None));
+        }
         Assert.True(await Engine.StartAsync(JourneyTasks.Journey, enter.InstanceId, namesVersion
-            ? new JourneyRun(null, version, start, null, null, Pinned: Settings.Current, JourneyId: Read(json, version).Id)
-            : new JourneyRun(json, version, start, null, null, Pinned: Settings.Current), CancellationToken.None));
+            ? new JourneyRun(null, version, start, null, null, Pinned: Settings.Current, JourneyId: journey.Id, Counted: recorded)
+            : new JourneyRun(json, version, start, null, null, Pinned: Settings.Current, Counted: recorded), CancellationToken.None));
         return enter.InstanceId;
     }
 

@@ -43,6 +43,38 @@ public sealed class FactCounterStoreOnAzurite
         Assert.Empty(await store.ReadAsync("other", JourneyFacts.All, null, CancellationToken.None));
     }
 
+    /// <summary>
+    /// A conditional record (the router's count of a start before the instance exists, and its taking back) writes only
+    /// while the subject counts for what it expects, also when another process wrote the row since this one last saw it,
+    /// and racing twins of it write once.
+    /// </summary>
+    [Fact]
+    public async Task AConditionalRecordWritesOnlyWhileTheSubjectCountsForWhatItExpects()
+    {
+        var prefix = NewPrefix();
+        var store = await StoreAsync(prefix);
+        var other = await StoreAsync(prefix); // another replica, with rows of its own in hand
+        CountedFacts Facts(string subject, params string[] facts) => new("j", 1, Day, subject, facts);
+
+        Assert.True(await store.RecordIfAsync(Facts("j:C1", "entered", "at:w"), [], CancellationToken.None));
+        Assert.False(await store.RecordIfAsync(Facts("j:C1", "entered", "at:x"), [], CancellationToken.None)); // counted already
+        Assert.False(await other.RecordIfAsync(Facts("j:C1", "entered", "at:x"), [], CancellationToken.None));
+        Assert.False(await store.RecordIfAsync(Facts("j:C1"), ["entered"], CancellationToken.None)); // not what it counts for
+
+        // The other replica moves it on: this one's kept row is out of date, and its take-back of what it recorded must not win.
+        await other.RecordAsync(Facts("j:C1", "entered", "at:y"), CancellationToken.None);
+        Assert.False(await store.RecordIfAsync(Facts("j:C1"), ["entered", "at:w"], CancellationToken.None));
+        Assert.True(await store.RecordIfAsync(Facts("j:C1"), ["at:y", "entered"], CancellationToken.None));
+
+        // Twins racing for a new subject: one writes, the other finds it counted.
+        var twins = await Task.WhenAll(store.RecordIfAsync(Facts("j:C2", "entered"), [], CancellationToken.None),
+            other.RecordIfAsync(Facts("j:C2", "entered"), [], CancellationToken.None));
+        Assert.Single(twins, recorded => recorded);
+
+        var counts = await store.ReadAsync("j", JourneyFacts.All, null, CancellationToken.None);
+        Assert.Equal([("entered", 1L)], counts.Select(c => (c.Fact, c.Count)));
+    }
+
     [Fact]
     public async Task AMigratedSubjectMovesItsFactsToTheNewVersion()
     {

@@ -33,8 +33,7 @@ public sealed class CounterBackfill(IJourneyInstances instances, IMessageLog mes
         {
             var page = await instances.QueryAsync(null, null, PageSize, token, cancellationToken);
             var counting = page.Items.Select(i => i.State)
-                .Select(state => new CountedFacts(state.JourneyId, state.Version, DateOnly.FromDateTime(state.StartedAt.UtcDateTime), state.InstanceId,
-                    JourneyFacts.Of(state, time.GetUtcNow(), calendars)))
+                .Select(state => JourneyFacts.CountedOf(state, time.GetUtcNow(), calendars))
                 .Where(facts => facts.Facts.Count > 0)
                 .ToList();
             // Side by side: the counters write a page's records together.

@@ -25,6 +25,8 @@ public sealed class JourneyRouter(
     ICustomerProfiles customers,
     IJourneyInstances instances,
     ICurrentSettings settings,
+    PinnedInterpreters interpreters,
+    IFactCounters counters,
     TimeProvider time,
     ILogger<JourneyRouter> logger)
 {
@@ -120,6 +122,18 @@ public sealed class JourneyRouter(
         await instances.SignalAsync(entry.InstanceId, signal, cancellationToken);
     }
 
+    /// <summary>
+    /// Records the report facts of a start that runs no effect before the instance exists (<see cref="JourneyRun.Counted"/>),
+    /// so the instance does not run an activity and an episode to count them; only for an instance that counts for
+    /// nothing yet. The instance counts what its own start gives where it differs (early events, another day). Null when
+    /// nothing was recorded: the instance counts as it starts.
+    /// </summary>
+    private async Task<CountedFacts?> CountStartAsync(JourneyDefinition journey, StartInstance start, PinnedSettings pinned, DateTimeOffset now, CancellationToken cancellationToken) =>
+        pinned.CountsFacts && JourneyRun.CountedStart(interpreters.For(pinned), journey, start, now) is { } counted
+            && await counters.RecordIfAsync(counted, [], cancellationToken)
+                ? counted
+                : null;
+
     /// <summary>Enters a customer into a journey, honouring its re-entry policy. A duplicate trigger changes nothing.</summary>
     public async Task<StartResult> StartAsync(JourneyDefinition journey, CustomerEvent trigger, CancellationToken cancellationToken)
     {
@@ -140,11 +154,19 @@ public sealed class JourneyRouter(
         var profile = await customers.GetAsync(trigger.CustomerId, cancellationToken) ?? CustomerSnapshot.Empty(trigger.CustomerId);
         // The instance names its version, whose definition the worker reads from the catalog (JourneyDefinitions), and
         // replays with the settings in force now, whatever a later deployment configures.
-        var run = new JourneyRun(null, journey.Version, new StartInstance(enter.InstanceId, enter.EntryKey, trigger, profile, []), null, null,
-            Pinned: settings.Current, JourneyId: journey.Id);
+        var pinned = settings.Current;
+        var start = new StartInstance(enter.InstanceId, enter.EntryKey, trigger, profile, []);
+        var counted = await CountStartAsync(journey, start, pinned, now, cancellationToken);
+        var run = new JourneyRun(null, journey.Version, start, null, null, Pinned: pinned, JourneyId: journey.Id, Counted: counted);
         var created = await instances.StartAsync(JourneyTasks.Journey, enter.InstanceId, run, cancellationToken);
         if (!created)
         {
+            if (counted is not null)
+            {
+                // Recorded for an instance that exists already (begun on another day, or before starts were counted
+                // here): taken back, unless that instance has recorded its own facts since.
+                await counters.RecordIfAsync(counted with { Facts = [] }, counted.Facts, cancellationToken);
+            }
             return new AlreadyStarted(enter.InstanceId);
         }
         if (journey.Entry.Policy is ReEntryPolicy.Once or ReEntryPolicy.Cooldown)

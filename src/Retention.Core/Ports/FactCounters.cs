@@ -19,6 +19,12 @@ public interface IFactCounters
     Task RecordAsync(CountedFacts facts, CancellationToken cancellationToken);
 
     /// <summary>
+    /// Records <paramref name="facts"/> only while the subject counts in that partition for exactly <paramref name="had"/>
+    /// (of the same version; empty: not at all). Returns whether the subject now counts for <paramref name="facts"/>.
+    /// </summary>
+    Task<bool> RecordIfAsync(CountedFacts facts, IReadOnlyList<string> had, CancellationToken cancellationToken);
+
+    /// <summary>
     /// The counts of one journey's facts starting with one of <paramref name="factPrefixes"/> ("" for every fact; at
     /// most <see cref="MaxFactPrefixes"/>), from <paramref name="since"/> on (all days when null).
     /// </summary>

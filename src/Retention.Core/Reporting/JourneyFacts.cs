@@ -74,6 +74,10 @@ public static class JourneyFacts
         return parts.Length == 3 ? (parts[0], parts[1]) : null;
     }
 
+    /// <summary>The instance's record for the counters: its facts (<see cref="Of"/>) under its journey, version and start day.</summary>
+    public static Ports.CountedFacts CountedOf(JourneyInstanceState state, DateTimeOffset now, IReadOnlyDictionary<string, BusinessCalendar> calendars) =>
+        new(state.JourneyId, state.Version, DateOnly.FromDateTime(state.StartedAt.UtcDateTime), state.InstanceId, Of(state, now, calendars));
+
     /// <param name="now">
     /// The instance's time (the orchestration's, or the backfill's): a running clock past its target is breached. A
     /// finished instance's clocks are read as they stood when it ended, so its facts no longer change with time.

@@ -69,9 +69,14 @@ public sealed class FactCounterStore(StorageAccount account) : IFactCounters
     /// <summary>How many of a journey's day partitions a read queries at once.</summary>
     private const int ReadsInFlight = 16;
 
-    public Task RecordAsync(CountedFacts facts, CancellationToken cancellationToken)
+    public Task RecordAsync(CountedFacts facts, CancellationToken cancellationToken) => Enqueue(new PendingRecord(facts, null, cancellationToken));
+
+    public Task<bool> RecordIfAsync(CountedFacts facts, IReadOnlyList<string> had, CancellationToken cancellationToken) =>
+        Enqueue(new PendingRecord(facts, Keys(facts.Version, had), cancellationToken));
+
+    private Task<bool> Enqueue(PendingRecord record)
     {
-        var record = new PendingRecord(facts, cancellationToken);
+        var facts = record.Facts;
         PartitionWrites writes;
         int? shard;
         lock (_gate)
@@ -150,6 +155,10 @@ public sealed class FactCounterStore(StorageAccount account) : IFactCounters
             {
                 unchanged.Complete();
             }
+            foreach (var refused in plan.Refused)
+            {
+                refused.Complete(recorded: false);
+            }
             if (plan.Writes.Count == 0)
             {
                 continue;
@@ -201,19 +210,25 @@ public sealed class FactCounterStore(StorageAccount account) : IFactCounters
     }
 
     /// <summary>What one transaction writes: subjects whose changes fit, in order, and the summed change of each counter.</summary>
-    private sealed record WritePlan(List<PendingRecord> Unchanged, List<SubjectWrite> Writes, Dictionary<(int Version, string Fact), long> Deltas);
+    /// <param name="Refused">Conditional records whose subject no longer counts for what they expected.</param>
+    private sealed record WritePlan(List<PendingRecord> Unchanged, List<PendingRecord> Refused, List<SubjectWrite> Writes, Dictionary<(int Version, string Fact), long> Deltas);
 
     /// <param name="Facts">What the subject's row lists after the transaction; <paramref name="Complete"/> when that is all it was recorded with.</param>
     private sealed record SubjectWrite(PendingRecord Record, StoredSubject? Stored, HashSet<(int Version, string Fact)> Facts, bool Complete);
 
     private static WritePlan Plan(List<PendingRecord> records, StoredSubject?[] stored, int maxSubjects)
     {
-        var plan = new WritePlan([], [], []);
+        var plan = new WritePlan([], [], [], []);
         for (var i = 0; i < records.Count; i++)
         {
             var record = records[i];
             var had = stored[i]?.Facts ?? [];
-            var wanted = record.Facts.Facts.Distinct(StringComparer.Ordinal).Select(f => (record.Facts.Version, f)).ToHashSet();
+            if (record.Had is { } expected && !expected.SetEquals(had))
+            {
+                plan.Refused.Add(record); // its condition no longer holds: it records nothing
+                continue;
+            }
+            var wanted = Keys(record.Facts.Version, record.Facts.Facts);
             var changes = wanted.Where(w => !had.Contains(w)).Select(w => (Key: w, Delta: 1))
                 .Concat(had.Where(h => !wanted.Contains(h)).Select(h => (Key: h, Delta: -1)))
                 .ToList();
@@ -331,6 +346,8 @@ public sealed class FactCounterStore(StorageAccount account) : IFactCounters
         return row;
     }
 
+    private static HashSet<(int Version, string Fact)> Keys(int version, IEnumerable<string> facts) => [.. facts.Select(f => (version, f))];
+
     private static (int Version, string Fact) ReadFact(string stored)
     {
         var cut = stored.IndexOf('|', StringComparison.Ordinal);
@@ -418,11 +435,13 @@ public sealed class FactCounterStore(StorageAccount account) : IFactCounters
     /// <summary>A record waiting to be written, completed once its subject's row lists exactly its facts.</summary>
     private sealed class PendingRecord
     {
-        private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource<bool> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        public PendingRecord(CountedFacts facts, CancellationToken cancellationToken)
+        /// <param name="had">What the subject must count for for this record to be written (<see cref="RecordIfAsync"/>); null: whatever it counts for.</param>
+        public PendingRecord(CountedFacts facts, HashSet<(int Version, string Fact)>? had, CancellationToken cancellationToken)
         {
             Facts = facts;
+            Had = had;
             if (cancellationToken.CanBeCanceled)
             {
                 cancellationToken.Register(() => _done.TrySetCanceled(cancellationToken));
@@ -431,9 +450,12 @@ public sealed class FactCounterStore(StorageAccount account) : IFactCounters
 
         public CountedFacts Facts { get; }
 
-        public Task Task => _done.Task;
+        public HashSet<(int Version, string Fact)>? Had { get; }
 
-        public void Complete() => _done.TrySetResult();
+        /// <summary>Whether the subject counts for <see cref="Facts"/> once it is done.</summary>
+        public Task<bool> Task => _done.Task;
+
+        public void Complete(bool recorded = true) => _done.TrySetResult(recorded);
 
         public void Fail(Exception e) => _done.TrySetException(e);
     }
