@@ -97,6 +97,43 @@ public sealed class EmulatorQueueAnswers
         Assert.Equal(200, (await timers.GetPropertiesAsync()).Value.ApproximateMessagesCount);
     }
 
+    /// <summary>
+    /// Receives and peeks answer in visible-time order, then in the order messages were sent, whatever moved them: a
+    /// visibility update, a receive that hid them, a delete, messages of another queue hidden beside them.
+    /// </summary>
+    [Fact]
+    public async Task MessagesBecomeVisibleInTheOrderTheirVisibilityWasSetAndSendOrderBreaksTies()
+    {
+        var queue = await QueueAsync();
+        var other = await QueueAsync();
+        for (var i = 0; i < 100; i++)
+        {
+            await other.SendMessageAsync($"o{i}", visibilityTimeout: TimeSpan.FromSeconds(1), timeToLive: TimeSpan.FromSeconds(-1));
+        }
+        var sent = new List<SendReceipt>();
+        for (var i = 0; i < 6; i++)
+        {
+            sent.Add((await queue.SendMessageAsync($"m{i}", timeToLive: TimeSpan.FromSeconds(-1))).Value);
+        }
+        async Task<string> PeekAsync() => string.Join(",", (await queue.PeekMessagesAsync(32)).Value.Select(m => m.MessageText));
+
+        // m1 and then m3 hidden for a few seconds: they come back after the others, m1 first.
+        await queue.UpdateMessageAsync(sent[1].MessageId, sent[1].PopReceipt, visibilityTimeout: TimeSpan.FromSeconds(5));
+        await queue.UpdateMessageAsync(sent[3].MessageId, sent[3].PopReceipt, visibilityTimeout: TimeSpan.FromSeconds(6));
+        Assert.Equal("m0,m2,m4,m5", await PeekAsync());
+        var taken = (await queue.ReceiveMessagesAsync(2, visibilityTimeout: TimeSpan.FromHours(1))).Value;
+        Assert.Equal(["m0", "m2"], taken.Select(m => m.MessageText));
+        Assert.Equal("m4,m5", await PeekAsync());
+
+        Assert.Equal("m4,m5,m1,m3", await Progress.WaitAsync("the hidden messages come back", PeekAsync, texts => texts.Split(',').Length == 4));
+        await queue.DeleteMessageAsync(sent[4].MessageId, sent[4].PopReceipt);
+        var received = (await queue.ReceiveMessagesAsync(32, visibilityTimeout: TimeSpan.FromHours(1))).Value;
+        Assert.Equal(["m5", "m1", "m3"], received.Select(m => m.MessageText));
+        Assert.Equal("", await PeekAsync());
+        Assert.All((await other.ReceiveMessagesAsync(32)).Value, m => Assert.StartsWith("o", m.MessageText, StringComparison.Ordinal));
+        Assert.Equal(100, (await other.GetPropertiesAsync()).Value.ApproximateMessagesCount);
+    }
+
     [Fact]
     public async Task ADeleteNeedsTheCurrentPopReceiptAndAnExistingMessage()
     {
