@@ -129,10 +129,25 @@ public sealed class JourneyRouter(
     /// nothing was recorded: the instance counts as it starts.
     /// </summary>
     private async Task<CountedFacts?> CountStartAsync(JourneyDefinition journey, StartInstance start, PinnedSettings pinned, DateTimeOffset now, CancellationToken cancellationToken) =>
-        pinned.CountsFacts && JourneyRun.CountedStart(interpreters.For(pinned), journey, start, now) is { } counted
-            && await counters.RecordIfAsync(counted, [], cancellationToken)
-                ? counted
-                : null;
+        pinned.CountsFacts && CountedStart(journey, start, pinned, now) is { } counted && await counters.RecordIfAsync(counted, [], cancellationToken)
+            ? counted
+            : null;
+
+    /// <summary>
+    /// The start's facts when it runs no effect; null also when interpreting it throws (a step that cannot run): the
+    /// instance then fails as it starts, visibly, with its failure, as it would have without this count.
+    /// </summary>
+    private CountedFacts? CountedStart(JourneyDefinition journey, StartInstance start, PinnedSettings pinned, DateTimeOffset now)
+    {
+        try
+        {
+            return JourneyRun.CountedStart(interpreters.For(pinned), journey, start, now);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            return null;
+        }
+    }
 
     /// <summary>Enters a customer into a journey, honouring its re-entry policy. A duplicate trigger changes nothing.</summary>
     public async Task<StartResult> StartAsync(JourneyDefinition journey, CustomerEvent trigger, CancellationToken cancellationToken)
